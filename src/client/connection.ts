@@ -1,0 +1,148 @@
+import * as Comlink from 'comlink'
+import { WinnowError } from '../errors.js'
+import { ALIVE_MESSAGE, LOCK_PREFIX, type WorkerApi } from '../worker/protocol.js'
+
+/** Makes a worker with the given name (the name doubles as its liveness lock). */
+export type SpawnWorker = (name: string) => Worker
+
+/** Options of one {@link WorkerConnection.call}. */
+export interface CallOptions {
+  signal?: AbortSignal
+  /** Runs when the signal fires while the call is pending (e.g. to tell the worker to stop). */
+  onAbort?: () => void
+}
+
+let connectionCounter = 0
+
+/**
+ * Owns at most one live worker and every call pending on it. Comlink alone would leave calls
+ * hanging forever when a worker dies; here every pending call is rejected with WORKER_CRASHED when
+ * the worker reports an uncaught error or — detected through a Web Lock the worker holds for its
+ * whole life — stops existing for any reason (crash, `close()`, out of memory). The next
+ * {@link api} call starts a fresh worker.
+ *
+ * @example
+ * const connection = new WorkerConnection((name) => new Worker(url, { type: 'module', name }))
+ * const value = await connection.call((api) => api.rerank(1, q, docs), { signal })
+ */
+export class WorkerConnection {
+  private worker: Worker | null = null
+  private remote: Comlink.Remote<WorkerApi> | null = null
+  private watch: AbortController | null = null
+  private readonly pending = new Set<(error: WinnowError) => void>()
+  private closed: WinnowError | null = null
+  private readonly id = ++connectionCounter
+  private generation = 0
+
+  constructor(private readonly spawn: SpawnWorker) {}
+
+  /** Whether a worker is running now. */
+  get alive(): boolean {
+    return this.worker !== null
+  }
+
+  /** Incremented each time a new worker starts; lets callers notice a restart. */
+  get workerGeneration(): number {
+    return this.generation
+  }
+
+  /** The live worker's API, starting a worker when none runs. */
+  api(): Comlink.Remote<WorkerApi> {
+    if (this.closed) throw this.closed
+    if (this.remote) return this.remote
+    const generation = ++this.generation
+    const name = `${LOCK_PREFIX}${this.id}-${generation}-${Math.random().toString(36).slice(2)}`
+    const worker = this.spawn(name)
+    const watch = new AbortController()
+    worker.addEventListener('error', (event) => {
+      event.preventDefault?.()
+      this.crashed(generation, `the worker failed${event.message ? `: ${event.message}` : ''}`)
+    })
+    worker.addEventListener('messageerror', () => this.crashed(generation, 'the worker sent a message that could not be read'))
+    worker.addEventListener('message', (event: MessageEvent) => {
+      if (event.data?.type !== ALIVE_MESSAGE) return
+      // The worker holds this lock until it is gone; our request is granted only then.
+      void navigator.locks
+        ?.request(name, { signal: watch.signal }, () => this.crashed(generation, 'the worker stopped running'))
+        .catch(() => {})
+    })
+    this.worker = worker
+    this.watch = watch
+    this.remote = Comlink.wrap<WorkerApi>(worker)
+    return this.remote
+  }
+
+  /**
+   * Runs `fn` against the worker. Rejects with ABORTED as soon as `signal` fires (without waiting for
+   * the worker), with WORKER_CRASHED if the worker dies first, or DISPOSED after {@link close}.
+   */
+  call<T>(fn: (api: Comlink.Remote<WorkerApi>) => Promise<T>, options: CallOptions = {}): Promise<T> {
+    const { signal } = options
+    if (signal?.aborted) return Promise.reject(abortError(signal))
+    let api: Comlink.Remote<WorkerApi>
+    try {
+      api = this.api()
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    return new Promise<T>((resolve, reject) => {
+      const settle = () => {
+        this.pending.delete(fail)
+        signal?.removeEventListener('abort', onAbort)
+      }
+      const fail = (error: WinnowError) => {
+        settle()
+        reject(error)
+      }
+      const onAbort = () => {
+        fail(abortError(signal!))
+        try {
+          options.onAbort?.()
+        } catch {
+          // the worker may already be gone; nothing to stop then
+        }
+      }
+      this.pending.add(fail)
+      signal?.addEventListener('abort', onAbort, { once: true })
+      fn(api).then(
+        (value) => {
+          settle()
+          resolve(value)
+        },
+        (error: unknown) => fail(error instanceof WinnowError ? error : new WinnowError('INTERNAL', String(error))),
+      )
+    })
+  }
+
+  /** Stops the worker (if any) and rejects pending calls with `reason`; the next call starts a new one. */
+  restart(reason: WinnowError): void {
+    this.stop(reason)
+  }
+
+  /** Stops for good: pending and future calls reject with `reason`. */
+  close(reason: WinnowError): void {
+    this.closed = reason
+    this.stop(reason)
+  }
+
+  private crashed(generation: number, why: string): void {
+    if (generation !== this.generation || !this.worker) return
+    this.stop(new WinnowError('WORKER_CRASHED', `${why}; pending calls were rejected and the next call starts a new worker`))
+  }
+
+  private stop(reason: WinnowError): void {
+    const worker = this.worker
+    this.watch?.abort()
+    this.remote?.[Comlink.releaseProxy]()
+    this.worker = null
+    this.remote = null
+    this.watch = null
+    worker?.terminate()
+    for (const fail of [...this.pending]) fail(reason)
+  }
+}
+
+/** The ABORTED error for a signal, keeping its reason as `cause`. */
+export function abortError(signal: AbortSignal): WinnowError {
+  return new WinnowError('ABORTED', 'the call was aborted', {}, { cause: signal.reason })
+}

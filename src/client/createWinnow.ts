@@ -1,0 +1,180 @@
+import { proxy, type Remote } from 'comlink'
+import { rankByScore } from '../core/ranking.js'
+import { sigmoid } from '../core/scores.js'
+import { deserializeError, WinnowError } from '../errors.js'
+import type { DeviceInfo, RerankerInfo, RerankInput, RerankOptions, RerankResult, WinnowOptions } from '../types.js'
+import type { Envelope, InitResult, RawRerank, WorkerApi, WorkerConfig } from '../worker/protocol.js'
+import { abortError, WorkerConnection, type SpawnWorker } from './connection.js'
+import { spawnDefaultWorker } from './spawn.js'
+import { checkOptions, checkRerankArgs } from './validate.js'
+
+/** The default reranker: ms-marco-MiniLM-L-6-v2 in transformers.js layout. */
+export const DEFAULT_RERANKER = 'Xenova/ms-marco-MiniLM-L-6-v2'
+
+/** A running winnow instance: one worker with its models. */
+export interface Winnow {
+  /** The device chosen at load, and why. */
+  readonly device: DeviceInfo
+  /** The reranker loaded: model, dtype, effective max length, head. */
+  readonly reranker: RerankerInfo
+  /**
+   * Scores each passage against the query with the cross-encoder and returns them best first.
+   * Always an array (empty input → `[]`); ties keep input order.
+   */
+  rerank(query: string, documents: readonly RerankInput[], options?: RerankOptions): Promise<RerankResult[]>
+  /** Frees the models and stops the worker; later calls reject with DISPOSED. */
+  dispose(): Promise<void>
+}
+
+/**
+ * Starts winnow's worker, chooses the device and loads the reranker. Resolves once the model can
+ * run; rejects with MODEL_LOAD_FAILED, UNSUPPORTED_DTYPE, WEBGPU_UNAVAILABLE, INVALID_INPUT or
+ * ABORTED (and may simply be called again after a failure).
+ *
+ * @example
+ * const winnow = await createWinnow({
+ *   reranker: { model: 'Xenova/ms-marco-MiniLM-L-6-v2', dtype: 'q8' },
+ *   modelBaseUrl: '/models/',
+ *   onProgress: (e) => (bar.value = e.overall),
+ * })
+ * const ranked = await winnow.rerank('what causes memory leaks?', passages, { topK: 5 })
+ */
+export async function createWinnow(options: WinnowOptions = {}): Promise<Winnow> {
+  checkOptions(options)
+  const spawn: SpawnWorker = options.workerUrl
+    ? (name) => new Worker(options.workerUrl!, { type: 'module', name })
+    : spawnDefaultWorker
+  const client = new WinnowClient(new WorkerConnection(spawn), toWorkerConfig(options), options)
+  try {
+    await client.start(options.signal)
+  } catch (error) {
+    await client.dispose()
+    throw error
+  }
+  return client
+}
+
+class WinnowClient implements Winnow {
+  private info: InitResult | null = null
+  private starting: Promise<Remote<WorkerApi>> | null = null
+  private startedGeneration = -1
+  private callIds = 0
+  private disposed = false
+
+  constructor(
+    private readonly connection: WorkerConnection,
+    private readonly config: WorkerConfig,
+    private readonly options: WinnowOptions,
+  ) {}
+
+  get device(): DeviceInfo {
+    return this.info!.device
+  }
+
+  get reranker(): RerankerInfo {
+    return this.info!.reranker
+  }
+
+  async start(signal?: AbortSignal): Promise<Remote<WorkerApi>> {
+    if (this.disposed) throw new WinnowError('DISPOSED', 'this winnow instance was disposed; call createWinnow() again')
+    // One start per worker: concurrent callers share it; a new worker (after a crash) starts anew.
+    if (!this.starting || this.startedGeneration !== this.connection.workerGeneration || !this.connection.alive) {
+      const onProgress = this.options.onProgress
+      const attempt = this.connection
+        .call((api) => api.init(this.config, onProgress ? proxy(onProgress) : undefined) as Promise<Envelope<InitResult>>)
+        .then(unwrap)
+        .then((info) => {
+          this.info = info
+          return this.connection.api()
+        })
+      this.starting = attempt
+      this.startedGeneration = this.connection.workerGeneration
+      attempt.catch(() => {
+        // A failed load is retried by the next call, on a fresh worker.
+        if (this.starting === attempt) this.starting = null
+        this.connection.restart(new WinnowError('MODEL_LOAD_FAILED', 'restarting after a failed load'))
+      })
+    }
+    const starting = this.starting
+    if (!signal) return starting
+    if (signal.aborted) throw abortError(signal)
+    // Aborting a load stops the worker: loads cannot be interrupted any other way.
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        reject(abortError(signal))
+        this.connection.restart(abortError(signal))
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      starting.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+    })
+  }
+
+  async rerank(query: string, documents: readonly RerankInput[], options: RerankOptions = {}): Promise<RerankResult[]> {
+    const { texts, ids } = checkRerankArgs(query, documents, options?.topK)
+    const { signal } = options
+    if (this.disposed) throw new WinnowError('DISPOSED', 'this winnow instance was disposed; call createWinnow() again')
+    if (signal?.aborted) throw abortError(signal)
+    if (texts.length === 0 || options.topK === 0) return []
+    await this.start(signal)
+    const callId = ++this.callIds
+    const raw = unwrap(
+      await this.connection.call((api) => api.rerank(callId, query, texts) as Promise<Envelope<RawRerank>>, {
+        signal,
+        onAbort: () => void this.connection.api().cancel(callId),
+      }),
+    )
+    const scores = Array.from(raw.logits, sigmoid)
+    return rankByScore(scores, options.topK ?? texts.length).map((index) => {
+      const result: RerankResult = {
+        index,
+        score: scores[index]!,
+        logit: raw.logits[index]!,
+        truncated: { query: raw.queryTruncated, document: raw.documentTruncated[index]! },
+      }
+      if (ids[index] !== undefined) result.id = ids[index]
+      return result
+    })
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return
+    this.disposed = true
+    if (this.connection.alive) {
+      const api = this.connection.api()
+      // Free GPU/WASM memory politely, but never wait on a stuck worker for long.
+      await Promise.race([api.dispose().catch(() => {}), new Promise((r) => setTimeout(r, 1000))])
+    }
+    this.connection.close(new WinnowError('DISPOSED', 'this winnow instance was disposed; call createWinnow() again'))
+  }
+}
+
+function unwrap<T>(envelope: Envelope<T>): T {
+  if (envelope.ok) return envelope.value
+  throw deserializeError(envelope.error)
+}
+
+function toWorkerConfig(options: WinnowOptions): WorkerConfig {
+  return {
+    reranker: {
+      model: options.reranker?.model ?? DEFAULT_RERANKER,
+      dtype: options.reranker?.dtype,
+      maxLength: options.reranker?.maxLength,
+      maxQueryLength: options.reranker?.maxQueryLength,
+      batchTokens: options.reranker?.batchTokens,
+    },
+    device: options.device ?? 'auto',
+    modelBaseUrl: absoluteBase(options.modelBaseUrl ?? '/models/'),
+    wasmBaseUrl: absoluteBase(options.wasmBaseUrl ?? '/ort/'),
+    allowRemoteModels: options.allowRemoteModels ?? false,
+    remoteHost: options.remoteHost,
+    threads: options.threads,
+    cache: options.cache ?? true,
+  }
+}
+
+/** Resolves a base URL against the page (the worker's own URL would differ) and ends it with '/'. */
+function absoluteBase(url: string): string {
+  const base = typeof document !== 'undefined' ? document.baseURI : globalThis.location?.href
+  const absolute = new URL(url, base).href
+  return absolute.endsWith('/') ? absolute : absolute + '/'
+}

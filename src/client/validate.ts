@@ -1,0 +1,78 @@
+import { WinnowError } from '../errors.js'
+import type { RerankInput, WinnowOptions } from '../types.js'
+
+/** Documents split into the texts sent to the worker and the ids kept on the page. */
+export interface CheckedDocuments {
+  texts: string[]
+  ids: (string | undefined)[]
+}
+
+/**
+ * Checks `rerank()` arguments; anything malformed is INVALID_INPUT naming the culprit.
+ *
+ * @example
+ * checkRerankArgs('q', ['a', { id: 'x', text: 'b' }], 5) // { texts: ['a', 'b'], ids: [undefined, 'x'] }
+ */
+export function checkRerankArgs(query: unknown, documents: unknown, topK: unknown): CheckedDocuments {
+  if (typeof query !== 'string') invalid(`query must be a string, got ${describe(query)}`)
+  if (!Array.isArray(documents)) invalid(`documents must be an array of strings or { id, text } objects, got ${describe(documents)}`)
+  if (topK !== undefined && !(Number.isInteger(topK) && (topK as number) >= 0)) {
+    invalid(`topK must be a non-negative integer, got ${describe(topK)}`)
+  }
+  const texts: string[] = new Array(documents.length)
+  const ids: (string | undefined)[] = new Array(documents.length)
+  documents.forEach((doc: RerankInput | unknown, i) => {
+    if (typeof doc === 'string') {
+      texts[i] = doc
+      ids[i] = undefined
+    } else if (doc !== null && typeof doc === 'object' && typeof (doc as { text?: unknown }).text === 'string') {
+      const id = (doc as { id?: unknown }).id
+      if (typeof id !== 'string') invalid(`documents[${i}].id must be a string, got ${describe(id)}`)
+      texts[i] = (doc as { text: string }).text
+      ids[i] = id
+    } else {
+      invalid(`documents[${i}] must be a string or { id, text } with a string text, got ${describe(doc)}`)
+    }
+  })
+  return { texts, ids }
+}
+
+/**
+ * Checks `createWinnow()` options that can be checked without a worker.
+ *
+ * @example
+ * checkOptions({ device: 'gpu' }) // throws INVALID_INPUT
+ */
+export function checkOptions(options: WinnowOptions): void {
+  if (options === null || typeof options !== 'object') invalid('options must be an object')
+  if (options.device !== undefined && !['auto', 'webgpu', 'wasm'].includes(options.device)) {
+    invalid(`device must be 'auto', 'webgpu' or 'wasm', got ${describe(options.device)}`)
+  }
+  for (const key of ['modelBaseUrl', 'wasmBaseUrl', 'remoteHost'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'string') invalid(`${key} must be a string URL`)
+  }
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+    invalid(`threads must be a positive integer, got ${describe(options.threads)}`)
+  }
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') invalid('onProgress must be a function')
+  const r = options.reranker
+  if (r !== undefined) {
+    if (r === null || typeof r !== 'object') invalid('reranker must be an object')
+    if (r.model !== undefined && (typeof r.model !== 'string' || r.model.trim() === '')) invalid('reranker.model must be a non-empty string')
+    for (const key of ['maxLength', 'maxQueryLength', 'batchTokens'] as const) {
+      const v = r[key]
+      if (v !== undefined && !(Number.isInteger(v) && v >= 1)) invalid(`reranker.${key} must be a positive integer, got ${describe(v)}`)
+    }
+  }
+}
+
+function invalid(message: string): never {
+  throw new WinnowError('INVALID_INPUT', message)
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'number') return String(value)
+  return typeof value
+}

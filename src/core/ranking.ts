@@ -1,0 +1,12 @@
+/**
+ * Ordering scored items: by score descending, ties kept in input order (a stable sort), NaN last.
+ *
+ * @example
+ * rankByScore([0.2, 0.9, 0.9, 0.1]) // [1, 2, 0, 3]
+ */
+export function rankByScore(scores: ArrayLike<number>, topK = scores.length): number[] {
+  const order = Array.from({ length: scores.length }, (_, i) => i)
+  const key = (i: number) => (Number.isNaN(scores[i]) ? -Infinity : scores[i]!)
+  order.sort((a, b) => key(b) - key(a) || a - b)
+  return order.slice(0, Math.max(0, topK))
+}

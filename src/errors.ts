@@ -1,0 +1,98 @@
+/**
+ * The one error class winnow throws, and its table of codes. Codes cross the worker boundary as
+ * data (see {@link serializeError} / {@link deserializeError}); callers should branch on `code`,
+ * never on `message`.
+ */
+
+/** Every code a {@link WinnowError} can carry, with what it means. */
+export const ERROR_CODES = {
+  INVALID_INPUT: 'An argument has the wrong type or an impossible value.',
+  MODEL_LOAD_FAILED: 'A model file could not be fetched or parsed.',
+  UNSUPPORTED_DTYPE: 'The requested dtype has no file for this model, or cannot run on this device.',
+  WEBGPU_UNAVAILABLE: "device: 'webgpu' was asked for but no WebGPU adapter exists.",
+  ABORTED: 'The call was cancelled through its AbortSignal.',
+  WORKER_CRASHED: 'The worker died while the call was pending; the next call starts a fresh one.',
+  DISPOSED: 'The instance was disposed; create a new one.',
+  INTERNAL: 'An unexpected failure inside winnow; please report it.',
+} as const
+
+/** A code from {@link ERROR_CODES}. */
+export type WinnowErrorCode = keyof typeof ERROR_CODES
+
+/** Structured facts attached to an error (URL, HTTP status, available dtypes, ...). */
+export type WinnowErrorDetails = Record<string, unknown>
+
+/**
+ * The error winnow rejects with. `code` is stable; `details` holds machine-readable facts.
+ *
+ * @example
+ * try {
+ *   await winnow.rerank(query, docs, { signal })
+ * } catch (e) {
+ *   if (e instanceof WinnowError && e.code === 'ABORTED') return
+ *   throw e
+ * }
+ */
+export class WinnowError extends Error {
+  readonly code: WinnowErrorCode
+  readonly details: WinnowErrorDetails
+
+  constructor(code: WinnowErrorCode, message: string, details: WinnowErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'WinnowError'
+    this.code = code
+    this.details = details
+  }
+}
+
+/** The plain-data form of a {@link WinnowError} that survives `postMessage`. */
+export interface SerializedError {
+  code: WinnowErrorCode
+  message: string
+  details: WinnowErrorDetails
+}
+
+/**
+ * Turns anything thrown into plain data; unknown throwables become `INTERNAL`.
+ *
+ * @example
+ * const data = serializeError(new WinnowError('ABORTED', 'stopped'))  // { code: 'ABORTED', ... }
+ */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof WinnowError) {
+    return { code: error.code, message: error.message, details: toCloneable(error.details) }
+  }
+  const message = error instanceof Error ? error.message : String(error)
+  return { code: 'INTERNAL', message, details: {} }
+}
+
+/**
+ * Rebuilds a {@link WinnowError} from {@link serializeError}'s output; an unknown code becomes `INTERNAL`.
+ *
+ * @example
+ * const err = deserializeError({ code: 'DISPOSED', message: 'gone', details: {} })
+ * err instanceof WinnowError // true
+ */
+export function deserializeError(data: SerializedError): WinnowError {
+  const code = isErrorCode(data?.code) ? data.code : 'INTERNAL'
+  return new WinnowError(code, String(data?.message ?? 'Unknown error'), data?.details ?? {})
+}
+
+/**
+ * Whether a value is a known error code.
+ *
+ * @example
+ * isErrorCode('ABORTED') // true
+ */
+export function isErrorCode(value: unknown): value is WinnowErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, value)
+}
+
+// Details must survive structured clone: drop functions and anything else that would throw.
+function toCloneable(details: WinnowErrorDetails): WinnowErrorDetails {
+  try {
+    return JSON.parse(JSON.stringify(details)) as WinnowErrorDetails
+  } catch {
+    return {}
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * winnow: retrieve and rerank entirely on the user's device.
+ *
+ * The main-thread entry. It re-exports the public API only and must never import
+ * @huggingface/transformers or onnxruntime-web: those live in the worker (a test checks the build).
+ *
+ * @example
+ * import { createWinnow, WinnowError } from 'winnow'
+ * const winnow = await createWinnow({ modelBaseUrl: '/models/' })
+ * const ranked = await winnow.rerank('what causes memory leaks?', passages, { topK: 5 })
+ */
+export { createWinnow, DEFAULT_RERANKER, type Winnow } from './client/createWinnow.js'
+export { WinnowError, ERROR_CODES, type WinnowErrorCode, type WinnowErrorDetails } from './errors.js'
+export type {
+  DeviceInfo,
+  DevicePreference,
+  Dtype,
+  DtypeChoice,
+  ProgressEvent,
+  RerankerInfo,
+  RerankerOptions,
+  RerankInput,
+  RerankOptions,
+  RerankResult,
+  WinnowOptions,
+} from './types.js'

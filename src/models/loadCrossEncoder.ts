@@ -1,0 +1,140 @@
+import { AutoModelForSequenceClassification, AutoTokenizer, type PreTrainedModel } from '@huggingface/transformers'
+import { derivePairTemplate } from '../core/pairs.js'
+import { scoreHeadFromConfig } from '../core/scores.js'
+import { WinnowError } from '../errors.js'
+import type { Dtype, ProgressEvent } from '../types.js'
+import { CrossEncoder, type LogitsModel, type PairTokenizer } from './crossEncoder.js'
+import { DTYPE_FILES } from './dtype.js'
+import type { FetchRecorder } from './fetchRecorder.js'
+import { ProgressTracker } from './progress.js'
+
+/** What {@link loadCrossEncoder} needs. */
+export interface CrossEncoderLoadOptions {
+  model: string
+  dtype: Dtype
+  /** transformers.js device name: `webgpu` or `wasm` in browsers, `cpu` in Node. */
+  device: 'webgpu' | 'wasm' | 'cpu'
+  maxLength?: number
+  maxQueryLength?: number
+  batchTokens?: number
+  maxBatchRows?: number
+  onProgress?: (event: ProgressEvent) => void
+  /** Sees every request of the load, to explain failures (browser only). */
+  recorder?: FetchRecorder
+  /** Lists the dtypes whose files exist, to explain a missing one. */
+  probeDtypes?: (model: string) => Promise<Dtype[]>
+}
+
+/** A loaded reranker model and the handle to free it. */
+export interface LoadedCrossEncoder {
+  encoder: CrossEncoder
+  numLabels: number
+  dispose(): Promise<void>
+}
+
+const DEFAULT_MAX_LENGTH = 512
+const DEFAULT_BATCH_TOKENS = 4096
+const DEFAULT_MAX_BATCH_ROWS = 64
+
+/**
+ * Loads tokenizer, config and ONNX weights of a cross-encoder and derives its pair template and
+ * score head. Failures become MODEL_LOAD_FAILED (with the URL and status that failed) or
+ * UNSUPPORTED_DTYPE (naming the dtypes that exist).
+ *
+ * @example
+ * const { encoder } = await loadCrossEncoder({ model: 'Xenova/ms-marco-MiniLM-L-6-v2', dtype: 'q8', device: 'wasm' })
+ */
+export async function loadCrossEncoder(options: CrossEncoderLoadOptions): Promise<LoadedCrossEncoder> {
+  const progress = new ProgressTracker(options.model, options.onProgress ?? (() => {}))
+  options.recorder?.clear()
+  let model: PreTrainedModel | undefined
+  try {
+    const [tokenizer, loaded] = await Promise.all([
+      AutoTokenizer.from_pretrained(options.model, { progress_callback: progress.listener }),
+      AutoModelForSequenceClassification.from_pretrained(options.model, {
+        dtype: options.dtype,
+        device: options.device,
+        progress_callback: progress.listener,
+      }),
+    ])
+    model = loaded
+    const config = model.config as unknown as {
+      id2label?: Record<string, string>
+      num_labels?: number
+      max_position_embeddings?: number
+    }
+    const head = scoreHeadFromConfig(config)
+    const tok = tokenizer as unknown as PairTokenizer & {
+      (text: string, options: { text_pair: string; return_token_type_ids: boolean }): {
+        input_ids: { tolist(): unknown[][] }
+        token_type_ids?: { tolist(): unknown[][] }
+      }
+      model_max_length?: number
+    }
+    const probe = tok('a', { text_pair: 'b', return_token_type_ids: true })
+    const template = derivePairTemplate(
+      probe.input_ids.tolist()[0]!.map(Number),
+      probe.token_type_ids ? probe.token_type_ids.tolist()[0]!.map(Number) : null,
+      tok.encode('a', { add_special_tokens: false }),
+      tok.encode('b', { add_special_tokens: false }),
+    )
+    const maxLength = Math.min(
+      options.maxLength ?? DEFAULT_MAX_LENGTH,
+      config.max_position_embeddings ?? Infinity,
+      tok.model_max_length && tok.model_max_length > 0 ? tok.model_max_length : Infinity,
+    )
+    const room = maxLength - template.prefix.length - template.middle.length - template.suffix.length
+    const session = (model as unknown as { sessions: Record<string, { inputNames: string[] }> }).sessions.model
+    const encoder = new CrossEncoder(tok, model as unknown as LogitsModel, {
+      template,
+      head,
+      maxLength,
+      maxQueryLength: options.maxQueryLength ?? Math.floor(room / 2),
+      batchTokens: options.batchTokens ?? DEFAULT_BATCH_TOKENS,
+      maxBatchRows: options.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS,
+      usesTokenTypes: Boolean(session?.inputNames.includes('token_type_ids')),
+    })
+    progress.ready()
+    const owned = model
+    return { encoder, numLabels: head.numLabels, dispose: () => owned.dispose().then(() => undefined) }
+  } catch (error) {
+    await model?.dispose().catch(() => {})
+    throw await explainLoadFailure(error, options)
+  }
+}
+
+async function explainLoadFailure(error: unknown, options: CrossEncoderLoadOptions): Promise<WinnowError> {
+  if (error instanceof WinnowError) return error
+  const cause = error instanceof Error ? error.message : String(error)
+  const weights = `onnx/${DTYPE_FILES[options.dtype]}`
+  const failures = options.recorder?.failures ?? []
+  const weightsFailure = failures.find((f) => f.url.endsWith(weights))
+  const missingWeights = weightsFailure ? weightsFailure.status === 404 && !weightsFailure.html : /could not locate file/i.test(cause) && cause.includes(weights)
+  if (missingWeights && !failures.some((f) => f.url.endsWith('config.json'))) {
+    const available = options.probeDtypes ? await options.probeDtypes(options.model).catch(() => []) : []
+    if (available.length > 0) {
+      return new WinnowError(
+        'UNSUPPORTED_DTYPE',
+        `${options.model} has no ${options.dtype} weights (${weights}); available: ${available.join(', ')}. Pass one of those as dtype.`,
+        { model: options.model, dtype: options.dtype, available, url: weightsFailure?.url },
+      )
+    }
+  }
+  // The first failure of a file the load needed explains it best (optional files may 404 harmlessly,
+  // but then the load would not have failed on them).
+  const failure = weightsFailure ?? failures.find((f) => f.html || f.status !== 404) ?? failures[0]
+  if (failure) {
+    const what = failure.html
+      ? 'the server answered with an HTML page instead of the file (a missing file behind a single-page-app fallback?)'
+      : failure.status === 0
+        ? `the request failed (${failure.message ?? 'network error'})`
+        : `HTTP ${failure.status}`
+    return new WinnowError(
+      'MODEL_LOAD_FAILED',
+      `could not load ${options.model}: ${failure.url}: ${what}. Check modelBaseUrl and that the files are served.`,
+      { model: options.model, url: failure.url, status: failure.status, html: failure.html, cause },
+      { cause: error },
+    )
+  }
+  return new WinnowError('MODEL_LOAD_FAILED', `could not load ${options.model}: ${cause}`, { model: options.model, cause }, { cause: error })
+}

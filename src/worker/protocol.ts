@@ -1,0 +1,50 @@
+/** Messages and shapes shared by the client and the worker. Types only, plus two constants. */
+import type { SerializedError } from '../errors.js'
+import type { DeviceInfo, DevicePreference, DtypeChoice, ProgressEvent, RerankerInfo } from '../types.js'
+
+/** Posted by the worker once it holds its liveness lock (see client/connection.ts). */
+export const ALIVE_MESSAGE = 'winnow:alive'
+/** Prefix of the Web Lock a worker holds for as long as it lives. */
+export const LOCK_PREFIX = 'winnow-worker-'
+
+/** Everything the worker needs to load; resolved to absolute URLs on the main thread. */
+export interface WorkerConfig {
+  reranker: {
+    model: string
+    dtype?: DtypeChoice
+    maxLength?: number
+    maxQueryLength?: number
+    batchTokens?: number
+  }
+  device: DevicePreference
+  modelBaseUrl: string
+  wasmBaseUrl: string
+  allowRemoteModels: boolean
+  remoteHost?: string
+  threads?: number
+  cache: boolean
+}
+
+/** What init reports. */
+export interface InitResult {
+  device: DeviceInfo
+  reranker: RerankerInfo
+}
+
+/** Raw rerank output; the client turns it into sorted results. */
+export interface RawRerank {
+  logits: Float32Array
+  queryTruncated: boolean
+  documentTruncated: boolean[]
+}
+
+/** Errors cross the boundary as data, never as thrown values (comlink would drop `code`). */
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: SerializedError }
+
+/** The worker's RPC surface. */
+export interface WorkerApi {
+  init(config: WorkerConfig, onProgress?: (event: ProgressEvent) => void): Promise<Envelope<InitResult>>
+  rerank(callId: number, query: string, documents: string[]): Promise<Envelope<RawRerank>>
+  cancel(callId: number): void
+  dispose(): Promise<void>
+}
