@@ -6,7 +6,8 @@
  */
 export function rankByScore(scores: ArrayLike<number>, topK = scores.length): number[] {
   const order = Array.from({ length: scores.length }, (_, i) => i)
-  const key = (i: number) => (Number.isNaN(scores[i]) ? -Infinity : scores[i]!)
-  order.sort((a, b) => key(b) - key(a) || a - b)
+  const nan = (i: number) => Number.isNaN(scores[i])
+  // NaN after everything, -Infinity included; equal scores (also ±Infinity, whose difference is NaN) by input order
+  order.sort((a, b) => Number(nan(a)) - Number(nan(b)) || (nan(a) ? 0 : scores[b]! - scores[a]!) || a - b)
   return order.slice(0, Math.max(0, topK))
 }

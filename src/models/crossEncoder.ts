@@ -34,6 +34,9 @@ export interface PairScores {
   batches: number
 }
 
+/** Passages tokenized between two checkpoints. */
+const TOKENIZE_CHUNK = 256
+
 /** Characters per kept token beyond which a passage is pre-cut before tokenizing (see `tokenizePassage`). */
 const CHARS_PER_TOKEN_BOUND = 32
 
@@ -43,7 +46,7 @@ const CHARS_PER_TOKEN_BOUND = 32
  * only beyond `maxQueryLength`; pairs are batched by a padded-token budget, longest first.
  *
  * @example
- * const scores = await encoder.score('what causes leaks?', passages, () => signal.throwIfAborted())
+ * const scores = await encoder.score('what causes leaks?', passages, async () => signal.throwIfAborted())
  */
 export class CrossEncoder {
   constructor(
@@ -53,17 +56,18 @@ export class CrossEncoder {
   ) {}
 
   /**
-   * Scores every passage against the query. `checkpoint` runs before each batch; throwing from it
-   * stops the call (used for cancellation).
+   * Scores every passage against the query. `checkpoint` runs before each batch (and every
+   * {@link TOKENIZE_CHUNK} passages while tokenizing); throwing from it stops the call (cancellation).
    */
-  async score(query: string, documents: readonly string[], checkpoint: () => void = () => {}): Promise<PairScores> {
+  async score(query: string, documents: readonly string[], checkpoint: () => void | Promise<void> = () => {}): Promise<PairScores> {
     const s = this.settings
     const room = s.maxLength - s.template.prefix.length - s.template.middle.length - s.template.suffix.length
     const queryIds = this.tokenizer.encode(query, { add_special_tokens: false })
     const docIds: number[][] = []
     const fits: PairFit[] = []
-    for (const doc of documents) {
-      checkpoint()
+    for (let i = 0; i < documents.length; i++) {
+      if (i % TOKENIZE_CHUNK === 0) await checkpoint()
+      const doc = documents[i]!
       const ids = this.tokenizePassage(doc, room)
       docIds.push(ids)
       fits.push(fitPair(queryIds.length, ids.length, s.template, s))
@@ -74,7 +78,7 @@ export class CrossEncoder {
       { maxTokens: s.batchTokens, maxRows: s.maxBatchRows },
     )
     for (const batch of batches) {
-      checkpoint()
+      await checkpoint()
       const width = fits[batch[0]!]!.length // longest first
       const size = batch.length * width
       const ids = new BigInt64Array(size)

@@ -109,7 +109,7 @@ async function explainLoadFailure(error: unknown, options: CrossEncoderLoadOptio
   const weights = `onnx/${DTYPE_FILES[options.dtype]}`
   const failures = options.recorder?.failures ?? []
   const weightsFailure = failures.find((f) => f.url.endsWith(weights))
-  const missingWeights = weightsFailure ? weightsFailure.status === 404 && !weightsFailure.html : /could not locate file/i.test(cause) && cause.includes(weights)
+  const missingWeights = weightsFailure ? weightsFailure.status === 404 && !weightsFailure.html : /could not locate file|not found locally|local file missing/i.test(cause) && cause.includes(weights)
   if (missingWeights && !failures.some((f) => f.url.endsWith('config.json'))) {
     const available = options.probeDtypes ? await options.probeDtypes(options.model).catch(() => []) : []
     if (available.length > 0) {

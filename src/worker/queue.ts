@@ -1,7 +1,10 @@
 import { WinnowError } from '../errors.js'
 
-/** Throws ABORTED when the task has been cancelled; call it between units of work. */
-export type Checkpoint = () => void
+/**
+ * Call between units of work: yields to the event loop (so a `cancel` message can arrive), then
+ * rejects with ABORTED if the task was cancelled meanwhile.
+ */
+export type Checkpoint = () => Promise<void>
 
 interface Entry {
   id: number
@@ -18,7 +21,7 @@ interface Entry {
  *
  * @example
  * const queue = new SerialQueue()
- * const result = queue.run(7, async (checkpoint) => { for (const b of batches) { checkpoint(); await run(b) } })
+ * const result = queue.run(7, async (checkpoint) => { for (const b of batches) { await checkpoint(); await run(b) } })
  * queue.cancel(7) // → result rejects with ABORTED
  */
 export class SerialQueue {
@@ -52,7 +55,8 @@ export class SerialQueue {
     const entry = this.waiting.shift()
     if (!entry) return
     this.running = entry
-    const checkpoint: Checkpoint = () => {
+    const checkpoint: Checkpoint = async () => {
+      await yieldToEventLoop()
       if (entry.cancelled) throw aborted()
     }
     Promise.resolve()
@@ -66,6 +70,22 @@ export class SerialQueue {
         this.pump()
       })
   }
+}
+
+/**
+ * Lets queued tasks (incoming messages) run. Inference promises resolve through microtasks only, so
+ * without this a long call would not see its cancel message until it had finished. A MessageChannel
+ * round trip is a task without the 4 ms clamp of nested setTimeout.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel()
+    channel.port1.onmessage = () => {
+      channel.port1.close()
+      resolve()
+    }
+    channel.port2.postMessage(null)
+  })
 }
 
 function aborted(): WinnowError {
