@@ -1,0 +1,59 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { beforeAll, describe, expect, it } from 'vitest'
+
+const root = resolve(__dirname, '../..')
+
+/** Every module reachable from `entry` through static and dynamic imports, and the bare specifiers they use. */
+function importGraph(entry: string): { files: string[]; bare: Set<string> } {
+  const files: string[] = []
+  const bare = new Set<string>()
+  const todo = [entry]
+  while (todo.length) {
+    const file = todo.pop()!
+    if (files.includes(file)) continue
+    files.push(file)
+    // comments (JSDoc examples) mention 'winnow' imports; only code counts
+    const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '')
+    for (const m of code.matchAll(/(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|import\s*['"]([^'"]+)['"]/g)) {
+      const spec = m[1] ?? m[2] ?? m[3]!
+      if (spec.startsWith('.')) todo.push(join(dirname(file), spec))
+      else bare.add(spec)
+    }
+  }
+  return { files, bare }
+}
+
+describe('the built package', () => {
+  beforeAll(() => {
+    execFileSync(process.execPath, ['scripts/build-lib.mjs'], { cwd: root, stdio: 'pipe' })
+  }, 120_000)
+
+  it('keeps transformers.js and onnxruntime out of the main-thread entry', () => {
+    const { files, bare } = importGraph(join(root, 'dist/index.js'))
+    expect([...bare]).toEqual(['comlink'])
+    expect(files.some((f) => f.includes('/worker/') && !f.endsWith('protocol.js'))).toBe(false)
+    for (const f of files) expect(readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '')).not.toMatch(/@huggingface\/transformers|onnxruntime/)
+    const gzip = files.reduce((n, f) => n + gzipSync(readFileSync(f)).length, 0)
+    console.log(`[figure] main-thread entry: ${files.length} modules, ${gzip} bytes gzip (excluding comlink)`)
+  })
+
+  it('points the worker URL at a compiled worker that exists and exposes the service', () => {
+    const spawn = readFileSync(join(root, 'dist/client/spawn.js'), 'utf8')
+    const url = /new URL\('([^']+)', import\.meta\.url\)/.exec(spawn)?.[1]
+    expect(url).toBe('../worker/worker.js')
+    const worker = join(root, 'dist/client', url!)
+    expect(existsSync(worker)).toBe(true)
+    expect(importGraph(worker).bare).toEqual(new Set(['comlink', '@huggingface/transformers']))
+  })
+
+  it('exports the entry and the Vite plugin with types', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+    for (const target of Object.values(pkg.exports) as { types: string; default: string }[]) {
+      expect(existsSync(join(root, target.default))).toBe(true)
+      expect(existsSync(join(root, target.types))).toBe(true)
+    }
+  })
+})
