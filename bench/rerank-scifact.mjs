@@ -1,0 +1,144 @@
+// npm run bench — reranking speed on real text with the MiniLM-L6-shaped cross-encoder.
+//
+// For each configuration: 50 SciFact passages (title + abstract) for one test claim, reranked
+// through winnow's public API in Chromium (WASM, 1 and 2 threads; fp32, q8, q4), after one warm-up
+// call; and the same src/ code on onnxruntime-node (native CPU, the ceiling). Also measures how
+// much q8 scores move with batch composition (dynamic activation quantization). Prints a table and
+// saves bench/results/<date>-rerank.json. Never part of the tests.
+//
+//   npm run bench [-- --runs 10 --dtypes q8,fp32,q4 --model minilm-l6-random-cross-encoder]
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { parseArgs } from 'node:util'
+import { chromium } from '@playwright/test'
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '10' },
+    dtypes: { type: 'string', default: 'q8,fp32,q4' },
+    model: { type: 'string', default: 'minilm-l6-random-cross-encoder' },
+    data: { type: 'string', default: '../shared/datasets/scifact' },
+    passages: { type: 'string', default: '50' },
+  },
+})
+const RUNS = Number(args.runs)
+const N = Number(args.passages)
+const PORT = 4175
+
+// ---- data: the first test claim with judgments, its relevant abstracts, then the next ones ----
+const corpus = readFileSync(`${args.data}/corpus.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+const queries = new Map(readFileSync(`${args.data}/queries.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map((q) => [q._id, q.text]))
+const [qid, relevant] = readFileSync(`${args.data}/qrels/test.tsv`, 'utf8').trim().split('\n')[1].split('\t')
+const query = queries.get(qid)
+const passages = [corpus.find((d) => d._id === relevant), ...corpus.filter((d) => d._id !== relevant).slice(0, N - 1)].map((d) =>
+  `${d.title} ${d.text}`.trim(),
+)
+
+// ---- models ----
+if (!existsSync(`.cache/models/${args.model}/onnx/model.onnx`) && args.model.startsWith('minilm-l6-random')) {
+  execFileSync('bash', ['scripts/make-models.sh', '--bench'], { stdio: 'inherit' })
+}
+
+function stats(times) {
+  const s = [...times].sort((a, b) => a - b)
+  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))]
+  return { p50: q(0.5), p95: q(0.95), pairsPerSecond: Math.round((N / q(0.5)) * 1000) }
+}
+
+// ---- native: the same src/ code on onnxruntime-node ----
+async function native(dtype) {
+  const { env } = await import('@huggingface/transformers')
+  env.allowRemoteModels = false
+  env.localModelPath = new URL('../.cache/models/', import.meta.url).pathname
+  const { loadCrossEncoder } = await import('../dist/models/loadCrossEncoder.js')
+  const { encoder, dispose } = await loadCrossEncoder({ model: args.model, dtype, device: 'cpu' })
+  await encoder.score(query, passages)
+  const times = []
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now()
+    await encoder.score(query, passages)
+    times.push(performance.now() - t)
+  }
+  await dispose()
+  return stats(times)
+}
+
+// ---- Chromium ----
+execFileSync('node', ['scripts/build-lib.mjs'], { stdio: 'inherit' })
+execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { stdio: 'inherit' })
+const server = spawn(process.execPath, ['node_modules/vite/bin/vite.js', 'preview', '--host', '127.0.0.1', '--port', String(PORT), '--strictPort'], { stdio: 'ignore' })
+for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${PORT}/`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 200))
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--enable-unsafe-webgpu'],
+})
+const page = await browser.newPage()
+await page.goto(`http://127.0.0.1:${PORT}/test/browser/pages/harness.html`)
+await page.waitForFunction(() => window.harnessReady === true)
+
+async function inBrowser(dtype, threads) {
+  return page.evaluate(
+    async ({ model, dtype, threads, query, passages, runs }) => {
+      const w = await window.winnowApi.createWinnow({ reranker: { model, dtype }, device: 'wasm', threads })
+      const batched = await w.rerank(query, passages) // warm-up
+      const times = []
+      for (let i = 0; i < runs; i++) {
+        const t = performance.now()
+        await w.rerank(query, passages)
+        times.push(performance.now() - t)
+      }
+      // Batch dependence: each passage alone vs inside the 50-passage call.
+      const alone = []
+      for (const p of passages) alone.push((await w.rerank(query, [p]))[0].logit)
+      const inBatch = batched.slice().sort((a, b) => a.index - b.index).map((r) => r.logit)
+      const device = w.device
+      await w.dispose()
+      return { times, alone, inBatch, device }
+    },
+    { model: args.model, dtype, threads, query, passages, runs: RUNS },
+  )
+}
+
+function agreement(a, b) {
+  const maxDelta = a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0)
+  const top = (xs) => new Set(xs.map((x, i) => [x, i]).sort((p, q) => q[0] - p[0]).slice(0, 10).map(([, i]) => i))
+  const ta = top(a)
+  const overlap = [...top(b)].filter((i) => ta.has(i)).length / 10
+  return { maxDelta, top10Overlap: overlap }
+}
+
+const rows = []
+for (const dtype of args.dtypes.split(',')) {
+  for (const threads of [1, 2]) {
+    const r = await inBrowser(dtype, threads)
+    rows.push({ runtime: `winnow Chromium WASM ${threads}T`, dtype, ...stats(r.times), batchVsAlone: agreement(r.inBatch, r.alone) })
+    console.log(rows.at(-1))
+  }
+  rows.push({ runtime: 'onnxruntime-node (native)', dtype, ...(await native(dtype)) })
+  console.log(rows.at(-1))
+}
+await browser.close()
+server.kill()
+
+const date = new Date().toISOString().slice(0, 10)
+const result = {
+  date,
+  machine: `${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+  model: args.model,
+  passages: N,
+  query,
+  meanPassageChars: Math.round(passages.reduce((n, p) => n + p.length, 0) / N),
+  runs: RUNS,
+  rows,
+}
+mkdirSync('bench/results', { recursive: true })
+writeFileSync(`bench/results/${date}-rerank.json`, JSON.stringify(result, null, 2) + '\n')
+console.log(`\n${N} SciFact passages, ${args.model}, ${result.machine}\n`)
+console.log('| runtime | dtype | p50 ms | p95 ms | pairs/s | batched vs alone max |Δ| logit | top-10 overlap |')
+console.log('|---|---|---|---|---|---|---|')
+for (const r of rows) {
+  const b = r.batchVsAlone
+  console.log(`| ${r.runtime} | ${r.dtype} | ${r.p50.toFixed(0)} | ${r.p95.toFixed(0)} | ${r.pairsPerSecond} | ${b ? b.maxDelta.toExponential(1) : '—'} | ${b ? b.top10Overlap : '—'} |`)
+}
+console.log(`\nsaved bench/results/${date}-rerank.json`)
