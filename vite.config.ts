@@ -5,12 +5,16 @@ import { winnow } from './src/vite/plugin.ts'
 
 /**
  * Serves local model folders at /models/: the committed tiny fixtures and, when generated
- * (`npm run models:bench`), the MiniLM-shaped ones. Stands in for a self-hosted model folder.
+ * (`npm run models:bench`), the MiniLM-shaped ones. Stands in for a self-hosted model folder, and
+ * under /hub/ for the Hugging Face hub's URL layout.
  */
 function localModels(): Plugin {
   const roots = [resolve('test/fixtures/models'), resolve('.cache/models')]
   const serve: Connect.NextHandleFunction = (req, res, next) => {
-    const path = decodeURIComponent((req.url ?? '').split('?')[0]!)
+    let path = decodeURIComponent((req.url ?? '').split('?')[0]!)
+    // /hub/<org>/<name>/resolve/<revision>/<file> plays the Hugging Face hub for allowRemoteModels tests.
+    const hub = /^\/hub\/[^/]+\/([^/]+)\/resolve\/[^/]+\/(.+)$/.exec(path)
+    if (hub) path = `/models/${hub[1]}/${hub[2]}`
     if (!path.startsWith('/models/')) return next()
     const rel = normalize(path.slice('/models/'.length))
     if (rel.startsWith('..')) return next()

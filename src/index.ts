@@ -16,7 +16,7 @@ export type {
   DevicePreference,
   Dtype,
   DtypeChoice,
-  ProgressEvent,
+  LoadProgress,
   RerankerInfo,
   RerankerOptions,
   RerankInput,

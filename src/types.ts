@@ -42,7 +42,7 @@ export interface WinnowOptions {
   /** Cache model and WASM files in the Cache API so later visits work offline. Default `true`. */
   cache?: boolean
   /** Called for every file byte count change and with an overall fraction. */
-  onProgress?: (event: ProgressEvent) => void
+  onProgress?: (event: LoadProgress) => void
   /** Cancels loading. */
   signal?: AbortSignal
   /** Worker script URL (advanced: bundlers set this up from the package). */
@@ -50,7 +50,7 @@ export interface WinnowOptions {
 }
 
 /** Load progress: one file's bytes, plus the fraction over all files seen so far. */
-export interface ProgressEvent {
+export interface LoadProgress {
   /** Which model the file belongs to. */
   model: string
   /** `'progress'` while bytes arrive, `'done'` when a file is complete, `'ready'` when the model can run. */

@@ -8,8 +8,8 @@ export type SpawnWorker = (name: string) => Worker
 /** Options of one {@link WorkerConnection.call}. */
 export interface CallOptions {
   signal?: AbortSignal
-  /** Runs when the signal fires while the call is pending (e.g. to tell the worker to stop). */
-  onAbort?: () => void
+  /** Runs when the signal fires while the call is pending, with the worker the call went to (to tell it to stop). */
+  onAbort?: (api: Comlink.Remote<WorkerApi>) => void
 }
 
 let connectionCounter = 0
@@ -97,7 +97,7 @@ export class WorkerConnection {
       const onAbort = () => {
         fail(abortError(signal!))
         try {
-          options.onAbort?.()
+          options.onAbort?.(api)
         } catch {
           // the worker may already be gone; nothing to stop then
         }

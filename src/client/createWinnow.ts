@@ -120,7 +120,7 @@ class WinnowClient implements Winnow {
     const raw = unwrap(
       await this.connection.call((api) => api.rerank(callId, query, texts) as Promise<Envelope<RawRerank>>, {
         signal,
-        onAbort: () => void this.connection.api().cancel(callId),
+        onAbort: (api) => void api.cancel(callId),
       }),
     )
     const scores = Array.from(raw.logits, sigmoid)

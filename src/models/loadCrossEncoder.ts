@@ -2,7 +2,7 @@ import { AutoModelForSequenceClassification, AutoTokenizer, type PreTrainedModel
 import { derivePairTemplate } from '../core/pairs.js'
 import { scoreHeadFromConfig } from '../core/scores.js'
 import { WinnowError } from '../errors.js'
-import type { Dtype, ProgressEvent } from '../types.js'
+import type { Dtype, LoadProgress } from '../types.js'
 import { CrossEncoder, type LogitsModel, type PairTokenizer } from './crossEncoder.js'
 import { DTYPE_FILES } from './dtype.js'
 import type { FetchRecorder } from './fetchRecorder.js'
@@ -18,7 +18,7 @@ export interface CrossEncoderLoadOptions {
   maxQueryLength?: number
   batchTokens?: number
   maxBatchRows?: number
-  onProgress?: (event: ProgressEvent) => void
+  onProgress?: (event: LoadProgress) => void
   /** Sees every request of the load, to explain failures (browser only). */
   recorder?: FetchRecorder
   /** Lists the dtypes whose files exist, to explain a missing one. */

@@ -1,4 +1,4 @@
-import type { ProgressEvent } from '../types.js'
+import type { LoadProgress } from '../types.js'
 
 /** The events transformers.js reports through `progress_callback` that winnow reads. */
 export interface LoaderEvent {
@@ -21,7 +21,7 @@ export class ProgressTracker {
 
   constructor(
     private readonly model: string,
-    private readonly emit: (event: ProgressEvent) => void,
+    private readonly emit: (event: LoadProgress) => void,
   ) {}
 
   readonly listener = (event: LoaderEvent): void => {
@@ -45,7 +45,7 @@ export class ProgressTracker {
     this.send('ready', '')
   }
 
-  private send(status: ProgressEvent['status'], file: string): void {
+  private send(status: LoadProgress['status'], file: string): void {
     let loaded = 0
     let total = 0
     for (const f of this.files.values()) {

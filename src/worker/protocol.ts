@@ -1,6 +1,6 @@
 /** Messages and shapes shared by the client and the worker. Types only, plus two constants. */
 import type { SerializedError } from '../errors.js'
-import type { DeviceInfo, DevicePreference, DtypeChoice, ProgressEvent, RerankerInfo } from '../types.js'
+import type { DeviceInfo, DevicePreference, DtypeChoice, LoadProgress, RerankerInfo } from '../types.js'
 
 /** Posted by the worker once it holds its liveness lock (see client/connection.ts). */
 export const ALIVE_MESSAGE = 'winnow:alive'
@@ -43,7 +43,7 @@ export type Envelope<T> = { ok: true; value: T } | { ok: false; error: Serialize
 
 /** The worker's RPC surface. */
 export interface WorkerApi {
-  init(config: WorkerConfig, onProgress?: (event: ProgressEvent) => void): Promise<Envelope<InitResult>>
+  init(config: WorkerConfig, onProgress?: (event: LoadProgress) => void): Promise<Envelope<InitResult>>
   rerank(callId: number, query: string, documents: string[]): Promise<Envelope<RawRerank>>
   cancel(callId: number): void
   dispose(): Promise<void>

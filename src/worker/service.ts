@@ -3,7 +3,7 @@ import { chooseDevice, type GpuLike } from '../models/device.js'
 import { DTYPE_FILES, normalizeDtypeChoice } from '../models/dtype.js'
 import { loadCrossEncoder, type LoadedCrossEncoder } from '../models/loadCrossEncoder.js'
 import { configureRuntime, useWebGpuAdapter } from '../models/runtime.js'
-import type { Dtype, ProgressEvent } from '../types.js'
+import type { Dtype, LoadProgress } from '../types.js'
 import type { Envelope, InitResult, RawRerank, WorkerApi, WorkerConfig } from './protocol.js'
 import { SerialQueue } from './queue.js'
 
@@ -21,7 +21,7 @@ export class WorkerService implements WorkerApi {
   private loading: Promise<{ loaded: LoadedCrossEncoder; info: InitResult }> | null = null
   private readonly queue = new SerialQueue()
 
-  init(config: WorkerConfig, onProgress?: (event: ProgressEvent) => void): Promise<Envelope<InitResult>> {
+  init(config: WorkerConfig, onProgress?: (event: LoadProgress) => void): Promise<Envelope<InitResult>> {
     return envelope(async () => {
       if (!this.loading) {
         this.loading = this.load(config, onProgress)
@@ -55,7 +55,7 @@ export class WorkerService implements WorkerApi {
     if (loading) await loading.then((l) => l.loaded.dispose()).catch(() => {})
   }
 
-  private async load(config: WorkerConfig, onProgress?: (event: ProgressEvent) => void) {
+  private async load(config: WorkerConfig, onProgress?: (event: LoadProgress) => void) {
     const scope = globalThis as unknown as { crossOriginIsolated?: boolean; navigator?: Navigator & { gpu?: GpuLike } }
     const isolated = scope.crossOriginIsolated === true
     const cores = scope.navigator?.hardwareConcurrency || 1

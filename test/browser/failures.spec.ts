@@ -100,6 +100,26 @@ test('a bad model URL is MODEL_LOAD_FAILED with the URL and status; a retry with
   expect(retried.code).toBe('resolved')
 })
 
+test('hub ids load from the remote host only when allowRemoteModels is true', async ({ page }) => {
+  const requests = await openHarness(page)
+  const hubId = 'test-org/tiny-random-cross-encoder' // absent under /models/, present on the stand-in hub
+  const remoteHost = new URL('/hub/', page.url()).href
+  const off = await errorCode(page, `await api.createWinnow({ reranker: { model: '${hubId}', dtype: 'fp32' }, remoteHost: '${remoteHost}' })`)
+  expect(off.code).toBe('MODEL_LOAD_FAILED')
+  expect(requests.filter((u) => u.includes('/hub/'))).toEqual([])
+  const logit = await page.evaluate(
+    async ({ model, remoteHost, pair }) => {
+      const w = await (window as any).winnowApi.createWinnow({ reranker: { model, dtype: 'fp32' }, allowRemoteModels: true, remoteHost })
+      const r = await w.rerank(pair.query, [pair.document])
+      await w.dispose()
+      return r[0].logit
+    },
+    { model: hubId, remoteHost, pair: reference[1]! },
+  )
+  expect(Math.abs(logit - reference[1]!.logit)).toBeLessThan(1e-4)
+  expect(requests.some((u) => u.includes('/hub/test-org/tiny-random-cross-encoder/resolve/main/onnx/model.onnx'))).toBe(true)
+})
+
 test('an HTML page served instead of a model file is named as such', async ({ page }) => {
   await page.route('**/spa/**', (route) =>
     route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><html><body>app shell</body></html>' }),

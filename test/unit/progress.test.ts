@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { ProgressTracker } from '../../src/models/progress.js'
-import type { ProgressEvent } from '../../src/types.js'
+import type { LoadProgress } from '../../src/types.js'
 
 function tracker() {
-  const events: ProgressEvent[] = []
+  const events: LoadProgress[] = []
   const t = new ProgressTracker('tiny', (e) => events.push(e))
   return { t, events, last: () => events.at(-1)! }
 }
