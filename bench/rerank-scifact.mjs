@@ -73,11 +73,13 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--enable-unsafe-webgpu'],
 })
-const page = await browser.newPage()
-await page.goto(`http://127.0.0.1:${PORT}/test/browser/pages/harness.html`)
-await page.waitForFunction(() => window.harnessReady === true)
 
+// A fresh page per configuration: several large WASM sessions created and disposed in one page were
+// seen to crash the renderer here (memory of terminated workers is reclaimed lazily).
 async function inBrowser(dtype, threads) {
+  const page = await browser.newPage()
+  await page.goto(`http://127.0.0.1:${PORT}/test/browser/pages/harness.html`)
+  await page.waitForFunction(() => window.harnessReady === true)
   return page.evaluate(
     async ({ model, dtype, threads, query, passages, runs }) => {
       const w = await window.winnowApi.createWinnow({ reranker: { model, dtype }, device: 'wasm', threads })
@@ -97,7 +99,7 @@ async function inBrowser(dtype, threads) {
       return { times, alone, inBatch, device }
     },
     { model: args.model, dtype, threads, query, passages, runs: RUNS },
-  )
+  ).finally(() => page.close())
 }
 
 function agreement(a, b) {

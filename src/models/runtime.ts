@@ -9,15 +9,21 @@ export interface RuntimeOptions {
   remoteHost?: string
   /** Absolute base URL of the onnxruntime-web files; unused in Node. */
   wasmBaseUrl?: string
+  /** Which onnxruntime-web build to load (see {@link ORT_WASM_FILES}). */
+  device: 'webgpu' | 'wasm'
   threads: number
   cache: boolean
 }
 
 /**
- * The onnxruntime-web build transformers.js loads (its `onnxruntime-web/webgpu` bundle): one WASM
- * for both the WASM and the WebGPU execution providers.
+ * The onnxruntime-web builds winnow loads. WebGPU needs the asyncify build (27 MB); the WASM
+ * execution provider alone runs on the plain SIMD-threaded build, half the download and without
+ * asyncify's instrumentation. Keep in sync with ORT_FILES in src/vite/plugin.ts.
  */
-export const ORT_WASM_FILES = { mjs: 'ort-wasm-simd-threaded.asyncify.mjs', wasm: 'ort-wasm-simd-threaded.asyncify.wasm' } as const
+export const ORT_WASM_FILES = {
+  webgpu: { mjs: 'ort-wasm-simd-threaded.asyncify.mjs', wasm: 'ort-wasm-simd-threaded.asyncify.wasm' },
+  wasm: { mjs: 'ort-wasm-simd-threaded.mjs', wasm: 'ort-wasm-simd-threaded.wasm' },
+} as const
 
 /**
  * Points transformers.js at local files only. transformers.js keeps its settings in a module-level
@@ -25,7 +31,7 @@ export const ORT_WASM_FILES = { mjs: 'ort-wasm-simd-threaded.asyncify.mjs', wasm
  * that global is effectively per instance. Returns the recorder that sees every request.
  *
  * @example
- * const recorder = configureRuntime({ modelBaseUrl: 'https://app.example/models/', allowRemoteModels: false, threads: 2, cache: true })
+ * const recorder = configureRuntime({ modelBaseUrl: 'https://app.example/models/', allowRemoteModels: false, threads: 2, cache: true, device: 'wasm' })
  */
 export function configureRuntime(options: RuntimeOptions): FetchRecorder {
   const recorder = new FetchRecorder(globalThis.fetch.bind(globalThis))
@@ -55,7 +61,8 @@ export function configureRuntime(options: RuntimeOptions): FetchRecorder {
   if (wasm) {
     if (options.wasmBaseUrl) {
       // An object (not a prefix) so transformers.js can cache both files for offline use.
-      wasm.wasmPaths = { mjs: options.wasmBaseUrl + ORT_WASM_FILES.mjs, wasm: options.wasmBaseUrl + ORT_WASM_FILES.wasm }
+      const files = ORT_WASM_FILES[options.device]
+      wasm.wasmPaths = { mjs: options.wasmBaseUrl + files.mjs, wasm: options.wasmBaseUrl + files.wasm }
     }
     wasm.numThreads = options.threads
     wasm.proxy = false // already in a worker

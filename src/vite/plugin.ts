@@ -19,8 +19,16 @@ export interface WinnowPluginOptions {
   crossOriginIsolation?: boolean
 }
 
-/** The onnxruntime-web files transformers.js loads (its WebGPU+WASM build). Kept in sync with models/runtime.ts. */
-export const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'] as const
+/**
+ * The onnxruntime-web files winnow loads: the asyncify build for WebGPU, the plain one for WASM
+ * (each device downloads only its own). Kept in sync with ORT_WASM_FILES in models/runtime.ts.
+ */
+export const ORT_FILES = [
+  'ort-wasm-simd-threaded.asyncify.mjs',
+  'ort-wasm-simd-threaded.asyncify.wasm',
+  'ort-wasm-simd-threaded.mjs',
+  'ort-wasm-simd-threaded.wasm',
+] as const
 
 /**
  * Where the installed onnxruntime-web keeps its dist files (the copy transformers.js resolves).

@@ -61,6 +61,7 @@ export class WorkerService implements WorkerApi {
     const cores = scope.navigator?.hardwareConcurrency || 1
     const threads = isolated ? Math.max(1, Math.min(16, Math.floor(config.threads ?? Math.min(MAX_DEFAULT_THREADS, cores)))) : 1
 
+    const choice = await chooseDevice(config.device, normalizeDtypeChoice(config.reranker.dtype), scope.navigator?.gpu)
     const recorder = configureRuntime({
       modelBaseUrl: config.modelBaseUrl,
       wasmBaseUrl: config.wasmBaseUrl,
@@ -68,8 +69,8 @@ export class WorkerService implements WorkerApi {
       remoteHost: config.remoteHost,
       threads,
       cache: config.cache,
+      device: choice.info.kind,
     })
-    const choice = await chooseDevice(config.device, normalizeDtypeChoice(config.reranker.dtype), scope.navigator?.gpu)
     if (choice.info.kind === 'webgpu') useWebGpuAdapter(choice.adapter)
     const loaded = await loadCrossEncoder({
       model: config.reranker.model,

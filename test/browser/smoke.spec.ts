@@ -77,6 +77,8 @@ test('a fresh Vite app that installs the packed tarball reranks in Chromium', as
   expect(maxAbsDiff(out.logits, reference.map((p) => p.logit))).toBeLessThan(1e-4)
   expect(out.device.kind).toBe('wasm')
   expect(out.device.threads).toBe(2) // the plugin served the app cross-origin isolated
-  expect(requests.some((u) => u.endsWith('/ort/ort-wasm-simd-threaded.asyncify.wasm'))).toBe(true)
+  // WASM device: the plain build (14 MB), not the asyncify one WebGPU needs (27 MB)
+  expect(requests.some((u) => u.endsWith('/ort/ort-wasm-simd-threaded.wasm'))).toBe(true)
+  expect(requests.some((u) => u.includes('asyncify'))).toBe(false)
   expect(requests.every((u) => u.startsWith(`http://127.0.0.1:${PORT}/`) || u.startsWith('blob:'))).toBe(true)
 })

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { WinnowError } from '../../src/errors.js'
 import { chooseDevice, type AdapterLike, type GpuLike } from '../../src/models/device.js'
 import { DEFAULT_DTYPES, normalizeDtypeChoice } from '../../src/models/dtype.js'
+import { codeOf } from './helpers.js'
 
 function adapter(opts: { f16?: boolean; fallback?: boolean; legacyFallback?: boolean; noInfo?: boolean } = {}): AdapterLike {
   const a: AdapterLike = { features: new Set(opts.f16 ? ['shader-f16'] : []) }
@@ -12,14 +13,6 @@ function adapter(opts: { f16?: boolean; fallback?: boolean; legacyFallback?: boo
 const gpuWith = (a: AdapterLike | null): GpuLike => ({ requestAdapter: vi.fn(async () => a) })
 const defaults = { ...DEFAULT_DTYPES }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-    return 'resolved'
-  } catch (e) {
-    return e instanceof WinnowError ? e.code : `not a WinnowError: ${String(e)}`
-  }
-}
 
 describe('chooseDevice', () => {
   it('auto without navigator.gpu → wasm at the wasm dtype', async () => {

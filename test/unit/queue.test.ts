@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { WinnowError } from '../../src/errors.js'
 import { SerialQueue, type Checkpoint } from '../../src/worker/queue.js'
+import { codeOf } from './helpers.js'
 
 /** A promise resolved from outside. */
 function gate() {
@@ -11,14 +11,6 @@ function gate() {
 
 const tick = () => new Promise<void>((r) => setTimeout(r, 0))
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-    return 'resolved'
-  } catch (e) {
-    return e instanceof WinnowError ? e.code : `not a WinnowError: ${String(e)}`
-  }
-}
 
 describe('SerialQueue', () => {
   it('runs tasks one at a time, in arrival order', async () => {
