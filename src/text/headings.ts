@@ -1,0 +1,308 @@
+/**
+ * Document structure for chunking: the headings of a markdown or HTML text and the sections they
+ * open. Detection follows CommonMark where it matters for titles (ATX `#` lines, setext underlines,
+ * fenced code, front matter) and stays a single linear pass: no heading rule may make a 10 MB
+ * document slow, so every scan below either moves forward or is bounded.
+ */
+
+/** A heading found in a document. */
+export interface Heading {
+  /** 1 (`#`, `===`, `<h1>`) to 6. */
+  level: number
+  /** The heading's text with markup and tags stripped, entities decoded, whitespace collapsed. */
+  text: string
+  /** Where the heading begins: its `#` line, the first line of a setext paragraph, or the `<hN` tag. */
+  start: number
+  /** Just past the heading: end of its line, of the setext underline, or of the closing tag. */
+  end: number
+}
+
+/** A stretch of the document under one heading (or before the first). */
+export interface Section {
+  /** Offset of the section's first character (its heading, when it has one). */
+  start: number
+  /** Offset just past the section's last character (the next section's start). */
+  end: number
+  /** Innermost heading's text; null before any heading. */
+  title: string | null
+  /** Heading texts from outermost to innermost; empty before any heading. */
+  path: string[]
+}
+
+// Real titles are short; stripping markup from a longer source only risks slow regexes on junk.
+const MAX_TITLE_SOURCE = 2000
+
+const ATX = /^ {0,3}(#{1,6})(?=[ \t]|$)(.*)$/
+const ATX_CLOSING = /(?:^|[ \t])#+[ \t]*$/
+const SETEXT_UNDERLINE = /^ {0,3}(=+|-+)[ \t]*$/
+const THEMATIC_BREAK = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/
+const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})(.*)$/
+const LIST_OR_QUOTE = /^ {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)|^ {0,3}>/
+const INDENTED_CODE = /^(?: {4}|\t)/
+// A title without any of these needs no stripping: the common case, done without six regexes.
+const MARKUP = /[`[\]<>*_~\\&]/
+const HTML_HEADING_LINE = /^ {0,3}<\/?h[1-6](?:[\s>/]|$)/i
+// The first line after `---` must look like YAML, so a document that opens with a rule is left alone.
+const FRONT_MATTER_OPEN = /^---[ \t]*\r?\n(?=[\w"'-][^\n:]*:|(?:---|\.\.\.)[ \t]*\r?(?:\n|$))/
+
+/**
+ * Finds the markdown (ATX, setext) and HTML (`<h1>`..`<h6>`) headings of a text, in document order.
+ * Nothing inside fenced code blocks or YAML front matter counts; neither does an HTML tag inside an
+ * inline code span on its line, nor a heading whose text is empty.
+ *
+ * @example
+ * findHeadings('# Guide\n\n## Install <small>v2</small>\ntext')
+ * // [{ level: 1, text: 'Guide', start: 0, end: 7 }, { level: 2, text: 'Install v2', start: 9, end: 37 }]
+ */
+export function findHeadings(text: string): Heading[] {
+  const excluded: number[] = [] // flat [start, end) pairs: fenced code and front matter, ascending
+  const markdown = findMarkdownHeadings(text, excluded)
+  const html = findHtmlHeadings(text, excluded)
+  return mergeHeadings(markdown, html)
+}
+
+function findMarkdownHeadings(text: string, excluded: number[]): Heading[] {
+  const headings: Heading[] = []
+  const n = text.length
+  let pos = 0
+  const frontMatterEnd = skipFrontMatter(text)
+  if (frontMatterEnd > 0) {
+    excluded.push(0, frontMatterEnd)
+    pos = frontMatterEnd
+  }
+  let fenceChar = ''
+  let fenceLength = 0
+  let fenceStart = 0
+  let paragraphStart = -1 // offset of the open paragraph's first line; -1 when none is open
+  let paragraphCanBeHeading = false // list items and quotes cannot take a setext underline
+  let previousLineEnd = 0
+  while (pos <= n) {
+    let newline = text.indexOf('\n', pos)
+    if (newline < 0) newline = n
+    const lineEnd = newline > pos && text.charCodeAt(newline - 1) === 13 ? newline - 1 : newline
+    let first = pos
+    while (first < lineEnd && text.charCodeAt(first) === 32) first++
+    let content = first
+    while (content < lineEnd && isWhitespaceCode(text.charCodeAt(content))) content++
+    // Every block rule below needs a marker character after at most three spaces, so most lines
+    // of prose or code settle on this one look, without a slice or a regex.
+    const marked = content === first && first < lineEnd && first - pos <= 3 && isMarker(text.charCodeAt(first))
+    if (fenceChar !== '') {
+      if (marked && text[first] === fenceChar && isFenceClose(text.slice(first, lineEnd), fenceChar, fenceLength)) {
+        excluded.push(fenceStart, lineEnd)
+        fenceChar = ''
+      }
+    } else if (content === lineEnd) {
+      paragraphStart = -1
+    } else if (!marked) {
+      if (paragraphStart < 0 && !(text.charCodeAt(pos) === 9 || text.startsWith('    ', pos))) {
+        paragraphStart = pos
+        paragraphCanBeHeading = true
+      }
+    } else {
+      const line = text.slice(pos, lineEnd)
+      const fence = FENCE_OPEN.exec(line)
+      if (fence !== null && !(fence[1]![0] === '`' && fence[2]!.includes('`'))) {
+        fenceChar = fence[1]![0]!
+        fenceLength = fence[1]!.length
+        fenceStart = pos
+        paragraphStart = -1
+      } else {
+        const atx = ATX.exec(line)
+        const underline = atx === null && paragraphStart >= 0 && paragraphCanBeHeading ? SETEXT_UNDERLINE.exec(line) : null
+        if (atx !== null) {
+          const title = cleanMarkdownTitle(atx[2]!.replace(ATX_CLOSING, ''))
+          if (title !== '') headings.push({ level: atx[1]!.length, text: title, start: pos, end: lineEnd })
+          paragraphStart = -1
+        } else if (underline !== null) {
+          const title = cleanMarkdownTitle(text.slice(paragraphStart, previousLineEnd))
+          if (title !== '') {
+            headings.push({ level: underline[1]![0] === '=' ? 1 : 2, text: title, start: paragraphStart, end: lineEnd })
+          }
+          paragraphStart = -1
+        } else if (THEMATIC_BREAK.test(line) || HTML_HEADING_LINE.test(line)) {
+          paragraphStart = -1
+        } else if (LIST_OR_QUOTE.test(line)) {
+          paragraphStart = pos
+          paragraphCanBeHeading = false
+        } else if (paragraphStart < 0 && !INDENTED_CODE.test(line)) {
+          paragraphStart = pos
+          paragraphCanBeHeading = true
+        }
+      }
+    }
+    previousLineEnd = lineEnd
+    if (newline >= n) break
+    pos = newline + 1
+  }
+  if (fenceChar !== '') excluded.push(fenceStart, n) // an unclosed fence runs to the end (CommonMark)
+  return headings
+}
+
+// `line` starts at the fence character (the caller checked the indent).
+function isFenceClose(line: string, fenceChar: string, fenceLength: number): boolean {
+  let run = 0
+  while (line[run] === fenceChar) run++
+  return run >= fenceLength && line.slice(run).trim() === ''
+}
+
+// Hash, backtick, tilde, = - * _ < + > and digits: what can open a block other than a paragraph.
+function isMarker(c: number): boolean {
+  return (
+    c === 35 || c === 96 || c === 126 || c === 61 || c === 45 || c === 42 || c === 95 || c === 60 || c === 43 ||
+    c === 62 || (c >= 48 && c <= 57)
+  )
+}
+
+// YAML front matter's closing `---` would otherwise read as a setext underline for its last key.
+function skipFrontMatter(text: string): number {
+  const open = FRONT_MATTER_OPEN.exec(text)
+  if (open === null) return 0
+  const closing = /^(?:---|\.\.\.)[ \t]*\r?$/gm
+  closing.lastIndex = open[0].length
+  const close = closing.exec(text)
+  return close === null ? 0 : close.index + close[0].length
+}
+
+function findHtmlHeadings(text: string, excluded: readonly number[]): Heading[] {
+  const headings: Heading[] = []
+  let exclusion = 0 // index into `excluded`, advanced as tags move forward
+  // Backticks seen on the current line so far: an odd count means the tag sits in inline code.
+  let scanned = 0
+  let ticks = 0
+  let openLevel = 0
+  let openStart = 0
+  let openInner = 0
+  // `[^<>]*` stops at the next `<`, so all attempts together read the text about once.
+  const tag = /<(\/?)h([1-6])(?=[\s>/])[^<>]*>/gi
+  for (let m = tag.exec(text); m !== null; m = tag.exec(text)) {
+    const at = m.index
+    while (exclusion < excluded.length && excluded[exclusion + 1]! <= at) exclusion += 2
+    if (exclusion < excluded.length && excluded[exclusion]! <= at) continue
+    for (; scanned < at; scanned++) {
+      const c = text.charCodeAt(scanned)
+      if (c === 10) ticks = 0
+      else if (c === 96) ticks++
+    }
+    const level = Number(m[2])
+    if (m[1] === '') {
+      // A second opening tag before a close means the first was never closed: the latest wins.
+      openLevel = ticks % 2 === 0 ? level : 0
+      openStart = at
+      openInner = at + m[0].length
+    } else if (level === openLevel) {
+      const title = cleanHtmlTitle(text.slice(openInner, Math.min(at, openInner + MAX_TITLE_SOURCE)))
+      if (title !== '') headings.push({ level, text: title, start: openStart, end: at + m[0].length })
+      openLevel = 0
+    }
+  }
+  return headings
+}
+
+// An HTML tag written on a markdown heading line, or a `#` line inside `<h2>..</h2>`, is part of the
+// heading that starts first, not a second one.
+function mergeHeadings(markdown: readonly Heading[], html: readonly Heading[]): Heading[] {
+  const all = markdown.concat(html).sort((a, b) => a.start - b.start)
+  const merged: Heading[] = []
+  for (const h of all) {
+    const previous = merged[merged.length - 1]
+    if (previous === undefined || h.start >= previous.end) merged.push(h)
+  }
+  return merged
+}
+
+/**
+ * Cuts a text into sections at its headings. A heading whose section would hold nothing but the
+ * heading itself, and whose next heading is nested under it (`# Guide` directly above
+ * `## Install`), joins that next section instead of becoming a one-line passage; the parent's title
+ * stays findable in the child's `path` and in the chunk's text.
+ *
+ * @example
+ * splitSections('intro\n# A\n## B\nbody', findHeadings('intro\n# A\n## B\nbody'))
+ * // [{ start: 0, end: 6, title: null, path: [] }, { start: 6, end: 19, title: 'B', path: ['A', 'B'] }]
+ */
+export function splitSections(text: string, headings: readonly Heading[]): Section[] {
+  const first = headings[0]
+  const sections: Section[] = [{ start: 0, end: first === undefined ? text.length : first.start, title: null, path: [] }]
+  const stack: Heading[] = []
+  let carriedStart = -1
+  for (let i = 0; i < headings.length; i++) {
+    const h = headings[i]!
+    const next = headings[i + 1]
+    while (stack.length > 0 && stack[stack.length - 1]!.level >= h.level) stack.pop()
+    stack.push(h)
+    const start = carriedStart >= 0 ? carriedStart : h.start
+    const end = next === undefined ? text.length : next.start
+    if (next !== undefined && next.level > h.level && isBlank(text, h.end, end)) {
+      carriedStart = start
+      continue
+    }
+    carriedStart = -1
+    sections.push({ start, end, title: h.text, path: stack.map((s) => s.text) })
+  }
+  return sections
+}
+
+function isBlank(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (!isWhitespaceCode(text.charCodeAt(i))) return false
+  return true
+}
+
+/**
+ * Whether a UTF-16 code unit is whitespace in the sense of JavaScript's `\s` and `String#trim`.
+ *
+ * @example
+ * isWhitespaceCode(0x00a0) // true: no-break space
+ */
+export function isWhitespaceCode(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13)
+  if (c < 160) return false
+  return (
+    c === 160 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 ||
+    c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+  )
+}
+
+// Code spans keep their content verbatim; everything else loses links, images, tags and emphasis.
+function cleanMarkdownTitle(source: string): string {
+  const s = source.slice(0, MAX_TITLE_SOURCE)
+  if (!MARKUP.test(s)) return collapse(s)
+  let out = ''
+  let last = 0
+  for (const m of s.matchAll(/(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)/g)) {
+    out += stripMarkdownInline(s.slice(last, m.index)) + m[2]!
+    last = m.index + m[0].length
+  }
+  return collapse(out + stripMarkdownInline(s.slice(last)))
+}
+
+function stripMarkdownInline(s: string): string {
+  return decodeEntities(
+    s
+      .replace(/!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])/g, '$1')
+      .replace(/<((?:https?|mailto):[^>\s]*)>/gi, '$1')
+      .replace(/<br\s*\/?>/gi, ' ')
+      .replace(/<[^>]*>/g, '')
+      // Delimiter runs touch a space or punctuation on one side; intraword ones (snake_case) stay.
+      .replace(/(?<=^|[\s\p{P}])[*_~]+|[*_~]+(?=$|[\s\p{P}])/gu, '')
+      .replace(/\\([!-/:-@[-`{-~])/g, '$1'),
+  )
+}
+
+function cleanHtmlTitle(inner: string): string {
+  return collapse(decodeEntities(inner.replace(/<br\s*\/?>/gi, ' ').replace(/<[^>]*>/g, '')))
+}
+
+const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' }
+
+function decodeEntities(s: string): string {
+  return s.replace(/&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]+));/g, (whole, dec?: string, hex?: string, name?: string) => {
+    if (name !== undefined) return NAMED_ENTITIES[name.toLowerCase()] ?? whole
+    const cp = dec !== undefined ? Number(dec) : parseInt(hex!, 16)
+    return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : whole
+  })
+}
+
+function collapse(s: string): string {
+  return s.replace(/\s+/g, ' ').trim()
+}
