@@ -1,11 +1,10 @@
 import { AutoModelForSequenceClassification, AutoTokenizer, type PreTrainedModel } from '@huggingface/transformers'
 import { derivePairTemplate } from '../core/pairs.js'
 import { scoreHeadFromConfig } from '../core/scores.js'
-import { WinnowError } from '../errors.js'
 import type { Dtype, LoadProgress } from '../types.js'
 import { CrossEncoder, type LogitsModel, type PairTokenizer } from './crossEncoder.js'
-import { DTYPE_FILES } from './dtype.js'
 import type { FetchRecorder } from './fetchRecorder.js'
+import { explainLoadFailure } from './loadFailure.js'
 import { ProgressTracker } from './progress.js'
 
 /** What {@link loadCrossEncoder} needs. */
@@ -101,40 +100,4 @@ export async function loadCrossEncoder(options: CrossEncoderLoadOptions): Promis
     await model?.dispose().catch(() => {})
     throw await explainLoadFailure(error, options)
   }
-}
-
-async function explainLoadFailure(error: unknown, options: CrossEncoderLoadOptions): Promise<WinnowError> {
-  if (error instanceof WinnowError) return error
-  const cause = error instanceof Error ? error.message : String(error)
-  const weights = `onnx/${DTYPE_FILES[options.dtype]}`
-  const failures = options.recorder?.failures ?? []
-  const weightsFailure = failures.find((f) => f.url.endsWith(weights))
-  const missingWeights = weightsFailure ? weightsFailure.status === 404 && !weightsFailure.html : /could not locate file|not found locally|local file missing/i.test(cause) && cause.includes(weights)
-  if (missingWeights && !failures.some((f) => f.url.endsWith('config.json'))) {
-    const available = options.probeDtypes ? await options.probeDtypes(options.model).catch(() => []) : []
-    if (available.length > 0) {
-      return new WinnowError(
-        'UNSUPPORTED_DTYPE',
-        `${options.model} has no ${options.dtype} weights (${weights}); available: ${available.join(', ')}. Pass one of those as dtype.`,
-        { model: options.model, dtype: options.dtype, available, url: weightsFailure?.url },
-      )
-    }
-  }
-  // The first failure of a file the load needed explains it best (optional files may 404 harmlessly,
-  // but then the load would not have failed on them).
-  const failure = weightsFailure ?? failures.find((f) => f.html || f.status !== 404) ?? failures[0]
-  if (failure) {
-    const what = failure.html
-      ? 'the server answered with an HTML page instead of the file (a missing file behind a single-page-app fallback?)'
-      : failure.status === 0
-        ? `the request failed (${failure.message ?? 'network error'})`
-        : `HTTP ${failure.status}`
-    return new WinnowError(
-      'MODEL_LOAD_FAILED',
-      `could not load ${options.model}: ${failure.url}: ${what}. Check modelBaseUrl and that the files are served.`,
-      { model: options.model, url: failure.url, status: failure.status, html: failure.html, cause },
-      { cause: error },
-    )
-  }
-  return new WinnowError('MODEL_LOAD_FAILED', `could not load ${options.model}: ${cause}`, { model: options.model, cause }, { cause: error })
 }
