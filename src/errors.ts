@@ -13,6 +13,9 @@ export const ERROR_CODES = {
   ABORTED: 'The call was cancelled through its AbortSignal.',
   WORKER_CRASHED: 'The worker died while the call was pending; the next call starts a fresh one.',
   DISPOSED: 'The instance was disposed; create a new one.',
+  DIMENSION_MISMATCH: "A vector has a different length than the collection's vectors.",
+  STORAGE_FULL: "IndexedDB refused the write because the origin's storage quota is exhausted; nothing of the call was written.",
+  STORAGE_UNAVAILABLE: 'IndexedDB could not be used: unavailable here (some private modes), blocked by another tab, or written by a newer winnow.',
   INTERNAL: 'An unexpected failure inside winnow; please report it.',
 } as const
 

@@ -1,0 +1,68 @@
+/**
+ * How tabs (and their workers) share a collection: writes take an exclusive Web Lock named after
+ * the collection, and every commit is announced on a BroadcastChannel so other tabs refresh their
+ * in-memory view before their next read.
+ */
+export interface Coordination {
+  /** Runs `work` while holding the collection's write lock (across tabs where Web Locks exist). */
+  withWriteLock<T>(collection: string, work: () => Promise<T>): Promise<T>
+  /** Tells other tabs that `collection` changed (generation = the manifest's new generation). */
+  announce(collection: string, generation: number): void
+  /** Calls `listener` when another tab announces a change; returns an unsubscribe function. */
+  subscribe(listener: (collection: string, generation: number) => void): () => void
+  close(): void
+}
+
+const LOCK_PREFIX = 'winnow-collection:'
+const CHANNEL = 'winnow-collections'
+
+interface LockManagerLike {
+  request<T>(name: string, options: { mode: 'exclusive' }, callback: () => Promise<T>): Promise<T>
+}
+
+/**
+ * Web Locks + BroadcastChannel where they exist (browsers, including workers); otherwise an
+ * in-process mutex and, in Node, a process-local BroadcastChannel.
+ *
+ * @example
+ * const coordination = createCoordination()
+ * await coordination.withWriteLock('handbook', () => store.commit(batch))
+ */
+export function createCoordination(scope: { navigator?: { locks?: unknown } } = globalThis): Coordination {
+  const locks = scope.navigator?.locks as LockManagerLike | undefined
+  const local = new Map<string, Promise<unknown>>()
+  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : null
+  const listeners = new Set<(collection: string, generation: number) => void>()
+  if (channel) {
+    channel.onmessage = (event: MessageEvent) => {
+      const data = event.data as { collection?: unknown; generation?: unknown } | null
+      if (typeof data?.collection !== 'string' || typeof data.generation !== 'number') return
+      for (const l of listeners) l(data.collection, data.generation)
+    }
+    // Node keeps the process alive while a BroadcastChannel is open.
+    ;(channel as unknown as { unref?: () => void }).unref?.()
+  }
+  return {
+    withWriteLock(collection, work) {
+      if (locks) return locks.request(LOCK_PREFIX + collection, { mode: 'exclusive' }, work)
+      const previous = local.get(collection) ?? Promise.resolve()
+      const run = previous.then(work, work)
+      local.set(
+        collection,
+        run.catch(() => {}),
+      )
+      return run
+    },
+    announce(collection, generation) {
+      channel?.postMessage({ collection, generation })
+    },
+    subscribe(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    close() {
+      listeners.clear()
+      channel?.close()
+    },
+  }
+}

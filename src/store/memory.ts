@@ -1,0 +1,178 @@
+import type {
+  ChunkRecord,
+  CollectionStore,
+  DocRecord,
+  Manifest,
+  PostingRecord,
+  QuantizedBlockRecord,
+  SegmentRecord,
+  StoreBackend,
+  VectorBlockRecord,
+  WriteBatch,
+} from './types.js'
+
+interface Tables {
+  manifest: Manifest | null
+  docs: Map<string, DocRecord>
+  chunks: Map<number, ChunkRecord>
+  segments: Map<number, SegmentRecord>
+  /** term → segment → postings */
+  postings: Map<string, Map<number, PostingRecord>>
+  quantized: Map<string, QuantizedBlockRecord>
+  vectors: Map<string, VectorBlockRecord>
+  tombstones: Set<number>
+}
+
+/**
+ * The in-memory twin of the IndexedDB store: same contract, nothing persisted beyond the backend
+ * object. Records are structured-cloned in and out, as IndexedDB does, so callers cannot alias
+ * stored data. Used by Node tests, the eval harness and build-time tools.
+ *
+ * `failCommits` makes the next commits throw the given error without applying anything — the
+ * contract suite uses it to check that a refused write leaves the collection as it was.
+ *
+ * @example
+ * const backend = new MemoryBackend()
+ * const store = await backend.open('handbook')
+ */
+export class MemoryBackend implements StoreBackend {
+  private readonly collections = new Map<string, Tables>()
+  /** Errors thrown by the next commits, in order (fault injection for tests). */
+  readonly failCommits: Error[] = []
+
+  async open(name: string): Promise<CollectionStore> {
+    let tables = this.collections.get(name)
+    if (!tables) {
+      tables = {
+        manifest: null,
+        docs: new Map(),
+        chunks: new Map(),
+        segments: new Map(),
+        postings: new Map(),
+        quantized: new Map(),
+        vectors: new Map(),
+        tombstones: new Set(),
+      }
+      this.collections.set(name, tables)
+    }
+    return new MemoryStore(name, tables, this.failCommits)
+  }
+
+  async destroy(name: string): Promise<void> {
+    this.collections.delete(name)
+  }
+
+  async list(): Promise<string[]> {
+    return [...this.collections.keys()].sort()
+  }
+}
+
+const key = (segment: number, block: number) => `${segment}/${block}`
+
+class MemoryStore implements CollectionStore {
+  private closed = false
+
+  constructor(
+    readonly name: string,
+    private readonly t: Tables,
+    private readonly failCommits: Error[],
+  ) {}
+
+  async readManifest(): Promise<Manifest | null> {
+    return clone(this.t.manifest)
+  }
+
+  async readSegments(ids?: readonly number[]): Promise<SegmentRecord[]> {
+    const all = [...this.t.segments.values()].sort((a, b) => a.id - b.id)
+    return clone(ids ? all.filter((s) => ids.includes(s.id)) : all)
+  }
+
+  async readTombstones(): Promise<number[]> {
+    return [...this.t.tombstones].sort((a, b) => a - b)
+  }
+
+  async readQuantized(segments?: readonly number[]): Promise<QuantizedBlockRecord[]> {
+    const all = [...this.t.quantized.values()].sort((a, b) => a.segment - b.segment || a.block - b.block)
+    return clone(segments ? all.filter((q) => segments.includes(q.segment)) : all)
+  }
+
+  async readVectors(keys: readonly (readonly [number, number])[]): Promise<VectorBlockRecord[]> {
+    return clone(keys.map(([s, b]) => this.t.vectors.get(key(s, b))).filter((v): v is VectorBlockRecord => v !== undefined))
+  }
+
+  async readPostings(terms: readonly string[]): Promise<Map<string, PostingRecord[]>> {
+    const out = new Map<string, PostingRecord[]>()
+    for (const term of terms) {
+      const bySegment = this.t.postings.get(term)
+      out.set(term, clone(bySegment ? [...bySegment.values()].sort((a, b) => a.segment - b.segment) : []))
+    }
+    return out
+  }
+
+  async readSegmentPostings(segment: number): Promise<PostingRecord[]> {
+    const out: PostingRecord[] = []
+    for (const bySegment of this.t.postings.values()) {
+      const p = bySegment.get(segment)
+      if (p) out.push(p)
+    }
+    return clone(out.sort((a, b) => (a.term < b.term ? -1 : a.term > b.term ? 1 : 0)))
+  }
+
+  async readChunks(seqs: readonly number[]): Promise<(ChunkRecord | undefined)[]> {
+    return clone(seqs.map((s) => this.t.chunks.get(s)))
+  }
+
+  async readDocs(ids: readonly string[]): Promise<(DocRecord | undefined)[]> {
+    return clone(ids.map((id) => this.t.docs.get(id)))
+  }
+
+  async commit(batch: WriteBatch): Promise<void> {
+    if (this.closed) throw new Error('store closed')
+    const failure = this.failCommits.shift()
+    if (failure) throw failure
+    // Clone first: a batch that fails to clone must change nothing.
+    const b = clone(batch)
+    const t = this.t
+    if (b.clearAll) {
+      t.docs.clear()
+      t.chunks.clear()
+      t.segments.clear()
+      t.postings.clear()
+      t.quantized.clear()
+      t.vectors.clear()
+      t.tombstones.clear()
+    }
+    for (const id of b.deleteDocs ?? []) t.docs.delete(id)
+    for (const seq of b.deleteChunks ?? []) t.chunks.delete(seq)
+    for (const id of b.deleteSegments ?? []) {
+      t.segments.delete(id)
+      for (const [term, bySegment] of t.postings) {
+        bySegment.delete(id)
+        if (bySegment.size === 0) t.postings.delete(term)
+      }
+      for (const [k, q] of t.quantized) if (q.segment === id) t.quantized.delete(k)
+      for (const [k, v] of t.vectors) if (v.segment === id) t.vectors.delete(k)
+    }
+    for (const seq of b.removeTombstones ?? []) t.tombstones.delete(seq)
+    for (const d of b.putDocs ?? []) t.docs.set(d.id, d)
+    for (const c of b.putChunks ?? []) t.chunks.set(c.seq, c)
+    for (const s of b.putSegments ?? []) t.segments.set(s.id, s)
+    for (const p of b.putPostings ?? []) {
+      let bySegment = t.postings.get(p.term)
+      if (!bySegment) t.postings.set(p.term, (bySegment = new Map()))
+      bySegment.set(p.segment, p)
+    }
+    for (const q of b.putQuantized ?? []) t.quantized.set(key(q.segment, q.block), q)
+    for (const v of b.putVectors ?? []) t.vectors.set(key(v.segment, v.block), v)
+    for (const seq of b.addTombstones ?? []) t.tombstones.add(seq)
+    t.manifest = b.manifest
+  }
+
+  close(): void {
+    this.closed = true
+  }
+}
+
+function clone<T>(value: T): T {
+  return structuredClone(value)
+}

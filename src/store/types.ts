@@ -1,0 +1,158 @@
+/**
+ * The storage contract of a collection, implemented by IndexedDB (`idb.ts`) and by an in-memory twin
+ * (`memory.ts`) that the same contract suite tests.
+ *
+ * Layout: a collection is a list of immutable *segments*, one per `add()`. A segment carries its
+ * chunks' BM25 lengths, its documents' metadata, per-term postings and its vectors in blocks
+ * (an int8 copy for scanning, read at open; fp32 for rescoring, read on demand). Deleting or
+ * replacing a document writes *tombstones* for its chunks; compaction later rewrites segments
+ * without them. Every write is one {@link WriteBatch} committed atomically.
+ */
+
+/** Version of the on-disk layout; `migrations.ts` holds one step per version. */
+export const SCHEMA_VERSION = 1
+
+/** Rows per vector block: big enough that a reopen is a handful of reads, small enough that
+ * rescoring reads little fp32 it does not need (256 × 384 × 4 B = 384 KiB). */
+export const VECTOR_BLOCK_ROWS = 256
+
+/** How the collection gets its vectors; fixed by the first `add()` that stores any. */
+export type VectorSource = 'embedder' | 'caller' | 'none'
+
+/** The collection's header: counters, the settings the index was built with, statistics. */
+export interface Manifest {
+  schema: number
+  /** Bumped by every commit; tells a tab its in-memory view is stale. */
+  generation: number
+  nextSeq: number
+  nextSegment: number
+  /** Vector length, once known. */
+  dims: number | null
+  vectorSource: VectorSource
+  /** Model id that embedded the chunks (`null` for caller vectors or none). */
+  embedder: string | null
+  /** Resolved analyzer settings (JSON); the postings are only valid for this analyzer. */
+  analyzer: unknown
+  /** Resolved chunking settings (JSON) or null for one chunk per document. */
+  chunking: unknown
+  docCount: number
+  /** Live chunks. */
+  chunkCount: number
+  /** Sum of the analyzed lengths of live chunks (BM25's average length). */
+  totalLength: number
+  updatedAt: number
+}
+
+/** A document as the caller gave it (text kept whole), with the chunk seqs it became. */
+export interface DocRecord {
+  id: string
+  text: string
+  title?: string
+  metadata?: Record<string, unknown>
+  seqs: number[]
+  segment: number
+}
+
+/** One passage of a document. */
+export interface ChunkRecord {
+  seq: number
+  docId: string
+  /** Position among its document's chunks. */
+  index: number
+  /** Character offsets into the document's text. */
+  start: number
+  end: number
+  text: string
+  section: string | null
+  path: string[]
+}
+
+/** What the worker keeps in memory for a segment (small: no texts, no postings, no vectors). */
+export interface SegmentRecord {
+  id: number
+  /** Chunk seqs, ascending. */
+  seqs: Uint32Array
+  /** Analyzed length of each chunk (BM25). */
+  lengths: Uint32Array
+  /** Index into `docs` for each chunk. */
+  docOf: Uint32Array
+  docs: { id: string; title?: string; metadata?: Record<string, unknown> }[]
+  /** Whether the chunks have vectors (all of them, in seq order, in `vectorBlocks` blocks). */
+  vectorBlocks: number
+}
+
+/** One term's postings within one segment. */
+export interface PostingRecord {
+  term: string
+  segment: number
+  seqs: Uint32Array
+  tfs: Uint16Array
+}
+
+/** Int8 copy of a block of unit vectors, for the scan. */
+export interface QuantizedBlockRecord {
+  segment: number
+  block: number
+  dims: number
+  seqs: Uint32Array
+  codes: Int8Array
+  scales: Float32Array
+}
+
+/** Full-precision vectors of the same block, for rescoring. */
+export interface VectorBlockRecord {
+  segment: number
+  block: number
+  vectors: Float32Array
+}
+
+/** Everything one commit writes or removes; applied all-or-nothing. */
+export interface WriteBatch {
+  manifest: Manifest
+  putDocs?: DocRecord[]
+  deleteDocs?: string[]
+  putChunks?: ChunkRecord[]
+  deleteChunks?: number[]
+  putSegments?: SegmentRecord[]
+  /** Removes segments with their postings and vector blocks. */
+  deleteSegments?: number[]
+  putPostings?: PostingRecord[]
+  putQuantized?: QuantizedBlockRecord[]
+  putVectors?: VectorBlockRecord[]
+  /** Chunk seqs that no longer count. */
+  addTombstones?: number[]
+  removeTombstones?: number[]
+  /** Remove everything but the manifest first (`clear()`). */
+  clearAll?: boolean
+}
+
+/**
+ * One open collection's storage. Reads may run concurrently; `commit` is atomic and resolves only
+ * once the data is durable. Returned typed arrays and records are the caller's to keep.
+ */
+export interface CollectionStore {
+  readonly name: string
+  readManifest(): Promise<Manifest | null>
+  readSegments(ids?: readonly number[]): Promise<SegmentRecord[]>
+  readTombstones(): Promise<number[]>
+  readQuantized(segments?: readonly number[]): Promise<QuantizedBlockRecord[]>
+  /** fp32 blocks by (segment, block). Missing ones are left out. */
+  readVectors(keys: readonly (readonly [segment: number, block: number])[]): Promise<VectorBlockRecord[]>
+  /** Postings of each term in every segment that has it (absent terms → empty list). */
+  readPostings(terms: readonly string[]): Promise<Map<string, PostingRecord[]>>
+  /** Postings of whole segments (compaction). */
+  readSegmentPostings(segment: number): Promise<PostingRecord[]>
+  readChunks(seqs: readonly number[]): Promise<(ChunkRecord | undefined)[]>
+  readDocs(ids: readonly string[]): Promise<(DocRecord | undefined)[]>
+  commit(batch: WriteBatch): Promise<void>
+  close(): void
+}
+
+/** Opens and deletes collections. */
+export interface StoreBackend {
+  open(name: string): Promise<CollectionStore>
+  /** Removes a collection and everything in it; fine if it does not exist. */
+  destroy(name: string): Promise<void>
+  /** Names of the collections that exist. */
+  list(): Promise<string[]>
+}

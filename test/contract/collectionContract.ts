@@ -1,0 +1,258 @@
+/**
+ * The collection contract: the same cases run over the in-memory twin and IndexedDB (fake-indexeddb
+ * in Node, the real one in Chromium), through the collection engine, so the two stores cannot drift.
+ * Each case gets a fresh backend. Framework-free: cases throw on failure.
+ */
+import { createCoordination, type Coordination } from '../../src/store/coordination.js'
+import type { CollectionStore, StoreBackend } from '../../src/store/types.js'
+import { CollectionEngine, type CollectionSettings } from '../../src/search/collection.js'
+import { WinnowError } from '../../src/errors.js'
+import { close, equal, ok, rejects } from './assert.js'
+
+export interface ContractEnv {
+  backend: StoreBackend
+  coordination: Coordination
+}
+
+const noCheckpoint = async () => {}
+
+function open(env: ContractEnv, name = 'c', settings: CollectionSettings = {}, wrap?: (s: CollectionStore) => CollectionStore) {
+  return env.backend.open(name).then((store) =>
+    CollectionEngine.open(name, { store: wrap ? wrap(store) : store, coordination: env.coordination, embedder: null }, settings),
+  )
+}
+
+const DOCS = [
+  { id: 'leaks', title: 'Memory leaks', text: 'A memory leak happens when a program keeps references it no longer needs.', metadata: { lang: 'en', year: 2020 } },
+  { id: 'gc', title: 'Garbage collection', text: 'The garbage collector frees memory that is no longer reachable.', metadata: { lang: 'en', year: 2018 } },
+  { id: 'fr', title: 'Fuites', text: 'Une fuite de mémoire arrive quand un programme garde des références.', metadata: { lang: 'fr', year: 2021 } },
+  { id: 'cache', text: 'Caches trade memory for speed; an unbounded cache behaves like a leak.', metadata: { lang: 'en', year: 2022 } },
+]
+
+/** Unit vector along axis `i` of `dims`, with a little of axis `j` mixed in. */
+function axis(dims: number, i: number, j = -1, mix = 0): number[] {
+  const v = new Array<number>(dims).fill(0)
+  v[i] = 1
+  if (j >= 0) v[j] = mix
+  return v
+}
+
+export const collectionContract: Record<string, (env: ContractEnv) => Promise<void>> = {
+  async 'a new collection is empty and searchable'(env) {
+    const c = await open(env)
+    equal(await c.count(), 0, 'count')
+    equal(await c.search({ query: 'memory', mode: 'keyword' }, noCheckpoint), [], 'hits')
+    equal(await c.get('nothing'), null, 'get')
+  },
+
+  async 'add, get and count; hits carry ids, offsets and scores best first'(env) {
+    const c = await open(env)
+    const result = await c.add(DOCS, noCheckpoint)
+    equal(result, { documents: 4, chunks: 4, replaced: 0 }, 'add result')
+    equal(await c.count(), 4, 'count')
+    const doc = await c.get('gc')
+    equal(doc, { id: 'gc', text: DOCS[1]!.text, chunks: 1, title: 'Garbage collection', metadata: { lang: 'en', year: 2018 } }, 'get')
+    const hits = await c.search({ query: 'memory leak', mode: 'keyword', k: 10 }, noCheckpoint)
+    equal(hits[0]!.id, 'leaks', 'best hit')
+    equal(hits[0]!.chunkId, 'leaks#0', 'chunk id')
+    ok(hits.every((h, i) => i === 0 || h.score <= hits[i - 1]!.score), 'scores descending')
+    for (const h of hits) {
+      const source = DOCS.find((d) => d.id === h.id)!
+      equal(source.text.slice(h.start, h.end), h.text, `offsets of ${h.id}`)
+      ok(h.scores.keyword === h.score, 'keyword score reported')
+    }
+    // The French text has no English "memory"; "leak" reaches "cache" through the stemmer ("leak" = "leak").
+    ok(!hits.some((h) => h.id === 'fr'), 'French text not matched by English terms')
+    equal(hits[0]!.title, 'Memory leaks', 'title')
+    equal(hits[0]!.metadata, { lang: 'en', year: 2020 }, 'metadata')
+  },
+
+  async 'adding the same id replaces the document'(env) {
+    const c = await open(env)
+    await c.add(DOCS, noCheckpoint)
+    const r = await c.add([{ id: 'gc', text: 'Tracing collectors walk the heap from roots.' }], noCheckpoint)
+    equal(r.replaced, 1, 'replaced')
+    equal(await c.count(), 4, 'count unchanged')
+    equal((await c.search({ query: 'garbage reachable', mode: 'keyword' }, noCheckpoint)).map((h) => h.id).includes('gc'), false, 'old text gone')
+    equal((await c.search({ query: 'tracing heap roots', mode: 'keyword' }, noCheckpoint))[0]?.id, 'gc', 'new text found')
+    equal((await c.get('gc'))?.title, undefined, 'title replaced too')
+  },
+
+  async 'delete removes documents from search; clear removes all'(env) {
+    const c = await open(env)
+    await c.add(DOCS, noCheckpoint)
+    equal(await c.delete(['leaks', 'missing', 'leaks']), 1, 'deleted count')
+    equal(await c.count(), 3, 'count')
+    equal(await c.get('leaks'), null, 'get deleted')
+    ok(!(await c.search({ query: 'memory leak', mode: 'keyword' }, noCheckpoint)).some((h) => h.id === 'leaks'), 'not found')
+    await c.clear()
+    equal(await c.count(), 0, 'cleared')
+    equal(await c.search({ query: 'memory', mode: 'keyword' }, noCheckpoint), [], 'no hits after clear')
+    await c.add([DOCS[0]!], noCheckpoint)
+    equal((await c.search({ query: 'memory', mode: 'keyword' }, noCheckpoint)).map((h) => h.id), ['leaks'], 'usable after clear')
+  },
+
+  async 'a reopened collection answers the same without re-adding'(env) {
+    const a = await open(env)
+    await a.add(DOCS, noCheckpoint)
+    await a.delete(['cache'])
+    const before = await a.search({ query: 'memory leak references', mode: 'keyword', k: 3 }, noCheckpoint)
+    a.close()
+    const b = await open(env)
+    equal(await b.count(), 3, 'count after reopen')
+    const after = await b.search({ query: 'memory leak references', mode: 'keyword', k: 3 }, noCheckpoint)
+    equal(after, before, 'same hits')
+    equal(b.info().analyzer, a.info().analyzer, 'analyzer settings kept')
+  },
+
+  async 'caller vectors: exact cosine order, dimension checks, one vector source'(env) {
+    const c = await open(env)
+    const dims = 8
+    await c.add(
+      [
+        { id: 'x', text: 'alpha', vector: axis(dims, 0) },
+        { id: 'y', text: 'beta', vector: axis(dims, 1, 0, 0.5) },
+        { id: 'z', text: 'gamma', vector: axis(dims, 2) },
+      ],
+      noCheckpoint,
+    )
+    const hits = await c.search({ query: '', mode: 'vector', vector: axis(dims, 1), k: 3 }, noCheckpoint)
+    equal(hits.map((h) => h.id), ['y', 'x', 'z'], 'order')
+    close(hits[0]!.score, 1 / Math.sqrt(1.25), 1e-5, 'cosine of y')
+    close(hits[1]!.score, 0, 1e-6, 'orthogonal x')
+    await rejects(c.add([{ id: 'w', text: 'delta', vector: axis(4, 0) }], noCheckpoint), 'DIMENSION_MISMATCH', 'wrong length')
+    await rejects(c.search({ query: '', mode: 'vector', vector: axis(4, 0) }, noCheckpoint), 'DIMENSION_MISMATCH', 'wrong query length')
+    await rejects(c.add([{ id: 'w', text: 'delta' }], noCheckpoint), 'INVALID_INPUT', 'missing vector in a vector collection')
+    equal(await c.count(), 3, 'nothing written by refused adds')
+    const hybrid = await c.search({ query: 'gamma', vector: axis(dims, 2), k: 2 }, noCheckpoint)
+    equal(hybrid[0]!.id, 'z', 'hybrid by default when a vector is given')
+    ok(hybrid[0]!.scores.keyword !== undefined && hybrid[0]!.scores.vector !== undefined, 'both scores reported')
+  },
+
+  async 'filters apply before top-k'(env) {
+    const c = await open(env)
+    const docs = Array.from({ length: 30 }, (_, i) => ({
+      id: `d${i}`,
+      text: i % 6 === 0 ? `rare word memory ${i}` : `memory memory memory ${i}`,
+      metadata: { group: i % 6 === 0 ? 'rare' : 'common', n: i },
+    }))
+    await c.add(docs, noCheckpoint)
+    const hits = await c.search({ query: 'memory', mode: 'keyword', k: 3, filter: { group: 'rare' } }, noCheckpoint)
+    equal(hits.length, 3, 'k results despite better unfiltered docs')
+    ok(hits.every((h) => h.metadata?.group === 'rare'), 'all pass the filter')
+    const ranged = await c.search({ query: 'memory', mode: 'keyword', k: 30, filter: { n: { gte: 10, lt: 13 } } }, noCheckpoint)
+    equal(ranged.map((h) => h.id).sort(), ['d10', 'd11', 'd12'], 'range')
+    const inList = await c.search({ query: 'memory', mode: 'keyword', k: 30, filter: { n: { in: [1, 29] } } }, noCheckpoint)
+    equal(inList.map((h) => h.id).sort(), ['d1', 'd29'], 'in')
+    await rejects(c.search({ query: 'memory', filter: { n: { between: 1 } } }, noCheckpoint), 'INVALID_INPUT', 'bad filter')
+  },
+
+  async 'hybrid fusion: rrf default, weighted alpha 0 is keyword order'(env) {
+    const c = await open(env)
+    const dims = 4
+    await c.add(
+      [
+        { id: 'a', text: 'memory memory leak', vector: axis(dims, 3) },
+        { id: 'b', text: 'memory', vector: axis(dims, 0) },
+        { id: 'c', text: 'unrelated words', vector: axis(dims, 0, 3, 0.1) },
+      ],
+      noCheckpoint,
+    )
+    const keyword = await c.search({ query: 'memory leak', mode: 'keyword', k: 3 }, noCheckpoint)
+    const alpha0 = await c.search({ query: 'memory leak', mode: 'hybrid', vector: axis(dims, 0), fusion: { method: 'weighted', alpha: 0 }, k: 3 }, noCheckpoint)
+    equal(alpha0.slice(0, keyword.length).map((h) => h.id), keyword.map((h) => h.id), 'alpha 0 = keyword order')
+    const alpha1 = await c.search({ query: 'memory leak', mode: 'hybrid', vector: axis(dims, 0), fusion: { method: 'weighted', alpha: 1 }, k: 3 }, noCheckpoint)
+    equal(alpha1.map((h) => h.id), ['b', 'c', 'a'], 'alpha 1 = vector order')
+    const rrf = await c.search({ query: 'memory leak', vector: axis(dims, 0), k: 3 }, noCheckpoint)
+    // b: keyword rank 2, vector rank 1; a: keyword rank 1, vector rank 3 → b first.
+    equal(rrf[0]!.id, 'b', 'rrf best')
+    close(rrf[0]!.score, 1 / 61 + 1 / 62, 1e-9, 'rrf score of b')
+  },
+
+  async 'bad input is refused with typed errors and writes nothing'(env) {
+    const c = await open(env)
+    await c.add([DOCS[0]!], noCheckpoint)
+    const cases: [unknown, string][] = [
+      [[{ id: 'a', text: 'x' }, { id: 'a', text: 'y' }], 'INVALID_INPUT'],
+      [[{ id: 'b', text: 42 }], 'INVALID_INPUT'],
+      [[{ id: 'b', text: '   ' }], 'INVALID_INPUT'],
+      [[{ id: 'b', text: 'x'.repeat(10 * 1024 * 1024) }], 'INVALID_INPUT'],
+      [[{ id: '', text: 'x' }], 'INVALID_INPUT'],
+      [[{ id: 'b', text: 'x', metadata: { when: new Date() } }], 'INVALID_INPUT'],
+      ['not an array', 'INVALID_INPUT'],
+      [[{ id: 'ok', text: 'fine' }, { id: 'bad', text: null }], 'INVALID_INPUT'],
+    ]
+    for (const [input, code] of cases) await rejects(c.add(input, noCheckpoint), code, `add(${JSON.stringify(input).slice(0, 60)})`)
+    equal(await c.count(), 1, 'count unchanged')
+    equal(await c.get('ok'), null, 'the valid document of a refused call was not written')
+    equal((await c.search({ query: 'memory', mode: 'keyword' }, noCheckpoint)).map((h) => h.id), ['leaks'], 'index intact')
+  },
+
+  async 'a failed commit leaves the collection as it was'(env) {
+    let fail = false
+    const c = await open(env, 'c', {}, (store) => ({
+      ...bindAll(store),
+      // What a store rejects with when the quota is exhausted (idb.ts translates QuotaExceededError).
+      commit: (batch) => (fail ? Promise.reject(new WinnowError('STORAGE_FULL', 'quota')) : store.commit(batch)),
+    }))
+    await c.add(DOCS.slice(0, 2), noCheckpoint)
+    fail = true
+    await rejects(c.add([DOCS[2]!, { ...DOCS[0]!, text: 'replacement text' }], noCheckpoint), 'STORAGE_FULL', 'refused write')
+    await rejects(c.delete(['gc']), 'STORAGE_FULL', 'refused delete')
+    fail = false
+    equal(await c.count(), 2, 'count')
+    equal((await c.search({ query: 'memory leak', mode: 'keyword', k: 1 }, noCheckpoint))[0]?.text, DOCS[0]!.text, 'old text still served')
+    equal((await c.search({ query: 'garbage', mode: 'keyword' }, noCheckpoint)).length, 1, 'gc still there')
+    const reopened = await open(env)
+    equal(await reopened.count(), 2, 'nothing persisted by the failed calls')
+  },
+
+  async 'long documents are chunked by headings, hits carry sections'(env) {
+    const c = await open(env, 'c', { chunking: { maxTokens: 40, overlapTokens: 8 } })
+    const body = (word: string) => Array.from({ length: 60 }, (_, i) => `${word}${i % 7} filler text here.`).join(' ')
+    const text = `# Guide\n\nIntro words.\n\n## Install\n\n${body('setup')} npm install winnow\n\n## Usage\n\n${body('usage')} call search`
+    const r = await c.add([{ id: 'guide', text }], noCheckpoint)
+    ok(r.chunks > 4, `several chunks (${r.chunks})`)
+    const hits = await c.search({ query: 'npm install', mode: 'keyword', k: 1 }, noCheckpoint)
+    equal(hits[0]!.id, 'guide', 'parent id')
+    equal(hits[0]!.section, 'Install', 'section')
+    equal(hits[0]!.path, ['Guide', 'Install'], 'path')
+    equal(text.slice(hits[0]!.start, hits[0]!.end), hits[0]!.text, 'offsets')
+    ok(hits[0]!.chunkId.startsWith('guide#'), 'chunk id')
+    equal((await c.get('guide'))?.chunks, r.chunks, 'get reports chunk count')
+  },
+
+  async 'a second engine on the same collection sees writes (two tabs)'(env) {
+    const a = await open(env)
+    const b = await open(env)
+    await a.add(DOCS.slice(0, 2), noCheckpoint)
+    equal(await b.count(), 2, 'b sees a’s add')
+    await b.add([DOCS[2]!], noCheckpoint)
+    await a.delete(['gc'])
+    equal(await b.count(), 2, 'b sees a’s delete')
+    equal((await b.search({ query: 'garbage', mode: 'keyword' }, noCheckpoint)).length, 0, 'deleted doc gone in b')
+    equal((await a.search({ query: 'fuite', mode: 'keyword' }, noCheckpoint))[0]?.id, 'fr', 'a sees b’s add')
+  },
+
+  async 'collections are independent and can be deleted'(env) {
+    const a = await open(env, 'one')
+    const b = await open(env, 'two')
+    await a.add([DOCS[0]!], noCheckpoint)
+    equal(await b.count(), 0, 'other collection empty')
+    ok((await env.backend.list()).includes('one'), 'listed')
+    a.close()
+    await env.backend.destroy('one')
+    const again = await open(env, 'one')
+    equal(await again.count(), 0, 'deleted collection starts empty')
+  },
+}
+
+function bindAll(store: CollectionStore): CollectionStore {
+  const out = {} as Record<string, unknown>
+  for (const key of ['readManifest', 'readSegments', 'readTombstones', 'readQuantized', 'readVectors', 'readPostings', 'readSegmentPostings', 'readChunks', 'readDocs', 'commit', 'close'] as const) {
+    out[key] = (store[key] as (...a: unknown[]) => unknown).bind(store)
+  }
+  return Object.assign(out, { name: store.name }) as unknown as CollectionStore
+}
+
+export { createCoordination }
