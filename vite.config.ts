@@ -57,6 +57,7 @@ export default defineConfig({
       input: {
         demo: resolve('demo/index.html'),
         harness: resolve('test/browser/pages/harness.html'),
+        contract: resolve('test/browser/pages/contract.html'),
       },
     },
   },

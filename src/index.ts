@@ -10,8 +10,27 @@
  * const ranked = await winnow.rerank('what causes memory leaks?', passages, { topK: 5 })
  */
 export { createWinnow, DEFAULT_RERANKER, type Winnow } from './client/createWinnow.js'
+export type { Collection } from './client/collection.js'
 export { WinnowError, ERROR_CODES, type WinnowErrorCode, type WinnowErrorDetails } from './errors.js'
 export type {
+  AddOptions,
+  AddProgress,
+  AddResult,
+  AnalyzerOptions,
+  ChunkingOptions,
+  CollectionInfo,
+  CollectionOptions,
+  DocumentInput,
+  EmbedderInfo,
+  EmbedderOptions,
+  Filter,
+  Fusion,
+  MetadataValue,
+  SearchHit,
+  SearchMode,
+  SearchOptions,
+  StorageInfo,
+  StoredDocument,
   DeviceInfo,
   DevicePreference,
   Dtype,

@@ -25,8 +25,10 @@ export interface RerankerOptions {
 
 /** Options of {@link createWinnow}. */
 export interface WinnowOptions {
-  /** The reranker to load. Default: ms-marco-MiniLM-L-6-v2 at the device's default dtype. */
-  reranker?: RerankerOptions
+  /** The reranker to load. Default: ms-marco-MiniLM-L-6-v2 at the device's default dtype. `false`: none (search only). */
+  reranker?: RerankerOptions | false
+  /** The bi-encoder for vector and hybrid search, loaded in the same worker. Default: none (keyword search only). */
+  embedder?: EmbedderOptions
   /** Default `'auto'`. */
   device?: DevicePreference
   /** Base URL holding `<model>/config.json`, tokenizer files and `onnx/*.onnx`. Default `'/models/'`. */
@@ -106,4 +108,178 @@ export interface RerankResult {
   logit: number
   /** What had to be cut to fit `maxLength`. */
   truncated: { query: boolean; document: boolean }
+}
+
+/** Options for the bi-encoder that embeds passages and queries for vector search. */
+export interface EmbedderOptions {
+  /** Hub id or folder name under `modelBaseUrl`, e.g. `'Xenova/all-MiniLM-L6-v2'`. */
+  model: string
+  /** Default `{ webgpu: 'q4', wasm: 'q8' }`, as for the reranker. */
+  dtype?: DtypeChoice
+  /** Max tokens per passage, capped by the model. Default: min(512, the model's limit). Chunks are sized to fit. */
+  maxLength?: number
+  /** Padded tokens per batch. Default 4096. */
+  batchTokens?: number
+  /** Default: the model's sentence-transformers pooling config, else `'mean'`. */
+  pooling?: 'mean' | 'cls'
+}
+
+/** What was loaded for the embedder. */
+export interface EmbedderInfo {
+  model: string
+  dtype: Dtype
+  maxLength: number
+  dims: number
+  pooling: 'mean' | 'cls'
+}
+
+/** How long documents are cut into passages. */
+export interface ChunkingOptions {
+  /** Window size in model tokens. Default 256, capped by the embedder's and reranker's lengths. */
+  maxTokens?: number
+  /** Tokens repeated between consecutive windows. Default 32. */
+  overlapTokens?: number
+  /** Split at markdown / HTML headings first. Default `true`. */
+  headings?: boolean
+}
+
+/** How text becomes BM25 terms. `false` = language-neutral (no stop words, stemming or folding). */
+export interface AnalyzerOptions {
+  /** Default `true`. */
+  lowercase?: boolean
+  /** "café" matches "cafe". Default `true`. */
+  foldAccents?: boolean
+  /** `'english'` (Lucene's list), your own list, or `false`. Default `'english'`. */
+  stopWords?: 'english' | readonly string[] | false
+  /** `'english'` (Porter) or `false`. Default `'english'`. */
+  stemmer?: 'english' | false
+  /** Shortest term kept, in characters. Default 1. */
+  minTokenLength?: number
+}
+
+/** Options of `winnow.collection()`; an omitted setting keeps what the collection was built with. */
+export interface CollectionOptions {
+  analyzer?: AnalyzerOptions | false
+  /** `false`: one passage per document. */
+  chunking?: ChunkingOptions | false
+  /** Longest document text accepted, in characters. Default 1,000,000. */
+  maxTextLength?: number
+}
+
+/** A metadata value a filter can test. */
+export type MetadataValue = string | number | boolean | null
+
+/** A document to add. `id` is unique in the collection: adding it again replaces the old version. */
+export interface DocumentInput {
+  id: string
+  text: string
+  title?: string
+  /** Flat: values are strings, finite numbers, booleans, null, or arrays of those. */
+  metadata?: Record<string, MetadataValue | readonly MetadataValue[]>
+  /** Your own vector for the whole document (then it is not chunked); unit length is not required. */
+  vector?: Float32Array | readonly number[]
+}
+
+/** Progress of `add()`. */
+export interface AddProgress {
+  phase: 'chunking' | 'embedding' | 'writing' | 'done'
+  done: number
+  total: number
+}
+
+/** Options of `add()`. */
+export interface AddOptions {
+  onProgress?: (progress: AddProgress) => void
+  /** Stops the call before it writes; once writing began the call completes (and resolves). */
+  signal?: AbortSignal
+}
+
+/** What `add()` did. */
+export interface AddResult {
+  documents: number
+  chunks: number
+  /** Documents that replaced an earlier version with the same id. */
+  replaced: number
+}
+
+/** First-stage retrieval modes. */
+export type SearchMode = 'keyword' | 'vector' | 'hybrid'
+
+/** How hybrid search combines its keyword and vector lists. */
+export type Fusion = { method: 'rrf'; k?: number } | { method: 'weighted'; alpha?: number }
+
+/**
+ * Metadata conditions, all of which must hold. A value tests equality; `{ in: [...] }` membership;
+ * `{ gt, gte, lt, lte }` a range (numbers, or strings such as ISO dates). Array fields match when
+ * any element does.
+ */
+export type Filter = Record<string, unknown>
+
+/** Options of `search()`. */
+export interface SearchOptions {
+  /** Default: `'hybrid'` when the collection has vectors and a way to embed the query, else `'keyword'`. */
+  mode?: SearchMode
+  /** Hits to return. Default 10. */
+  k?: number
+  filter?: Filter
+  /** Default `{ method: 'rrf', k: 60 }`. */
+  fusion?: Fusion
+  /** Depth of each list before fusion (hybrid). Default `max(k, 100)`. */
+  candidates?: number
+  /** A query vector instead of embedding the query text (collections with your own vectors). */
+  vector?: Float32Array | readonly number[]
+  signal?: AbortSignal
+}
+
+/** One passage found by `search()`. */
+export interface SearchHit {
+  /** The document's id. */
+  id: string
+  /** `<document id>#<chunk index>`. */
+  chunkId: string
+  chunkIndex: number
+  /** The mode's score (BM25, cosine or fused); higher is better. */
+  score: number
+  /** Each first stage's own score, where the passage appeared in it. */
+  scores: { keyword?: number; vector?: number }
+  /** The passage, and where it sits in the document's text (`text.slice(start, end)`). */
+  text: string
+  start: number
+  end: number
+  /** The innermost heading above the passage, and the headings from outermost to it. */
+  section: string | null
+  path: string[]
+  title?: string
+  metadata?: Record<string, unknown>
+}
+
+/** Facts about a collection. */
+export interface CollectionInfo {
+  name: string
+  documents: number
+  chunks: number
+  dims: number | null
+  vectorSource: 'embedder' | 'caller' | 'none'
+  embedder: string | null
+  analyzer: AnalyzerOptions & { version: number }
+  chunking: Required<ChunkingOptions> | null
+}
+
+/** A stored document, as it was given. */
+export interface StoredDocument {
+  id: string
+  text: string
+  title?: string
+  metadata?: Record<string, unknown>
+  /** How many passages it became. */
+  chunks: number
+}
+
+/** The origin's storage, from `navigator.storage`. */
+export interface StorageInfo {
+  /** Bytes used by this origin (all of its storage, not only winnow's). */
+  usage: number
+  quota: number
+  /** Whether the browser promised not to evict this origin's data under pressure. */
+  persisted: boolean
 }

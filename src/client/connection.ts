@@ -109,7 +109,7 @@ export class WorkerConnection {
           settle()
           resolve(value)
         },
-        (error: unknown) => fail(error instanceof WinnowError ? error : new WinnowError('INTERNAL', String(error))),
+        (error: unknown) => fail(toWinnowError(error)),
       )
     })
   }
@@ -145,4 +145,16 @@ export class WorkerConnection {
 /** The ABORTED error for a signal, keeping its reason as `cause`. */
 export function abortError(signal: AbortSignal): WinnowError {
   return new WinnowError('ABORTED', 'the call was aborted', {}, { cause: signal.reason })
+}
+
+/** Failures of the transport itself: an argument postMessage cannot clone is the caller's mistake. */
+function toWinnowError(error: unknown): WinnowError {
+  if (error instanceof WinnowError) return error
+  if ((error as { name?: string } | null)?.name === 'DataCloneError') {
+    return new WinnowError(
+      'INVALID_INPUT',
+      `an argument cannot be sent to the worker (${(error as Error).message}); use plain objects, strings, numbers, arrays and typed arrays`,
+    )
+  }
+  return new WinnowError('INTERNAL', String(error))
 }

@@ -2,7 +2,18 @@ import { proxy, type Remote } from 'comlink'
 import { rankByScore } from '../core/ranking.js'
 import { sigmoid } from '../core/scores.js'
 import { deserializeError, WinnowError } from '../errors.js'
-import type { DeviceInfo, RerankerInfo, RerankInput, RerankOptions, RerankResult, WinnowOptions } from '../types.js'
+import type {
+  CollectionOptions,
+  DeviceInfo,
+  EmbedderInfo,
+  RerankerInfo,
+  RerankInput,
+  RerankOptions,
+  RerankResult,
+  StorageInfo,
+  WinnowOptions,
+} from '../types.js'
+import { CollectionHandle, type Collection, type CollectionOwner } from './collection.js'
 import type { Envelope, InitResult, RawRerank, WorkerApi, WorkerConfig } from '../worker/protocol.js'
 import { abortError, WorkerConnection, type SpawnWorker } from './connection.js'
 import { spawnDefaultWorker } from './spawn.js'
@@ -15,13 +26,29 @@ export const DEFAULT_RERANKER = 'Xenova/ms-marco-MiniLM-L-6-v2'
 export interface Winnow {
   /** The device chosen at load, and why. */
   readonly device: DeviceInfo
-  /** The reranker loaded: model, dtype, effective max length, head. */
-  readonly reranker: RerankerInfo
+  /** The reranker loaded (model, dtype, effective max length, head); null with `reranker: false`. */
+  readonly reranker: RerankerInfo | null
+  /** The embedder loaded, or null when none was configured. */
+  readonly embedder: EmbedderInfo | null
   /**
    * Scores each passage against the query with the cross-encoder and returns them best first.
    * Always an array (empty input → `[]`); ties keep input order.
    */
   rerank(query: string, documents: readonly RerankInput[], options?: RerankOptions): Promise<RerankResult[]>
+  /**
+   * Opens (creating if needed) a persistent collection in IndexedDB. Omitted options keep what
+   * the collection was built with.
+   */
+  collection(name: string, options?: CollectionOptions): Promise<Collection>
+  /** Deletes a collection and everything in it (other tabs let go of it first). */
+  deleteCollection(name: string): Promise<void>
+  /** Names of the collections on this origin. */
+  listCollections(): Promise<string[]>
+  /**
+   * The origin's storage usage and quota, and whether it is persistent. `persist: true` asks the
+   * browser to keep the data under storage pressure (it may prompt or silently refuse).
+   */
+  storage(options?: { persist?: boolean }): Promise<StorageInfo>
   /** Frees the models and stops the worker; later calls reject with DISPOSED. */
   dispose(): Promise<void>
 }
@@ -54,7 +81,7 @@ export async function createWinnow(options: WinnowOptions = {}): Promise<Winnow>
   return client
 }
 
-class WinnowClient implements Winnow {
+class WinnowClient implements Winnow, CollectionOwner {
   private info: InitResult | null = null
   private starting: Promise<Remote<WorkerApi>> | null = null
   private startedGeneration = -1
@@ -62,7 +89,7 @@ class WinnowClient implements Winnow {
   private disposed = false
 
   constructor(
-    private readonly connection: WorkerConnection,
+    readonly connection: WorkerConnection,
     private readonly config: WorkerConfig,
     private readonly options: WinnowOptions,
   ) {}
@@ -71,8 +98,52 @@ class WinnowClient implements Winnow {
     return this.info!.device
   }
 
-  get reranker(): RerankerInfo {
+  get reranker(): RerankerInfo | null {
     return this.info!.reranker
+  }
+
+  get embedder(): EmbedderInfo | null {
+    return this.info!.embedder
+  }
+
+  ready(signal?: AbortSignal): Promise<Remote<WorkerApi>> {
+    return this.start(signal)
+  }
+
+  nextCallId(): number {
+    return ++this.callIds
+  }
+
+  async collection(name: string, options: CollectionOptions = {}): Promise<Collection> {
+    this.assertLive()
+    return CollectionHandle.open(this, name, options)
+  }
+
+  async deleteCollection(name: string): Promise<void> {
+    this.assertLive()
+    await this.start()
+    unwrap(await this.connection.call((api) => api.deleteCollection(name) as Promise<Envelope<void>>))
+  }
+
+  async listCollections(): Promise<string[]> {
+    this.assertLive()
+    await this.start()
+    return unwrap(await this.connection.call((api) => api.listCollections() as Promise<Envelope<string[]>>))
+  }
+
+  async storage(options: { persist?: boolean } = {}): Promise<StorageInfo> {
+    this.assertLive()
+    const manager = globalThis.navigator?.storage
+    if (!manager?.estimate) throw new WinnowError('STORAGE_UNAVAILABLE', 'navigator.storage is not available here (an insecure context?)')
+    // persist() exists only on the page (not in workers), which is why this runs here.
+    let persisted = (await manager.persisted?.()) ?? false
+    if (options.persist && !persisted && manager.persist) persisted = await manager.persist()
+    const { usage = 0, quota = 0 } = await manager.estimate()
+    return { usage, quota, persisted }
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new WinnowError('DISPOSED', 'this winnow instance was disposed; call createWinnow() again')
   }
 
   async start(signal?: AbortSignal): Promise<Remote<WorkerApi>> {
@@ -114,6 +185,7 @@ class WinnowClient implements Winnow {
     const { signal } = options
     if (this.disposed) throw new WinnowError('DISPOSED', 'this winnow instance was disposed; call createWinnow() again')
     if (signal?.aborted) throw abortError(signal)
+    if (this.info && !this.info.reranker) throw new WinnowError('INVALID_INPUT', 'this instance was created with reranker: false; create one with a reranker to rerank')
     if (texts.length === 0 || options.topK === 0) return []
     await this.start(signal)
     const callId = ++this.callIds
@@ -155,13 +227,25 @@ function unwrap<T>(envelope: Envelope<T>): T {
 
 function toWorkerConfig(options: WinnowOptions): WorkerConfig {
   return {
-    reranker: {
-      model: options.reranker?.model ?? DEFAULT_RERANKER,
-      dtype: options.reranker?.dtype,
-      maxLength: options.reranker?.maxLength,
-      maxQueryLength: options.reranker?.maxQueryLength,
-      batchTokens: options.reranker?.batchTokens,
-    },
+    reranker:
+      options.reranker === false
+        ? null
+        : {
+            model: options.reranker?.model ?? DEFAULT_RERANKER,
+            dtype: options.reranker?.dtype,
+            maxLength: options.reranker?.maxLength,
+            maxQueryLength: options.reranker?.maxQueryLength,
+            batchTokens: options.reranker?.batchTokens,
+          },
+    embedder: options.embedder
+      ? {
+          model: options.embedder.model,
+          dtype: options.embedder.dtype,
+          maxLength: options.embedder.maxLength,
+          batchTokens: options.embedder.batchTokens,
+          pooling: options.embedder.pooling,
+        }
+      : null,
     device: options.device ?? 'auto',
     modelBaseUrl: absoluteBase(options.modelBaseUrl ?? '/models/'),
     wasmBaseUrl: absoluteBase(options.wasmBaseUrl ?? '/ort/'),

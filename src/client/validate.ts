@@ -56,13 +56,23 @@ export function checkOptions(options: WinnowOptions): void {
   }
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') invalid('onProgress must be a function')
   const r = options.reranker
-  if (r !== undefined) {
+  if (r !== undefined && r !== false) {
     if (r === null || typeof r !== 'object') invalid('reranker must be an object')
     if (r.model !== undefined && (typeof r.model !== 'string' || r.model.trim() === '')) invalid('reranker.model must be a non-empty string')
     for (const key of ['maxLength', 'maxQueryLength', 'batchTokens'] as const) {
       const v = r[key]
       if (v !== undefined && !(Number.isInteger(v) && v >= 1)) invalid(`reranker.${key} must be a positive integer, got ${describe(v)}`)
     }
+  }
+  const e = options.embedder
+  if (e !== undefined) {
+    if (e === null || typeof e !== 'object') invalid('embedder must be an object such as { model: "Xenova/all-MiniLM-L6-v2" }')
+    if (typeof e.model !== 'string' || e.model.trim() === '') invalid('embedder.model must be a non-empty string')
+    for (const key of ['maxLength', 'batchTokens'] as const) {
+      const v = e[key]
+      if (v !== undefined && !(Number.isInteger(v) && v >= 1)) invalid(`embedder.${key} must be a positive integer, got ${describe(v)}`)
+    }
+    if (e.pooling !== undefined && e.pooling !== 'mean' && e.pooling !== 'cls') invalid(`embedder.pooling must be 'mean' or 'cls'`)
   }
 }
 

@@ -1,6 +1,20 @@
 /** Messages and shapes shared by the client and the worker. Types only, plus two constants. */
 import type { SerializedError } from '../errors.js'
-import type { DeviceInfo, DevicePreference, DtypeChoice, LoadProgress, RerankerInfo } from '../types.js'
+import type {
+  AddProgress,
+  AddResult,
+  CollectionInfo,
+  CollectionOptions,
+  DeviceInfo,
+  DevicePreference,
+  DtypeChoice,
+  EmbedderInfo,
+  LoadProgress,
+  RerankerInfo,
+  SearchHit,
+  SearchOptions,
+  StoredDocument,
+} from '../types.js'
 
 /** Posted by the worker once it holds its liveness lock (see client/connection.ts). */
 export const ALIVE_MESSAGE = 'winnow:alive'
@@ -9,13 +23,22 @@ export const LOCK_PREFIX = 'winnow-worker-'
 
 /** Everything the worker needs to load; resolved to absolute URLs on the main thread. */
 export interface WorkerConfig {
+  /** null: no reranker (first-stage search only). */
   reranker: {
     model: string
     dtype?: DtypeChoice
     maxLength?: number
     maxQueryLength?: number
     batchTokens?: number
-  }
+  } | null
+  /** The bi-encoder for vector search, if any. */
+  embedder: {
+    model: string
+    dtype?: DtypeChoice
+    maxLength?: number
+    batchTokens?: number
+    pooling?: 'mean' | 'cls'
+  } | null
   device: DevicePreference
   modelBaseUrl: string
   wasmBaseUrl: string
@@ -28,8 +51,12 @@ export interface WorkerConfig {
 /** What init reports. */
 export interface InitResult {
   device: DeviceInfo
-  reranker: RerankerInfo
+  reranker: RerankerInfo | null
+  embedder: EmbedderInfo | null
 }
+
+/** Search options as they cross to the worker (the signal stays on the page). */
+export type WorkerSearchOptions = Omit<SearchOptions, 'signal'>
 
 /** Raw rerank output; the client turns it into sorted results. */
 export interface RawRerank {
@@ -47,4 +74,14 @@ export interface WorkerApi {
   rerank(callId: number, query: string, documents: string[]): Promise<Envelope<RawRerank>>
   cancel(callId: number): void
   dispose(): Promise<void>
+  openCollection(name: string, options: CollectionOptions): Promise<Envelope<CollectionInfo>>
+  collectionInfo(name: string): Promise<Envelope<CollectionInfo>>
+  add(callId: number, name: string, documents: unknown, onProgress?: (p: AddProgress) => void): Promise<Envelope<AddResult>>
+  remove(name: string, ids: unknown): Promise<Envelope<number>>
+  get(name: string, id: string): Promise<Envelope<StoredDocument | null>>
+  count(name: string): Promise<Envelope<number>>
+  clear(name: string): Promise<Envelope<void>>
+  search(callId: number, name: string, query: string, options: WorkerSearchOptions): Promise<Envelope<SearchHit[]>>
+  deleteCollection(name: string): Promise<Envelope<void>>
+  listCollections(): Promise<Envelope<string[]>>
 }

@@ -1,11 +1,19 @@
 import { serializeError, WinnowError } from '../errors.js'
 import { chooseDevice, type GpuLike } from '../models/device.js'
-import { DTYPE_FILES, normalizeDtypeChoice } from '../models/dtype.js'
+import { DTYPE_FILES, needsF16, normalizeDtypeChoice } from '../models/dtype.js'
 import { loadCrossEncoder, type LoadedCrossEncoder } from '../models/loadCrossEncoder.js'
+import { loadEmbedder, type LoadedEmbedder } from '../models/loadEmbedder.js'
 import { configureRuntime, useWebGpuAdapter } from '../models/runtime.js'
-import type { Dtype, LoadProgress } from '../types.js'
-import type { Envelope, InitResult, RawRerank, WorkerApi, WorkerConfig } from './protocol.js'
+import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, Dtype, LoadProgress, SearchHit, StoredDocument } from '../types.js'
+import { CollectionHost } from './collections.js'
+import type { Envelope, InitResult, RawRerank, WorkerApi, WorkerConfig, WorkerSearchOptions } from './protocol.js'
 import { SerialQueue } from './queue.js'
+
+interface Loaded {
+  reranker: LoadedCrossEncoder | null
+  embedder: LoadedEmbedder | null
+  info: InitResult
+}
 
 /** Most threads worth asking for: beyond 4, small BERT batches gain little and starve the page. */
 const MAX_DEFAULT_THREADS = 4
@@ -18,8 +26,9 @@ const MAX_DEFAULT_THREADS = 4
  * Comlink.expose(new WorkerService())
  */
 export class WorkerService implements WorkerApi {
-  private loading: Promise<{ loaded: LoadedCrossEncoder; info: InitResult }> | null = null
+  private loading: Promise<Loaded> | null = null
   private readonly queue = new SerialQueue()
+  private readonly collections = new CollectionHost(this.queue, () => this.models())
 
   init(config: WorkerConfig, onProgress?: (event: LoadProgress) => void): Promise<Envelope<InitResult>> {
     return envelope(async () => {
@@ -36,10 +45,10 @@ export class WorkerService implements WorkerApi {
 
   rerank(callId: number, query: string, documents: string[]): Promise<Envelope<RawRerank>> {
     return envelope(async () => {
-      if (!this.loading) throw new WinnowError('INTERNAL', 'rerank before init')
-      const { loaded } = await this.loading
+      const { reranker } = await this.models()
+      if (!reranker) throw new WinnowError('INVALID_INPUT', 'this instance was created with reranker: false; create one with a reranker to rerank')
       return this.queue.run(callId, async (checkpoint) => {
-        const scores = await loaded.encoder.score(query, documents, checkpoint)
+        const scores = await reranker.encoder.score(query, documents, checkpoint)
         return { logits: scores.logits, queryTruncated: scores.queryTruncated, documentTruncated: scores.documentTruncated }
       })
     })
@@ -47,21 +56,79 @@ export class WorkerService implements WorkerApi {
 
   cancel(callId: number): void {
     this.queue.cancel(callId)
+    this.collections.cancel(callId)
   }
 
   async dispose(): Promise<void> {
     const loading = this.loading
     this.loading = null
-    if (loading) await loading.then((l) => l.loaded.dispose()).catch(() => {})
+    this.collections.closeAll()
+    if (loading) {
+      await loading
+        .then(async (l) => {
+          await l.reranker?.dispose()
+          await l.embedder?.dispose()
+        })
+        .catch(() => {})
+    }
   }
 
-  private async load(config: WorkerConfig, onProgress?: (event: LoadProgress) => void) {
+  openCollection(name: string, options: CollectionOptions): Promise<Envelope<CollectionInfo>> {
+    return envelope(() => this.collections.open(name, options))
+  }
+
+  collectionInfo(name: string): Promise<Envelope<CollectionInfo>> {
+    return envelope(async () => (await this.collections.engine(name)).info())
+  }
+
+  add(callId: number, name: string, documents: unknown, onProgress?: (p: AddProgress) => void): Promise<Envelope<AddResult>> {
+    const report = onProgress ? (p: AddProgress) => void Promise.resolve(onProgress(p)).catch(() => {}) : undefined
+    return envelope(() => this.collections.add(callId, name, documents, report))
+  }
+
+  remove(name: string, ids: unknown): Promise<Envelope<number>> {
+    return envelope(async () => (await this.collections.engine(name)).delete(ids))
+  }
+
+  get(name: string, id: string): Promise<Envelope<StoredDocument | null>> {
+    return envelope(async () => (await this.collections.engine(name)).get(id))
+  }
+
+  count(name: string): Promise<Envelope<number>> {
+    return envelope(async () => (await this.collections.engine(name)).count())
+  }
+
+  clear(name: string): Promise<Envelope<void>> {
+    return envelope(async () => (await this.collections.engine(name)).clear())
+  }
+
+  search(callId: number, name: string, query: string, options: WorkerSearchOptions): Promise<Envelope<SearchHit[]>> {
+    return envelope(() => this.collections.search(callId, name, query, options))
+  }
+
+  deleteCollection(name: string): Promise<Envelope<void>> {
+    return envelope(() => this.collections.destroy(name))
+  }
+
+  listCollections(): Promise<Envelope<string[]>> {
+    return envelope(() => this.collections.list())
+  }
+
+  private models(): Promise<Loaded> {
+    if (!this.loading) return Promise.reject(new WinnowError('INTERNAL', 'called before init'))
+    return this.loading
+  }
+
+  private async load(config: WorkerConfig, onProgress?: (event: LoadProgress) => void): Promise<Loaded> {
     const scope = globalThis as unknown as { crossOriginIsolated?: boolean; navigator?: Navigator & { gpu?: GpuLike } }
     const isolated = scope.crossOriginIsolated === true
     const cores = scope.navigator?.hardwareConcurrency || 1
     const threads = isolated ? Math.max(1, Math.min(16, Math.floor(config.threads ?? Math.min(MAX_DEFAULT_THREADS, cores)))) : 1
 
-    const choice = await chooseDevice(config.device, normalizeDtypeChoice(config.reranker.dtype), scope.navigator?.gpu)
+    const rerankerDtypes = config.reranker ? normalizeDtypeChoice(config.reranker.dtype) : null
+    const embedderDtypes = config.embedder ? normalizeDtypeChoice(config.embedder.dtype) : null
+    const choice = await chooseDevice(config.device, rerankerDtypes ?? embedderDtypes ?? normalizeDtypeChoice(undefined), scope.navigator?.gpu)
+    const kind = choice.info.kind
     const recorder = configureRuntime({
       modelBaseUrl: config.modelBaseUrl,
       wasmBaseUrl: config.wasmBaseUrl,
@@ -72,29 +139,110 @@ export class WorkerService implements WorkerApi {
       device: choice.info.kind,
     })
     if (choice.info.kind === 'webgpu') useWebGpuAdapter(choice.adapter)
-    const loaded = await loadCrossEncoder({
-      model: config.reranker.model,
-      dtype: choice.dtype,
-      device: choice.info.kind,
-      maxLength: config.reranker.maxLength,
-      maxQueryLength: config.reranker.maxQueryLength,
-      batchTokens: config.reranker.batchTokens,
-      recorder,
-      probeDtypes: (model) => probeDtypes(config.modelBaseUrl, model),
-      onProgress: onProgress ? (e) => void Promise.resolve(onProgress(e)).catch(() => {}) : undefined,
-    })
+    const report = onProgress ? (e: LoadProgress) => void Promise.resolve(onProgress(e)).catch(() => {}) : undefined
+    const probe = (model: string) => probeDtypes(config.modelBaseUrl, model)
+    let reranker: LoadedCrossEncoder | null = null
+    let embedder: LoadedEmbedder | null = null
+    try {
+      if (config.reranker) {
+        reranker = await loadCrossEncoder({
+          model: config.reranker.model,
+          dtype: choice.dtype,
+          device: kind,
+          maxLength: config.reranker.maxLength,
+          maxQueryLength: config.reranker.maxQueryLength,
+          batchTokens: config.reranker.batchTokens,
+          recorder,
+          probeDtypes: probe,
+          onProgress: report,
+        })
+      }
+      if (config.embedder) {
+        const dtype = embedderDtypes![kind]
+        if (kind === 'webgpu' && needsF16(dtype) && !choice.info.adapter?.shaderF16) {
+          throw new WinnowError('UNSUPPORTED_DTYPE', `embedder dtype ${dtype} needs the WebGPU feature shader-f16, which this adapter lacks; use q4 or fp32`, {
+            dtype,
+            device: 'webgpu',
+          })
+        }
+        embedder = await loadEmbedder({
+          model: config.embedder.model,
+          dtype,
+          device: kind,
+          maxLength: config.embedder.maxLength,
+          batchTokens: config.embedder.batchTokens,
+          pooling: config.embedder.pooling,
+          recorder,
+          probeDtypes: probe,
+          readModelJson: (model, path) => readModelJson(config, model, path),
+          onProgress: report,
+        })
+      }
+    } catch (error) {
+      await reranker?.dispose().catch(() => {})
+      throw error
+    }
     const threadNote = !isolated && (config.threads ?? 1) > 1 ? ' (1 WASM thread: the page is not cross-origin isolated)' : ''
     const info: InitResult = {
       device: { ...choice.info, reason: choice.info.reason + threadNote, threads },
-      reranker: {
-        model: config.reranker.model,
-        dtype: choice.dtype,
-        maxLength: loaded.encoder.settings.maxLength,
-        numLabels: loaded.numLabels,
-      },
+      reranker:
+        reranker && config.reranker
+          ? { model: config.reranker.model, dtype: choice.dtype, maxLength: reranker.encoder.settings.maxLength, numLabels: reranker.numLabels }
+          : null,
+      embedder:
+        embedder && config.embedder
+          ? {
+              model: config.embedder.model,
+              dtype: embedderDtypes![kind],
+              maxLength: embedder.embedder.settings.maxLength,
+              dims: embedder.embedder.settings.dims,
+              pooling: embedder.embedder.settings.pooling,
+            }
+          : null,
     }
-    return { loaded, info }
+    return { reranker, embedder, info }
   }
+}
+
+/** Cache for small optional model files that transformers.js does not fetch itself. */
+const MODEL_JSON_CACHE = 'winnow-model-json'
+
+/**
+ * Reads an optional JSON file of a model folder: `undefined` when it does not exist. Kept in the
+ * Cache API (when caching is on), so a later offline visit reads the same file — falling back to
+ * a default there would silently change how passages are embedded.
+ */
+async function readModelJson(config: WorkerConfig, model: string, path: string): Promise<unknown> {
+  const urls = [`${config.modelBaseUrl}${model}/${path}`]
+  if (config.allowRemoteModels) urls.push(`${config.remoteHost ?? 'https://huggingface.co/'}${model}/resolve/main/${path}`)
+  const cache = config.cache && typeof caches !== 'undefined' ? await caches.open(MODEL_JSON_CACHE).catch(() => null) : null
+  let networkError: unknown = null
+  for (const url of urls) {
+    let response: Response
+    try {
+      response = await fetch(url)
+    } catch (error) {
+      networkError = error
+      const cached = await cache?.match(url)
+      if (cached?.status === 404) {
+        networkError = null // known to be absent
+        continue
+      }
+      if (cached) return cached.json()
+      continue
+    }
+    if (response.status === 404) {
+      // Remember the absence too, so an offline visit knows the file does not exist.
+      await cache?.put(url, new Response('null', { status: 404 })).catch(() => {})
+      continue
+    }
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`)
+    if (/text\/html/i.test(response.headers.get('content-type') ?? '')) continue // an SPA fallback page, not the file
+    await cache?.put(url, response.clone()).catch(() => {})
+    return response.json()
+  }
+  if (networkError) throw networkError
+  return undefined
 }
 
 /** Which dtype files a self-hosted model folder serves (HEAD requests; HTML answers do not count). */

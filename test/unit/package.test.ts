@@ -46,7 +46,8 @@ describe('the built package', () => {
     expect(url).toBe('../worker/worker.js')
     const worker = join(root, 'dist/client', url!)
     expect(existsSync(worker)).toBe(true)
-    expect(importGraph(worker).bare).toEqual(new Set(['comlink', '@huggingface/transformers']))
+    // The worker is where models (transformers), storage (idb) and analysis (stemmer) live.
+    expect(importGraph(worker).bare).toEqual(new Set(['comlink', '@huggingface/transformers', 'idb', 'stemmer']))
   })
 
   it('exports the entry and the Vite plugin with types', () => {

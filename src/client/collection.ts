@@ -1,0 +1,146 @@
+import { proxy, type Remote } from 'comlink'
+import { deserializeError, WinnowError } from '../errors.js'
+import type {
+  AddOptions,
+  AddResult,
+  CollectionInfo,
+  CollectionOptions,
+  DocumentInput,
+  SearchHit,
+  SearchOptions,
+  StoredDocument,
+} from '../types.js'
+import type { Envelope, WorkerApi } from '../worker/protocol.js'
+import { abortError, type WorkerConnection } from './connection.js'
+
+/**
+ * A persistent collection of documents in IndexedDB, searched in the worker. Every method is a
+ * Promise; handles are cheap, and after a worker crash the next call reopens the collection.
+ */
+export interface Collection {
+  readonly name: string
+  /**
+   * Adds documents, or replaces those whose id exists. Chunks, embeds (with an embedder) and writes
+   * in one transaction: resolves once durable; after a crash either all of the call is there or none.
+   */
+  add(documents: readonly DocumentInput[], options?: AddOptions): Promise<AddResult>
+  /** Removes documents by id; resolves with how many existed. */
+  delete(ids: readonly string[]): Promise<number>
+  /** The stored document, or null. */
+  get(id: string): Promise<StoredDocument | null>
+  /** Number of documents. */
+  count(): Promise<number>
+  /** Removes every document; settings stay. */
+  clear(): Promise<void>
+  /** First-stage search (keyword, vector or hybrid); passages best first. */
+  search(query: string, options?: SearchOptions): Promise<SearchHit[]>
+  /** Counts, vector source and the settings the index was built with. */
+  info(): Promise<CollectionInfo>
+}
+
+/** What a collection handle needs from its winnow instance. */
+export interface CollectionOwner {
+  connection: WorkerConnection
+  /** Starts the worker (and loads models) if needed; rejects once disposed. */
+  ready(signal?: AbortSignal): Promise<Remote<WorkerApi>>
+  nextCallId(): number
+}
+
+/**
+ * The page-side handle: forwards to the worker, rebuilds typed errors, and reopens the collection
+ * on a fresh worker after a crash.
+ *
+ * @example
+ * const docs = await CollectionHandle.open(owner, 'handbook', {})
+ */
+export class CollectionHandle implements Collection {
+  private openedOn = -1
+
+  private constructor(
+    private readonly owner: CollectionOwner,
+    readonly name: string,
+    private readonly options: CollectionOptions,
+  ) {}
+
+  static async open(owner: CollectionOwner, name: string, options: CollectionOptions): Promise<CollectionHandle> {
+    if (typeof name !== 'string' || name.length === 0) throw new WinnowError('INVALID_INPUT', 'a collection needs a non-empty string name')
+    if (options === null || typeof options !== 'object') throw new WinnowError('INVALID_INPUT', 'collection options must be an object')
+    const handle = new CollectionHandle(owner, name, options)
+    await handle.ensureOpen()
+    return handle
+  }
+
+  async add(documents: readonly DocumentInput[], options: AddOptions = {}): Promise<AddResult> {
+    const { signal, onProgress } = options
+    if (signal?.aborted) throw abortError(signal)
+    await this.ensureOpen(signal)
+    const callId = this.owner.nextCallId()
+    // No early rejection on abort: the worker stops at its next checkpoint, or finishes a write it
+    // has begun, and the promise says which — so a caller never believes a landed write was lost.
+    const onAbort = () => void this.owner.connection.api().cancel(callId)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      return unwrap(
+        await this.owner.connection.call(
+          (api) => api.add(callId, this.name, documents, onProgress ? proxy(onProgress) : undefined) as Promise<Envelope<AddResult>>,
+        ),
+      )
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  async delete(ids: readonly string[]): Promise<number> {
+    return this.simple((api) => api.remove(this.name, ids) as Promise<Envelope<number>>)
+  }
+
+  async get(id: string): Promise<StoredDocument | null> {
+    if (typeof id !== 'string') throw new WinnowError('INVALID_INPUT', 'id must be a string')
+    return this.simple((api) => api.get(this.name, id) as Promise<Envelope<StoredDocument | null>>)
+  }
+
+  async count(): Promise<number> {
+    return this.simple((api) => api.count(this.name) as Promise<Envelope<number>>)
+  }
+
+  async clear(): Promise<void> {
+    return this.simple((api) => api.clear(this.name) as Promise<Envelope<void>>)
+  }
+
+  async info(): Promise<CollectionInfo> {
+    return this.simple((api) => api.collectionInfo(this.name) as Promise<Envelope<CollectionInfo>>)
+  }
+
+  async search(query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
+    if (options === null || typeof options !== 'object') throw new WinnowError('INVALID_INPUT', 'search options must be an object')
+    const { signal, ...rest } = options
+    if (signal?.aborted) throw abortError(signal)
+    await this.ensureOpen(signal)
+    const callId = this.owner.nextCallId()
+    return unwrap(
+      await this.owner.connection.call((api) => api.search(callId, this.name, query, rest) as Promise<Envelope<SearchHit[]>>, {
+        signal,
+        onAbort: (api) => void api.cancel(callId),
+      }),
+    )
+  }
+
+  private async simple<T>(fn: (api: Remote<WorkerApi>) => Promise<Envelope<T>>): Promise<T> {
+    await this.ensureOpen()
+    return unwrap(await this.owner.connection.call(fn))
+  }
+
+  /** Opens the collection in the current worker (again, after a restart). */
+  private async ensureOpen(signal?: AbortSignal): Promise<void> {
+    await this.owner.ready(signal)
+    const generation = this.owner.connection.workerGeneration
+    if (this.openedOn === generation) return
+    unwrap(await this.owner.connection.call((api) => api.openCollection(this.name, this.options) as Promise<Envelope<CollectionInfo>>))
+    this.openedOn = generation
+  }
+}
+
+function unwrap<T>(envelope: Envelope<T>): T {
+  if (envelope.ok) return envelope.value
+  throw deserializeError(envelope.error)
+}

@@ -1,0 +1,85 @@
+import type { TermPostings } from './bm25.js'
+
+/** Terms whose postings stay cached; a query's terms are read from IndexedDB only on a miss. */
+const POSTINGS_CACHE_TERMS = 4096
+/** fp32 blocks kept for rescoring (64 × 384 KiB ≈ 24 MiB at 384 dims). */
+const BLOCK_CACHE_BLOCKS = 64
+
+/**
+ * Postings per term (one entry per segment that has the term), least recently used evicted first.
+ * A commit from this tab appends its segment to cached terms instead of dropping them.
+ *
+ * @example
+ * const cache = new PostingsCache()
+ * cache.set('leak', lists)
+ * cache.get('leak') // lists
+ */
+export class PostingsCache {
+  private readonly entries = new Map<string, TermPostings[]>()
+  /** Bumped when segments change: postings read before that must not be cached after it. */
+  epoch = 0
+
+  get(term: string): TermPostings[] | undefined {
+    const hit = this.entries.get(term)
+    if (hit) {
+      // Re-insert: Map iteration order is insertion order, so the oldest entry comes first.
+      this.entries.delete(term)
+      this.entries.set(term, hit)
+    }
+    return hit
+  }
+
+  /** Caches postings read while `epoch` was current; a stale read is dropped. */
+  set(term: string, lists: TermPostings[], epoch: number): void {
+    if (epoch !== this.epoch) return
+    this.entries.delete(term)
+    this.entries.set(term, lists)
+    if (this.entries.size > POSTINGS_CACHE_TERMS) this.entries.delete(this.entries.keys().next().value!)
+  }
+
+  /** Adds a new segment's postings to the terms already cached (a missing term stays absent). */
+  appendSegment(_segment: number, postings: ReadonlyMap<string, TermPostings>): void {
+    this.epoch++
+    for (const [term, lists] of this.entries) {
+      const added = postings.get(term)
+      if (added) lists.push(added)
+    }
+  }
+
+  clear(): void {
+    this.epoch++
+    this.entries.clear()
+  }
+}
+
+/**
+ * fp32 vector blocks by `segment/block`, least recently used evicted first.
+ *
+ * @example
+ * const cache = new BlockCache()
+ * cache.set(3, 0, vectors)
+ */
+export class BlockCache {
+  private readonly entries = new Map<string, Float32Array>()
+
+  get(segment: number, block: number): Float32Array | undefined {
+    const key = `${segment}/${block}`
+    const hit = this.entries.get(key)
+    if (hit) {
+      this.entries.delete(key)
+      this.entries.set(key, hit)
+    }
+    return hit
+  }
+
+  set(segment: number, block: number, vectors: Float32Array): void {
+    const key = `${segment}/${block}`
+    this.entries.delete(key)
+    this.entries.set(key, vectors)
+    if (this.entries.size > BLOCK_CACHE_BLOCKS) this.entries.delete(this.entries.keys().next().value!)
+  }
+
+  clear(): void {
+    this.entries.clear()
+  }
+}

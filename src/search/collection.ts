@@ -1,0 +1,421 @@
+import { quantize } from '../core/quantize.js'
+import { WinnowError } from '../errors.js'
+import type { Coordination } from '../store/coordination.js'
+import { SCHEMA_VERSION, VECTOR_BLOCK_ROWS, type CollectionStore, type DocRecord, type Manifest, type PostingRecord, type WriteBatch } from '../store/types.js'
+import { createAnalyzer, resolveAnalyzerConfig, sameAnalyzer, type Analyzer, type AnalyzerOptions, type ResolvedAnalyzerConfig } from '../text/analyzer.js'
+import { resolveChunking, type ChunkingOptions, type ResolvedChunking } from '../text/chunking.js'
+import { buildPostings } from './bm25.js'
+import { ChunkTable } from './chunkTable.js'
+import { checkDocuments, DEFAULT_MAX_TEXT_LENGTH, prepareDocuments, type PreparedDocument } from './ingest.js'
+import type { AddProgress, AddResult, CollectionInfo, SearchHit, StoredDocument } from '../types.js'
+import { searchTable, type SearchRequest } from './query.js'
+import { BlockCache, PostingsCache } from './caches.js'
+
+/** Waits between units of work; throws ABORTED when the call was cancelled. */
+export type Checkpoint = () => Promise<void>
+
+/** The embedder as the collection sees it (the worker wires the model in). */
+export interface EmbedderPort {
+  readonly model: string
+  readonly dims: number
+  /** Most model tokens a passage may have (chunk windows are sized to fit). */
+  readonly maxTokens: number
+  embed(texts: readonly string[], checkpoint: Checkpoint, onBatch?: (done: number) => void): Promise<Float32Array>
+  countWordTokens(word: string): number
+}
+
+/** Per-collection settings; an omitted one keeps what the collection was built with. */
+export interface CollectionSettings {
+  analyzer?: AnalyzerOptions | false
+  chunking?: ChunkingOptions | false
+  /** Longest document text accepted, in characters. Default 1,000,000. */
+  maxTextLength?: number
+}
+
+interface Deps {
+  store: CollectionStore
+  coordination: Coordination
+  embedder: EmbedderPort | null
+  /** Usable tokens per passage for the reranker, to size chunks. */
+  rerankerTokens?: number
+}
+
+/**
+ * One collection: its in-memory view ({@link ChunkTable}) over the store, writes (atomic, under the
+ * cross-tab write lock), and first-stage search. Another tab's commit marks the view stale; it is
+ * refreshed (only the new segments read) before the next operation.
+ *
+ * @example
+ * const docs = await CollectionEngine.open('handbook', { store, coordination, embedder: null }, {})
+ * await docs.add([{ id: 'a', text: 'Install with npm' }], checkpoint)
+ * const hits = await docs.search({ query: 'install', mode: 'keyword', k: 5 }, checkpoint)
+ */
+export class CollectionEngine {
+  private table = new ChunkTable()
+  private readonly postings = new PostingsCache()
+  private readonly blocks = new BlockCache()
+  private refreshing: Promise<void> | null = null
+  private readonly unsubscribe: () => void
+
+  private constructor(
+    readonly name: string,
+    private readonly deps: Deps,
+    private manifest: Manifest,
+    private analyzer: Analyzer,
+    private chunking: ResolvedChunking | null,
+    private readonly maxTextLength: number,
+  ) {
+    this.unsubscribe = deps.coordination.subscribe((collection, generation) => {
+      // Another tab committed: catch up now, so the page's next search does not pay for it.
+      if (collection === name && generation !== this.manifest.generation) void this.refresh().catch(() => {})
+    })
+  }
+
+  static async open(name: string, deps: Deps, settings: CollectionSettings = {}): Promise<CollectionEngine> {
+    const stored = await deps.store.readManifest()
+    const analyzerConfig = pickAnalyzer(stored, settings.analyzer)
+    const chunkLimit = Math.min(deps.embedder?.maxTokens ?? Infinity, deps.rerankerTokens ?? Infinity)
+    const chunking = pickChunking(stored, settings.chunking, Number.isFinite(chunkLimit) ? chunkLimit : undefined)
+    const maxTextLength = settings.maxTextLength ?? DEFAULT_MAX_TEXT_LENGTH
+    if (!(Number.isInteger(maxTextLength) && maxTextLength > 0)) throw invalid(`maxTextLength must be a positive integer`)
+    if (stored && deps.embedder && stored.embedder && stored.embedder !== deps.embedder.model) {
+      throw invalid(
+        `collection '${name}' was embedded with ${stored.embedder}, but this instance loads ${deps.embedder.model}; use the same embedder or deleteCollection('${name}') and add the documents again`,
+        { stored: stored.embedder, loaded: deps.embedder.model },
+      )
+    }
+    const manifest: Manifest = stored ?? {
+      schema: SCHEMA_VERSION,
+      generation: 0,
+      nextSeq: 0,
+      nextSegment: 0,
+      dims: null,
+      vectorSource: 'none',
+      embedder: null,
+      analyzer: analyzerConfig,
+      chunking,
+      docCount: 0,
+      chunkCount: 0,
+      totalLength: 0,
+      updatedAt: Date.now(),
+    }
+    const { version: _version, ...analyzerOptions } = analyzerConfig
+    const engine = new CollectionEngine(name, deps, manifest, createAnalyzer(analyzerOptions as AnalyzerOptions), chunking, maxTextLength)
+    await engine.reload()
+    return engine
+  }
+
+  info(): CollectionInfo {
+    const m = this.manifest
+    return {
+      name: this.name,
+      documents: m.docCount,
+      chunks: m.chunkCount,
+      dims: m.dims,
+      vectorSource: m.vectorSource,
+      embedder: m.embedder,
+      analyzer: this.analyzer.config,
+      chunking: this.chunking,
+    }
+  }
+
+  async count(): Promise<number> {
+    await this.refresh()
+    return this.manifest.docCount
+  }
+
+  async get(id: string): Promise<StoredDocument | null> {
+    if (typeof id !== 'string') throw invalid(`id must be a string`)
+    const [doc] = await this.deps.store.readDocs([id])
+    if (!doc) return null
+    const out: StoredDocument = { id: doc.id, text: doc.text, chunks: doc.seqs.length }
+    if (doc.title !== undefined) out.title = doc.title
+    if (doc.metadata !== undefined) out.metadata = doc.metadata
+    return out
+  }
+
+  /**
+   * Adds or replaces documents. Chunking and embedding happen before the write lock is taken; the
+   * write is one transaction, so after a crash either every chunk of this call is searchable or none.
+   */
+  async add(input: unknown, checkpoint: Checkpoint, onProgress?: (p: AddProgress) => void): Promise<AddResult> {
+    const embedder = this.deps.embedder
+    const docs = checkDocuments(input, { maxTextLength: this.maxTextLength, dims: this.manifest.dims ?? embedder?.dims ?? null })
+    if (docs.length === 0) return { documents: 0, chunks: 0, replaced: 0 }
+    const withVector = docs.filter((d) => d.vector).length
+    this.checkVectorRules(withVector, docs.length)
+    onProgress?.({ phase: 'chunking', done: 0, total: docs.length })
+    const countTokens = embedder ? (w: string) => embedder.countWordTokens(w) : undefined
+    const prepared = prepareDocuments(docs, { chunking: this.chunking, analyzer: this.analyzer, countTokens })
+    await checkpoint()
+    const chunkTotal = prepared.reduce((n, d) => n + d.chunks.length, 0)
+    onProgress?.({ phase: 'chunking', done: docs.length, total: docs.length })
+
+    let dims = this.manifest.dims ?? embedder?.dims ?? (withVector > 0 ? docs.find((d) => d.vector)!.vector!.length : null)
+    let vectors: Float32Array | null = null
+    if (embedder || withVector > 0) {
+      dims = dims!
+      vectors = new Float32Array(chunkTotal * dims)
+      const toEmbed: { text: string; at: number }[] = []
+      let at = 0
+      for (const doc of prepared) {
+        for (const chunk of doc.chunks) {
+          if (doc.vector) vectors.set(doc.vector, at * dims)
+          else toEmbed.push({ text: chunk.contextText, at })
+          at++
+        }
+      }
+      if (toEmbed.length > 0) {
+        onProgress?.({ phase: 'embedding', done: 0, total: toEmbed.length })
+        const embedded = await embedder!.embed(
+          toEmbed.map((e) => e.text),
+          checkpoint,
+          (done) => onProgress?.({ phase: 'embedding', done, total: toEmbed.length }),
+        )
+        toEmbed.forEach((e, i) => vectors!.set(embedded.subarray(i * dims!, (i + 1) * dims!), e.at * dims!))
+      }
+    }
+    await checkpoint()
+    onProgress?.({ phase: 'writing', done: 0, total: chunkTotal })
+    const result = await this.deps.coordination.withWriteLock(this.name, async () => {
+      await this.refresh()
+      return this.commitAdd(prepared, vectors, dims, embedder && withVector < docs.length ? embedder.model : null)
+    })
+    onProgress?.({ phase: 'done', done: chunkTotal, total: chunkTotal })
+    return result
+  }
+
+  /** Removes documents by id; returns how many existed. */
+  async delete(ids: unknown): Promise<number> {
+    if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw invalid('ids must be an array of strings')
+    return this.deps.coordination.withWriteLock(this.name, async () => {
+      await this.refresh()
+      const present = [...new Set(ids as string[])].filter((id) => this.table.docSlots.has(id))
+      if (present.length === 0) return 0
+      const seqs = present.flatMap((id) => this.table.seqsOf(id))
+      const removedLength = seqs.reduce((n, s) => n + this.table.lengths[this.table.slotOf[s]!]!, 0)
+      const manifest = this.nextManifest({
+        docCount: this.manifest.docCount - present.length,
+        chunkCount: this.manifest.chunkCount - seqs.length,
+        totalLength: this.manifest.totalLength - removedLength,
+      })
+      await this.deps.store.commit({ manifest, deleteDocs: present, deleteChunks: seqs, addTombstones: seqs })
+      for (const s of seqs) this.table.tombstone(s)
+      this.committed(manifest)
+      return present.length
+    })
+  }
+
+  /** Removes every document; keeps the collection and its settings. */
+  async clear(): Promise<void> {
+    await this.deps.coordination.withWriteLock(this.name, async () => {
+      await this.refresh()
+      const manifest = this.nextManifest({ docCount: 0, chunkCount: 0, totalLength: 0, dims: null, vectorSource: 'none', embedder: null })
+      await this.deps.store.commit({ manifest, clearAll: true })
+      this.table = new ChunkTable()
+      this.postings.clear()
+      this.blocks.clear()
+      this.committed(manifest)
+    })
+  }
+
+  /** First-stage search: keyword (BM25), vector (cosine) or hybrid (fused). */
+  async search(request: SearchRequest, checkpoint: Checkpoint): Promise<SearchHit[]> {
+    await this.refresh()
+    return searchTable(request, {
+      table: this.table,
+      manifest: this.manifest,
+      analyzer: this.analyzer,
+      store: this.deps.store,
+      embedder: this.deps.embedder,
+      postings: this.postings,
+      blocks: this.blocks,
+      checkpoint,
+    })
+  }
+
+  close(): void {
+    this.unsubscribe()
+    this.deps.store.close()
+  }
+
+  /** Brings the in-memory view up to the stored generation (reads only what changed). */
+  refresh(): Promise<void> {
+    if (!this.refreshing) {
+      this.refreshing = this.refreshOnce().finally(() => {
+        this.refreshing = null
+      })
+    }
+    return this.refreshing
+  }
+
+  private async refreshOnce(): Promise<void> {
+    const stored = await this.deps.store.readManifest()
+    if (!stored || stored.generation === this.manifest.generation) return
+    const segments = await this.deps.store.readSegments()
+    const known = new Set(this.table.segments)
+    const ids = new Set(segments.map((s) => s.id))
+    this.manifest = stored
+    if (this.table.segments.some((id) => !ids.has(id)) || stored.chunkCount === 0) {
+      // Segments were removed (compaction, clear): rebuild the view from scratch.
+      await this.reload()
+      return
+    }
+    const fresh = segments.filter((s) => !known.has(s.id))
+    const quantized = fresh.length > 0 ? await this.deps.store.readQuantized(fresh.map((s) => s.id)) : []
+    const tombstones = await this.deps.store.readTombstones()
+    for (const segment of fresh) this.table.addSegment(segment, quantized.filter((q) => q.segment === segment.id))
+    for (const seq of tombstones) this.table.tombstone(seq)
+    if (fresh.length > 0) this.postings.clear()
+  }
+
+  private async reload(): Promise<void> {
+    const [segments, quantized, tombstones] = await Promise.all([
+      this.deps.store.readSegments(),
+      this.deps.store.readQuantized(),
+      this.deps.store.readTombstones(),
+    ])
+    const table = new ChunkTable()
+    for (const segment of segments.sort((a, b) => a.id - b.id)) {
+      table.addSegment(segment, quantized.filter((q) => q.segment === segment.id))
+    }
+    for (const seq of tombstones) table.tombstone(seq)
+    this.table = table
+    this.postings.clear()
+    this.blocks.clear()
+  }
+
+  private checkVectorRules(withVector: number, total: number): void {
+    const m = this.manifest
+    if (this.deps.embedder) return
+    const hasChunks = m.chunkCount > 0
+    if (withVector > 0 && withVector < total) {
+      throw invalid(`some documents have a vector and some do not; without an embedder every document needs one, or none`)
+    }
+    if (hasChunks && m.vectorSource !== 'none' && withVector === 0) {
+      throw invalid(`collection '${this.name}' stores vectors: give every document a vector, or create winnow with the embedder ${m.embedder ?? ''}`.trim())
+    }
+    if (hasChunks && m.vectorSource === 'none' && withVector > 0) {
+      throw invalid(`collection '${this.name}' was built without vectors; deleteCollection and add every document with a vector`)
+    }
+  }
+
+  private async commitAdd(prepared: PreparedDocument[], vectors: Float32Array | null, dims: number | null, embeddedBy: string | null): Promise<AddResult> {
+    const table = this.table
+    const replacedIds = prepared.map((d) => d.id).filter((id) => table.docSlots.has(id))
+    const oldSeqs = replacedIds.flatMap((id) => table.seqsOf(id))
+    const oldLength = oldSeqs.reduce((n, s) => n + table.lengths[table.slotOf[s]!]!, 0)
+    const base = this.manifest.nextSeq
+    const segmentId = this.manifest.nextSegment
+    const chunks = prepared.flatMap((d) => d.chunks.map((c) => ({ doc: d, chunk: c })))
+    const n = chunks.length
+    const seqs = new Uint32Array(n)
+    const lengths = new Uint32Array(n)
+    const docOf = new Uint32Array(n)
+    const docIndex = new Map(prepared.map((d, i) => [d.id, i]))
+    let newLength = 0
+    chunks.forEach(({ doc, chunk }, i) => {
+      seqs[i] = base + i
+      lengths[i] = chunk.terms.length
+      docOf[i] = docIndex.get(doc.id)!
+      newLength += chunk.terms.length
+    })
+    const { postings } = buildPostings(chunks.map(({ chunk }, i) => ({ seq: base + i, terms: chunk.terms })))
+    const putPostings: PostingRecord[] = [...postings].map(([term, p]) => ({ term, segment: segmentId, seqs: p.seqs, tfs: p.tfs }))
+    const blocks = vectors && dims ? Math.ceil(n / VECTOR_BLOCK_ROWS) : 0
+    const putQuantized = []
+    const putVectors = []
+    for (let b = 0; b < blocks; b++) {
+      const from = b * VECTOR_BLOCK_ROWS
+      const to = Math.min(n, from + VECTOR_BLOCK_ROWS)
+      const block = vectors!.slice(from * dims!, to * dims!)
+      const { codes, scales } = quantize(block, dims!)
+      putQuantized.push({ segment: segmentId, block: b, dims: dims!, seqs: seqs.slice(from, to), codes, scales })
+      putVectors.push({ segment: segmentId, block: b, vectors: block })
+    }
+    const segment = {
+      id: segmentId,
+      seqs,
+      lengths,
+      docOf,
+      docs: prepared.map((d) => (d.metadata ? { id: d.id, title: d.title, metadata: d.metadata } : { id: d.id, title: d.title })),
+      vectorBlocks: blocks,
+    }
+    const manifest = this.nextManifest({
+      nextSeq: base + n,
+      nextSegment: segmentId + 1,
+      docCount: this.manifest.docCount - replacedIds.length + prepared.length,
+      chunkCount: this.manifest.chunkCount - oldSeqs.length + n,
+      totalLength: this.manifest.totalLength - oldLength + newLength,
+      dims: blocks > 0 ? dims : this.manifest.dims,
+      vectorSource: blocks > 0 ? (embeddedBy ? 'embedder' : this.manifest.vectorSource === 'embedder' ? 'embedder' : 'caller') : this.manifest.vectorSource,
+      embedder: embeddedBy ?? this.manifest.embedder,
+    })
+    const batch: WriteBatch = {
+      manifest,
+      putDocs: prepared.map((d, i) => {
+        const record: DocRecord = { id: d.id, text: d.text, seqs: [], segment: segmentId }
+        if (d.title !== undefined) record.title = d.title
+        if (d.metadata !== undefined) record.metadata = d.metadata
+        chunks.forEach((c, k) => {
+          if (docOf[k] === i) record.seqs.push(base + k)
+        })
+        return record
+      }),
+      putChunks: chunks.map(({ doc, chunk }, i) => ({
+        seq: base + i,
+        docId: doc.id,
+        index: chunk.index,
+        start: chunk.start,
+        end: chunk.end,
+        text: chunk.text,
+        section: chunk.section,
+        path: chunk.path,
+      })),
+      deleteChunks: oldSeqs,
+      addTombstones: oldSeqs,
+      putSegments: [segment],
+      putPostings,
+      putQuantized,
+      putVectors,
+    }
+    await this.deps.store.commit(batch)
+    // Durable: now the view may change.
+    for (const s of oldSeqs) table.tombstone(s)
+    table.addSegment(segment, putQuantized)
+    this.postings.appendSegment(segmentId, postings)
+    this.committed(manifest)
+    return { documents: prepared.length, chunks: n, replaced: replacedIds.length }
+  }
+
+  private nextManifest(changes: Partial<Manifest>): Manifest {
+    return { ...this.manifest, ...changes, generation: this.manifest.generation + 1, updatedAt: Date.now() }
+  }
+
+  private committed(manifest: Manifest): void {
+    this.manifest = manifest
+    this.deps.coordination.announce(this.name, manifest.generation)
+  }
+}
+
+function pickAnalyzer(stored: Manifest | null, requested: AnalyzerOptions | false | undefined): ResolvedAnalyzerConfig {
+  const storedConfig = stored?.analyzer as ResolvedAnalyzerConfig | undefined
+  if (requested === undefined && storedConfig) return storedConfig
+  const resolved = resolveAnalyzerConfig(requested)
+  if (storedConfig && stored!.chunkCount > 0 && !sameAnalyzer(storedConfig, resolved)) {
+    throw invalid(`this collection's index was built with other analyzer settings; omit analyzer to use them, or deleteCollection and add again`, {
+      stored: storedConfig,
+      requested: resolved,
+    })
+  }
+  return resolved
+}
+
+function pickChunking(stored: Manifest | null, requested: ChunkingOptions | false | undefined, limit: number | undefined): ResolvedChunking | null {
+  if (requested === undefined && stored) return stored.chunking as ResolvedChunking | null
+  return resolveChunking(requested, limit !== undefined ? { maxTokens: limit } : undefined)
+}
+
+function invalid(message: string, details: Record<string, unknown> = {}): WinnowError {
+  return new WinnowError('INVALID_INPUT', message, details)
+}

@@ -1,0 +1,156 @@
+import { WinnowError } from '../errors.js'
+import type { Analyzer } from '../text/analyzer.js'
+import { chunkText, type ResolvedChunking, type TokenCounter } from '../text/chunking.js'
+
+/** Longest document text accepted by default (characters). Longer texts are refused, not cut. */
+export const DEFAULT_MAX_TEXT_LENGTH = 1_000_000
+
+/** A document as given to `add()`, after validation. */
+export interface CheckedDocument {
+  id: string
+  text: string
+  title?: string
+  metadata?: Record<string, unknown>
+  vector?: Float32Array
+}
+
+/** One passage ready to write: its place in the document, analyzed terms and the text to embed. */
+export interface PreparedChunk {
+  index: number
+  start: number
+  end: number
+  text: string
+  section: string | null
+  path: string[]
+  terms: string[]
+  /** Title and section context plus the passage: what BM25 and the embedder read. */
+  contextText: string
+}
+
+export interface PreparedDocument extends CheckedDocument {
+  chunks: PreparedChunk[]
+}
+
+/**
+ * Validates `add()` input. Everything wrong is INVALID_INPUT (or DIMENSION_MISMATCH for a vector
+ * of the wrong length) naming the document, and nothing is written.
+ *
+ * @example
+ * checkDocuments([{ id: 'a', text: 'hello' }], { maxTextLength: 1e6, dims: null }) // → [{ id: 'a', text: 'hello' }]
+ */
+export function checkDocuments(input: unknown, limits: { maxTextLength: number; dims: number | null }): CheckedDocument[] {
+  if (!Array.isArray(input)) invalid(`documents must be an array of { id, text, title?, metadata?, vector? }, got ${describe(input)}`)
+  const seen = new Set<string>()
+  let dims = limits.dims
+  return input.map((doc: unknown, i): CheckedDocument => {
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) invalid(`documents[${i}] must be an object, got ${describe(doc)}`)
+    const d = doc as Record<string, unknown>
+    if (typeof d.id !== 'string' || d.id.length === 0) invalid(`documents[${i}].id must be a non-empty string, got ${describe(d.id)}`, { index: i })
+    const id = d.id
+    if (seen.has(id)) invalid(`documents[${i}].id '${id}' appears more than once in this call`, { index: i, id })
+    seen.add(id)
+    if (typeof d.text !== 'string') invalid(`documents[${i}].text must be a string, got ${describe(d.text)}`, { index: i, id })
+    if (d.text.trim().length === 0) invalid(`documents[${i}].text is empty`, { index: i, id })
+    if (d.text.length > limits.maxTextLength) {
+      invalid(
+        `documents[${i}].text has ${d.text.length} characters, over the limit of ${limits.maxTextLength}; split the document or raise the collection's maxTextLength`,
+        { index: i, id, length: d.text.length, limit: limits.maxTextLength },
+      )
+    }
+    const checked: CheckedDocument = { id, text: d.text }
+    if (d.title !== undefined) {
+      if (typeof d.title !== 'string') invalid(`documents[${i}].title must be a string, got ${describe(d.title)}`, { index: i, id })
+      checked.title = d.title
+    }
+    if (d.metadata !== undefined) checked.metadata = checkMetadata(d.metadata, i, id)
+    if (d.vector !== undefined) {
+      const v = d.vector
+      const isArray = Array.isArray(v) || v instanceof Float32Array || v instanceof Float64Array
+      if (!isArray) invalid(`documents[${i}].vector must be a Float32Array or an array of numbers`, { index: i, id })
+      const vector = Float32Array.from(v as ArrayLike<number>)
+      if (vector.length === 0 || !vector.every(Number.isFinite)) invalid(`documents[${i}].vector must be non-empty and finite`, { index: i, id })
+      if (dims === null) dims = vector.length
+      if (vector.length !== dims) {
+        throw new WinnowError(
+          'DIMENSION_MISMATCH',
+          `documents[${i}].vector has ${vector.length} dimensions; this collection's vectors have ${dims}`,
+          { index: i, id, expected: dims, actual: vector.length },
+        )
+      }
+      let norm = 0
+      for (let k = 0; k < vector.length; k++) norm += vector[k]! * vector[k]!
+      if (norm === 0) invalid(`documents[${i}].vector is all zeros`, { index: i, id })
+      norm = Math.sqrt(norm)
+      for (let k = 0; k < vector.length; k++) vector[k]! /= norm
+      checked.vector = vector
+    }
+    return checked
+  })
+}
+
+/**
+ * Cuts documents into chunks and analyzes them. A document with a caller vector stays one chunk:
+ * the vector describes the whole text.
+ *
+ * @example
+ * prepareDocuments(checked, { chunking, analyzer, countTokens })
+ */
+export function prepareDocuments(
+  docs: readonly CheckedDocument[],
+  options: { chunking: ResolvedChunking | null; analyzer: Analyzer; countTokens?: TokenCounter },
+): PreparedDocument[] {
+  return docs.map((doc) => {
+    const pieces = chunkText(doc.text, doc.vector ? null : options.chunking, options.countTokens)
+    let previousSection: string | null = null
+    const chunks = pieces.map((piece): PreparedChunk => {
+      // A window that continues a section lost its heading line; give it back as context.
+      const continues = piece.index > 0 && piece.section !== null && piece.section === previousSection
+      previousSection = piece.section
+      const context = [doc.title, continues ? piece.path.join(' › ') : ''].filter((s) => s && s.trim()).join('\n')
+      const contextText = context ? `${context}\n${piece.text}` : piece.text
+      return {
+        index: piece.index,
+        start: piece.start,
+        end: piece.end,
+        text: piece.text,
+        section: piece.section,
+        path: piece.path,
+        terms: options.analyzer.terms(contextText),
+        contextText,
+      }
+    })
+    return { ...doc, chunks }
+  })
+}
+
+function checkMetadata(value: unknown, i: number, id: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) {
+    invalid(`documents[${i}].metadata must be a plain object, got ${describe(value)}`, { index: i, id })
+  }
+  const out: Record<string, unknown> = {}
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    const ok = isScalar(v) || (Array.isArray(v) && v.every(isScalar))
+    if (!ok) {
+      invalid(
+        `documents[${i}].metadata.${key} must be a string, finite number, boolean, null or an array of those (dates: ISO strings or epoch numbers)`,
+        { index: i, id, field: key },
+      )
+    }
+    out[key] = Array.isArray(v) ? [...v] : v
+  }
+  return out
+}
+
+function isScalar(v: unknown): boolean {
+  return v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))
+}
+
+function invalid(message: string, details: Record<string, unknown> = {}): never {
+  throw new WinnowError('INVALID_INPUT', message, details)
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return typeof value
+}

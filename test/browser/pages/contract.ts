@@ -1,0 +1,46 @@
+import { IdbBackend } from '../../../src/store/idb.ts'
+import { collectionContract, createCoordination } from '../../contract/collectionContract.ts'
+
+const w = window as unknown as { contractCases: string[]; runContractCase: (name: string) => Promise<string>; contractReady: boolean }
+w.contractCases = Object.keys(collectionContract)
+w.runContractCase = async (name) => {
+  const coordination = createCoordination()
+  try {
+    await collectionContract[name]!({ backend: new IdbBackend(), coordination })
+    return 'ok'
+  } catch (error) {
+    return error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error)
+  } finally {
+    coordination.close()
+  }
+}
+/** Makes IndexedDB refuse records of documents whose id starts with 'big-', as a full disk would. */
+;(w as any).runQuotaScenario = async () => {
+  const { CollectionEngine } = await import('../../../src/search/collection.ts')
+  const coordination = createCoordination()
+  const backend = new IdbBackend()
+  const engine = await CollectionEngine.open('quota', { store: await backend.open('quota'), coordination, embedder: null })
+  const noCheckpoint = async () => {}
+  await engine.add([{ id: 'small', text: 'a small document that fits' }], noCheckpoint)
+  const put = IDBObjectStore.prototype.put
+  IDBObjectStore.prototype.put = function (this: IDBObjectStore, value: any, key?: IDBValidKey) {
+    if (typeof value?.id === 'string' && value.id.startsWith('big-')) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError')
+    return put.call(this, value, key)
+  } as typeof put
+  const big = Array.from({ length: 50 }, (_, i) => ({ id: `big-${i}`, text: `bulk ${i} lorem ipsum` }))
+  const code = await engine.add(big, noCheckpoint).then(() => 'resolved', (e: any) => e.code)
+  IDBObjectStore.prototype.put = put
+  const reopened = await CollectionEngine.open('quota', { store: await backend.open('quota'), coordination, embedder: null })
+  const result = {
+    code,
+    count: await reopened.count(),
+    hits: (await reopened.search({ query: 'small document bulk', mode: 'keyword' }, noCheckpoint)).map((h) => h.id),
+    big: await reopened.get('big-0'),
+    retried: 0,
+  }
+  await engine.add([{ id: 'big-0', text: 'bulk retried' }], noCheckpoint)
+  result.retried = await engine.count()
+  coordination.close()
+  return result
+}
+w.contractReady = true
