@@ -133,27 +133,44 @@ export interface EmbedderInfo {
   pooling: 'mean' | 'cls'
 }
 
-/** How long documents are cut into passages. */
+/** How documents are cut into passages; see {@link resolveChunking} for the defaults. */
 export interface ChunkingOptions {
-  /** Window size in model tokens. Default 256, capped by the embedder's and reranker's lengths. */
+  /** Window size in model tokens. Default 256, capped by the models' usable length. */
   maxTokens?: number
-  /** Tokens repeated between consecutive windows. Default 32. */
+  /** Tokens of a window's tail repeated at the next window's head. Default 32 (or maxTokens / 4 if smaller); must be < maxTokens. */
   overlapTokens?: number
-  /** Split at markdown / HTML headings first. Default `true`. */
+  /** Split at markdown / HTML headings before windowing. Default true. */
   headings?: boolean
 }
 
-/** How text becomes BM25 terms. `false` = language-neutral (no stop words, stemming or folding). */
+/**
+ * How text is analyzed. Every field is optional; pass `false` instead of an object for
+ * {@link LANGUAGE_NEUTRAL} analysis (any language: no stop words, stemming or accent folding).
+ *
+ * @example
+ * const options: AnalyzerOptions = { stopWords: ['et', 'al'], minTokenLength: 2 }
+ */
 export interface AnalyzerOptions {
-  /** Default `true`. */
+  /** Lowercase text before matching. Default `true`. */
   lowercase?: boolean
-  /** "café" matches "cafe". Default `true`. */
+  /**
+   * Remove accents (NFKD, then drop combining diacritical marks U+0300–U+036F; also ß → ss,
+   * æ → ae, ø → o, ł → l, ...): "café" matches "cafe". Default `true`. Turn it off for languages
+   * where accents tell words apart and users type them (Spanish "año", Vietnamese).
+   */
   foldAccents?: boolean
-  /** `'english'` (Lucene's list), your own list, or `false`. Default `'english'`. */
+  /**
+   * Words dropped from text and queries: `'english'` (Lucene's 33-word English list), your own
+   * list (compared after lowercasing and folding, before stemming), or `false`. Default `'english'`.
+   */
   stopWords?: 'english' | readonly string[] | false
-  /** `'english'` (Porter) or `false`. Default `'english'`. */
+  /** `'english'` (Porter) or `false`. Default `'english'`. Only lowercase a–z words are stemmed. */
   stemmer?: 'english' | false
-  /** Shortest term kept, in characters. Default 1. */
+  /**
+   * Terms shorter than this many characters (code points) are dropped. Default `1` (keep all):
+   * single digits ("type 2 diabetes") and single CJK characters are meaningful terms, and the
+   * English one-letter words worth dropping ("a") are stop words already.
+   */
   minTokenLength?: number
 }
 

@@ -2,8 +2,8 @@ import type { TermPostings } from './bm25.js'
 
 /** Terms whose postings stay cached; a query's terms are read from IndexedDB only on a miss. */
 const POSTINGS_CACHE_TERMS = 4096
-/** fp32 blocks kept for rescoring (64 × 384 KiB ≈ 24 MiB at 384 dims). */
-const BLOCK_CACHE_BLOCKS = 64
+/** fp32 bytes kept for rescoring: candidates of recent queries often share blocks. */
+const BLOCK_CACHE_BYTES = 32 * 2 ** 20
 
 /**
  * Postings per term (one entry per segment that has the term), least recently used evicted first.
@@ -61,6 +61,7 @@ export class PostingsCache {
  */
 export class BlockCache {
   private readonly entries = new Map<string, Float32Array>()
+  private bytes = 0
 
   get(segment: number, block: number): Float32Array | undefined {
     const key = `${segment}/${block}`
@@ -74,12 +75,22 @@ export class BlockCache {
 
   set(segment: number, block: number, vectors: Float32Array): void {
     const key = `${segment}/${block}`
-    this.entries.delete(key)
+    const previous = this.entries.get(key)
+    if (previous) {
+      this.bytes -= previous.byteLength
+      this.entries.delete(key)
+    }
     this.entries.set(key, vectors)
-    if (this.entries.size > BLOCK_CACHE_BLOCKS) this.entries.delete(this.entries.keys().next().value!)
+    this.bytes += vectors.byteLength
+    while (this.bytes > BLOCK_CACHE_BYTES && this.entries.size > 1) {
+      const [oldest, evicted] = this.entries.entries().next().value!
+      this.entries.delete(oldest)
+      this.bytes -= evicted.byteLength
+    }
   }
 
   clear(): void {
     this.entries.clear()
+    this.bytes = 0
   }
 }

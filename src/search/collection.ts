@@ -6,6 +6,7 @@ import { createAnalyzer, resolveAnalyzerConfig, sameAnalyzer, type Analyzer, typ
 import { resolveChunking, type ChunkingOptions, type ResolvedChunking } from '../text/chunking.js'
 import { buildPostings } from './bm25.js'
 import { ChunkTable } from './chunkTable.js'
+import { buildMerge, planMerge } from './compaction.js'
 import { checkDocuments, DEFAULT_MAX_TEXT_LENGTH, prepareDocuments, type PreparedDocument } from './ingest.js'
 import type { AddProgress, AddResult, CollectionInfo, SearchHit, StoredDocument } from '../types.js'
 import { searchTable, type SearchRequest } from './query.js'
@@ -55,6 +56,8 @@ export class CollectionEngine {
   private readonly postings = new PostingsCache()
   private readonly blocks = new BlockCache()
   private refreshing: Promise<void> | null = null
+  private compacting: Promise<void> | null = null
+  private closed = false
   private readonly unsubscribe: () => void
 
   private constructor(
@@ -202,6 +205,7 @@ export class CollectionEngine {
       await this.deps.store.commit({ manifest, deleteDocs: present, deleteChunks: seqs, addTombstones: seqs })
       for (const s of seqs) this.table.tombstone(s)
       this.committed(manifest)
+      this.scheduleCompactionSoon()
       return present.length
     })
   }
@@ -235,8 +239,64 @@ export class CollectionEngine {
   }
 
   close(): void {
+    this.closed = true
     this.unsubscribe()
     this.deps.store.close()
+  }
+
+  /** Segments in the current view (tests and diagnostics). */
+  segmentCount(): number {
+    return this.table.segments.length
+  }
+
+  /** Resolves once background compaction (if any) has finished. */
+  async idle(): Promise<void> {
+    while (this.compacting) await this.compacting
+  }
+
+  /**
+   * Merges small segments and drops tombstones, in the background after a write, under the write
+   * lock. Searches running meanwhile keep the view they started with.
+   */
+  private scheduleCompaction(): void {
+    if (this.compacting || this.closed) return
+    this.compacting = this.deps.coordination
+      .withWriteLock(this.name, async () => {
+        for (let round = 0; round < 4 && !this.closed; round++) {
+          await this.refresh()
+          const plan = planMerge(this.segmentStats())
+          if (!plan) return
+          const table = this.table
+          const batch = await buildMerge(this.deps.store, plan, this.manifest, (seq) => seq < table.slotOf.length && table.slotOf[seq]! >= 0)
+          await this.deps.store.commit(batch)
+          this.committed(batch.manifest)
+          await this.reload()
+        }
+      })
+      .catch(() => {
+        // A failed merge changes nothing (one transaction); the next write tries again.
+      })
+      .finally(() => {
+        this.compacting = null
+      })
+  }
+
+  /** After the current lock holder returns: compaction queues behind it for the same lock. */
+  private scheduleCompactionSoon(): void {
+    queueMicrotask(() => this.scheduleCompaction())
+  }
+
+  private segmentStats(): { id: number; size: number; live: number; vectors: boolean }[] {
+    const t = this.table
+    const stats = new Map<number, { id: number; size: number; live: number; vectors: boolean }>()
+    for (const id of t.segments) stats.set(id, { id, size: 0, live: 0, vectors: false })
+    for (let slot = 0; slot < t.size; slot++) {
+      const s = stats.get(t.segmentOf[slot]!)!
+      s.size++
+      s.live += t.live[slot]!
+      if (t.vectorRowOf[slot]! >= 0) s.vectors = true
+    }
+    return [...stats.values()]
   }
 
   /** Brings the in-memory view up to the stored generation (reads only what changed). */
@@ -354,7 +414,7 @@ export class CollectionEngine {
     const batch: WriteBatch = {
       manifest,
       putDocs: prepared.map((d, i) => {
-        const record: DocRecord = { id: d.id, text: d.text, seqs: [], segment: segmentId }
+        const record: DocRecord = { id: d.id, text: d.text, seqs: [] }
         if (d.title !== undefined) record.title = d.title
         if (d.metadata !== undefined) record.metadata = d.metadata
         chunks.forEach((c, k) => {
@@ -385,6 +445,7 @@ export class CollectionEngine {
     table.addSegment(segment, putQuantized)
     this.postings.appendSegment(segmentId, postings)
     this.committed(manifest)
+    this.scheduleCompactionSoon()
     return { documents: prepared.length, chunks: n, replaced: replacedIds.length }
   }
 

@@ -150,22 +150,31 @@ async function vectorStage(query: string, given: SearchRequest['vector'], depth:
   const { table } = ctx
   const n = candidateCount(depth, table.liveCount)
   const approx = scanQuantized(q, table.blocks, n, allowed)
-  // Rescore with full precision: read (or reuse) the fp32 blocks the candidates live in.
+  // Rescore with full precision: read (or reuse) the fp32 blocks the candidates live in. The blocks
+  // of this query are held here, not only in the cache, which may evict some when they are many.
+  const local = new Map<string, Float32Array>()
   const wanted = new Map<string, [number, number]>()
   for (const slot of approx.slots) {
     const block = Math.floor(table.vectorRowOf[slot]! / VECTOR_BLOCK_ROWS)
     const segment = table.segmentOf[slot]!
-    if (!ctx.blocks.get(segment, block)) wanted.set(`${segment}/${block}`, [segment, block])
+    const key = `${segment}/${block}`
+    if (local.has(key) || wanted.has(key)) continue
+    const cached = ctx.blocks.get(segment, block)
+    if (cached) local.set(key, cached)
+    else wanted.set(key, [segment, block])
   }
   if (wanted.size > 0) {
-    for (const record of await ctx.store.readVectors([...wanted.values()])) ctx.blocks.set(record.segment, record.block, record.vectors)
+    for (const record of await ctx.store.readVectors([...wanted.values()])) {
+      local.set(`${record.segment}/${record.block}`, record.vectors)
+      ctx.blocks.set(record.segment, record.block, record.vectors)
+    }
   }
   const gathered = new Float32Array(approx.slots.length * dims)
   const kept: number[] = []
   for (const slot of approx.slots) {
     const row = table.vectorRowOf[slot]!
-    const vectors = ctx.blocks.get(table.segmentOf[slot]!, Math.floor(row / VECTOR_BLOCK_ROWS))
-    if (!vectors) continue // compacted away meanwhile: the next query sees the new view
+    const vectors = local.get(`${table.segmentOf[slot]!}/${Math.floor(row / VECTOR_BLOCK_ROWS)}`)
+    if (!vectors) continue // compacted or cleared meanwhile: the next query sees the new view
     const r = row % VECTOR_BLOCK_ROWS
     gathered.set(vectors.subarray(r * dims, (r + 1) * dims), kept.length * dims)
     kept.push(slot)

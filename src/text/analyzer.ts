@@ -21,37 +21,9 @@
  */
 import { stemmer as porterStem } from 'stemmer'
 import { WinnowError } from '../errors.js'
+import type { AnalyzerOptions } from '../types.js'
 
-/**
- * How text is analyzed. Every field is optional; pass `false` instead of an object for
- * {@link LANGUAGE_NEUTRAL} analysis (any language: no stop words, stemming or accent folding).
- *
- * @example
- * const options: AnalyzerOptions = { stopWords: ['et', 'al'], minTokenLength: 2 }
- */
-export interface AnalyzerOptions {
-  /** Lowercase text before matching. Default `true`. */
-  lowercase?: boolean
-  /**
-   * Remove accents (NFKD, then drop combining diacritical marks U+0300–U+036F; also ß → ss,
-   * æ → ae, ø → o, ł → l, ...): "café" matches "cafe". Default `true`. Turn it off for languages
-   * where accents tell words apart and users type them (Spanish "año", Vietnamese).
-   */
-  foldAccents?: boolean
-  /**
-   * Words dropped from text and queries: `'english'` (Lucene's 33-word English list), your own
-   * list (compared after lowercasing and folding, before stemming), or `false`. Default `'english'`.
-   */
-  stopWords?: 'english' | readonly string[] | false
-  /** `'english'` (Porter) or `false`. Default `'english'`. Only lowercase a–z words are stemmed. */
-  stemmer?: 'english' | false
-  /**
-   * Terms shorter than this many characters (code points) are dropped. Default `1` (keep all):
-   * single digits ("type 2 diabetes") and single CJK characters are meaningful terms, and the
-   * English one-letter words worth dropping ("a") are stop words already.
-   */
-  minTokenLength?: number
-}
+export type { AnalyzerOptions }
 
 /**
  * A fully resolved analyzer configuration, plain JSON: store it next to an index, and compare it

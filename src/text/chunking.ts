@@ -5,17 +5,10 @@
  * to the document for snippets and highlights.
  */
 import { WinnowError } from '../errors.js'
+import type { ChunkingOptions } from '../types.js'
 import { findHeadings, isWhitespaceCode, splitSections, type Section } from './headings.js'
 
-/** How documents are cut into passages; see {@link resolveChunking} for the defaults. */
-export interface ChunkingOptions {
-  /** Window size in model tokens. Default 256, capped by the models' usable length. */
-  maxTokens?: number
-  /** Tokens of a window's tail repeated at the next window's head. Default 32 (or maxTokens / 4 if smaller); must be < maxTokens. */
-  overlapTokens?: number
-  /** Split at markdown / HTML headings before windowing. Default true. */
-  headings?: boolean
-}
+export type { ChunkingOptions }
 
 /** {@link ChunkingOptions} with every default filled in; plain data, safe to store and post. */
 export interface ResolvedChunking {

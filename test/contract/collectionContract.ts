@@ -234,6 +234,36 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     equal((await a.search({ query: 'fuite', mode: 'keyword' }, noCheckpoint))[0]?.id, 'fr', 'a sees b’s add')
   },
 
+  async 'many small writes are compacted: fewer segments, same answers, deletes reclaimed'(env) {
+    const c = await open(env)
+    const dims = 4
+    for (let i = 0; i < 24; i++) {
+      await c.add([{ id: `n${i}`, text: `note ${i} about ${i % 2 ? 'lighthouses' : 'harbours'}`, metadata: { i }, vector: axis(dims, i % dims, (i + 1) % dims, 0.1) }], noCheckpoint)
+    }
+    await c.delete(['n3', 'n4'])
+    await c.add([{ id: 'n5', text: 'note 5 rewritten about lighthouses', metadata: { i: 5 }, vector: axis(dims, 0) }], noCheckpoint)
+    await c.idle()
+    const keyword = await c.search({ query: 'lighthouses', mode: 'keyword', k: 50 }, noCheckpoint)
+    const vector = await c.search({ query: '', mode: 'vector', vector: axis(dims, 0), k: 50 }, noCheckpoint)
+    ok(c.segmentCount() <= 10, `segments after compaction (${c.segmentCount()})`)
+    const fresh = await open(env)
+    equal(await fresh.count(), 22, 'count')
+    equal((await fresh.search({ query: 'lighthouses', mode: 'keyword', k: 50 }, noCheckpoint)).map((h) => h.id), keyword.map((h) => h.id), 'same keyword answers after reopen')
+    equal((await fresh.search({ query: '', mode: 'vector', vector: axis(dims, 0), k: 50 }, noCheckpoint)).map((h) => h.id), vector.map((h) => h.id), 'same vector answers')
+    equal(keyword.length, 11, 'the 12 odd notes less n3 (n5 rewritten, still about lighthouses)')
+    ok(!vector.some((h) => h.id === 'n3' || h.id === 'n4'), 'deleted documents stay deleted')
+    equal(vector[0]!.id, 'n5', 'the rewritten vector')
+    const store = await env.backend.open('c')
+    ok((await store.readTombstones()).length <= 3, 'at most the three replaced or deleted chunks await a merge')
+    // A segment that is mostly tombstones is rewritten without them.
+    await c.add(Array.from({ length: 100 }, (_, i) => ({ id: `bulk${i}`, text: `bulk note ${i}`, vector: axis(dims, i % dims) })), noCheckpoint)
+    await c.delete(Array.from({ length: 60 }, (_, i) => `bulk${i}`))
+    await c.idle()
+    const left = await store.readTombstones()
+    ok(left.length <= 3, `tombstones of the bulk segment reclaimed (left: ${left.length})`)
+    equal((await c.search({ query: 'bulk', mode: 'keyword', k: 100 }, noCheckpoint)).length, 40, 'the 40 kept bulk notes')
+  },
+
   async 'collections are independent and can be deleted'(env) {
     const a = await open(env, 'one')
     const b = await open(env, 'two')

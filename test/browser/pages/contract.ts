@@ -1,3 +1,4 @@
+import { CollectionEngine } from '../../../src/search/collection.ts'
 import { IdbBackend } from '../../../src/store/idb.ts'
 import { collectionContract, createCoordination } from '../../contract/collectionContract.ts'
 
@@ -16,7 +17,6 @@ w.runContractCase = async (name) => {
 }
 /** Makes IndexedDB refuse records of documents whose id starts with 'big-', as a full disk would. */
 ;(w as any).runQuotaScenario = async () => {
-  const { CollectionEngine } = await import('../../../src/search/collection.ts')
   const coordination = createCoordination()
   const backend = new IdbBackend()
   const engine = await CollectionEngine.open('quota', { store: await backend.open('quota'), coordination, embedder: null })

@@ -1,0 +1,142 @@
+import { quantize } from '../core/quantize.js'
+import {
+  VECTOR_BLOCK_ROWS,
+  type CollectionStore,
+  type Manifest,
+  type PostingRecord,
+  type QuantizedBlockRecord,
+  type SegmentRecord,
+  type VectorBlockRecord,
+  type WriteBatch,
+} from '../store/types.js'
+
+/** Above this many segments, the smallest are merged (each query reads one record per segment per term). */
+export const MAX_SEGMENTS = 10
+/** How many segments remain after a merge round. */
+const KEEP_SEGMENTS = 5
+
+/** Segments to merge and why, or null when the layout is fine. */
+export interface MergePlan {
+  segments: number[]
+}
+
+/**
+ * Picks segments to merge: once there are more than {@link MAX_SEGMENTS}, the smallest ones (by
+ * chunks, tombstoned included) are merged so that {@link KEEP_SEGMENTS} remain; a segment that is
+ * mostly tombstones is merged too, to reclaim its space. Small segments come from small adds, so
+ * merges are cheap and the big segments are rewritten rarely (tiered, as in Lucene).
+ * Segments with vectors and without are never merged together.
+ *
+ * @example
+ * planMerge(segments, live) // { segments: [4, 7, 9, 11, 12, 13] } or null
+ */
+export function planMerge(segments: readonly { id: number; size: number; live: number; vectors: boolean }[]): MergePlan | null {
+  const groups = [segments.filter((s) => s.vectors), segments.filter((s) => !s.vectors)]
+  for (const group of groups) {
+    const bySize = [...group].sort((a, b) => a.size - b.size || a.id - b.id)
+    const merge = new Set<number>()
+    if (segments.length > MAX_SEGMENTS) for (const s of bySize.slice(0, bySize.length - KEEP_SEGMENTS + 1)) merge.add(s.id)
+    for (const s of group) if (s.size >= 64 && s.live < s.size / 2) merge.add(s.id)
+    // One segment alone is rewritten only to drop its tombstones.
+    const alone = merge.size === 1 ? group.find((s) => merge.has(s.id))! : null
+    if (merge.size >= 2 || (alone && alone.live < alone.size)) return { segments: [...merge].sort((a, b) => a - b) }
+  }
+  return null
+}
+
+/**
+ * Reads the planned segments and writes them back as one, without their tombstoned chunks: the
+ * postings of each term concatenated (seqs stay ascending: later segments hold later seqs), the
+ * vectors re-blocked and re-quantized. Seqs do not change, so chunk and document records stay.
+ *
+ * @example
+ * const batch = await buildMerge(store, plan, manifest, (seq) => table.isLive(seq))
+ */
+export async function buildMerge(
+  store: CollectionStore,
+  plan: MergePlan,
+  manifest: Manifest,
+  isLive: (seq: number) => boolean,
+): Promise<WriteBatch> {
+  const ids = plan.segments
+  const segments = (await store.readSegments(ids)).sort((a, b) => a.id - b.id)
+  const id = manifest.nextSegment
+  const seqs: number[] = []
+  const lengths: number[] = []
+  const docOf: number[] = []
+  const docs: SegmentRecord['docs'] = []
+  const docIndex = new Map<string, number>()
+  const dead: number[] = []
+  const liveRows: { segment: number; row: number }[] = []
+  for (const segment of segments) {
+    segment.seqs.forEach((seq, i) => {
+      if (!isLive(seq)) {
+        dead.push(seq)
+        return
+      }
+      const doc = segment.docs[segment.docOf[i]!]!
+      let at = docIndex.get(doc.id)
+      if (at === undefined) {
+        at = docs.length
+        docIndex.set(doc.id, at)
+        docs.push(doc)
+      }
+      seqs.push(seq)
+      lengths.push(segment.lengths[i]!)
+      docOf.push(at)
+      liveRows.push({ segment: segment.id, row: i })
+    })
+  }
+  const hasVectors = segments.every((s) => s.vectorBlocks > 0) && segments.length > 0
+  const putQuantized: QuantizedBlockRecord[] = []
+  const putVectors: VectorBlockRecord[] = []
+  let vectorBlocks = 0
+  if (hasVectors && seqs.length > 0) {
+    const keys = segments.flatMap((s) => Array.from({ length: s.vectorBlocks }, (_, b) => [s.id, b] as const))
+    const blocks = new Map((await store.readVectors(keys)).map((v) => [`${v.segment}/${v.block}`, v.vectors]))
+    const dims = manifest.dims!
+    const all = new Float32Array(seqs.length * dims)
+    liveRows.forEach(({ segment, row }, i) => {
+      const block = blocks.get(`${segment}/${Math.floor(row / VECTOR_BLOCK_ROWS)}`)
+      if (!block) throw new Error(`vector block ${segment}/${Math.floor(row / VECTOR_BLOCK_ROWS)} is missing`)
+      const r = row % VECTOR_BLOCK_ROWS
+      all.set(block.subarray(r * dims, (r + 1) * dims), i * dims)
+    })
+    vectorBlocks = Math.ceil(seqs.length / VECTOR_BLOCK_ROWS)
+    for (let b = 0; b < vectorBlocks; b++) {
+      const from = b * VECTOR_BLOCK_ROWS
+      const to = Math.min(seqs.length, from + VECTOR_BLOCK_ROWS)
+      const vectors = all.slice(from * dims, to * dims)
+      const { codes, scales } = quantize(vectors, dims)
+      putQuantized.push({ segment: id, block: b, dims, seqs: Uint32Array.from(seqs.slice(from, to)), codes, scales })
+      putVectors.push({ segment: id, block: b, vectors })
+    }
+  }
+  // Postings: term by term over the merged segments, dead seqs dropped.
+  const merged = new Map<string, { seqs: number[]; tfs: number[] }>()
+  for (const segment of segments) {
+    for (const p of await store.readSegmentPostings(segment.id)) {
+      let list = merged.get(p.term)
+      for (let i = 0; i < p.seqs.length; i++) {
+        if (!isLive(p.seqs[i]!)) continue
+        if (!list) merged.set(p.term, (list = { seqs: [], tfs: [] }))
+        list.seqs.push(p.seqs[i]!)
+        list.tfs.push(p.tfs[i]!)
+      }
+    }
+  }
+  const putPostings: PostingRecord[] = [...merged].map(([term, l]) => ({ term, segment: id, seqs: Uint32Array.from(l.seqs), tfs: Uint16Array.from(l.tfs) }))
+  const putSegments: SegmentRecord[] =
+    seqs.length > 0
+      ? [{ id, seqs: Uint32Array.from(seqs), lengths: Uint32Array.from(lengths), docOf: Uint32Array.from(docOf), docs, vectorBlocks }]
+      : []
+  return {
+    manifest: { ...manifest, nextSegment: id + 1, generation: manifest.generation + 1, updatedAt: Date.now() },
+    deleteSegments: ids,
+    putSegments,
+    putPostings,
+    putQuantized,
+    putVectors,
+    removeTombstones: dead,
+  }
+}
