@@ -269,3 +269,24 @@ test('typed errors cross the worker boundary; abort stops an add before it write
   expect(out.aborted).toBe('ABORTED')
   expect(out.count).toBe(0)
 })
+
+test('after the worker dies, a collection handle reopens the collection on a fresh worker', async ({ page }) => {
+  await openHarness(page)
+  await openKeywordCollection(page, 'revive')
+  await page.evaluate(() =>
+    (window as any).docs.add([{ id: 'kept', text: 'written before the crash' }], {}),
+  )
+  const worker = page.workers().find((w) => /\/assets\/worker-[^/]*\.js$/.test(w.url()))!
+  await worker.evaluate('close()')
+  const out = await page.evaluate(async () => {
+    const w = window as any
+    const first = await w.docs.count().then((n: number) => n, (e: any) => e.code)
+    // The first call may be the one that discovers the death; the next one runs on a new worker.
+    const count = typeof first === 'number' ? first : await w.docs.count()
+    const hits = await w.docs.search('crash')
+    return { first, count, hits: hits.map((h: any) => h.id) }
+  })
+  expect([1, 'WORKER_CRASHED']).toContain(out.first)
+  expect(out.count).toBe(1)
+  expect(out.hits).toEqual(['kept'])
+})
