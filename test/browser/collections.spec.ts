@@ -35,13 +35,15 @@ async function openKeywordCollection(page: Page, name: string) {
   }, name)
 }
 
-test('the embedder runs in the worker: stored vectors and query give the PyTorch cosines', async ({ page }) => {
+for (const device of ['wasm', 'webgpu'] as const) {
+test(`the embedder runs in the worker (${device}): stored vectors and query give the PyTorch cosines`, async ({ page }) => {
   await openHarness(page)
   const texts = embedderReference.texts.map((t) => t.text)
   const out = await page.evaluate(
-    async ({ texts, model }) => {
+    async ({ texts, model, device }) => {
       const w = window as any
-      const winnow = await w.winnowApi.createWinnow({ reranker: false, embedder: { model, dtype: 'fp32' }, device: 'wasm' })
+      // 'webgpu' here is SwiftShader (a fallback adapter), which only an explicit device uses.
+      const winnow = await w.winnowApi.createWinnow({ reranker: false, embedder: { model, dtype: 'fp32' }, device })
       const docs = await winnow.collection('emb', { chunking: false })
       const progress: string[] = []
       await docs.add(
@@ -52,9 +54,9 @@ test('the embedder runs in the worker: stored vectors and query give the PyTorch
       const hybrid = await docs.search('capital of france', { k: 3 })
       const info = await docs.info()
       await winnow.dispose()
-      return { hits, hybrid, info, embedder: winnow.embedder, progress: [...new Set(progress)] }
+      return { hits, hybrid, info, embedder: winnow.embedder, device: winnow.device.kind, progress: [...new Set(progress)] }
     },
-    { texts, model: EMBEDDER },
+    { texts, model: EMBEDDER, device },
   )
   const ref = embedderReference.texts.map((t) => t.embedding)
   const cos = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0)
@@ -65,7 +67,8 @@ test('the embedder runs in the worker: stored vectors and query give the PyTorch
     const j = Number(hit.id.slice(1))
     maxDiff = Math.max(maxDiff, Math.abs(hit.score - cos(ref[1]!, ref[j]!)))
   }
-  console.log(`[figure] max |Δ cosine| worker vector search vs PyTorch reference: ${maxDiff.toExponential(1)}`)
+  console.log(`[figure] ${device}: max |Δ cosine| worker vector search vs PyTorch reference: ${maxDiff.toExponential(1)}`)
+  expect(out.device).toBe(device)
   expect(maxDiff).toBeLessThan(1e-4)
   expect(out.info).toMatchObject({ documents: 10, chunks: 10, dims: 32, vectorSource: 'embedder', embedder: EMBEDDER })
   expect(out.embedder).toMatchObject({ model: EMBEDDER, dtype: 'fp32', dims: 32, pooling: 'mean' })
@@ -74,6 +77,7 @@ test('the embedder runs in the worker: stored vectors and query give the PyTorch
   expect(out.hybrid[0].scores.vector).toEqual(expect.any(Number))
   expect(out.hybrid.some((h: any) => h.scores.keyword !== undefined)).toBe(true)
 })
+}
 
 test('a collection survives a browser restart with the same profile', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'winnow-profile-'))
