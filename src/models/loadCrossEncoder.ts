@@ -48,14 +48,15 @@ export async function loadCrossEncoder(options: CrossEncoderLoadOptions): Promis
   options.recorder?.clear()
   let model: PreTrainedModel | undefined
   try {
-    const [tokenizer, loaded] = await Promise.all([
-      AutoTokenizer.from_pretrained(options.model, { progress_callback: progress.listener }),
-      AutoModelForSequenceClassification.from_pretrained(options.model, {
-        dtype: options.dtype,
-        device: options.device,
-        progress_callback: progress.listener,
-      }),
-    ])
+    const loading = AutoModelForSequenceClassification.from_pretrained(options.model, {
+      dtype: options.dtype,
+      device: options.device,
+      progress_callback: progress.listener,
+    })
+    const tokenizing = AutoTokenizer.from_pretrained(options.model, { progress_callback: progress.listener })
+    // If the tokenizer fails first, the weights still arriving must be freed when they land.
+    tokenizing.catch(() => loading.then((m) => m.dispose()).catch(() => {}))
+    const [tokenizer, loaded] = await Promise.all([tokenizing, loading])
     model = loaded
     const config = model.config as unknown as {
       id2label?: Record<string, string>
