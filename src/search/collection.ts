@@ -1,10 +1,9 @@
-import { quantize } from '../core/quantize.js'
 import { WinnowError } from '../errors.js'
 import type { Coordination } from '../store/coordination.js'
-import { SCHEMA_VERSION, VECTOR_BLOCK_ROWS, type CollectionStore, type DocRecord, type Manifest, type PostingRecord, type WriteBatch } from '../store/types.js'
+import { SCHEMA_VERSION, type CollectionStore, type Manifest } from '../store/types.js'
 import { createAnalyzer, resolveAnalyzerConfig, sameAnalyzer, type Analyzer, type AnalyzerOptions, type ResolvedAnalyzerConfig } from '../text/analyzer.js'
 import { resolveChunking, type ChunkingOptions, type ResolvedChunking } from '../text/chunking.js'
-import { buildPostings } from './bm25.js'
+import { buildAddBatch } from './addBatch.js'
 import { ChunkTable } from './chunkTable.js'
 import { buildMerge, planMerge } from './compaction.js'
 import { checkDocuments, DEFAULT_MAX_TEXT_LENGTH, prepareDocuments, type PreparedDocument } from './ingest.js'
@@ -361,92 +360,15 @@ export class CollectionEngine {
   }
 
   private async commitAdd(prepared: PreparedDocument[], vectors: Float32Array | null, dims: number | null, embeddedBy: string | null): Promise<AddResult> {
-    const table = this.table
-    const replacedIds = prepared.map((d) => d.id).filter((id) => table.docSlots.has(id))
-    const oldSeqs = replacedIds.flatMap((id) => table.seqsOf(id))
-    const oldLength = oldSeqs.reduce((n, s) => n + table.lengths[table.slotOf[s]!]!, 0)
-    const base = this.manifest.nextSeq
-    const segmentId = this.manifest.nextSegment
-    const chunks = prepared.flatMap((d) => d.chunks.map((c) => ({ doc: d, chunk: c })))
-    const n = chunks.length
-    const seqs = new Uint32Array(n)
-    const lengths = new Uint32Array(n)
-    const docOf = new Uint32Array(n)
-    const docIndex = new Map(prepared.map((d, i) => [d.id, i]))
-    let newLength = 0
-    chunks.forEach(({ doc, chunk }, i) => {
-      seqs[i] = base + i
-      lengths[i] = chunk.terms.length
-      docOf[i] = docIndex.get(doc.id)!
-      newLength += chunk.terms.length
-    })
-    const { postings } = buildPostings(chunks.map(({ chunk }, i) => ({ seq: base + i, terms: chunk.terms })))
-    const putPostings: PostingRecord[] = [...postings].map(([term, p]) => ({ term, segment: segmentId, seqs: p.seqs, tfs: p.tfs }))
-    const blocks = vectors && dims ? Math.ceil(n / VECTOR_BLOCK_ROWS) : 0
-    const putQuantized = []
-    const putVectors = []
-    for (let b = 0; b < blocks; b++) {
-      const from = b * VECTOR_BLOCK_ROWS
-      const to = Math.min(n, from + VECTOR_BLOCK_ROWS)
-      const block = vectors!.slice(from * dims!, to * dims!)
-      const { codes, scales } = quantize(block, dims!)
-      putQuantized.push({ segment: segmentId, block: b, dims: dims!, seqs: seqs.slice(from, to), codes, scales })
-      putVectors.push({ segment: segmentId, block: b, vectors: block })
-    }
-    const segment = {
-      id: segmentId,
-      seqs,
-      lengths,
-      docOf,
-      docs: prepared.map((d) => (d.metadata ? { id: d.id, title: d.title, metadata: d.metadata } : { id: d.id, title: d.title })),
-      vectorBlocks: blocks,
-    }
-    const manifest = this.nextManifest({
-      nextSeq: base + n,
-      nextSegment: segmentId + 1,
-      docCount: this.manifest.docCount - replacedIds.length + prepared.length,
-      chunkCount: this.manifest.chunkCount - oldSeqs.length + n,
-      totalLength: this.manifest.totalLength - oldLength + newLength,
-      dims: blocks > 0 ? dims : this.manifest.dims,
-      vectorSource: blocks > 0 ? (embeddedBy ? 'embedder' : this.manifest.vectorSource === 'embedder' ? 'embedder' : 'caller') : this.manifest.vectorSource,
-      embedder: embeddedBy ?? this.manifest.embedder,
-    })
-    const batch: WriteBatch = {
-      manifest,
-      putDocs: prepared.map((d, i) => {
-        const record: DocRecord = { id: d.id, text: d.text, seqs: [] }
-        if (d.title !== undefined) record.title = d.title
-        if (d.metadata !== undefined) record.metadata = d.metadata
-        chunks.forEach((c, k) => {
-          if (docOf[k] === i) record.seqs.push(base + k)
-        })
-        return record
-      }),
-      putChunks: chunks.map(({ doc, chunk }, i) => ({
-        seq: base + i,
-        docId: doc.id,
-        index: chunk.index,
-        start: chunk.start,
-        end: chunk.end,
-        text: chunk.text,
-        section: chunk.section,
-        path: chunk.path,
-      })),
-      deleteChunks: oldSeqs,
-      addTombstones: oldSeqs,
-      putSegments: [segment],
-      putPostings,
-      putQuantized,
-      putVectors,
-    }
-    await this.deps.store.commit(batch)
+    const planned = buildAddBatch({ prepared, vectors, dims, embeddedBy, manifest: this.manifest, table: this.table })
+    await this.deps.store.commit(planned.batch)
     // Durable: now the view may change.
-    for (const s of oldSeqs) table.tombstone(s)
-    table.addSegment(segment, putQuantized)
-    this.postings.appendSegment(segmentId, postings)
-    this.committed(manifest)
+    for (const s of planned.replacedSeqs) this.table.tombstone(s)
+    this.table.addSegment(planned.segment, planned.quantized)
+    this.postings.appendSegment(planned.segment.id, planned.postings)
+    this.committed(planned.batch.manifest)
     this.scheduleCompactionSoon()
-    return { documents: prepared.length, chunks: n, replaced: replacedIds.length }
+    return planned.result
   }
 
   private nextManifest(changes: Partial<Manifest>): Manifest {
