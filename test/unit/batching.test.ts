@@ -1,21 +1,11 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { paddingWaste, planBatches } from '../../src/core/batching.js'
+import { seeded } from './helpers.js'
 
 const lengthsArb = fc.array(fc.integer({ min: 1, max: 600 }), { maxLength: 80 })
 const limitsArb = fc.record({ maxTokens: fc.integer({ min: 1, max: 4096 }), maxRows: fc.integer({ min: 1, max: 70 }) })
 
-/** Deterministic PRNG (mulberry32) so the distribution test is reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 describe('planBatches', () => {
   it('matches the documented example', () => {

@@ -10,6 +10,7 @@ import {
   type TokenCounter,
 } from '../../src/text/chunking.js'
 import { findHeadings, splitSections } from '../../src/text/headings.js'
+import { seeded } from './helpers.js'
 
 const one: TokenCounter = () => 1
 const byLength: TokenCounter = (w) => w.length
@@ -36,17 +37,6 @@ const words = (n: number, prefix = 'w'): string[] => Array.from({ length: n }, (
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
-/** Deterministic PRNG (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function tokensOf(text: string, count: TokenCounter): number {
   let sum = 0

@@ -3,20 +3,10 @@ import { quantize } from '../../src/core/quantize.js'
 import { TopK } from '../../src/core/topk.js'
 import { WinnowError } from '../../src/errors.js'
 import { candidateCount, rescoreExact, scanQuantized, type QuantizedBlock } from '../../src/search/vectorScan.js'
+import { seeded } from './helpers.js'
 
 const DIMS = 384
 
-/** Deterministic PRNG (mulberry32) so the recall figures are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Standard normal samples (Box-Muller) from a seeded uniform source. */
 function gaussian(seed: number): () => number {
