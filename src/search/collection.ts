@@ -1,14 +1,15 @@
 import { WinnowError } from '../errors.js'
 import type { Coordination } from '../store/coordination.js'
 import { SCHEMA_VERSION, type CollectionStore, type Manifest } from '../store/types.js'
-import { createAnalyzer, resolveAnalyzerConfig, sameAnalyzer, type Analyzer, type AnalyzerOptions, type ResolvedAnalyzerConfig } from '../text/analyzer.js'
-import { resolveChunking, type ChunkingOptions, type ResolvedChunking } from '../text/chunking.js'
+import { createAnalyzer, type Analyzer, type AnalyzerOptions } from '../text/analyzer.js'
+import type { ChunkingOptions, ResolvedChunking } from '../text/chunking.js'
 import { buildAddBatch } from './addBatch.js'
 import { ChunkTable } from './chunkTable.js'
 import { buildMerge, planMerge } from './compaction.js'
 import { checkDocuments, DEFAULT_MAX_TEXT_LENGTH, prepareDocuments, type PreparedDocument } from './ingest.js'
 import type { AddProgress, AddResult, CollectionInfo, SearchHit, StoredDocument } from '../types.js'
 import { searchTable, type SearchRequest } from './query.js'
+import { pickAnalyzer, pickChunking } from './settings.js'
 import { BlockCache, PostingsCache } from './caches.js'
 
 /** Waits between units of work; throws ABORTED when the call was cancelled. */
@@ -379,24 +380,6 @@ export class CollectionEngine {
     this.manifest = manifest
     this.deps.coordination.announce(this.name, manifest.generation)
   }
-}
-
-function pickAnalyzer(stored: Manifest | null, requested: AnalyzerOptions | false | undefined): ResolvedAnalyzerConfig {
-  const storedConfig = stored?.analyzer as ResolvedAnalyzerConfig | undefined
-  if (requested === undefined && storedConfig) return storedConfig
-  const resolved = resolveAnalyzerConfig(requested)
-  if (storedConfig && stored!.chunkCount > 0 && !sameAnalyzer(storedConfig, resolved)) {
-    throw invalid(`this collection's index was built with other analyzer settings; omit analyzer to use them, or deleteCollection and add again`, {
-      stored: storedConfig,
-      requested: resolved,
-    })
-  }
-  return resolved
-}
-
-function pickChunking(stored: Manifest | null, requested: ChunkingOptions | false | undefined, limit: number | undefined): ResolvedChunking | null {
-  if (requested === undefined && stored) return stored.chunking as ResolvedChunking | null
-  return resolveChunking(requested, limit !== undefined ? { maxTokens: limit } : undefined)
 }
 
 function invalid(message: string, details: Record<string, unknown> = {}): WinnowError {
