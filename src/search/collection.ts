@@ -56,6 +56,7 @@ export class CollectionEngine {
   private readonly postings = new PostingsCache()
   private readonly blocks = new BlockCache()
   private refreshing: Promise<void> | null = null
+  private queuedRefresh: Promise<void> | null = null
   private compacting: Promise<void> | null = null
   private closed = false
   private readonly unsubscribe: () => void
@@ -299,14 +300,28 @@ export class CollectionEngine {
     return [...stats.values()]
   }
 
-  /** Brings the in-memory view up to the stored generation (reads only what changed). */
+  /**
+   * Brings the in-memory view up to the stored generation (reads only what changed). What the
+   * caller gets reflects every commit made before the call: a refresh already in flight may have
+   * read the manifest earlier, so callers then share one more refresh queued behind it.
+   */
   refresh(): Promise<void> {
-    if (!this.refreshing) {
-      this.refreshing = this.refreshOnce().finally(() => {
-        this.refreshing = null
+    if (!this.refreshing) return this.startRefresh()
+    this.queuedRefresh ??= this.refreshing
+      .catch(() => {})
+      .then(() => {
+        this.queuedRefresh = null
+        return this.startRefresh()
       })
-    }
-    return this.refreshing
+    return this.queuedRefresh
+  }
+
+  private startRefresh(): Promise<void> {
+    const run = this.refreshOnce().finally(() => {
+      if (this.refreshing === run) this.refreshing = null
+    })
+    this.refreshing = run
+    return run
   }
 
   private async refreshOnce(): Promise<void> {

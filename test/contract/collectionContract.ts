@@ -234,6 +234,40 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     equal((await a.search({ query: 'fuite', mode: 'keyword' }, noCheckpoint))[0]?.id, 'fr', 'a sees b’s add')
   },
 
+  async 'a read after another tab’s commit sees it, even with an older refresh in flight'(env) {
+    // Tab A starts catching up (say, on a broadcast) and reads the manifest; tab B commits before
+    // that refresh finishes. A read A starts afterwards must not settle for the older refresh.
+    let hold: Promise<void> | null = null
+    let release = () => {}
+    let manifestRead = () => {}
+    const a = await open(env, 'c', {}, (store) => ({
+      ...bindAll(store),
+      readManifest: async () => {
+        const manifest = await store.readManifest()
+        if (hold) {
+          const gate = hold
+          hold = null
+          manifestRead()
+          await gate
+        }
+        return manifest
+      },
+    }))
+    const b = await open(env)
+    await a.add([DOCS[0]!], noCheckpoint)
+    await b.add([DOCS[1]!], noCheckpoint)
+    hold = new Promise<void>((resolve) => (release = resolve))
+    const read = new Promise<void>((resolve) => (manifestRead = resolve))
+    const stale = a.refresh()
+    await read
+    await b.add([DOCS[2]!], noCheckpoint)
+    const counted = a.count()
+    release()
+    await stale
+    equal(await counted, 3, 'count sees the commit made while an older refresh was running')
+    equal((await a.search({ query: 'fuite', mode: 'keyword' }, noCheckpoint))[0]?.id, 'fr', 'search sees it too')
+  },
+
   async 'many small writes are compacted: fewer segments, same answers, deletes reclaimed'(env) {
     const c = await open(env)
     const dims = 4
