@@ -99,3 +99,19 @@ function toCloneable(details: WinnowErrorDetails): WinnowErrorDetails {
     return {}
   }
 }
+
+/**
+ * A short description of a bad value for error messages: numbers, booleans and (cut) strings as
+ * they are, otherwise the kind of thing.
+ *
+ * @example
+ * describeValue([1])     // 'an array'
+ * describeValue('x'.repeat(50)) // '"xxxx…"' (40 characters and an ellipsis)
+ */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+  return typeof value
+}

@@ -1,4 +1,4 @@
-import { WinnowError } from '../errors.js'
+import { WinnowError, describeValue } from '../errors.js'
 import type { RerankInput, WinnowOptions } from '../types.js'
 
 /** Documents split into the texts sent to the worker and the ids kept on the page. */
@@ -14,10 +14,10 @@ export interface CheckedDocuments {
  * checkRerankArgs('q', ['a', { id: 'x', text: 'b' }], 5) // { texts: ['a', 'b'], ids: [undefined, 'x'] }
  */
 export function checkRerankArgs(query: unknown, documents: unknown, topK: unknown): CheckedDocuments {
-  if (typeof query !== 'string') invalid(`query must be a string, got ${describe(query)}`)
-  if (!Array.isArray(documents)) invalid(`documents must be an array of strings or { id, text } objects, got ${describe(documents)}`)
+  if (typeof query !== 'string') invalid(`query must be a string, got ${describeValue(query)}`)
+  if (!Array.isArray(documents)) invalid(`documents must be an array of strings or { id, text } objects, got ${describeValue(documents)}`)
   if (topK !== undefined && !(Number.isInteger(topK) && (topK as number) >= 0)) {
-    invalid(`topK must be a non-negative integer, got ${describe(topK)}`)
+    invalid(`topK must be a non-negative integer, got ${describeValue(topK)}`)
   }
   const texts: string[] = new Array(documents.length)
   const ids: (string | undefined)[] = new Array(documents.length)
@@ -27,11 +27,11 @@ export function checkRerankArgs(query: unknown, documents: unknown, topK: unknow
       ids[i] = undefined
     } else if (doc !== null && typeof doc === 'object' && typeof (doc as { text?: unknown }).text === 'string') {
       const id = (doc as { id?: unknown }).id
-      if (typeof id !== 'string') invalid(`documents[${i}].id must be a string, got ${describe(id)}`)
+      if (typeof id !== 'string') invalid(`documents[${i}].id must be a string, got ${describeValue(id)}`)
       texts[i] = (doc as { text: string }).text
       ids[i] = id
     } else {
-      invalid(`documents[${i}] must be a string or { id, text } with a string text, got ${describe(doc)}`)
+      invalid(`documents[${i}] must be a string or { id, text } with a string text, got ${describeValue(doc)}`)
     }
   })
   return { texts, ids }
@@ -46,13 +46,13 @@ export function checkRerankArgs(query: unknown, documents: unknown, topK: unknow
 export function checkOptions(options: WinnowOptions): void {
   if (options === null || typeof options !== 'object') invalid('options must be an object')
   if (options.device !== undefined && !['auto', 'webgpu', 'wasm'].includes(options.device)) {
-    invalid(`device must be 'auto', 'webgpu' or 'wasm', got ${describe(options.device)}`)
+    invalid(`device must be 'auto', 'webgpu' or 'wasm', got ${describeValue(options.device)}`)
   }
   for (const key of ['modelBaseUrl', 'wasmBaseUrl', 'remoteHost'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'string') invalid(`${key} must be a string URL`)
   }
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
-    invalid(`threads must be a positive integer, got ${describe(options.threads)}`)
+    invalid(`threads must be a positive integer, got ${describeValue(options.threads)}`)
   }
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') invalid('onProgress must be a function')
   const r = options.reranker
@@ -61,7 +61,7 @@ export function checkOptions(options: WinnowOptions): void {
     if (r.model !== undefined && (typeof r.model !== 'string' || r.model.trim() === '')) invalid('reranker.model must be a non-empty string')
     for (const key of ['maxLength', 'maxQueryLength', 'batchTokens'] as const) {
       const v = r[key]
-      if (v !== undefined && !(Number.isInteger(v) && v >= 1)) invalid(`reranker.${key} must be a positive integer, got ${describe(v)}`)
+      if (v !== undefined && !(Number.isInteger(v) && v >= 1)) invalid(`reranker.${key} must be a positive integer, got ${describeValue(v)}`)
     }
   }
   const e = options.embedder
@@ -70,7 +70,7 @@ export function checkOptions(options: WinnowOptions): void {
     if (typeof e.model !== 'string' || e.model.trim() === '') invalid('embedder.model must be a non-empty string')
     for (const key of ['maxLength', 'batchTokens'] as const) {
       const v = e[key]
-      if (v !== undefined && !(Number.isInteger(v) && v >= 1)) invalid(`embedder.${key} must be a positive integer, got ${describe(v)}`)
+      if (v !== undefined && !(Number.isInteger(v) && v >= 1)) invalid(`embedder.${key} must be a positive integer, got ${describeValue(v)}`)
     }
     if (e.pooling !== undefined && e.pooling !== 'mean' && e.pooling !== 'cls') invalid(`embedder.pooling must be 'mean' or 'cls'`)
   }
@@ -78,11 +78,4 @@ export function checkOptions(options: WinnowOptions): void {
 
 function invalid(message: string): never {
   throw new WinnowError('INVALID_INPUT', message)
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'number') return String(value)
-  return typeof value
 }

@@ -1,4 +1,4 @@
-import { WinnowError } from '../errors.js'
+import { WinnowError, describeValue } from '../errors.js'
 import type { Analyzer } from '../text/analyzer.js'
 import { chunkText, type ResolvedChunking, type TokenCounter } from '../text/chunking.js'
 
@@ -39,17 +39,17 @@ export interface PreparedDocument extends CheckedDocument {
  * checkDocuments([{ id: 'a', text: 'hello' }], { maxTextLength: 1e6, dims: null }) // → [{ id: 'a', text: 'hello' }]
  */
 export function checkDocuments(input: unknown, limits: { maxTextLength: number; dims: number | null }): CheckedDocument[] {
-  if (!Array.isArray(input)) invalid(`documents must be an array of { id, text, title?, metadata?, vector? }, got ${describe(input)}`)
+  if (!Array.isArray(input)) invalid(`documents must be an array of { id, text, title?, metadata?, vector? }, got ${describeValue(input)}`)
   const seen = new Set<string>()
   let dims = limits.dims
   return input.map((doc: unknown, i): CheckedDocument => {
-    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) invalid(`documents[${i}] must be an object, got ${describe(doc)}`)
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) invalid(`documents[${i}] must be an object, got ${describeValue(doc)}`)
     const d = doc as Record<string, unknown>
-    if (typeof d.id !== 'string' || d.id.length === 0) invalid(`documents[${i}].id must be a non-empty string, got ${describe(d.id)}`, { index: i })
+    if (typeof d.id !== 'string' || d.id.length === 0) invalid(`documents[${i}].id must be a non-empty string, got ${describeValue(d.id)}`, { index: i })
     const id = d.id
     if (seen.has(id)) invalid(`documents[${i}].id '${id}' appears more than once in this call`, { index: i, id })
     seen.add(id)
-    if (typeof d.text !== 'string') invalid(`documents[${i}].text must be a string, got ${describe(d.text)}`, { index: i, id })
+    if (typeof d.text !== 'string') invalid(`documents[${i}].text must be a string, got ${describeValue(d.text)}`, { index: i, id })
     if (d.text.trim().length === 0) invalid(`documents[${i}].text is empty`, { index: i, id })
     if (d.text.length > limits.maxTextLength) {
       invalid(
@@ -59,7 +59,7 @@ export function checkDocuments(input: unknown, limits: { maxTextLength: number; 
     }
     const checked: CheckedDocument = { id, text: d.text }
     if (d.title !== undefined) {
-      if (typeof d.title !== 'string') invalid(`documents[${i}].title must be a string, got ${describe(d.title)}`, { index: i, id })
+      if (typeof d.title !== 'string') invalid(`documents[${i}].title must be a string, got ${describeValue(d.title)}`, { index: i, id })
       checked.title = d.title
     }
     if (d.metadata !== undefined) checked.metadata = checkMetadata(d.metadata, i, id)
@@ -125,7 +125,7 @@ export function prepareDocuments(
 
 function checkMetadata(value: unknown, i: number, id: string): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) {
-    invalid(`documents[${i}].metadata must be a plain object, got ${describe(value)}`, { index: i, id })
+    invalid(`documents[${i}].metadata must be a plain object, got ${describeValue(value)}`, { index: i, id })
   }
   const out: Record<string, unknown> = {}
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
@@ -147,10 +147,4 @@ function isScalar(v: unknown): boolean {
 
 function invalid(message: string, details: Record<string, unknown> = {}): never {
   throw new WinnowError('INVALID_INPUT', message, details)
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  return typeof value
 }

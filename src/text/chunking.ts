@@ -4,7 +4,7 @@
  * the models' max lengths. Every chunk is a slice of the original text, so offsets map hits back
  * to the document for snippets and highlights.
  */
-import { WinnowError } from '../errors.js'
+import { WinnowError, describeValue } from '../errors.js'
 import type { ChunkingOptions } from '../types.js'
 import { findHeadings, isWhitespaceCode, splitSections, type Section } from './headings.js'
 
@@ -65,19 +65,19 @@ export function resolveChunking(
   if (options === false) return null
   const given: ChunkingOptions = options === undefined || options === true ? {} : options
   if (given === null || typeof given !== 'object' || Array.isArray(given)) {
-    invalid(`chunking must be false or an object { maxTokens, overlapTokens, headings }, got ${describe(given)}`)
+    invalid(`chunking must be false or an object { maxTokens, overlapTokens, headings }, got ${describeValue(given)}`)
   }
   for (const key of Object.keys(given)) {
     if (!OPTION_KEYS.includes(key)) invalid(`unknown chunking option "${key}"; use ${OPTION_KEYS.join(', ')}`)
   }
   const { maxTokens = DEFAULT_MAX_TOKENS, overlapTokens, headings = true } = given
-  if (!isPositiveInteger(maxTokens)) invalid(`chunking.maxTokens must be a positive integer, got ${describe(maxTokens)}`)
+  if (!isPositiveInteger(maxTokens)) invalid(`chunking.maxTokens must be a positive integer, got ${describeValue(maxTokens)}`)
   if (overlapTokens !== undefined && !(Number.isInteger(overlapTokens) && overlapTokens >= 0 && overlapTokens < maxTokens)) {
-    invalid(`chunking.overlapTokens must be an integer from 0 to maxTokens - 1 (${maxTokens - 1}), got ${describe(overlapTokens)}`)
+    invalid(`chunking.overlapTokens must be an integer from 0 to maxTokens - 1 (${maxTokens - 1}), got ${describeValue(overlapTokens)}`)
   }
-  if (typeof headings !== 'boolean') invalid(`chunking.headings must be a boolean, got ${describe(headings)}`)
+  if (typeof headings !== 'boolean') invalid(`chunking.headings must be a boolean, got ${describeValue(headings)}`)
   const limit = limits?.maxTokens
-  if (limit !== undefined && !isPositiveInteger(limit)) invalid(`limits.maxTokens must be a positive integer, got ${describe(limit)}`)
+  if (limit !== undefined && !isPositiveInteger(limit)) invalid(`limits.maxTokens must be a positive integer, got ${describeValue(limit)}`)
   const max = limit === undefined ? maxTokens : Math.min(maxTokens, limit)
   let overlap: number
   if (overlapTokens === undefined) overlap = Math.min(DEFAULT_OVERLAP_TOKENS, Math.floor(max / 4))
@@ -192,7 +192,7 @@ interface Units {
  * for (const c of chunks) console.log(c.index, c.section, markdown.slice(c.start, c.end) === c.text) // true
  */
 export function chunkText(text: string, chunking: ResolvedChunking | null, countTokens: TokenCounter = approximateTokens): Chunk[] {
-  if (typeof text !== 'string') invalid(`text must be a string, got ${describe(text)}`)
+  if (typeof text !== 'string') invalid(`text must be a string, got ${describeValue(text)}`)
   if (typeof countTokens !== 'function') invalid('countTokens must be a function (word: string) => number')
   if (chunking !== null) checkResolved(chunking)
   const chunks: Chunk[] = []
@@ -277,7 +277,7 @@ function grow(units: Units): void {
 
 function count(countTokens: TokenCounter, word: string): number {
   const n = countTokens(word)
-  if (!(n >= 0)) invalid(`countTokens returned ${describe(n)} for a word; it must return a non-negative number`)
+  if (!(n >= 0)) invalid(`countTokens returned ${describeValue(n)} for a word; it must return a non-negative number`)
   return n
 }
 
@@ -390,12 +390,4 @@ function isPositiveInteger(v: unknown): v is number {
 
 function invalid(message: string): never {
   throw new WinnowError('INVALID_INPUT', message)
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
-  return typeof value
 }
