@@ -20,7 +20,7 @@
  * Porter stemming is worth +0.03 nDCG@10 on SciFact, the other choices far less (eval/run.mjs).
  */
 import { stemmer as porterStem } from 'stemmer'
-import { WinnowError } from '../errors.js'
+import { WinnowError, describeValue } from '../errors.js'
 import type { AnalyzerOptions } from '../types.js'
 
 export type { AnalyzerOptions }
@@ -55,6 +55,27 @@ export interface Analyzer {
   readonly config: ResolvedAnalyzerConfig
   /** The terms of `text`, in text order, duplicates kept (BM25 counts them). */
   terms(text: string): string[]
+  /**
+   * Every token of `text` where it stands in the original string, with the terms it yields (for
+   * snippets and highlighting). For ASCII and NFC text the terms, concatenated, are `terms(text)`;
+   * a compatibility character that is not a letter or digit until normalized ("℃", "㎏") has no span.
+   */
+  spans(text: string): TermSpan[]
+}
+
+/**
+ * One token of the original text: `[start, end)` UTF-16 offsets into the string given to
+ * {@link Analyzer.spans}, and the index terms the token yields (empty for a stop word or a token
+ * shorter than `minTokenLength`).
+ *
+ * @example
+ * createAnalyzer().spans("The user's café")
+ * // [{ start: 0, end: 3, terms: [] }, { start: 4, end: 10, terms: ['user'] }, { start: 11, end: 15, terms: ['cafe'] }]
+ */
+export interface TermSpan {
+  start: number
+  end: number
+  terms: string[]
 }
 
 /**
@@ -112,7 +133,7 @@ const MAX_MIN_TOKEN_LENGTH = 255
 export function resolveAnalyzerConfig(options?: AnalyzerOptions | false): ResolvedAnalyzerConfig {
   const given = options === false ? LANGUAGE_NEUTRAL : options === undefined ? {} : options
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
-    throw invalid('analyzer options must be an object, false, or undefined', { received: describe(given) })
+    throw invalid('analyzer options must be an object, false, or undefined', { received: describeValue(given) })
   }
   for (const key of Object.keys(given)) {
     if (!OPTION_KEYS.has(key)) {
@@ -123,12 +144,12 @@ export function resolveAnalyzerConfig(options?: AnalyzerOptions | false): Resolv
   requireBoolean('lowercase', lowercase)
   requireBoolean('foldAccents', foldAccents)
   if (stemmer !== 'english' && stemmer !== false) {
-    throw invalid(`analyzer option "stemmer" must be 'english' or false`, { option: 'stemmer', received: describe(stemmer) })
+    throw invalid(`analyzer option "stemmer" must be 'english' or false`, { option: 'stemmer', received: describeValue(stemmer) })
   }
   if (!Number.isInteger(minTokenLength) || minTokenLength < 1 || minTokenLength > MAX_MIN_TOKEN_LENGTH) {
     throw invalid(`analyzer option "minTokenLength" must be an integer from 1 to ${MAX_MIN_TOKEN_LENGTH}`, {
       option: 'minTokenLength',
-      received: describe(minTokenLength),
+      received: describeValue(minTokenLength),
     })
   }
   return {
@@ -173,6 +194,7 @@ export function sameAnalyzer(a: ResolvedAnalyzerConfig, b: ResolvedAnalyzerConfi
  * const analyzer = createAnalyzer()
  * analyzer.terms("The user's café runs 2.5 km") // ['user', 'cafe', 'run', '2.5', 'km']
  * createAnalyzer(false).terms('Über die Brücke') // ['über', 'die', 'brücke']
+ * analyzer.spans('Leaks, leaking') // [{ start: 0, end: 5, terms: ['leak'] }, { start: 7, end: 14, terms: ['leak'] }]
  */
 export function createAnalyzer(options?: AnalyzerOptions | false): Analyzer {
   const config = resolveAnalyzerConfig(options)
@@ -193,10 +215,8 @@ export function createAnalyzer(options?: AnalyzerOptions | false): Analyzer {
     return stemmed
   }
 
-  const terms = (text: string): string[] => {
-    if (typeof text !== 'string') throw invalid('text to analyze must be a string', { received: describe(text) })
-    const normalized = normalizeText(text, lowercase, foldAccents)
-    const out: string[] = []
+  /** Tokenizes already-normalized text and appends its terms to `out`. */
+  const collect = (normalized: string, out: string[]): string[] => {
     // A fresh lastIndex per call; the regex object is shared (module constant) and never escapes.
     TOKEN.lastIndex = 0
     for (let match = TOKEN.exec(normalized); match !== null; match = TOKEN.exec(normalized)) {
@@ -213,7 +233,31 @@ export function createAnalyzer(options?: AnalyzerOptions | false): Analyzer {
     return out
   }
 
-  return { config, terms }
+  const terms = (text: string): string[] => {
+    if (typeof text !== 'string') throw invalid('text to analyze must be a string', { received: describeValue(text) })
+    return collect(normalizeText(text, lowercase, foldAccents), [])
+  }
+
+  // Tokens are found in the original text, so offsets need no mapping back through normalization
+  // (NFKD and folding change lengths); each token then goes through the per-text pipeline on its
+  // own, which can split it ("½" → "1", "2") but never merges two.
+  const spans = (text: string): TermSpan[] => {
+    if (typeof text !== 'string') throw invalid('text to analyze must be a string', { received: describeValue(text) })
+    const source = ASCII_ONLY.test(text) ? text : text.replace(APOSTROPHES, "'") // one unit each: offsets hold
+    const out: TermSpan[] = []
+    RAW_TOKEN.lastIndex = 0
+    for (let match = RAW_TOKEN.exec(source); match !== null; match = RAW_TOKEN.exec(source)) {
+      const token = match[0]
+      out.push({
+        start: match.index,
+        end: match.index + token.length,
+        terms: collect(normalizeText(token, lowercase, foldAccents), []),
+      })
+    }
+    return out
+  }
+
+  return { config, terms, spans }
 }
 
 const STEM_CACHE_LIMIT = 100_000
@@ -230,6 +274,8 @@ const START = String.raw`(?:${LETTER}|\p{N})`
 const CONTINUE = String.raw`(?:${LETTER}|[\p{N}\p{M}_])`
 const JOINER = String.raw`(?:'(?=${START})|(?<=\p{N})[.,](?=\p{N}))`
 const TOKEN = new RegExp(String.raw`[\p{sc=Han}\p{sc=Hiragana}]|${START}(?:${CONTINUE}|${JOINER})*`, 'gu')
+// The same pattern for spans(), whose loop calls collect() (which resets TOKEN) for every token.
+const RAW_TOKEN = new RegExp(TOKEN.source, 'gu')
 
 const DIACRITICS = /[\u0300-\u036f]/g
 const APOSTROPHES = /[\u2019\u02bc\uff07]/g
@@ -275,7 +321,7 @@ function resolveStopWords(stopWords: unknown): ResolvedAnalyzerConfig['stopWords
   if (!Array.isArray(stopWords)) {
     throw invalid(`analyzer option "stopWords" must be 'english', false, or an array of strings`, {
       option: 'stopWords',
-      received: describe(stopWords),
+      received: describeValue(stopWords),
     })
   }
   stopWords.forEach((word, index) => {
@@ -295,16 +341,10 @@ function stopSet(config: ResolvedAnalyzerConfig): Set<string> | null {
 
 function requireBoolean(option: string, value: unknown): void {
   if (typeof value !== 'boolean') {
-    throw invalid(`analyzer option "${option}" must be true or false`, { option, received: describe(value) })
+    throw invalid(`analyzer option "${option}" must be true or false`, { option, received: describeValue(value) })
   }
 }
 
 function invalid(message: string, details: Record<string, unknown>): WinnowError {
   return new WinnowError('INVALID_INPUT', message, details)
-}
-
-function describe(value: unknown): string {
-  if (Array.isArray(value)) return 'array'
-  if (value === null) return 'null'
-  return typeof value === 'string' ? JSON.stringify(value).slice(0, 40) : typeof value === 'number' ? String(value) : typeof value
 }

@@ -219,3 +219,77 @@ describe('analyzer properties', () => {
     )
   })
 })
+
+describe('createAnalyzer: spans', () => {
+  const analyzer = createAnalyzer()
+  const sliced = (text: string) => analyzer.spans(text).map((s) => [text.slice(s.start, s.end), s.terms])
+
+  it('gives each token of the original text with its offsets and terms (stop words yield none)', () => {
+    expect(analyzer.spans("The user's café")).toEqual([
+      { start: 0, end: 3, terms: [] },
+      { start: 4, end: 10, terms: ['user'] },
+      { start: 11, end: 15, terms: ['cafe'] },
+    ])
+  })
+
+  it('keeps offsets into the original string for decomposed accents, curly apostrophes and compatibility forms', () => {
+    const text = 'Cafe\u0301 user\u2019s \ufb01le \uff21\uff42\uff43 Caf\u00e9'
+    expect(sliced(text)).toEqual([
+      ['Cafe\u0301', ['cafe']],
+      ['user\u2019s', ['user']],
+      ['\ufb01le', ['file']],
+      ['\uff21\uff42\uff43', ['abc']],
+      ['Caf\u00e9', ['cafe']],
+    ])
+  })
+
+  it('cuts Han one character per span, keeps numbers whole and splits on hyphens', () => {
+    expect(sliced('中文 2.5 mg, 1,000 COVID-19 leaks')).toEqual([
+      ['中', ['中']],
+      ['文', ['文']],
+      ['2.5', ['2.5']],
+      ['mg', ['mg']],
+      ['1,000', ['1,000']],
+      ['COVID', ['covid']],
+      ['19', ['19']],
+      ['leaks', ['leak']],
+    ])
+  })
+
+  it('follows the analyzer options (minTokenLength, no stemming, custom stop words)', () => {
+    const custom = createAnalyzer({ minTokenLength: 3, stemmer: false, stopWords: ['über'] })
+    expect(custom.spans('Über an running').map((s) => s.terms)).toEqual([[], [], ['running']])
+  })
+
+  it('a compatibility token that normalizes into two keeps one span with both terms', () => {
+    const text = 'x 3\u00bd y'
+    expect(analyzer.spans(text).flatMap((s) => s.terms)).toEqual(analyzer.terms(text))
+    expect(sliced(text)[1]).toEqual(['3\u00bd', ['31', '2']])
+  })
+
+  it('property: for ASCII and NFC text the span terms are terms(text), and every span slices to a token', () => {
+    const words = ['The', "user's", 'Café', 'naïve', 'ŒUVRE', '中文', 'leaks', 'running', '2.5', '1,000', 'COVID-19', 'don’t', 'Straße', 'ελληνικά', '😀', 'e.g.']
+    const gaps = [' ', ', ', '. ', '\n', '-', '—', '(', ') ', '  ']
+    const text = fc.array(fc.tuple(fc.constantFrom(...words), fc.constantFrom(...gaps)), { maxLength: 30 })
+      .map((parts) => parts.map(([w, g]) => w + g).join(''))
+    fc.assert(
+      fc.property(text, fc.constantFrom<AnalyzerOptions | false>({}, false, { stemmer: false, foldAccents: false }, { minTokenLength: 3 }), (t, options) => {
+        const a = createAnalyzer(options)
+        const spans = a.spans(t)
+        expect(spans.flatMap((s) => s.terms)).toEqual(a.terms(t))
+        let previous = 0
+        for (const s of spans) {
+          expect(s.start).toBeGreaterThanOrEqual(previous)
+          expect(s.end).toBeGreaterThan(s.start)
+          expect(/\s/.test(t.slice(s.start, s.end))).toBe(false)
+          previous = s.end
+        }
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('rejects a non-string with INVALID_INPUT, like terms()', () => {
+    expect(codeOf(() => analyzer.spans(42 as unknown as string))).toBe('INVALID_INPUT')
+  })
+})
