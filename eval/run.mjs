@@ -167,7 +167,7 @@ export async function retrieveWithCollection(corpus, queries, mode, options = {}
   const depth = options.k ?? CANDIDATES
   const queryStarted = performance.now()
   for (const query of queries) {
-    const hits = await engine.search({ query: query.text, mode, k: options.chunking ? depth * 4 : depth }, none)
+    const { hits } = await engine.search({ query: query.text, mode, k: options.chunking ? depth * 4 : depth, snippet: false }, none)
     const ranked = []
     for (const hit of hits) if (!ranked.includes(hit.id) && ranked.length < depth) ranked.push(hit.id)
     results.set(query.id, ranked)

@@ -11,6 +11,7 @@
  */
 export { createWinnow, DEFAULT_RERANKER, type Winnow } from './client/createWinnow.js'
 export type { Collection } from './client/collection.js'
+export { highlight } from './text/highlight.js'
 export { WinnowError, ERROR_CODES, type WinnowErrorCode, type WinnowErrorDetails } from './errors.js'
 export type {
   AddOptions,
@@ -29,6 +30,13 @@ export type {
   SearchHit,
   SearchMode,
   SearchOptions,
+  SearchResults,
+  SearchRoute,
+  Snippet,
+  SnippetOptions,
+  RerankModel,
+  RerankOption,
+  RerankStage,
   StorageInfo,
   StoredDocument,
   DeviceInfo,

@@ -8,9 +8,10 @@ import type {
   DocumentInput,
   SearchHit,
   SearchOptions,
+  SearchResults,
   StoredDocument,
 } from '../types.js'
-import type { Envelope, WorkerApi } from '../worker/protocol.js'
+import type { Envelope, WorkerApi, WorkerSearchResult } from '../worker/protocol.js'
 import { abortError, type WorkerConnection } from './connection.js'
 
 /**
@@ -32,8 +33,11 @@ export interface Collection {
   count(): Promise<number>
   /** Removes every document; settings stay. */
   clear(): Promise<void>
-  /** First-stage search (keyword, vector or hybrid); passages best first. */
-  search(query: string, options?: SearchOptions): Promise<SearchHit[]>
+  /**
+   * Searches: first stage (keyword, vector or hybrid), then reranking, routing and diversification
+   * as the options ask. Resolves with passages best first; `results.route` says which path ran.
+   */
+  search(query: string, options?: SearchOptions): Promise<SearchResults>
   /** Counts, vector source and the settings the index was built with. */
   info(): Promise<CollectionInfo>
 }
@@ -111,18 +115,26 @@ export class CollectionHandle implements Collection {
     return this.simple((api) => api.collectionInfo(this.name) as Promise<Envelope<CollectionInfo>>)
   }
 
-  async search(query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
+  async search(query: string, options: SearchOptions = {}): Promise<SearchResults> {
     if (options === null || typeof options !== 'object') throw new WinnowError('INVALID_INPUT', 'search options must be an object')
-    const { signal, ...rest } = options
+    const { signal, onFirstStage, ...rest } = options
+    if (onFirstStage !== undefined && typeof onFirstStage !== 'function') throw new WinnowError('INVALID_INPUT', 'onFirstStage must be a function')
     if (signal?.aborted) throw abortError(signal)
     await this.ensureOpen(signal)
     const callId = this.owner.nextCallId()
-    return unwrap(
-      await this.owner.connection.call((api) => api.search(callId, this.name, query, rest) as Promise<Envelope<SearchHit[]>>, {
+    // An aborted search stays silent: its first-stage hits must not overwrite a newer search's.
+    const firstStage = onFirstStage
+      ? proxy((hits: SearchHit[]) => {
+          if (!signal?.aborted) onFirstStage(hits)
+        })
+      : undefined
+    const { hits, route } = unwrap(
+      await this.owner.connection.call((api) => api.search(callId, this.name, query, rest, firstStage) as Promise<Envelope<WorkerSearchResult>>, {
         signal,
         onAbort: (api) => void api.cancel(callId),
       }),
     )
+    return Object.assign(hits, { route })
   }
 
   private async simple<T>(fn: (api: Remote<WorkerApi>) => Promise<Envelope<T>>): Promise<T> {

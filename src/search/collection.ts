@@ -7,8 +7,10 @@ import { buildAddBatch } from './addBatch.js'
 import { ChunkTable } from './chunkTable.js'
 import { buildMerge, planMerge } from './compaction.js'
 import { checkDocuments, DEFAULT_MAX_TEXT_LENGTH, prepareDocuments, type PreparedDocument } from './ingest.js'
-import type { AddProgress, AddResult, CollectionInfo, SearchHit, StoredDocument } from '../types.js'
-import { searchTable, type SearchRequest } from './query.js'
+import type { AddProgress, AddResult, CollectionInfo, SearchHit, SearchOptions, StoredDocument } from '../types.js'
+import { readPassages, readVectors, retrieve, type QueryContext, type RetrieveRequest } from './query.js'
+import { runPipeline, type Candidate, type PipelineResult, type RerankerPort } from './pipeline.js'
+import { resolvePipeline, type StageSpec } from './searchOptions.js'
 import { pickAnalyzer, pickChunking } from './settings.js'
 import { BlockCache, PostingsCache } from './caches.js'
 
@@ -23,6 +25,19 @@ export interface EmbedderPort {
   readonly maxTokens: number
   embed(texts: readonly string[], checkpoint: Checkpoint, onBatch?: (done: number) => void): Promise<Float32Array>
   countWordTokens(word: string): number
+}
+
+/** What `search()` takes (validated here: the worker is the authority). */
+export interface SearchRequest extends RetrieveRequest, Omit<SearchOptions, 'signal' | 'onFirstStage' | keyof RetrieveRequest> {}
+
+/** What a search may use beyond the collection: rerankers, the first-stage callback, a clock. */
+export interface SearchExtras {
+  /** Whether a default reranker exists (then `rerank` defaults to on). */
+  hasReranker?: boolean
+  /** Loads (once) and returns the reranker of a stage. */
+  reranker?: (stage: StageSpec) => Promise<RerankerPort>
+  onFirstStage?: (hits: SearchHit[]) => void
+  now?: () => number
 }
 
 /** Per-collection settings; an omitted one keeps what the collection was built with. */
@@ -224,10 +239,17 @@ export class CollectionEngine {
     })
   }
 
-  /** First-stage search: keyword (BM25), vector (cosine) or hybrid (fused). */
-  async search(request: SearchRequest, checkpoint: Checkpoint): Promise<SearchHit[]> {
+  /**
+   * Searches: the first stage (keyword, vector or hybrid), then what `extras` makes possible —
+   * reranking (with `extras.reranker`), routing, diversification, snippets. Without a reranker
+   * port, `rerank` defaults to off.
+   */
+  async search(request: SearchRequest, checkpoint: Checkpoint, extras: SearchExtras = {}): Promise<PipelineResult> {
+    if (request === null || typeof request !== 'object') throw invalid('search options must be an object')
+    const options = resolvePipeline(request as unknown as Record<string, unknown>, { hasReranker: extras.hasReranker ?? false })
+    if (options.stages.length > 0 && !extras.reranker) throw invalid('reranking needs a reranker, and none is available here')
     await this.refresh()
-    return searchTable(request, {
+    const ctx: QueryContext = {
       table: this.table,
       manifest: this.manifest,
       analyzer: this.analyzer,
@@ -236,6 +258,36 @@ export class CollectionEngine {
       postings: this.postings,
       blocks: this.blocks,
       checkpoint,
+    }
+    const { query, mode, filter, fusion, vector } = request
+    return runPipeline(query, options, {
+      analyzer: this.analyzer,
+      checkpoint,
+      onFirstStage: extras.onFirstStage,
+      now: extras.now,
+      reranker: (stage) => extras.reranker!(stage),
+      retrieve: async (depth) => {
+        const stage = await retrieve({ query, mode, filter, fusion, vector }, depth, ctx)
+        const { table } = stage
+        const dims = ctx.manifest.dims
+        return {
+          mode: stage.mode,
+          candidates: stage.slots.map((slot, i) => {
+            const candidate: Candidate = { docId: table.docIds[slot]!, score: stage.scores[i]!, normalized: stage.normalized[i]!, scores: {} }
+            const kw = stage.keyword.get(slot)
+            const vec = stage.vector.get(slot)
+            if (kw !== undefined) candidate.scores.keyword = kw
+            if (vec !== undefined) candidate.scores.vector = vec
+            const title = table.titles[slot]
+            if (title !== undefined) candidate.title = title
+            const metadata = table.metadata[slot]
+            if (metadata !== undefined) candidate.metadata = metadata
+            return candidate
+          }),
+          passages: (indices) => readPassages(table, indices.map((i) => stage.slots[i]!), ctx.store),
+          vectors: async (indices) => (dims === null ? null : readVectors(table, indices.map((i) => stage.slots[i]!), ctx.store, ctx.blocks, dims)),
+        }
+      },
     })
   }
 

@@ -1,5 +1,5 @@
 import { WinnowError } from '../errors.js'
-import { VECTOR_BLOCK_ROWS, type CollectionStore, type Manifest } from '../store/types.js'
+import { VECTOR_BLOCK_ROWS, type ChunkRecord, type CollectionStore, type Manifest } from '../store/types.js'
 import type { Analyzer } from '../text/analyzer.js'
 import { scoreBm25, type QueryTerm, type TermPostings } from './bm25.js'
 import type { BlockCache, PostingsCache } from './caches.js'
@@ -7,15 +7,19 @@ import type { ChunkTable } from './chunkTable.js'
 import type { Checkpoint, EmbedderPort } from './collection.js'
 import { buildAllowedMask, compileFilter } from './filter.js'
 import { fuse, resolveFusion } from './fusion.js'
-import type { SearchHit, SearchOptions } from '../types.js'
+import type { SearchMode, SearchOptions } from '../types.js'
 import { candidateCount, rescoreExact, scanQuantized } from './vectorScan.js'
 
-/** What `search()` takes (validated here: the worker is the authority). */
-export interface SearchRequest extends Omit<SearchOptions, 'signal'> {
+/** What the first stage takes (validated here: the worker is the authority). */
+export interface RetrieveRequest {
   query: string
+  mode?: SearchMode
+  filter?: SearchOptions['filter']
+  fusion?: SearchOptions['fusion']
+  vector?: SearchOptions['vector']
 }
 
-interface Context {
+export interface QueryContext {
   table: ChunkTable
   manifest: Manifest
   analyzer: Analyzer
@@ -26,68 +30,140 @@ interface Context {
   checkpoint: Checkpoint
 }
 
-const MAX_K = 10_000
+/** The first stage's ranking, best first, over one view of the collection. */
+export interface FirstStage {
+  mode: SearchMode
+  /** Slots of `table` (the view the ranking was made on). */
+  slots: number[]
+  /** Raw scores: BM25, cosine or fused. */
+  scores: number[]
+  /** The same on a 0..1 scale (see `SearchHit.score`). */
+  normalized: number[]
+  keyword: Map<number, number>
+  vector: Map<number, number>
+  table: ChunkTable
+}
+
+/** Hybrid lists are read at least this deep before fusing, so fusion has both sides to work with. */
+const MIN_FUSION_DEPTH = 100
 
 /**
- * Runs a first-stage search over a collection's in-memory view and reads the passages of the hits.
+ * Validates the first-stage part of a search and ranks the collection's in-memory view: the best
+ * `depth` passages (fewer when fewer match). Texts are not read here (see {@link readPassages}).
  *
  * @example
- * const hits = await searchTable({ query: 'install', mode: 'keyword', k: 5 }, context)
+ * const stage = await retrieve({ query: 'install', mode: 'keyword' }, 50, context)
  */
-export async function searchTable(request: SearchRequest, ctx: Context): Promise<SearchHit[]> {
-  if (request === null || typeof request !== 'object') throw invalid('search options must be an object')
+export async function retrieve(request: RetrieveRequest, depth: number, ctx: QueryContext): Promise<FirstStage> {
   const { query } = request
   if (typeof query !== 'string') throw invalid(`query must be a string, got ${typeof query}`)
-  const k = request.k ?? 10
-  if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw invalid(`k must be an integer from 1 to ${MAX_K}, got ${String(k)}`)
-  const candidates = request.candidates ?? Math.max(k, 100)
-  if (!Number.isInteger(candidates) || candidates < k || candidates > MAX_K) {
-    throw invalid(`candidates must be an integer from k to ${MAX_K}, got ${String(candidates)}`)
-  }
   const hasVectors = ctx.manifest.vectorSource !== 'none' && ctx.manifest.dims !== null
   const canEmbed = request.vector !== undefined || (ctx.embedder !== null && ctx.manifest.vectorSource === 'embedder')
   const mode = request.mode ?? (hasVectors && canEmbed ? 'hybrid' : 'keyword')
   if (mode !== 'keyword' && mode !== 'vector' && mode !== 'hybrid') throw invalid(`mode must be 'keyword', 'vector' or 'hybrid', got ${String(mode)}`)
   const fusion = mode === 'hybrid' ? resolveFusion(request.fusion ?? { method: 'rrf', k: 60 }) : null
   const predicate = compileFilter(request.filter)
+  const { table } = ctx
+  const empty: FirstStage = { mode, slots: [], scores: [], normalized: [], keyword: new Map(), vector: new Map(), table }
   if (mode !== 'keyword') {
     if (!hasVectors) {
-      if (ctx.manifest.chunkCount === 0) return []
+      if (ctx.manifest.chunkCount === 0) return empty
       throw invalid(`mode '${mode}' needs vectors, and this collection has none; use mode 'keyword' or add documents with an embedder`)
     }
     if (!canEmbed) throw invalid(`mode '${mode}' needs a query vector: configure the embedder that built this collection (${ctx.manifest.embedder ?? 'caller vectors'}) or pass options.vector`)
   }
-  if (ctx.table.liveCount === 0) return []
+  if (table.liveCount === 0) return empty
 
-  const { table } = ctx
   let allowed: Uint8Array = table.live
   if (predicate) {
     allowed = buildAllowedMask(table.metadata.slice(0, table.size), predicate)
     for (let s = 0; s < table.size; s++) allowed[s] = allowed[s]! & table.live[s]!
   }
 
-  const depth = mode === 'hybrid' ? candidates : k
-  const keyword = mode === 'vector' ? null : await keywordStage(query, depth, allowed, ctx)
-  const vector = mode === 'keyword' ? null : await vectorStage(query, request.vector, depth, allowed, ctx)
-  let slots: ArrayLike<number>
-  let scores: ArrayLike<number>
-  const keywordScore = new Map<number, number>()
-  const vectorScore = new Map<number, number>()
-  if (keyword) keyword.slots.forEach((s, i) => keywordScore.set(s, keyword.scores[i]!))
-  if (vector) vector.slots.forEach((s, i) => vectorScore.set(s, vector.scores[i]!))
+  const listDepth = mode === 'hybrid' ? Math.max(depth, MIN_FUSION_DEPTH) : depth
+  const keyword = mode === 'vector' ? null : await keywordStage(query, listDepth, allowed, ctx)
+  const vector = mode === 'keyword' ? null : await vectorStage(query, request.vector, listDepth, allowed, ctx)
+  const stage: FirstStage = { ...empty, keyword: new Map(), vector: new Map() }
+  if (keyword) keyword.slots.forEach((s, i) => stage.keyword.set(s, keyword.scores[i]!))
+  if (vector) vector.slots.forEach((s, i) => stage.vector.set(s, vector.scores[i]!))
   if (keyword && vector) {
-    const fused = fuse({ ids: vector.slots, scores: vector.scores }, { ids: keyword.slots, scores: keyword.scores }, fusion!, k)
-    slots = fused.ids
-    scores = fused.scores
+    const fused = fuse({ ids: vector.slots, scores: vector.scores }, { ids: keyword.slots, scores: keyword.scores }, fusion!, depth)
+    stage.slots = Array.from(fused.ids)
+    stage.scores = Array.from(fused.scores)
+    // RRF's best possible score is first place in both lists; weighted fusion is already 0..1.
+    const top = fusion!.method === 'rrf' ? 2 / (fusion!.k + 1) : 1
+    stage.normalized = stage.scores.map((s) => clamp01(s / top))
   } else {
     const only = (keyword ?? vector)!
-    slots = only.slots.subarray(0, k)
-    scores = only.scores.subarray(0, k)
+    stage.slots = Array.from(only.slots.subarray(0, depth))
+    stage.scores = Array.from(only.scores.subarray(0, depth))
+    const best = stage.scores[0] ?? 0
+    stage.normalized = keyword ? stage.scores.map((s) => (best > 0 ? clamp01(s / best) : 0)) : stage.scores.map(clamp01)
   }
-  return readHits(Array.from(slots), Array.from(scores), keywordScore, vectorScore, ctx)
+  return stage
 }
 
-async function keywordStage(query: string, depth: number, allowed: Uint8Array, ctx: Context) {
+/**
+ * Reads the passages of first-stage slots (one store read), aligned with `slots`; null where a
+ * passage was deleted or compacted away since the ranking.
+ *
+ * @example
+ * const passages = await readPassages(stage.table, stage.slots, store)
+ */
+export async function readPassages(table: ChunkTable, slots: readonly number[], store: CollectionStore): Promise<(ChunkRecord | null)[]> {
+  if (slots.length === 0) return []
+  const chunks = await store.readChunks(slots.map((s) => table.seqs[s]!))
+  return slots.map((_, i) => chunks[i] ?? null)
+}
+
+/**
+ * The fp32 vectors of `slots` (views into cached blocks, aligned with `slots`): null for a slot
+ * without a vector, or whose block was compacted away since the ranking. The blocks of one call
+ * are held here, not only in the cache, which may evict some when they are many.
+ *
+ * @example
+ * const [first] = await readVectors(stage.table, [stage.slots[0]], store, blocks, 384)
+ */
+export async function readVectors(
+  table: ChunkTable,
+  slots: readonly number[],
+  store: CollectionStore,
+  blocks: BlockCache,
+  dims: number,
+): Promise<(Float32Array | null)[]> {
+  const local = new Map<string, Float32Array>()
+  const wanted = new Map<string, [number, number]>()
+  for (const slot of slots) {
+    if (table.vectorRowOf[slot]! < 0) continue
+    const block = Math.floor(table.vectorRowOf[slot]! / VECTOR_BLOCK_ROWS)
+    const segment = table.segmentOf[slot]!
+    const key = `${segment}/${block}`
+    if (local.has(key) || wanted.has(key)) continue
+    const cached = blocks.get(segment, block)
+    if (cached) local.set(key, cached)
+    else wanted.set(key, [segment, block])
+  }
+  if (wanted.size > 0) {
+    for (const record of await store.readVectors([...wanted.values()])) {
+      local.set(`${record.segment}/${record.block}`, record.vectors)
+      blocks.set(record.segment, record.block, record.vectors)
+    }
+  }
+  return slots.map((slot) => {
+    const row = table.vectorRowOf[slot]!
+    if (row < 0) return null
+    const vectors = local.get(`${table.segmentOf[slot]!}/${Math.floor(row / VECTOR_BLOCK_ROWS)}`)
+    if (!vectors) return null
+    const r = row % VECTOR_BLOCK_ROWS
+    return vectors.subarray(r * dims, (r + 1) * dims)
+  })
+}
+
+function clamp01(x: number): number {
+  return x > 1 ? 1 : x > 0 ? x : 0
+}
+
+async function keywordStage(query: string, depth: number, allowed: Uint8Array, ctx: QueryContext) {
   const weights = new Map<string, number>()
   for (const term of ctx.analyzer.terms(query)) weights.set(term, (weights.get(term) ?? 0) + 1)
   if (weights.size === 0) return { slots: new Int32Array(0), scores: new Float64Array(0) }
@@ -108,7 +184,7 @@ async function keywordStage(query: string, depth: number, allowed: Uint8Array, c
   })
 }
 
-async function postingsFor(terms: string[], ctx: Context): Promise<Map<string, TermPostings[]>> {
+async function postingsFor(terms: string[], ctx: QueryContext): Promise<Map<string, TermPostings[]>> {
   const out = new Map<string, TermPostings[]>()
   const missing: string[] = []
   for (const term of terms) {
@@ -129,7 +205,7 @@ async function postingsFor(terms: string[], ctx: Context): Promise<Map<string, T
   return out
 }
 
-async function vectorStage(query: string, given: SearchRequest['vector'], depth: number, allowed: Uint8Array, ctx: Context) {
+async function vectorStage(query: string, given: RetrieveRequest['vector'], depth: number, allowed: Uint8Array, ctx: QueryContext) {
   const dims = ctx.manifest.dims!
   let q: Float32Array
   if (given !== undefined) {
@@ -150,74 +226,17 @@ async function vectorStage(query: string, given: SearchRequest['vector'], depth:
   const { table } = ctx
   const n = candidateCount(depth, table.liveCount)
   const approx = scanQuantized(q, table.blocks, n, allowed)
-  // Rescore with full precision: read (or reuse) the fp32 blocks the candidates live in. The blocks
-  // of this query are held here, not only in the cache, which may evict some when they are many.
-  const local = new Map<string, Float32Array>()
-  const wanted = new Map<string, [number, number]>()
-  for (const slot of approx.slots) {
-    const block = Math.floor(table.vectorRowOf[slot]! / VECTOR_BLOCK_ROWS)
-    const segment = table.segmentOf[slot]!
-    const key = `${segment}/${block}`
-    if (local.has(key) || wanted.has(key)) continue
-    const cached = ctx.blocks.get(segment, block)
-    if (cached) local.set(key, cached)
-    else wanted.set(key, [segment, block])
-  }
-  if (wanted.size > 0) {
-    for (const record of await ctx.store.readVectors([...wanted.values()])) {
-      local.set(`${record.segment}/${record.block}`, record.vectors)
-      ctx.blocks.set(record.segment, record.block, record.vectors)
-    }
-  }
+  // Rescore with full precision: read (or reuse) the fp32 blocks the candidates live in.
+  const rows = await readVectors(table, Array.from(approx.slots), ctx.store, ctx.blocks, dims)
   const gathered = new Float32Array(approx.slots.length * dims)
   const kept: number[] = []
-  for (const slot of approx.slots) {
-    const row = table.vectorRowOf[slot]!
-    const vectors = local.get(`${table.segmentOf[slot]!}/${Math.floor(row / VECTOR_BLOCK_ROWS)}`)
-    if (!vectors) continue // compacted or cleared meanwhile: the next query sees the new view
-    const r = row % VECTOR_BLOCK_ROWS
-    gathered.set(vectors.subarray(r * dims, (r + 1) * dims), kept.length * dims)
+  approx.slots.forEach((slot, i) => {
+    const row = rows[i]
+    if (!row) return // compacted or cleared meanwhile: the next query sees the new view
+    gathered.set(row, kept.length * dims)
     kept.push(slot)
-  }
-  return rescoreExact(q, Int32Array.from(kept), gathered.subarray(0, kept.length * dims), dims, depth)
-}
-
-async function readHits(
-  slots: number[],
-  scores: number[],
-  keywordScore: Map<number, number>,
-  vectorScore: Map<number, number>,
-  ctx: Context,
-): Promise<SearchHit[]> {
-  const { table } = ctx
-  const chunks = await ctx.store.readChunks(slots.map((s) => table.seqs[s]!))
-  const hits: SearchHit[] = []
-  slots.forEach((slot, i) => {
-    const chunk = chunks[i]
-    if (!chunk) return // deleted since the scan
-    const hit: SearchHit = {
-      id: chunk.docId,
-      chunkId: `${chunk.docId}#${chunk.index}`,
-      chunkIndex: chunk.index,
-      score: scores[i]!,
-      scores: {},
-      text: chunk.text,
-      start: chunk.start,
-      end: chunk.end,
-      section: chunk.section,
-      path: chunk.path,
-    }
-    const kw = keywordScore.get(slot)
-    const vec = vectorScore.get(slot)
-    if (kw !== undefined) hit.scores.keyword = kw
-    if (vec !== undefined) hit.scores.vector = vec
-    const title = table.titles[slot]
-    if (title !== undefined) hit.title = title
-    const metadata = table.metadata[slot]
-    if (metadata !== undefined) hit.metadata = metadata
-    hits.push(hit)
   })
-  return hits
+  return rescoreExact(q, Int32Array.from(kept), gathered.subarray(0, kept.length * dims), dims, depth)
 }
 
 function invalid(message: string): WinnowError {

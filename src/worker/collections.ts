@@ -8,6 +8,8 @@ import type { StoreBackend } from '../store/types.js'
 import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, SearchHit } from '../types.js'
 import type { WorkerSearchOptions } from './protocol.js'
 import { yieldToEventLoop, type SerialQueue } from './queue.js'
+import type { RerankerPool } from './rerankers.js'
+import type { PipelineResult } from '../search/pipeline.js'
 
 /** Texts per queued embedding task: queries and reranks slip in between, so a big add never blocks them for long. */
 const EMBED_SLICE = 32
@@ -36,6 +38,7 @@ export class CollectionHost {
   constructor(
     private readonly queue: SerialQueue,
     private readonly models: () => Promise<Models>,
+    private readonly rerankers: () => Promise<RerankerPool>,
     private readonly backend: StoreBackend = new IdbBackend(),
   ) {}
 
@@ -74,10 +77,20 @@ export class CollectionHost {
     }
   }
 
-  async search(callId: number, name: string, query: string, options: WorkerSearchOptions): Promise<SearchHit[]> {
+  async search(callId: number, name: string, query: string, options: WorkerSearchOptions, onFirstStage?: (hits: SearchHit[]) => void): Promise<PipelineResult> {
     const engine = await this.engine(name)
+    const models = await this.models()
+    const checkpoint = this.checkpointFor(callId)
     try {
-      return await engine.search({ ...(options ?? {}), query }, this.checkpointFor(callId))
+      if (options !== undefined && (options === null || typeof options !== 'object')) throw new WinnowError('INVALID_INPUT', 'search options must be an object')
+      return await engine.search({ ...(options ?? {}), query }, checkpoint, {
+        hasReranker: models.reranker !== null,
+        onFirstStage,
+        reranker: async (stage) => {
+          const pool = await this.rerankers()
+          return pool.port(await pool.get(stage.model, stage.dtype), callId, checkpoint)
+        },
+      })
     } finally {
       this.cancelled.delete(callId)
     }

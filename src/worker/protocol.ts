@@ -13,6 +13,7 @@ import type {
   RerankerInfo,
   SearchHit,
   SearchOptions,
+  SearchRoute,
   StoredDocument,
 } from '../types.js'
 
@@ -55,8 +56,14 @@ export interface InitResult {
   embedder: EmbedderInfo | null
 }
 
-/** Search options as they cross to the worker (the signal stays on the page). */
-export type WorkerSearchOptions = Omit<SearchOptions, 'signal'>
+/** Search options as they cross to the worker (the signal and the callback stay on the page). */
+export type WorkerSearchOptions = Omit<SearchOptions, 'signal' | 'onFirstStage'>
+
+/** A search's answer as it crosses back; the page attaches `route` to the hits array. */
+export interface WorkerSearchResult {
+  hits: SearchHit[]
+  route: SearchRoute
+}
 
 /** Raw rerank output; the client turns it into sorted results. */
 export interface RawRerank {
@@ -81,7 +88,13 @@ export interface WorkerApi {
   get(name: string, id: string): Promise<Envelope<StoredDocument | null>>
   count(name: string): Promise<Envelope<number>>
   clear(name: string): Promise<Envelope<void>>
-  search(callId: number, name: string, query: string, options: WorkerSearchOptions): Promise<Envelope<SearchHit[]>>
+  search(
+    callId: number,
+    name: string,
+    query: string,
+    options: WorkerSearchOptions,
+    onFirstStage?: (hits: SearchHit[]) => void,
+  ): Promise<Envelope<WorkerSearchResult>>
   deleteCollection(name: string): Promise<Envelope<void>>
   listCollections(): Promise<Envelope<string[]>>
 }

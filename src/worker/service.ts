@@ -4,10 +4,13 @@ import { DTYPE_FILES, needsF16, normalizeDtypeChoice } from '../models/dtype.js'
 import { loadCrossEncoder, type LoadedCrossEncoder } from '../models/loadCrossEncoder.js'
 import { loadEmbedder, type LoadedEmbedder } from '../models/loadEmbedder.js'
 import { configureRuntime, useWebGpuAdapter } from '../models/runtime.js'
-import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, Dtype, LoadProgress, SearchHit, StoredDocument } from '../types.js'
+import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, Dtype, DtypeChoice, LoadProgress, SearchHit, StoredDocument } from '../types.js'
 import { CollectionHost } from './collections.js'
 import type { Envelope, InitResult, RawRerank, WorkerApi, WorkerConfig, WorkerSearchOptions } from './protocol.js'
 import { SerialQueue } from './queue.js'
+import { RerankerPool } from './rerankers.js'
+import { releaseProxy } from 'comlink'
+import type { PipelineResult } from '../search/pipeline.js'
 
 interface Loaded {
   reranker: LoadedCrossEncoder | null
@@ -28,7 +31,8 @@ const MAX_DEFAULT_THREADS = 4
 export class WorkerService implements WorkerApi {
   private loading: Promise<Loaded> | null = null
   private readonly queue = new SerialQueue()
-  private readonly collections = new CollectionHost(this.queue, () => this.models())
+  private rerankers: RerankerPool | null = null
+  private readonly collections = new CollectionHost(this.queue, () => this.models(), () => this.rerankerPool())
 
   init(config: WorkerConfig, onProgress?: (event: LoadProgress) => void): Promise<Envelope<InitResult>> {
     return envelope(async () => {
@@ -47,8 +51,12 @@ export class WorkerService implements WorkerApi {
     return envelope(async () => {
       const { reranker } = await this.models()
       if (!reranker) throw new WinnowError('INVALID_INPUT', 'this instance was created with reranker: false; create one with a reranker to rerank')
+      const pool = await this.rerankerPool()
+      const entry = await pool.get(null)
       return this.queue.run(callId, async (checkpoint) => {
+        const started = performance.now()
         const scores = await reranker.encoder.score(query, documents, checkpoint)
+        pool.record(entry, query, documents, performance.now() - started)
         return { logits: scores.logits, queryTruncated: scores.queryTruncated, documentTruncated: scores.documentTruncated }
       })
     })
@@ -63,6 +71,9 @@ export class WorkerService implements WorkerApi {
     const loading = this.loading
     this.loading = null
     this.collections.closeAll()
+    const pool = this.rerankers
+    this.rerankers = null
+    await pool?.dispose()
     if (loading) {
       await loading
         .then(async (l) => {
@@ -102,8 +113,22 @@ export class WorkerService implements WorkerApi {
     return envelope(async () => (await this.collections.engine(name)).clear())
   }
 
-  search(callId: number, name: string, query: string, options: WorkerSearchOptions): Promise<Envelope<SearchHit[]>> {
-    return envelope(() => this.collections.search(callId, name, query, options))
+  search(
+    callId: number,
+    name: string,
+    query: string,
+    options: WorkerSearchOptions,
+    onFirstStage?: (hits: SearchHit[]) => void,
+  ): Promise<Envelope<PipelineResult>> {
+    return envelope(async () => {
+      try {
+        const report = onFirstStage ? (hits: SearchHit[]) => void Promise.resolve(onFirstStage(hits)).catch(() => {}) : undefined
+        return await this.collections.search(callId, name, query, options, report)
+      } finally {
+        // The page's callback travels as a comlink proxy (a MessagePort): free it with the call.
+        ;(onFirstStage as unknown as Record<symbol, (() => void) | undefined> | undefined)?.[releaseProxy]?.()
+      }
+    })
   }
 
   deleteCollection(name: string): Promise<Envelope<void>> {
@@ -112,6 +137,12 @@ export class WorkerService implements WorkerApi {
 
   listCollections(): Promise<Envelope<string[]>> {
     return envelope(() => this.collections.list())
+  }
+
+  /** The rerankers (the instance's own, and those searches load lazily); after init only. */
+  private async rerankerPool(): Promise<RerankerPool> {
+    await this.models()
+    return this.rerankers!
   }
 
   private models(): Promise<Loaded> {
@@ -182,6 +213,19 @@ export class WorkerService implements WorkerApi {
       await reranker?.dispose().catch(() => {})
       throw error
     }
+    const pool = new RerankerPool(
+      this.queue,
+      (model, dtype) => loadCrossEncoder({ model, dtype, device: kind, recorder, probeDtypes: probe }),
+      (given) => {
+        const dtype = normalizeDtypeChoice(given as DtypeChoice | undefined)[kind]
+        if (kind === 'webgpu' && needsF16(dtype) && !choice.info.adapter?.shaderF16) {
+          throw new WinnowError('UNSUPPORTED_DTYPE', `reranker dtype ${dtype} needs the WebGPU feature shader-f16, which this adapter lacks; use q4 or fp32`, { dtype, device: 'webgpu' })
+        }
+        return dtype
+      },
+    )
+    if (reranker && config.reranker) pool.setDefault(config.reranker.model, choice.dtype, reranker)
+    this.rerankers = pool
     const threadNote = !isolated && (config.threads ?? 1) > 1 ? ' (1 WASM thread: the page is not cross-origin isolated)' : ''
     const info: InitResult = {
       device: { ...choice.info, reason: choice.info.reason + threadNote, threads },

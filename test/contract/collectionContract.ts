@@ -41,7 +41,7 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
   async 'a new collection is empty and searchable'(env) {
     const c = await open(env)
     equal(await c.count(), 0, 'count')
-    equal(await c.search({ query: 'memory', mode: 'keyword' }, noCheckpoint), [], 'hits')
+    equal((await c.search({ query: 'memory', mode: 'keyword' }, noCheckpoint)).hits, [], 'hits')
     equal(await c.get('nothing'), null, 'get')
   },
 
@@ -52,14 +52,15 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     equal(await c.count(), 4, 'count')
     const doc = await c.get('gc')
     equal(doc, { id: 'gc', text: DOCS[1]!.text, chunks: 1, title: 'Garbage collection', metadata: { lang: 'en', year: 2018 } }, 'get')
-    const hits = await c.search({ query: 'memory leak', mode: 'keyword', k: 10 }, noCheckpoint)
+    const hits = (await c.search({ query: 'memory leak', mode: 'keyword', k: 10 }, noCheckpoint)).hits
     equal(hits[0]!.id, 'leaks', 'best hit')
     equal(hits[0]!.chunkId, 'leaks#0', 'chunk id')
     ok(hits.every((h, i) => i === 0 || h.score <= hits[i - 1]!.score), 'scores descending')
     for (const h of hits) {
       const source = DOCS.find((d) => d.id === h.id)!
       equal(source.text.slice(h.start, h.end), h.text, `offsets of ${h.id}`)
-      ok(h.scores.keyword === h.score, 'keyword score reported')
+      ok(h.scores.keyword === h.firstStageScore, 'keyword score reported')
+      ok(h.score > 0 && h.score <= 1, 'score on 0..1')
     }
     // The French text has no English "memory"; "leak" reaches "cache" through the stemmer ("leak" = "leak").
     ok(!hits.some((h) => h.id === 'fr'), 'French text not matched by English terms')
@@ -73,8 +74,8 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     const r = await c.add([{ id: 'gc', text: 'Tracing collectors walk the heap from roots.' }], noCheckpoint)
     equal(r.replaced, 1, 'replaced')
     equal(await c.count(), 4, 'count unchanged')
-    equal((await c.search({ query: 'garbage reachable', mode: 'keyword' }, noCheckpoint)).map((h) => h.id).includes('gc'), false, 'old text gone')
-    equal((await c.search({ query: 'tracing heap roots', mode: 'keyword' }, noCheckpoint))[0]?.id, 'gc', 'new text found')
+    equal((await c.search({ query: 'garbage reachable', mode: 'keyword' }, noCheckpoint)).hits.map((h) => h.id).includes('gc'), false, 'old text gone')
+    equal((await c.search({ query: 'tracing heap roots', mode: 'keyword' }, noCheckpoint)).hits[0]?.id, 'gc', 'new text found')
     equal((await c.get('gc'))?.title, undefined, 'title replaced too')
   },
 
@@ -84,23 +85,23 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     equal(await c.delete(['leaks', 'missing', 'leaks']), 1, 'deleted count')
     equal(await c.count(), 3, 'count')
     equal(await c.get('leaks'), null, 'get deleted')
-    ok(!(await c.search({ query: 'memory leak', mode: 'keyword' }, noCheckpoint)).some((h) => h.id === 'leaks'), 'not found')
+    ok(!(await c.search({ query: 'memory leak', mode: 'keyword' }, noCheckpoint)).hits.some((h) => h.id === 'leaks'), 'not found')
     await c.clear()
     equal(await c.count(), 0, 'cleared')
-    equal(await c.search({ query: 'memory', mode: 'keyword' }, noCheckpoint), [], 'no hits after clear')
+    equal((await c.search({ query: 'memory', mode: 'keyword' }, noCheckpoint)).hits, [], 'no hits after clear')
     await c.add([DOCS[0]!], noCheckpoint)
-    equal((await c.search({ query: 'memory', mode: 'keyword' }, noCheckpoint)).map((h) => h.id), ['leaks'], 'usable after clear')
+    equal((await c.search({ query: 'memory', mode: 'keyword' }, noCheckpoint)).hits.map((h) => h.id), ['leaks'], 'usable after clear')
   },
 
   async 'a reopened collection answers the same without re-adding'(env) {
     const a = await open(env)
     await a.add(DOCS, noCheckpoint)
     await a.delete(['cache'])
-    const before = await a.search({ query: 'memory leak references', mode: 'keyword', k: 3 }, noCheckpoint)
+    const before = (await a.search({ query: 'memory leak references', mode: 'keyword', k: 3 }, noCheckpoint)).hits
     a.close()
     const b = await open(env)
     equal(await b.count(), 3, 'count after reopen')
-    const after = await b.search({ query: 'memory leak references', mode: 'keyword', k: 3 }, noCheckpoint)
+    const after = (await b.search({ query: 'memory leak references', mode: 'keyword', k: 3 }, noCheckpoint)).hits
     equal(after, before, 'same hits')
     equal(b.info().analyzer, a.info().analyzer, 'analyzer settings kept')
   },
@@ -116,7 +117,7 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
       ],
       noCheckpoint,
     )
-    const hits = await c.search({ query: '', mode: 'vector', vector: axis(dims, 1), k: 3 }, noCheckpoint)
+    const hits = (await c.search({ query: '', mode: 'vector', vector: axis(dims, 1), k: 3 }, noCheckpoint)).hits
     equal(hits.map((h) => h.id), ['y', 'x', 'z'], 'order')
     close(hits[0]!.score, 1 / Math.sqrt(1.25), 1e-5, 'cosine of y')
     close(hits[1]!.score, 0, 1e-6, 'orthogonal x')
@@ -124,7 +125,7 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     await rejects(c.search({ query: '', mode: 'vector', vector: axis(4, 0) }, noCheckpoint), 'DIMENSION_MISMATCH', 'wrong query length')
     await rejects(c.add([{ id: 'w', text: 'delta' }], noCheckpoint), 'INVALID_INPUT', 'missing vector in a vector collection')
     equal(await c.count(), 3, 'nothing written by refused adds')
-    const hybrid = await c.search({ query: 'gamma', vector: axis(dims, 2), k: 2 }, noCheckpoint)
+    const hybrid = (await c.search({ query: 'gamma', vector: axis(dims, 2), k: 2 }, noCheckpoint)).hits
     equal(hybrid[0]!.id, 'z', 'hybrid by default when a vector is given')
     ok(hybrid[0]!.scores.keyword !== undefined && hybrid[0]!.scores.vector !== undefined, 'both scores reported')
   },
@@ -137,12 +138,12 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
       metadata: { group: i % 6 === 0 ? 'rare' : 'common', n: i },
     }))
     await c.add(docs, noCheckpoint)
-    const hits = await c.search({ query: 'memory', mode: 'keyword', k: 3, filter: { group: 'rare' } }, noCheckpoint)
+    const hits = (await c.search({ query: 'memory', mode: 'keyword', k: 3, filter: { group: 'rare' } }, noCheckpoint)).hits
     equal(hits.length, 3, 'k results despite better unfiltered docs')
     ok(hits.every((h) => h.metadata?.group === 'rare'), 'all pass the filter')
-    const ranged = await c.search({ query: 'memory', mode: 'keyword', k: 30, filter: { n: { gte: 10, lt: 13 } } }, noCheckpoint)
+    const ranged = (await c.search({ query: 'memory', mode: 'keyword', k: 30, filter: { n: { gte: 10, lt: 13 } } }, noCheckpoint)).hits
     equal(ranged.map((h) => h.id).sort(), ['d10', 'd11', 'd12'], 'range')
-    const inList = await c.search({ query: 'memory', mode: 'keyword', k: 30, filter: { n: { in: [1, 29] } } }, noCheckpoint)
+    const inList = (await c.search({ query: 'memory', mode: 'keyword', k: 30, filter: { n: { in: [1, 29] } } }, noCheckpoint)).hits
     equal(inList.map((h) => h.id).sort(), ['d1', 'd29'], 'in')
     await rejects(c.search({ query: 'memory', filter: { n: { between: 1 } } }, noCheckpoint), 'INVALID_INPUT', 'bad filter')
   },
@@ -158,15 +159,16 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
       ],
       noCheckpoint,
     )
-    const keyword = await c.search({ query: 'memory leak', mode: 'keyword', k: 3 }, noCheckpoint)
-    const alpha0 = await c.search({ query: 'memory leak', mode: 'hybrid', vector: axis(dims, 0), fusion: { method: 'weighted', alpha: 0 }, k: 3 }, noCheckpoint)
+    const keyword = (await c.search({ query: 'memory leak', mode: 'keyword', k: 3 }, noCheckpoint)).hits
+    const alpha0 = (await c.search({ query: 'memory leak', mode: 'hybrid', vector: axis(dims, 0), fusion: { method: 'weighted', alpha: 0 }, k: 3 }, noCheckpoint)).hits
     equal(alpha0.slice(0, keyword.length).map((h) => h.id), keyword.map((h) => h.id), 'alpha 0 = keyword order')
-    const alpha1 = await c.search({ query: 'memory leak', mode: 'hybrid', vector: axis(dims, 0), fusion: { method: 'weighted', alpha: 1 }, k: 3 }, noCheckpoint)
+    const alpha1 = (await c.search({ query: 'memory leak', mode: 'hybrid', vector: axis(dims, 0), fusion: { method: 'weighted', alpha: 1 }, k: 3 }, noCheckpoint)).hits
     equal(alpha1.map((h) => h.id), ['b', 'c', 'a'], 'alpha 1 = vector order')
-    const rrf = await c.search({ query: 'memory leak', vector: axis(dims, 0), k: 3 }, noCheckpoint)
+    const rrf = (await c.search({ query: 'memory leak', vector: axis(dims, 0), k: 3 }, noCheckpoint)).hits
     // b: keyword rank 2, vector rank 1; a: keyword rank 1, vector rank 3 → b first.
     equal(rrf[0]!.id, 'b', 'rrf best')
-    close(rrf[0]!.score, 1 / 61 + 1 / 62, 1e-9, 'rrf score of b')
+    close(rrf[0]!.firstStageScore, 1 / 61 + 1 / 62, 1e-9, 'rrf score of b')
+    close(rrf[0]!.score, (1 / 61 + 1 / 62) / (2 / 61), 1e-9, 'rrf score normalised by its maximum')
   },
 
   async 'bad input is refused with typed errors and writes nothing'(env) {
@@ -185,7 +187,7 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     for (const [input, code] of cases) await rejects(c.add(input, noCheckpoint), code, `add(${JSON.stringify(input).slice(0, 60)})`)
     equal(await c.count(), 1, 'count unchanged')
     equal(await c.get('ok'), null, 'the valid document of a refused call was not written')
-    equal((await c.search({ query: 'memory', mode: 'keyword' }, noCheckpoint)).map((h) => h.id), ['leaks'], 'index intact')
+    equal((await c.search({ query: 'memory', mode: 'keyword' }, noCheckpoint)).hits.map((h) => h.id), ['leaks'], 'index intact')
   },
 
   async 'a failed commit leaves the collection as it was'(env) {
@@ -201,8 +203,8 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     await rejects(c.delete(['gc']), 'STORAGE_FULL', 'refused delete')
     fail = false
     equal(await c.count(), 2, 'count')
-    equal((await c.search({ query: 'memory leak', mode: 'keyword', k: 1 }, noCheckpoint))[0]?.text, DOCS[0]!.text, 'old text still served')
-    equal((await c.search({ query: 'garbage', mode: 'keyword' }, noCheckpoint)).length, 1, 'gc still there')
+    equal((await c.search({ query: 'memory leak', mode: 'keyword', k: 1 }, noCheckpoint)).hits[0]?.text, DOCS[0]!.text, 'old text still served')
+    equal((await c.search({ query: 'garbage', mode: 'keyword' }, noCheckpoint)).hits.length, 1, 'gc still there')
     const reopened = await open(env)
     equal(await reopened.count(), 2, 'nothing persisted by the failed calls')
   },
@@ -213,7 +215,7 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     const text = `# Guide\n\nIntro words.\n\n## Install\n\n${body('setup')} npm install winnow\n\n## Usage\n\n${body('usage')} call search`
     const r = await c.add([{ id: 'guide', text }], noCheckpoint)
     ok(r.chunks > 4, `several chunks (${r.chunks})`)
-    const hits = await c.search({ query: 'npm install', mode: 'keyword', k: 1 }, noCheckpoint)
+    const hits = (await c.search({ query: 'npm install', mode: 'keyword', k: 1 }, noCheckpoint)).hits
     equal(hits[0]!.id, 'guide', 'parent id')
     equal(hits[0]!.section, 'Install', 'section')
     equal(hits[0]!.path, ['Guide', 'Install'], 'path')
@@ -230,8 +232,8 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     await b.add([DOCS[2]!], noCheckpoint)
     await a.delete(['gc'])
     equal(await b.count(), 2, 'b sees a’s delete')
-    equal((await b.search({ query: 'garbage', mode: 'keyword' }, noCheckpoint)).length, 0, 'deleted doc gone in b')
-    equal((await a.search({ query: 'fuite', mode: 'keyword' }, noCheckpoint))[0]?.id, 'fr', 'a sees b’s add')
+    equal((await b.search({ query: 'garbage', mode: 'keyword' }, noCheckpoint)).hits.length, 0, 'deleted doc gone in b')
+    equal((await a.search({ query: 'fuite', mode: 'keyword' }, noCheckpoint)).hits[0]?.id, 'fr', 'a sees b’s add')
   },
 
   async 'a read after another tab’s commit sees it, even with an older refresh in flight'(env) {
@@ -265,7 +267,7 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     release()
     await stale
     equal(await counted, 3, 'count sees the commit made while an older refresh was running')
-    equal((await a.search({ query: 'fuite', mode: 'keyword' }, noCheckpoint))[0]?.id, 'fr', 'search sees it too')
+    equal((await a.search({ query: 'fuite', mode: 'keyword' }, noCheckpoint)).hits[0]?.id, 'fr', 'search sees it too')
   },
 
   async 'many small writes are compacted: fewer segments, same answers, deletes reclaimed'(env) {
@@ -277,13 +279,13 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     await c.delete(['n3', 'n4'])
     await c.add([{ id: 'n5', text: 'note 5 rewritten about lighthouses', metadata: { i: 5 }, vector: axis(dims, 0) }], noCheckpoint)
     await c.idle()
-    const keyword = await c.search({ query: 'lighthouses', mode: 'keyword', k: 50 }, noCheckpoint)
-    const vector = await c.search({ query: '', mode: 'vector', vector: axis(dims, 0), k: 50 }, noCheckpoint)
+    const keyword = (await c.search({ query: 'lighthouses', mode: 'keyword', k: 50 }, noCheckpoint)).hits
+    const vector = (await c.search({ query: '', mode: 'vector', vector: axis(dims, 0), k: 50 }, noCheckpoint)).hits
     ok(c.segmentCount() <= 10, `segments after compaction (${c.segmentCount()})`)
     const fresh = await open(env)
     equal(await fresh.count(), 22, 'count')
-    equal((await fresh.search({ query: 'lighthouses', mode: 'keyword', k: 50 }, noCheckpoint)).map((h) => h.id), keyword.map((h) => h.id), 'same keyword answers after reopen')
-    equal((await fresh.search({ query: '', mode: 'vector', vector: axis(dims, 0), k: 50 }, noCheckpoint)).map((h) => h.id), vector.map((h) => h.id), 'same vector answers')
+    equal((await fresh.search({ query: 'lighthouses', mode: 'keyword', k: 50 }, noCheckpoint)).hits.map((h) => h.id), keyword.map((h) => h.id), 'same keyword answers after reopen')
+    equal((await fresh.search({ query: '', mode: 'vector', vector: axis(dims, 0), k: 50 }, noCheckpoint)).hits.map((h) => h.id), vector.map((h) => h.id), 'same vector answers')
     equal(keyword.length, 11, 'the 12 odd notes less n3 (n5 rewritten, still about lighthouses)')
     ok(!vector.some((h) => h.id === 'n3' || h.id === 'n4'), 'deleted documents stay deleted')
     equal(vector[0]!.id, 'n5', 'the rewritten vector')
@@ -295,7 +297,7 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     await c.idle()
     const left = await store.readTombstones()
     ok(left.length <= 3, `tombstones of the bulk segment reclaimed (left: ${left.length})`)
-    equal((await c.search({ query: 'bulk', mode: 'keyword', k: 100 }, noCheckpoint)).length, 40, 'the 40 kept bulk notes')
+    equal((await c.search({ query: 'bulk', mode: 'keyword', k: 100 }, noCheckpoint)).hits.length, 40, 'the 40 kept bulk notes')
   },
 
   async 'collections are independent and can be deleted'(env) {

@@ -34,7 +34,7 @@ w.runContractCase = async (name) => {
   const result = {
     code,
     count: await reopened.count(),
-    hits: (await reopened.search({ query: 'small document bulk', mode: 'keyword' }, noCheckpoint)).map((h) => h.id),
+    hits: (await reopened.search({ query: 'small document bulk', mode: 'keyword' }, noCheckpoint)).hits.map((h) => h.id),
     big: await reopened.get('big-0'),
     retried: 0,
   }

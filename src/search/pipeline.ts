@@ -1,0 +1,265 @@
+/**
+ * The search pipeline after the first stage: gather wide, narrow smart.
+ *
+ * 1. First stage: the best `candidates` passages (keyword, vector or hybrid); `onFirstStage` gets
+ *    its top `k` at once.
+ * 2. Routing: no reranking, `skipped` when the first stage is decisive (normalised margin ≥
+ *    `skipRerankAbove`), or `budget` when only the top n fit `rerankBudgetMs` at this device's
+ *    measured speed.
+ * 3. Rerank: each cascade stage reads (query, passage) pairs and keeps its best `keep`.
+ * 4. `minScore`, then MMR and/or `maxPerDocument`, then the top `k`, with snippets.
+ *
+ * Everything that touches models or storage comes in through {@link PipelinePorts}, so tests drive
+ * it with deterministic scorers.
+ */
+import { sigmoid } from '../core/scores.js'
+import type { ChunkRecord } from '../store/types.js'
+import type { Analyzer } from '../text/analyzer.js'
+import { makeSnippet } from '../text/snippet.js'
+import type { Dtype, SearchHit, SearchMode, SearchRoute, Snippet } from '../types.js'
+import { capPerGroup, cosineSimilarity, selectDiverse, termOverlapSimilarity } from './diversify.js'
+import type { ResolvedPipeline, StageSpec } from './searchOptions.js'
+import { fitBudget, pairTokens, type BudgetFit, type ThroughputMeter } from './throughput.js'
+
+/** A first-stage candidate, best first. */
+export interface Candidate {
+  docId: string
+  /** Raw first-stage score. */
+  score: number
+  /** The same on 0..1 (see `SearchHit.score`). */
+  normalized: number
+  scores: { keyword?: number; vector?: number }
+  title?: string
+  metadata?: Record<string, unknown>
+}
+
+/** A candidate's passage as stored. */
+export type PassageRecord = Pick<ChunkRecord, 'index' | 'start' | 'end' | 'text' | 'section' | 'path'>
+
+/** The first stage's answer, with readers bound to the view it ranked. */
+export interface Retrieved {
+  mode: SearchMode
+  candidates: Candidate[]
+  /** Passages of candidates by position; null where deleted since. */
+  passages(indices: readonly number[]): Promise<(PassageRecord | null)[]>
+  /** Stored unit vectors by position, or null when the collection has none. */
+  vectors(indices: readonly number[]): Promise<(Float32Array | null)[] | null>
+}
+
+/** A loaded cross-encoder as the pipeline uses it. */
+export interface RerankerPort {
+  model: string
+  dtype: Dtype
+  /** Tokens per pair the model keeps (for the budget's estimates). */
+  maxLength: number
+  /** Its measured speed; `score` refreshes it. */
+  meter: ThroughputMeter
+  /** Raw logits, one per passage, in input order. */
+  score(query: string, passages: readonly string[]): Promise<Float32Array>
+}
+
+/** What the pipeline needs from the collection, the models and the caller. */
+export interface PipelinePorts {
+  retrieve(depth: number): Promise<Retrieved>
+  /** The reranker of a stage, loaded on first use. */
+  reranker(stage: StageSpec): Promise<RerankerPort>
+  analyzer: Analyzer
+  /** Between steps: yields, and throws ABORTED once the call is cancelled. */
+  checkpoint(): Promise<void>
+  onFirstStage?(hits: SearchHit[]): void
+  now?(): number
+}
+
+/** What a search resolves with, before the page attaches `route` to the array. */
+export interface PipelineResult {
+  hits: SearchHit[]
+  route: SearchRoute
+}
+
+interface Item {
+  /** Position in the first stage (0-based). */
+  at: number
+  passage: PassageRecord
+  rerankScore?: number
+}
+
+/**
+ * Runs the pipeline for one query.
+ *
+ * @example
+ * const { hits, route } = await runPipeline('memory leaks', resolvePipeline({ k: 5 }, { hasReranker: true }), ports)
+ */
+export async function runPipeline(query: string, options: ResolvedPipeline, ports: PipelinePorts): Promise<PipelineResult> {
+  const now = ports.now ?? (() => performance.now())
+  const started = now()
+  const retrieved = await ports.retrieve(options.candidates)
+  const { candidates } = retrieved
+  const passages = await retrieved.passages(candidates.map((_, i) => i))
+  // Passages deleted since the ranking are dropped; the rest keep their first-stage positions.
+  const pool: Item[] = []
+  passages.forEach((passage, at) => {
+    if (passage) pool.push({ at, passage })
+  })
+  const firstStageMs = now() - started
+  const snippets = new Map<number, Snippet>()
+  const snippetOf = (item: Item): Snippet => {
+    let snippet = snippets.get(item.at)
+    if (!snippet) {
+      snippet = options.snippet ? makeSnippet(item.passage.text, query, ports.analyzer, options.snippet) : { text: '', highlights: [] }
+      snippets.set(item.at, snippet)
+    }
+    return snippet
+  }
+  const toHit = (item: Item): SearchHit => buildHit(item, candidates[item.at]!, snippetOf(item))
+
+  if (ports.onFirstStage) {
+    const groups = pool.map((item) => candidates[item.at]!.docId)
+    const first = options.maxPerDocument !== null ? capPerGroup(pool.map((_, i) => i), groups, options.maxPerDocument, options.k) : pool.slice(0, options.k).map((_, i) => i)
+    ports.onFirstStage(first.map((i) => toHit(pool[i]!)))
+  }
+
+  const route: SearchRoute = {
+    path: 'first-stage',
+    reason: '',
+    mode: retrieved.mode,
+    candidates: pool.length,
+    reranked: 0,
+    margin: pool.length > 0 ? margin(pool.map((item) => candidates[item.at]!.normalized)) : null,
+    stages: [],
+    budget: null,
+    timings: { firstStageMs, rerankMs: 0, totalMs: 0 },
+  }
+
+  let ordered = pool
+  if (options.stages.length === 0) {
+    route.reason = 'reranking is off'
+  } else if (pool.length === 0) {
+    route.reason = 'the first stage found nothing to rerank'
+  } else if (options.skipRerankAbove !== null && route.margin! >= options.skipRerankAbove) {
+    route.path = 'skipped'
+    route.reason = `first-stage margin ${route.margin!.toFixed(3)} ≥ skipRerankAbove ${options.skipRerankAbove}`
+  } else {
+    const rerankStarted = now()
+    await ports.checkpoint()
+    const rerankers: RerankerPort[] = []
+    for (const stage of options.stages) rerankers.push(await ports.reranker(stage))
+    let count = pool.length
+    route.path = 'reranked'
+    route.reason = `all ${count} candidates reranked`
+    if (options.rerankBudgetMs !== null) {
+      const fit = planBudget(options.rerankBudgetMs, options.stages, rerankers, pool, query)
+      if (fit === null) {
+        route.reason = `all ${count} candidates reranked: no throughput measured yet for rerankBudgetMs`
+      } else {
+        route.budget = { ms: options.rerankBudgetMs, tokensPerSecond: fit.tokensPerSecond, estimatedMs: fit.estimatedMs }
+        if (fit.count < count) {
+          count = fit.count
+          route.path = 'budget'
+          route.reason = `${count} of ${pool.length} candidates fit rerankBudgetMs ${options.rerankBudgetMs} (≈ ${Math.round(fit.tokensPerSecond)} tokens/s)`
+        } else {
+          route.reason = `all ${count} candidates fit rerankBudgetMs ${options.rerankBudgetMs}`
+        }
+      }
+    }
+    route.reranked = count
+    let reading = pool.slice(0, count)
+    for (let s = 0; s < rerankers.length && reading.length > 0; s++) {
+      await ports.checkpoint()
+      const reranker = rerankers[s]!
+      const stageStarted = now()
+      const logits = await reranker.score(
+        query,
+        reading.map((item) => item.passage.text),
+      )
+      reading = reading.map((item, i) => ({ ...item, rerankScore: sigmoid(logits[i]!) }))
+      // Best first; equal scores keep the first stage's order.
+      reading.sort((a, b) => b.rerankScore! - a.rerankScore! || a.at - b.at)
+      const read = reading.length
+      const keep = options.stages[s]!.keep
+      if (keep !== null) reading = reading.slice(0, keep)
+      route.stages.push({ model: reranker.model, dtype: reranker.dtype, reranked: read, kept: reading.length, ms: now() - stageStarted })
+    }
+    // Candidates the budget left out follow, in first-stage order; those a stage dropped are gone.
+    ordered = [...reading, ...pool.slice(count)]
+    route.timings.rerankMs = now() - rerankStarted
+  }
+
+  const scoreOf = (item: Item) => item.rerankScore ?? candidates[item.at]!.normalized
+  if (options.minScore !== null) ordered = ordered.filter((item) => scoreOf(item) >= options.minScore!)
+  const groups = ordered.map((item) => candidates[item.at]!.docId)
+  let picked: number[]
+  if (options.mmr !== null) {
+    await ports.checkpoint()
+    const vectors = await retrieved.vectors(ordered.map((item) => item.at))
+    const similarity =
+      vectors !== null && vectors.every((v) => v !== null)
+        ? cosineSimilarity(vectors)
+        : termOverlapSimilarity(ordered.map((item) => new Set(ports.analyzer.terms(item.passage.text))))
+    picked = selectDiverse({
+      relevance: ordered.map(scoreOf),
+      similarity,
+      lambda: options.mmr.lambda,
+      k: options.k,
+      groups,
+      maxPerGroup: options.maxPerDocument,
+    })
+  } else if (options.maxPerDocument !== null) {
+    picked = capPerGroup(
+      ordered.map((_, i) => i),
+      groups,
+      options.maxPerDocument,
+      options.k,
+    )
+  } else {
+    picked = ordered.slice(0, options.k).map((_, i) => i)
+  }
+  const hits = picked.map((i) => toHit(ordered[i]!))
+  route.timings.totalMs = now() - started
+  return { hits, route }
+}
+
+/**
+ * How decisive the first stage is: `(s1 − s2) / s1` over its normalised scores, 1 for a single
+ * candidate, 0 when the best score is 0.
+ *
+ * @example
+ * margin([0.9, 0.3, 0.2]) // 0.666…
+ */
+export function margin(normalized: readonly number[]): number {
+  const first = normalized[0] ?? 0
+  if (normalized.length === 1) return first > 0 ? 1 : 0
+  if (!(first > 0)) return 0
+  return Math.max(0, (first - normalized[1]!) / first)
+}
+
+function planBudget(budgetMs: number, stages: readonly StageSpec[], rerankers: readonly RerankerPort[], pool: readonly Item[], query: string): BudgetFit | null {
+  const maxLength = rerankers[0]!.maxLength
+  return fitBudget(
+    budgetMs,
+    rerankers.map((r, s) => ({ meter: r.meter, keep: stages[s]!.keep })),
+    pool.map((item) => pairTokens(query, item.passage.text, maxLength)),
+  )
+}
+
+function buildHit(item: Item, candidate: Candidate, snippet: Snippet): SearchHit {
+  const { passage } = item
+  const hit: SearchHit = {
+    id: candidate.docId,
+    chunkId: `${candidate.docId}#${passage.index}`,
+    chunkIndex: passage.index,
+    score: item.rerankScore ?? candidate.normalized,
+    firstStageScore: candidate.score,
+    rankBefore: item.at + 1,
+    scores: { ...candidate.scores },
+    text: passage.text,
+    start: passage.start,
+    end: passage.end,
+    section: passage.section,
+    path: passage.path,
+    snippet,
+  }
+  if (item.rerankScore !== undefined) hit.rerankScore = item.rerankScore
+  if (candidate.title !== undefined) hit.title = candidate.title
+  if (candidate.metadata !== undefined) hit.metadata = candidate.metadata
+  return hit
+}
