@@ -8,7 +8,7 @@ import { CollectionEngine, type SearchExtras, type SearchRequest } from '../../s
 import { margin } from '../../src/search/pipeline.js'
 import type { RerankerPort } from '../../src/search/pipeline.js'
 import type { StageSpec } from '../../src/search/searchOptions.js'
-import { pairTokens, ThroughputMeter } from '../../src/search/throughput.js'
+import { BUDGET_PLANNED_SHARE, pairTokens, ThroughputMeter } from '../../src/search/throughput.js'
 import { createCoordination } from '../../src/store/coordination.js'
 import { MemoryBackend } from '../../src/store/memory.js'
 import type { DocumentInput } from '../../src/types.js'
@@ -173,7 +173,7 @@ describe('routing', () => {
     const budget = 150
     let expected = 0
     let sum = 0
-    while (expected < tokens.length && (sum + tokens[expected]!) * 0.5 <= budget) sum += tokens[expected++]!
+    while (expected < tokens.length && (sum + tokens[expected]!) * 0.5 <= budget * BUDGET_PLANNED_SHARE) sum += tokens[expected++]!
     expect(expected).toBeGreaterThan(1)
     expect(expected).toBeLessThan(20)
 
@@ -201,8 +201,8 @@ describe('routing', () => {
     slow.meter.record(1000, 1000) // 1 ms per token
     const budget = { k: 5, candidates: 100, rerankBudgetMs: 300 }
     const perPair = pairTokens('needle', text.trim(), 512) // passages are stored trimmed
-    expect((await search(engine, 'needle', budget, withRerankers(fast))).route.reranked).toBe(Math.floor(300 / (perPair * 0.1)))
-    expect((await search(engine, 'needle', budget, withRerankers(slow))).route.reranked).toBe(Math.floor(300 / perPair))
+    expect((await search(engine, 'needle', budget, withRerankers(fast))).route.reranked).toBe(Math.floor((300 * BUDGET_PLANNED_SHARE) / (perPair * 0.1)))
+    expect((await search(engine, 'needle', budget, withRerankers(slow))).route.reranked).toBe(Math.floor((300 * BUDGET_PLANNED_SHARE) / perPair))
   })
 })
 

@@ -112,10 +112,12 @@ describe('throughput', () => {
     const slow = new ThroughputMeter()
     slow.record(1, 10) // 10 ms per token
     const tokens = [10, 10, 10, 10, 10]
+    // Plans for 90% of the budget: 35 ms → 31.5 ms → three passages of 10 ms.
     expect(fitBudget(35, [{ meter: fast, keep: null }], tokens)!.count).toBe(3)
+    expect(fitBudget(33, [{ meter: fast, keep: null }], tokens)!.count).toBe(2)
     // Second stage reads at most 1 passage (10 tokens × 10 ms = 100 ms on its own).
-    expect(fitBudget(135, [{ meter: fast, keep: 1 }, { meter: slow, keep: null }], tokens)!.count).toBe(3)
-    expect(fitBudget(99, [{ meter: fast, keep: 1 }, { meter: slow, keep: null }], tokens)!.count).toBe(0)
+    expect(fitBudget(150, [{ meter: fast, keep: 1 }, { meter: slow, keep: null }], tokens)!.count).toBe(3)
+    expect(fitBudget(110, [{ meter: fast, keep: 1 }, { meter: slow, keep: null }], tokens)!.count).toBe(0)
     expect(fitBudget(10, [{ meter: new ThroughputMeter(), keep: null }], tokens)).toBeNull()
     expect(pairTokens('ab', 'x'.repeat(4000), 512)).toBe(512)
     expect(pairTokens('abcd', 'abcd', 512)).toBe(5)
