@@ -249,7 +249,7 @@ export class CollectionEngine {
     const options = resolvePipeline(request as unknown as Record<string, unknown>, { hasReranker: extras.hasReranker ?? false })
     if (options.stages.length > 0 && !extras.reranker) throw invalid('reranking needs a reranker, and none is available here')
     await this.refresh()
-    const ctx: QueryContext = {
+    const context = (): QueryContext => ({
       table: this.table,
       manifest: this.manifest,
       analyzer: this.analyzer,
@@ -258,7 +258,7 @@ export class CollectionEngine {
       postings: this.postings,
       blocks: this.blocks,
       checkpoint,
-    }
+    })
     const { query, mode, filter, fusion, vector } = request
     return runPipeline(query, options, {
       analyzer: this.analyzer,
@@ -267,9 +267,24 @@ export class CollectionEngine {
       now: extras.now,
       reranker: (stage) => extras.reranker!(stage),
       retrieve: async (depth) => {
-        const stage = await retrieve({ query, mode, filter, fusion, vector }, depth, ctx)
+        let ctx = context()
+        let stage = await retrieve({ query, mode, filter, fusion, vector }, depth, ctx)
+        let passages = await readPassages(stage.table, stage.slots, ctx.store)
+        if (ctx.stale || this.table !== stage.table || passages.includes(null)) {
+          // The store moved on while ranking: a merge (here or in another tab) deleted segments
+          // whose postings or vector blocks were being read, or passages vanished. Rank once more
+          // on the refreshed view rather than return fewer hits than there are.
+          const seen = ctx.manifest.generation
+          await this.refresh()
+          if (this.table !== stage.table || this.manifest.generation !== seen) {
+            ctx = context()
+            stage = await retrieve({ query, mode, filter, fusion, vector }, depth, ctx)
+            passages = await readPassages(stage.table, stage.slots, ctx.store)
+          }
+        }
         const { table } = stage
         const dims = ctx.manifest.dims
+        const store = ctx.store
         return {
           mode: stage.mode,
           candidates: stage.slots.map((slot, i) => {
@@ -284,8 +299,8 @@ export class CollectionEngine {
             if (metadata !== undefined) candidate.metadata = metadata
             return candidate
           }),
-          passages: (indices) => readPassages(table, indices.map((i) => stage.slots[i]!), ctx.store),
-          vectors: async (indices) => (dims === null ? null : readVectors(table, indices.map((i) => stage.slots[i]!), ctx.store, ctx.blocks, dims)),
+          passages,
+          vectors: async (indices) => (dims === null ? null : readVectors(table, indices.map((i) => stage.slots[i]!), store, this.blocks, dims)),
         }
       },
     })

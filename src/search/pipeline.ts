@@ -40,8 +40,8 @@ export type PassageRecord = Pick<ChunkRecord, 'index' | 'start' | 'end' | 'text'
 export interface Retrieved {
   mode: SearchMode
   candidates: Candidate[]
-  /** Passages of candidates by position; null where deleted since. */
-  passages(indices: readonly number[]): Promise<(PassageRecord | null)[]>
+  /** Each candidate's passage, by position; null where it was deleted since the ranking. */
+  passages: (PassageRecord | null)[]
   /** Stored unit vectors by position, or null when the collection has none. */
   vectors(indices: readonly number[]): Promise<(Float32Array | null)[] | null>
 }
@@ -94,7 +94,7 @@ export async function runPipeline(query: string, options: ResolvedPipeline, port
   const started = now()
   const retrieved = await ports.retrieve(options.candidates)
   const { candidates } = retrieved
-  const passages = await retrieved.passages(candidates.map((_, i) => i))
+  const { passages } = retrieved
   // Passages deleted since the ranking are dropped; the rest keep their first-stage positions.
   const pool: Item[] = []
   passages.forEach((passage, at) => {

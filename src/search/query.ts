@@ -28,6 +28,12 @@ export interface QueryContext {
   postings: PostingsCache
   blocks: BlockCache
   checkpoint: Checkpoint
+  /**
+   * Set while ranking when the store held data this view does not know (postings of a segment it
+   * has not loaded; vector blocks it expected are gone): a merge or another tab's write landed
+   * meanwhile, and the caller should rank again on a refreshed view.
+   */
+  stale?: boolean
 }
 
 /** The first stage's ranking, best first, over one view of the collection. */
@@ -197,7 +203,9 @@ async function postingsFor(terms: string[], ctx: QueryContext): Promise<Map<stri
     const read = await ctx.store.readPostings(missing)
     for (const term of missing) {
       // Only segments this view knows: a newer one will come with the refresh that loads it.
-      const lists = (read.get(term) ?? []).filter((p) => ctx.table.segments.includes(p.segment)).map((p) => ({ seqs: p.seqs, tfs: p.tfs }))
+      const stored = read.get(term) ?? []
+      const lists = stored.filter((p) => ctx.table.segments.includes(p.segment)).map((p) => ({ seqs: p.seqs, tfs: p.tfs }))
+      if (lists.length < stored.length) ctx.stale = true
       out.set(term, lists)
       ctx.postings.set(term, lists, epoch)
     }
@@ -232,7 +240,10 @@ async function vectorStage(query: string, given: RetrieveRequest['vector'], dept
   const kept: number[] = []
   approx.slots.forEach((slot, i) => {
     const row = rows[i]
-    if (!row) return // compacted or cleared meanwhile: the next query sees the new view
+    if (!row) {
+      ctx.stale = true // compacted or cleared meanwhile
+      return
+    }
     gathered.set(row, kept.length * dims)
     kept.push(slot)
   })

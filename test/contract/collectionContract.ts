@@ -270,6 +270,54 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     equal((await a.search({ query: 'fuite', mode: 'keyword' }, noCheckpoint)).hits[0]?.id, 'fr', 'search sees it too')
   },
 
+  async 'a search racing another tab’s merge still finds every match'(env) {
+    const dims = 4
+    const b = await open(env)
+    // Tab A's reads of postings and vector blocks wait, once, for B's merge to land.
+    let waitFor: (() => Promise<void>) | null = null
+    let raced = 0
+    const hold = async () => {
+      if (!waitFor) return
+      const wait = waitFor
+      waitFor = null
+      const before = b.segmentCount()
+      await wait()
+      if (b.segmentCount() < before) raced++
+    }
+    const a = await open(env, 'c', {}, (store) => ({
+      ...bindAll(store),
+      readPostings: async (terms) => {
+        await hold()
+        return store.readPostings(terms)
+      },
+      readVectors: async (keys) => {
+        await hold()
+        return store.readVectors(keys)
+      },
+    }))
+    let n = 0
+    const addOne = () => b.add([{ id: `n${n}`, text: `note ${n} about lighthouses`, vector: axis(dims, n++ % dims) }], noCheckpoint)
+    const fillTo = async (segments: number) => {
+      while (b.segmentCount() < segments) {
+        await addOne()
+        await b.idle()
+      }
+    }
+    await fillTo(10)
+    waitFor = () => b.idle()
+    await addOne() // the eleventh segment: B merges in the background
+    const keyword = (await a.search({ query: 'lighthouses', mode: 'keyword', k: 100, rerank: false }, noCheckpoint)).hits
+    equal(raced, 1, 'B’s merge landed while A was reading postings')
+    equal(keyword.length, n, 'every note found by keyword')
+    await fillTo(10)
+    equal((await a.search({ query: 'lighthouses', mode: 'keyword', k: 100 }, noCheckpoint)).hits.length, n, 'A caught up')
+    waitFor = () => b.idle()
+    await addOne()
+    const vector = (await a.search({ query: '', mode: 'vector', vector: axis(dims, 0), k: 100 }, noCheckpoint)).hits
+    equal(raced, 2, 'B’s merge landed while A was reading vector blocks')
+    equal(vector.length, n, 'every note found by vector')
+  },
+
   async 'many small writes are compacted: fewer segments, same answers, deletes reclaimed'(env) {
     const c = await open(env)
     const dims = 4
