@@ -1,7 +1,10 @@
-// npm run eval — retrieval quality on a BEIR dataset (nDCG@10, Recall@100), through the compiled
+// npm run eval — retrieval quality on a BEIR dataset (nDCG@k, MRR@k, Recall@100, MAP@100), through the compiled
 // library in dist/. Never part of the tests; the data is read in place, never copied.
 //
-//   npm run eval -- --data ../shared/datasets/scifact --mode keyword [--split test] [--out results.json]
+//   npm run eval -- --data ../shared/datasets/scifact --mode keyword|vector|hybrid [--split test] [--json out.json]
+//     [--k 10] [--candidates 100] [--queries N]
+//     [--embedder <model>] (vector, hybrid; default Xenova/all-MiniLM-L6-v2) [--rerank <model>] [--dtype q8]
+//     [--models <dir>] (local model folders; default .cache/models) [--allow-remote] (hub ids over the network)
 //     [--k1 1.2 --b 0.75] [--stop-words english|none|nltk] [--stemmer english|none]
 //     [--fold-accents true|false] [--min-token-length 1] [--segment-size 1000]
 //     [--grid]       sweep k1 × b on the split and print the best settings (tune on --split train)
@@ -10,14 +13,20 @@
 // BEIR layout: corpus.jsonl ({_id, title, text}), queries.jsonl ({_id, text}), qrels/<split>.tsv
 // (query-id, corpus-id, score; one header line). Metrics follow pytrec_eval (src/core/metrics.ts);
 // the mean is over every query with judgments, a query with no results counting 0.
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { resolve as resolvePath } from 'node:path'
 import { parseArgs } from 'node:util'
-import { ndcgAtK, recallAtK } from '../dist/core/metrics.js'
+import { evaluateRun } from '../dist/core/metrics.js'
 import { DEFAULT_BM25, buildPostings, scoreBm25 } from '../dist/search/bm25.js'
 import { createAnalyzer } from '../dist/text/analyzer.js'
 import { CollectionEngine } from '../dist/search/collection.js'
 import { MemoryBackend } from '../dist/store/memory.js'
 import { createCoordination } from '../dist/store/coordination.js'
+import { loadCrossEncoder } from '../dist/models/loadCrossEncoder.js'
+import { loadEmbedder } from '../dist/models/loadEmbedder.js'
+import { embedderPort } from '../dist/worker/embedderPort.js'
+import { SerialQueue } from '../dist/worker/queue.js'
+import { RerankerPool } from '../dist/worker/rerankers.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -25,6 +34,15 @@ const { values: args } = parseArgs({
     mode: { type: 'string', default: 'keyword' },
     split: { type: 'string', default: 'test' },
     out: { type: 'string' },
+    json: { type: 'string' },
+    k: { type: 'string', default: '10' },
+    candidates: { type: 'string' },
+    queries: { type: 'string' },
+    embedder: { type: 'string', default: 'Xenova/all-MiniLM-L6-v2' },
+    rerank: { type: 'string' },
+    dtype: { type: 'string', default: 'q8' },
+    models: { type: 'string', default: '.cache/models' },
+    'allow-remote': { type: 'boolean', default: false },
     k1: { type: 'string' },
     b: { type: 'string' },
     'stop-words': { type: 'string', default: 'english' },
@@ -155,19 +173,28 @@ export async function retrieveWithCollection(corpus, queries, mode, options = {}
   const coordination = createCoordination({})
   const store = await backend.open('eval')
   const settings = { analyzer: options.analyzer, chunking: options.chunking ? {} : false }
-  const engine = await CollectionEngine.open('eval', { store, coordination, embedder: null }, settings)
+  const models = await loadModels(mode, options)
+  const engine = await CollectionEngine.open('eval', { store, coordination, embedder: models.embedder, rerankerTokens: models.rerankerTokens }, settings)
   const none = async () => {}
   const started = performance.now()
   for (let i = 0; i < corpus.length; i += 1000) {
     await engine.add(corpus.slice(i, i + 1000).map((d) => ({ id: d.id, title: d.title || undefined, text: d.body })), none)
+    if (models.embedder) process.stderr.write(`\rembedded ${Math.min(corpus.length, i + 1000)} / ${corpus.length} documents`)
   }
+  if (models.embedder) process.stderr.write('\n')
   const indexSeconds = (performance.now() - started) / 1000
   const info = engine.info()
   const results = new Map()
-  const depth = options.k ?? CANDIDATES
+  const depth = options.depth ?? CANDIDATES
   const queryStarted = performance.now()
+  let reranked = 0
   for (const query of queries) {
-    const { hits } = await engine.search({ query: query.text, mode, k: options.chunking ? depth * 4 : depth, snippet: false }, none)
+    // Chunks are folded into documents below, so gather more chunks than documents wanted.
+    const k = options.chunking ? depth * 4 : depth
+    const request = { query: query.text, mode, k, snippet: false, rerank: models.reranker !== null }
+    if (models.reranker) request.candidates = Math.max(k, options.candidates ?? CANDIDATES)
+    const { hits, route } = await engine.search(request, none, models.extras)
+    reranked += route.reranked
     const ranked = []
     for (const hit of hits) if (!ranked.includes(hit.id) && ranked.length < depth) ranked.push(hit.id)
     results.set(query.id, ranked)
@@ -175,23 +202,61 @@ export async function retrieveWithCollection(corpus, queries, mode, options = {}
   const querySeconds = (performance.now() - queryStarted) / 1000
   engine.close()
   coordination.close()
-  return { results, indexSeconds, querySeconds, chunks: info.chunks }
+  await models.dispose()
+  return { results, indexSeconds, querySeconds, chunks: info.chunks, reranked, models: models.names }
+}
+
+/**
+ * The embedder (vector, hybrid) and reranker (--rerank) on onnxruntime-node, through the same src/
+ * code the worker runs: local folders under --models, hub ids with --allow-remote.
+ */
+async function loadModels(mode, options) {
+  const none = { embedder: null, reranker: null, rerankerTokens: undefined, extras: {}, names: {}, dispose: async () => {} }
+  if (mode === 'keyword' && !options.rerank) return none
+  const { env } = await import('@huggingface/transformers')
+  env.localModelPath = resolvePath(options.models ?? '.cache/models') + '/'
+  env.allowLocalModels = true
+  env.allowRemoteModels = Boolean(options.allowRemote)
+  const queue = new SerialQueue()
+  const disposers = []
+  const out = { ...none, names: {} }
+  if (mode !== 'keyword') {
+    const loaded = await loadEmbedder({
+      model: options.embedder,
+      dtype: options.dtype,
+      device: 'cpu',
+      readModelJson: async (model, path) => {
+        const file = `${env.localModelPath}${model}/${path}`
+        return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined
+      },
+    })
+    disposers.push(() => loaded.dispose())
+    out.embedder = embedderPort(loaded, options.embedder, queue)
+    out.names.embedder = `${options.embedder} (${options.dtype})`
+  }
+  if (options.rerank) {
+    const loaded = await loadCrossEncoder({ model: options.rerank, dtype: options.dtype, device: 'cpu' })
+    disposers.push(() => loaded.dispose())
+    const pool = new RerankerPool(queue, () => Promise.reject(new Error('one reranker only')), () => options.dtype)
+    pool.setDefault(options.rerank, options.dtype, loaded)
+    out.reranker = loaded
+    const s = loaded.encoder.settings
+    out.rerankerTokens = Math.max(16, s.maxLength - s.template.prefix.length - s.template.middle.length - s.template.suffix.length - 32)
+    out.extras = { hasReranker: true, reranker: async (stage) => pool.port(await pool.get(stage.model, stage.dtype), 1, async () => {}) }
+    out.names.reranker = `${options.rerank} (${options.dtype})`
+  }
+  out.dispose = async () => {
+    for (const dispose of disposers) await dispose()
+  }
+  return out
 }
 
 // ---------------------------------------------------------------- metrics and runs
 
-function evaluate(results, qrels) {
-  let ndcg = 0
-  let recall = 0
-  const perQuery = {}
-  for (const [qid, judged] of qrels) {
-    const ranked = results.get(qid) ?? []
-    const q = { ndcg10: ndcgAtK(ranked, judged, 10), recall100: recallAtK(ranked, judged, 100) }
-    perQuery[qid] = q
-    ndcg += q.ndcg10
-    recall += q.recall100
-  }
-  return { ndcg10: ndcg / qrels.size, recall100: recall / qrels.size, perQuery }
+/** trec_eval conventions (src/core/metrics.ts): nDCG@k and MRR@k, Recall@100, MAP@100, over every judged query. */
+function evaluate(results, qrels, k = Number(args.k)) {
+  const m = evaluateRun(results, qrels, { k, recallK: 100, mapK: 100 })
+  return { k, ndcg: m.ndcg, mrr: m.mrr, recall: m.recall, map: m.map, perQuery: Object.fromEntries(m.perQuery) }
 }
 
 function run(data, mode, options) {
@@ -215,8 +280,9 @@ function paramsFromArgs() {
 const fixed = (x) => x.toFixed(4)
 
 function printTable(rows) {
-  const head = ['variant', 'nDCG@10', 'Recall@100', 'seconds']
-  const body = rows.map((r) => [r.name, fixed(r.ndcg10), fixed(r.recall100), r.seconds.toFixed(2)])
+  const k = rows[0]?.k ?? 10
+  const head = ['variant', `nDCG@${k}`, `MRR@${k}`, 'Recall@100', 'MAP@100', 'seconds']
+  const body = rows.map((r) => [r.name, fixed(r.ndcg), fixed(r.mrr), fixed(r.recall), fixed(r.map), r.seconds.toFixed(2)])
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)))
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
   console.log(line(head))
@@ -254,9 +320,11 @@ function gridRuns(data, mode, analyzer, segmentSize) {
 
 if (!args.data) fail('--data <BEIR dataset folder> is required, e.g. --data ../shared/datasets/scifact')
 if (!MODES.includes(args.mode)) fail(`--mode must be one of ${MODES.join(', ')}`)
-if (args.mode !== 'keyword') fail(`--mode ${args.mode}: not yet — vector and hybrid retrieval come with the collection API; use --mode keyword`)
+if (args.mode !== 'keyword' && (args.variants || args.grid || args.k1 !== undefined || args.b !== undefined)) fail('--variants, --grid, --k1 and --b tune BM25: use them with --mode keyword')
 
 const data = loadBeir(args.data, args.split)
+if (args.queries !== undefined) data.queries = data.queries.slice(0, Number(args.queries))
+if (args.queries !== undefined) data.qrels = new Map(data.queries.map((q) => [q.id, data.qrels.get(q.id)]))
 const segmentSize = Number(args['segment-size'])
 console.log(`${args.data} split=${args.split}: ${data.corpus.length} documents, ${data.queries.length} judged queries, mode=${args.mode}`)
 
@@ -267,8 +335,8 @@ if (args.variants) {
 } else if (args.grid) {
   const analyzer = analyzerFromArgs()
   rows = gridRuns(data, args.mode, analyzer, segmentSize)
-  const best = [...rows].sort((a, b) => b.ndcg10 - a.ndcg10).slice(0, 10)
-  console.log('best 10 by nDCG@10:')
+  const best = [...rows].sort((a, b) => b.ndcg - a.ndcg).slice(0, 10)
+  console.log(`best 10 by nDCG@${args.k}:`)
   printTable(best)
 } else if (args.k1 !== undefined || args.b !== undefined) {
   // Parameter experiments go straight to the scorer; collections always use DEFAULT_BM25.
@@ -279,17 +347,29 @@ if (args.variants) {
 } else {
   const analyzer = analyzerFromArgs()
   const chunking = args.chunking === 'on'
-  const out = await retrieveWithCollection(data.corpus.map((d) => ({ id: d.id, title: d.title, body: d.body })), data.queries, args.mode, { analyzer, chunking })
+  const out = await retrieveWithCollection(data.corpus.map((d) => ({ id: d.id, title: d.title, body: d.body })), data.queries, args.mode, {
+    analyzer,
+    chunking,
+    depth: Math.max(CANDIDATES, Number(args.k)),
+    candidates: args.candidates === undefined ? undefined : Number(args.candidates),
+    embedder: args.embedder,
+    rerank: args.rerank,
+    dtype: args.dtype,
+    models: args.models,
+    allowRemote: args['allow-remote'],
+  })
   const metrics = evaluate(out.results, data.qrels)
-  const name = `collection.search ${args.mode}, chunking ${chunking ? 'on (default windows)' : 'off'}, BM25 k1 ${DEFAULT_BM25.k1} b ${DEFAULT_BM25.b}`
+  const modelNote = [out.models.embedder && `embedder ${out.models.embedder}`, out.models.reranker && `rerank ${out.models.reranker}`].filter(Boolean).join(', ')
+  const name = `collection.search ${args.mode}, chunking ${chunking ? 'on' : 'off'}${modelNote ? `, ${modelNote}` : ''}`
   rows = [{ name, analyzer, chunking, chunks: out.chunks, indexSeconds: out.indexSeconds, querySeconds: out.querySeconds, ...metrics, seconds: out.indexSeconds + out.querySeconds }]
   printTable(rows)
   console.log(`indexed ${data.corpus.length} documents as ${out.chunks} chunks in ${out.indexSeconds.toFixed(2)} s; ${data.queries.length} queries in ${out.querySeconds.toFixed(2)} s`)
 }
 
-if (args.out) {
+const outFile = args.json ?? args.out
+if (outFile) {
   const dataset = args.data.split('/').filter(Boolean).pop()
   const summary = rows.map(({ perQuery, ...row }) => (rows.length === 1 ? { ...row, perQuery } : row))
-  writeFileSync(args.out, `${JSON.stringify({ dataset, split: args.split, mode: args.mode, date: new Date().toISOString(), runs: summary }, null, 2)}\n`)
-  console.log(`wrote ${args.out}`)
+  writeFileSync(outFile, `${JSON.stringify({ dataset, split: args.split, mode: args.mode, date: new Date().toISOString(), runs: summary }, null, 2)}\n`)
+  console.log(`wrote ${outFile}`)
 }

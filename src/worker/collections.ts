@@ -1,6 +1,7 @@
 import { WinnowError } from '../errors.js'
 import type { LoadedCrossEncoder } from '../models/loadCrossEncoder.js'
 import type { LoadedEmbedder } from '../models/loadEmbedder.js'
+import { embedderPort } from './embedderPort.js'
 import { CollectionEngine, type EmbedderPort } from '../search/collection.js'
 import { createCoordination, type Coordination } from '../store/coordination.js'
 import { IdbBackend } from '../store/idb.js'
@@ -11,10 +12,6 @@ import { yieldToEventLoop, type SerialQueue } from './queue.js'
 import type { RerankerPool } from './rerankers.js'
 import type { PipelineResult } from '../search/pipeline.js'
 
-/** Texts per queued embedding task: queries and reranks slip in between, so a big add never blocks them for long. */
-const EMBED_SLICE = 32
-/** Queue id for embedding slices: they are cancelled through their call's checkpoint, not by id. */
-const UNCANCELLABLE = -1
 
 interface Models {
   reranker: LoadedCrossEncoder | null
@@ -127,7 +124,7 @@ export class CollectionHost {
         {
           store,
           coordination: this.coordination,
-          embedder: models.embedder && models.info.embedder ? this.embedderPort(models.embedder, models.info.embedder.model) : null,
+          embedder: models.embedder && models.info.embedder ? embedderPort(models.embedder, models.info.embedder.model, this.queue) : null,
           rerankerTokens: models.reranker ? rerankerPassageTokens(models.reranker) : undefined,
         },
         options,
@@ -135,34 +132,6 @@ export class CollectionHost {
     } catch (error) {
       store.close()
       throw error
-    }
-  }
-
-  private embedderPort(loaded: LoadedEmbedder, model: string): EmbedderPort {
-    const { embedder } = loaded
-    const specials = embedder.settings.template.prefix.length + embedder.settings.template.suffix.length
-    return {
-      model,
-      dims: embedder.settings.dims,
-      maxTokens: embedder.settings.maxLength - specials,
-      countWordTokens: (word) => embedder.countWordTokens(word),
-      embed: async (texts, checkpoint, onBatch) => {
-        const dims = embedder.settings.dims
-        const out = new Float32Array(texts.length * dims)
-        for (let from = 0; from < texts.length; from += EMBED_SLICE) {
-          await checkpoint()
-          const slice = texts.slice(from, from + EMBED_SLICE)
-          const { vectors } = await this.queue.run(UNCANCELLABLE, (queueCheckpoint) =>
-            embedder.embed(slice, async () => {
-              await queueCheckpoint()
-              await checkpoint()
-            }),
-          )
-          out.set(vectors, from * dims)
-          onBatch?.(from + slice.length)
-        }
-        return out
-      },
     }
   }
 

@@ -1,0 +1,45 @@
+import type { LoadedEmbedder } from '../models/loadEmbedder.js'
+import type { EmbedderPort } from '../search/collection.js'
+import type { SerialQueue } from './queue.js'
+
+/** Texts per queued embedding task: queries and reranks slip in between, so a big add never blocks them for long. */
+const EMBED_SLICE = 32
+/** Queue id for embedding slices: they are cancelled through their call's checkpoint, not by id. */
+const UNCANCELLABLE = -1
+
+/**
+ * The embedder as a collection sees it: embeds in slices of {@link EMBED_SLICE} texts, each a task
+ * of the worker's one model queue, checking the call's checkpoint between slices. Also used by the
+ * Node eval, with a queue of its own.
+ *
+ * @example
+ * const port = embedderPort(loaded, 'Xenova/all-MiniLM-L6-v2', new SerialQueue())
+ * const vectors = await port.embed(['a passage'], async () => {})
+ */
+export function embedderPort(loaded: LoadedEmbedder, model: string, queue: SerialQueue): EmbedderPort {
+  const { embedder } = loaded
+  const specials = embedder.settings.template.prefix.length + embedder.settings.template.suffix.length
+  return {
+    model,
+    dims: embedder.settings.dims,
+    maxTokens: embedder.settings.maxLength - specials,
+    countWordTokens: (word) => embedder.countWordTokens(word),
+    embed: async (texts, checkpoint, onBatch) => {
+      const dims = embedder.settings.dims
+      const out = new Float32Array(texts.length * dims)
+      for (let from = 0; from < texts.length; from += EMBED_SLICE) {
+        await checkpoint()
+        const slice = texts.slice(from, from + EMBED_SLICE)
+        const { vectors } = await queue.run(UNCANCELLABLE, (queueCheckpoint) =>
+          embedder.embed(slice, async () => {
+            await queueCheckpoint()
+            await checkpoint()
+          }),
+        )
+        out.set(vectors, from * dims)
+        onBatch?.(from + slice.length)
+      }
+      return out
+    },
+  }
+}
