@@ -5,12 +5,12 @@ import { createAnalyzer, type Analyzer, type AnalyzerOptions } from '../text/ana
 import type { ChunkingOptions, ResolvedChunking } from '../text/chunking.js'
 import { buildAddBatch } from './addBatch.js'
 import { ChunkTable } from './chunkTable.js'
-import { buildMerge, planMerge } from './compaction.js'
-import { checkDocuments, DEFAULT_MAX_TEXT_LENGTH, prepareDocuments, type PreparedDocument } from './ingest.js'
+import { buildMerge, planMerge, segmentStats } from './compaction.js'
+import { checkDocuments, checkVectorRules, DEFAULT_MAX_TEXT_LENGTH, prepareDocuments, type PreparedDocument } from './ingest.js'
 import type { AddProgress, AddResult, CollectionInfo, SearchHit, SearchOptions, StoredDocument } from '../types.js'
-import { readPassages, readVectors, retrieve, type QueryContext, type RetrieveRequest } from './query.js'
-import { runPipeline, type Candidate, type PipelineResult, type RerankerPort } from './pipeline.js'
-import { resolvePipeline, type StageSpec } from './searchOptions.js'
+import { retrieveCandidates, type QueryContext } from './query.js'
+import { runPipeline, type PipelineResult } from './pipeline.js'
+import { resolvePipeline, type SearchExtras, type SearchRequest } from './searchOptions.js'
 import { pickAnalyzer, pickChunking } from './settings.js'
 import { BlockCache, PostingsCache } from './caches.js'
 
@@ -27,18 +27,7 @@ export interface EmbedderPort {
   countWordTokens(word: string): number
 }
 
-/** What `search()` takes (validated here: the worker is the authority). */
-export interface SearchRequest extends RetrieveRequest, Omit<SearchOptions, 'signal' | 'onFirstStage' | keyof RetrieveRequest> {}
-
-/** What a search may use beyond the collection: rerankers, the first-stage callback, a clock. */
-export interface SearchExtras {
-  /** Whether a default reranker exists (then `rerank` defaults to on). */
-  hasReranker?: boolean
-  /** Loads (once) and returns the reranker of a stage. */
-  reranker?: (stage: StageSpec) => Promise<RerankerPort>
-  onFirstStage?: (hits: SearchHit[]) => void
-  now?: () => number
-}
+export type { SearchExtras, SearchRequest } from './searchOptions.js'
 
 /** Per-collection settings; an omitted one keeps what the collection was built with. */
 export interface CollectionSettings {
@@ -162,7 +151,7 @@ export class CollectionEngine {
     const docs = checkDocuments(input, { maxTextLength: this.maxTextLength, dims: this.manifest.dims ?? embedder?.dims ?? null })
     if (docs.length === 0) return { documents: 0, chunks: 0, replaced: 0 }
     const withVector = docs.filter((d) => d.vector).length
-    this.checkVectorRules(withVector, docs.length)
+    if (!this.deps.embedder) checkVectorRules(this.name, this.manifest, withVector, docs.length)
     onProgress?.({ phase: 'chunking', done: 0, total: docs.length })
     const countTokens = embedder ? (w: string) => embedder.countWordTokens(w) : undefined
     const prepared = prepareDocuments(docs, { chunking: this.chunking, analyzer: this.analyzer, countTokens })
@@ -266,43 +255,7 @@ export class CollectionEngine {
       onFirstStage: extras.onFirstStage,
       now: extras.now,
       reranker: (stage) => extras.reranker!(stage),
-      retrieve: async (depth) => {
-        let ctx = context()
-        let stage = await retrieve({ query, mode, filter, fusion, vector }, depth, ctx)
-        let passages = await readPassages(stage.table, stage.slots, ctx.store)
-        if (ctx.stale || this.table !== stage.table || passages.includes(null)) {
-          // The store moved on while ranking: a merge (here or in another tab) deleted segments
-          // whose postings or vector blocks were being read, or passages vanished. Rank once more
-          // on the refreshed view rather than return fewer hits than there are.
-          const seen = ctx.manifest.generation
-          await this.refresh()
-          if (this.table !== stage.table || this.manifest.generation !== seen) {
-            ctx = context()
-            stage = await retrieve({ query, mode, filter, fusion, vector }, depth, ctx)
-            passages = await readPassages(stage.table, stage.slots, ctx.store)
-          }
-        }
-        const { table } = stage
-        const dims = ctx.manifest.dims
-        const store = ctx.store
-        return {
-          mode: stage.mode,
-          candidates: stage.slots.map((slot, i) => {
-            const candidate: Candidate = { docId: table.docIds[slot]!, score: stage.scores[i]!, normalized: stage.normalized[i]!, scores: {} }
-            const kw = stage.keyword.get(slot)
-            const vec = stage.vector.get(slot)
-            if (kw !== undefined) candidate.scores.keyword = kw
-            if (vec !== undefined) candidate.scores.vector = vec
-            const title = table.titles[slot]
-            if (title !== undefined) candidate.title = title
-            const metadata = table.metadata[slot]
-            if (metadata !== undefined) candidate.metadata = metadata
-            return candidate
-          }),
-          passages,
-          vectors: async (indices) => (dims === null ? null : readVectors(table, indices.map((i) => stage.slots[i]!), store, this.blocks, dims)),
-        }
-      },
+      retrieve: (depth) => retrieveCandidates({ query, mode, filter, fusion, vector }, depth, { context, refresh: () => this.refresh() }),
     })
   }
 
@@ -332,7 +285,7 @@ export class CollectionEngine {
       .withWriteLock(this.name, async () => {
         for (let round = 0; round < 4 && !this.closed; round++) {
           await this.refresh()
-          const plan = planMerge(this.segmentStats())
+          const plan = planMerge(segmentStats(this.table))
           if (!plan) return
           const table = this.table
           const batch = await buildMerge(this.deps.store, plan, this.manifest, (seq) => seq < table.slotOf.length && table.slotOf[seq]! >= 0)
@@ -352,19 +305,6 @@ export class CollectionEngine {
   /** After the current lock holder returns: compaction queues behind it for the same lock. */
   private scheduleCompactionSoon(): void {
     queueMicrotask(() => this.scheduleCompaction())
-  }
-
-  private segmentStats(): { id: number; size: number; live: number; vectors: boolean }[] {
-    const t = this.table
-    const stats = new Map<number, { id: number; size: number; live: number; vectors: boolean }>()
-    for (const id of t.segments) stats.set(id, { id, size: 0, live: 0, vectors: false })
-    for (let slot = 0; slot < t.size; slot++) {
-      const s = stats.get(t.segmentOf[slot]!)!
-      s.size++
-      s.live += t.live[slot]!
-      if (t.vectorRowOf[slot]! >= 0) s.vectors = true
-    }
-    return [...stats.values()]
   }
 
   /**
@@ -425,21 +365,6 @@ export class CollectionEngine {
     this.table = table
     this.postings.clear()
     this.blocks.clear()
-  }
-
-  private checkVectorRules(withVector: number, total: number): void {
-    const m = this.manifest
-    if (this.deps.embedder) return
-    const hasChunks = m.chunkCount > 0
-    if (withVector > 0 && withVector < total) {
-      throw invalid(`some documents have a vector and some do not; without an embedder every document needs one, or none`)
-    }
-    if (hasChunks && m.vectorSource !== 'none' && withVector === 0) {
-      throw invalid(`collection '${this.name}' stores vectors: give every document a vector, or create winnow with the embedder ${m.embedder ?? ''}`.trim())
-    }
-    if (hasChunks && m.vectorSource === 'none' && withVector > 0) {
-      throw invalid(`collection '${this.name}' was built without vectors; deleteCollection and add every document with a vector`)
-    }
   }
 
   private async commitAdd(prepared: PreparedDocument[], vectors: Float32Array | null, dims: number | null, embeddedBy: string | null): Promise<AddResult> {

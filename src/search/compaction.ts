@@ -1,3 +1,4 @@
+import type { ChunkTable } from './chunkTable.js'
 import { quantize } from '../core/quantize.js'
 import {
   VECTOR_BLOCK_ROWS,
@@ -16,6 +17,24 @@ export const MAX_SEGMENTS = 10
 const KEEP_SEGMENTS = 5
 
 /** Segments to merge and why, or null when the layout is fine. */
+/**
+ * What {@link planMerge} needs to know of each segment in a view: rows, live rows, vectors.
+ *
+ * @example
+ * const plan = planMerge(segmentStats(table))
+ */
+export function segmentStats(table: ChunkTable): { id: number; size: number; live: number; vectors: boolean }[] {
+  const stats = new Map<number, { id: number; size: number; live: number; vectors: boolean }>()
+  for (const id of table.segments) stats.set(id, { id, size: 0, live: 0, vectors: false })
+  for (let slot = 0; slot < table.size; slot++) {
+    const s = stats.get(table.segmentOf[slot]!)!
+    s.size++
+    s.live += table.live[slot]!
+    if (table.vectorRowOf[slot]! >= 0) s.vectors = true
+  }
+  return [...stats.values()]
+}
+
 export interface MergePlan {
   segments: number[]
 }

@@ -1,4 +1,5 @@
 import { WinnowError, describeValue } from '../errors.js'
+import type { Manifest } from '../store/types.js'
 import type { Analyzer } from '../text/analyzer.js'
 import { chunkText, type ResolvedChunking, type TokenCounter } from '../text/chunking.js'
 
@@ -29,6 +30,26 @@ export interface PreparedChunk {
 
 export interface PreparedDocument extends CheckedDocument {
   chunks: PreparedChunk[]
+}
+
+/**
+ * Caller vectors without an embedder: all documents of a collection have one, or none do.
+ *
+ * @throws WinnowError `INVALID_INPUT` naming what to do instead.
+ * @example
+ * checkVectorRules('handbook', manifest, 3, 3) // every document of the call has a vector: fine
+ */
+export function checkVectorRules(name: string, manifest: Manifest, withVector: number, total: number): void {
+  const hasChunks = manifest.chunkCount > 0
+  if (withVector > 0 && withVector < total) {
+    throw new WinnowError('INVALID_INPUT', 'some documents have a vector and some do not; without an embedder every document needs one, or none')
+  }
+  if (hasChunks && manifest.vectorSource !== 'none' && withVector === 0) {
+    throw new WinnowError('INVALID_INPUT', `collection '${name}' stores vectors: give every document a vector, or create winnow with the embedder ${manifest.embedder ?? ''}`.trim())
+  }
+  if (hasChunks && manifest.vectorSource === 'none' && withVector > 0) {
+    throw new WinnowError('INVALID_INPUT', `collection '${name}' was built without vectors; deleteCollection and add every document with a vector`)
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ import { buildAllowedMask, compileFilter } from './filter.js'
 import { fuse, resolveFusion } from './fusion.js'
 import type { SearchMode, SearchOptions } from '../types.js'
 import { candidateCount, rescoreExact, scanQuantized } from './vectorScan.js'
+import type { Candidate, Retrieved } from './pipeline.js'
 
 /** What the first stage takes (validated here: the worker is the authority). */
 export interface RetrieveRequest {
@@ -107,6 +108,54 @@ export async function retrieve(request: RetrieveRequest, depth: number, ctx: Que
     stage.normalized = keyword ? stage.scores.map((s) => (best > 0 ? clamp01(s / best) : 0)) : stage.scores.map(clamp01)
   }
   return stage
+}
+
+/**
+ * The first stage as the pipeline takes it: ranked candidates with their passages, and a reader
+ * of their stored vectors. When the store moved on while ranking (a merge, here or in another tab,
+ * deleted segments whose postings or vector blocks were being read; passages vanished), the view
+ * is refreshed and the ranking made once more, rather than returning fewer hits than there are.
+ *
+ * @example
+ * const retrieved = await retrieveCandidates({ query: 'install' }, 50, { context: () => ctx, refresh })
+ */
+export async function retrieveCandidates(
+  request: RetrieveRequest,
+  depth: number,
+  view: { context(): QueryContext; refresh(): Promise<void> },
+): Promise<Retrieved> {
+  let ctx = view.context()
+  let stage = await retrieve(request, depth, ctx)
+  let passages = await readPassages(stage.table, stage.slots, ctx.store)
+  if (ctx.stale || view.context().table !== stage.table || passages.includes(null)) {
+    await view.refresh()
+    const fresh = view.context()
+    if (fresh.table !== stage.table || fresh.manifest.generation !== ctx.manifest.generation) {
+      ctx = fresh
+      stage = await retrieve(request, depth, ctx)
+      passages = await readPassages(stage.table, stage.slots, ctx.store)
+    }
+  }
+  const { table, slots } = stage
+  const { store, blocks } = ctx
+  const dims = ctx.manifest.dims
+  return {
+    mode: stage.mode,
+    candidates: slots.map((slot, i) => {
+      const candidate: Candidate = { docId: table.docIds[slot]!, score: stage.scores[i]!, normalized: stage.normalized[i]!, scores: {} }
+      const kw = stage.keyword.get(slot)
+      const vec = stage.vector.get(slot)
+      if (kw !== undefined) candidate.scores.keyword = kw
+      if (vec !== undefined) candidate.scores.vector = vec
+      const title = table.titles[slot]
+      if (title !== undefined) candidate.title = title
+      const metadata = table.metadata[slot]
+      if (metadata !== undefined) candidate.metadata = metadata
+      return candidate
+    }),
+    passages,
+    vectors: async (indices) => (dims === null ? null : readVectors(table, indices.map((i) => slots[i]!), store, blocks, dims)),
+  }
 }
 
 /**

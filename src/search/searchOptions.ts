@@ -5,7 +5,23 @@
  */
 import { describeValue, WinnowError } from '../errors.js'
 import { resolveSnippetOptions } from '../text/snippet.js'
-import type { DtypeChoice } from '../types.js'
+import type { DtypeChoice, SearchHit, SearchOptions } from '../types.js'
+import type { RerankerPort } from './pipeline.js'
+import type { RetrieveRequest } from './query.js'
+
+/** What `search()` takes (validated here: the worker is the authority). */
+export interface SearchRequest extends RetrieveRequest, Omit<SearchOptions, 'signal' | 'onFirstStage' | keyof RetrieveRequest> {}
+
+/** What a search may use beyond the collection: rerankers, the first-stage callback, a clock. */
+export interface SearchExtras {
+  /** Whether a default reranker exists (then `rerank` defaults to on). */
+  hasReranker?: boolean
+  /** Loads (once) and returns the reranker of a stage. */
+  reranker?: (stage: StageSpec) => Promise<RerankerPort>
+  onFirstStage?: (hits: SearchHit[]) => void
+  now?: () => number
+}
+
 
 /** One reranker of the cascade; `model` null is the instance's own reranker. */
 export interface StageSpec {
