@@ -8,12 +8,12 @@
 // Saves bench/results/<date>-collection.json. Never part of the tests.
 //
 //   npm run bench:collection [-- --passages 100000 --batch 5000]
-import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { chromium } from '@playwright/test'
+import { CHROMIUM_OPTIONS, serveBuiltApp } from './browser.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -38,17 +38,11 @@ const sentences = readFileSync(`${args.data}/corpus.jsonl`, 'utf8')
 const queries = readFileSync(`${args.data}/queries.jsonl`, 'utf8').trim().split('\n').slice(0, 40).map((l) => JSON.parse(l).text)
 
 // ---- serve the built harness ----
-execFileSync('node', ['scripts/build-lib.mjs'], { stdio: 'inherit' })
-execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { stdio: 'inherit' })
-const server = spawn(process.execPath, ['node_modules/vite/bin/vite.js', 'preview', '--host', '127.0.0.1', '--port', String(PORT), '--strictPort'], { stdio: 'ignore' })
-for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${PORT}/`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 200))
+const server = await serveBuiltApp(PORT)
 
 const profile = mkdtempSync(join(os.tmpdir(), 'winnow-bench-'))
 const launch = () =>
-  chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  })
+  chromium.launchPersistentContext(profile, CHROMIUM_OPTIONS)
 async function harness(context) {
   const page = await context.newPage()
   await page.goto(`http://127.0.0.1:${PORT}/test/browser/pages/harness.html`)

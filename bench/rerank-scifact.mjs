@@ -7,11 +7,12 @@
 // saves bench/results/<date>-rerank.json. Never part of the tests.
 //
 //   npm run bench [-- --runs 10 --dtypes q8,fp32,q4 --model minilm-l6-random-cross-encoder]
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { parseArgs } from 'node:util'
 import { chromium } from '@playwright/test'
+import { CHROMIUM_OPTIONS, serveBuiltApp } from './browser.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -65,14 +66,8 @@ async function native(dtype) {
 }
 
 // ---- Chromium ----
-execFileSync('node', ['scripts/build-lib.mjs'], { stdio: 'inherit' })
-execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { stdio: 'inherit' })
-const server = spawn(process.execPath, ['node_modules/vite/bin/vite.js', 'preview', '--host', '127.0.0.1', '--port', String(PORT), '--strictPort'], { stdio: 'ignore' })
-for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${PORT}/`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 200))
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--enable-unsafe-webgpu'],
-})
+const server = await serveBuiltApp(PORT)
+const browser = await chromium.launch({ ...CHROMIUM_OPTIONS, args: [...CHROMIUM_OPTIONS.args, '--enable-unsafe-webgpu'] })
 
 // A fresh page per configuration: several large WASM sessions created and disposed in one page were
 // seen to crash the renderer here (memory of terminated workers is reclaimed lazily).

@@ -9,11 +9,12 @@
 // bench/results/<date>-search.json. Never part of the tests.
 //
 //   npm run bench:search [-- --queries 20 --dtype q8 --model minilm-l6-random-cross-encoder]
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { parseArgs } from 'node:util'
 import { chromium } from '@playwright/test'
+import { CHROMIUM_OPTIONS, serveBuiltApp } from './browser.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -34,15 +35,9 @@ const queries = readFileSync(`${args.data}/queries.jsonl`, 'utf8').trim().split(
 if (!existsSync(`.cache/models/${args.model}/onnx/model.onnx`) && args.model.startsWith('minilm-l6-random')) {
   execFileSync('bash', ['scripts/make-models.sh', '--bench'], { stdio: 'inherit' })
 }
-execFileSync('node', ['scripts/build-lib.mjs'], { stdio: 'inherit' })
-execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { stdio: 'inherit' })
-const server = spawn(process.execPath, ['node_modules/vite/bin/vite.js', 'preview', '--host', '127.0.0.1', '--port', String(PORT), '--strictPort'], { stdio: 'ignore' })
-for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${PORT}/`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 200))
+const server = await serveBuiltApp(PORT)
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-})
+const browser = await chromium.launch(CHROMIUM_OPTIONS)
 const quantile = (values, p) => {
   const s = [...values].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.floor(p * s.length))]
