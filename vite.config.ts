@@ -58,6 +58,8 @@ export default defineConfig({
         demo: resolve('demo/index.html'),
         harness: resolve('test/browser/pages/harness.html'),
         contract: resolve('test/browser/pages/contract.html'),
+        peers: resolve('bench/pages/peers.html'),
+        rag: resolve('demo/rag/index.html'),
       },
     },
   },

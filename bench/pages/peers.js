@@ -1,0 +1,2 @@
+// Placeholder filled in by the peers benchmark.
+window.benchReady = true
