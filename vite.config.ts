@@ -9,7 +9,8 @@ import { winnow } from './src/vite/plugin.ts'
  * under /hub/ for the Hugging Face hub's URL layout.
  */
 function localModels(): Plugin {
-  const roots = [resolve('test/fixtures/models'), resolve('.cache/models')]
+  // WINNOW_MODELS_DIR adds a folder (npm run eval -- --browser --models <dir>).
+  const roots = [resolve('test/fixtures/models'), resolve('.cache/models'), ...(process.env.WINNOW_MODELS_DIR ? [resolve(process.env.WINNOW_MODELS_DIR)] : [])]
   const serve: Connect.NextHandleFunction = (req, res, next) => {
     let path = decodeURIComponent((req.url ?? '').split('?')[0]!)
     // /hub/<org>/<name>/resolve/<revision>/<file> plays the Hugging Face hub for allowRemoteModels tests.

@@ -5,6 +5,8 @@
 //     [--k 10] [--candidates 100] [--queries N]
 //     [--embedder <model>] (vector, hybrid; default Xenova/all-MiniLM-L6-v2) [--rerank <model>] [--dtype q8]
 //     [--models <dir>] (local model folders; default .cache/models) [--allow-remote] (hub ids over the network)
+//     [--browser] (run in Chromium through the public API: worker, IndexedDB, onnxruntime-web WASM)
+//     [--threads N] (--browser: WASM threads; default the library's)
 //     [--k1 1.2 --b 0.75] [--stop-words english|none|nltk] [--stemmer english|none]
 //     [--fold-accents true|false] [--min-token-length 1] [--segment-size 1000]
 //     [--grid]       sweep k1 × b on the split and print the best settings (tune on --split train)
@@ -53,6 +55,8 @@ const { values: args } = parseArgs({
     grid: { type: 'boolean', default: false },
     chunking: { type: 'string', default: 'off' },
     variants: { type: 'boolean', default: false },
+    browser: { type: 'boolean', default: false },
+    threads: { type: 'string' },
   },
 })
 
@@ -251,6 +255,94 @@ async function loadModels(mode, options) {
   return out
 }
 
+/**
+ * The same evaluation through the public API in Chromium: createWinnow() → collection() → add() →
+ * search(), so the worker, IndexedDB (a fresh profile) and onnxruntime-web WASM are all in the loop.
+ * Models are fetched from the local model server (test fixtures, .cache/models, --models) or, with
+ * --allow-remote, the hub.
+ */
+export async function retrieveInBrowser(corpus, queries, mode, options = {}) {
+  const { mkdtempSync, rmSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const { chromium } = await import('@playwright/test')
+  const { CHROMIUM_OPTIONS, serveBuiltApp } = await import('../bench/browser.mjs')
+  if (options.models && options.models !== '.cache/models') process.env.WINNOW_MODELS_DIR = options.models
+  const port = 4179
+  const server = await serveBuiltApp(port)
+  const profile = mkdtempSync(join(tmpdir(), 'winnow-eval-'))
+  const context = await chromium.launchPersistentContext(profile, CHROMIUM_OPTIONS)
+  try {
+    const page = await context.newPage()
+    page.on('pageerror', (e) => console.error(`page error: ${e.message}`))
+    await page.goto(`http://127.0.0.1:${port}/test/browser/pages/harness.html`)
+    await page.waitForFunction(() => window.harnessReady === true)
+    const config = {
+      reranker: options.rerank ? { model: options.rerank, dtype: options.dtype } : false,
+      ...(mode === 'keyword' ? {} : { embedder: { model: options.embedder, dtype: options.dtype } }),
+      device: 'wasm',
+      allowRemoteModels: Boolean(options.allowRemote),
+      ...(options.threads ? { threads: options.threads } : {}),
+    }
+    const device = await page.evaluate(async ({ config, analyzer, chunking }) => {
+      window.evalWinnow = await window.winnowApi.createWinnow(config)
+      window.evalDocs = await window.evalWinnow.collection('eval', { analyzer, chunking: chunking ? {} : false })
+      const d = window.evalWinnow.device
+      return d.kind === 'wasm' ? `wasm ${d.threads}T` : d.kind
+    }, { config, analyzer: options.analyzer, chunking: options.chunking })
+    const started = performance.now()
+    for (let i = 0; i < corpus.length; i += 500) {
+      const batch = corpus.slice(i, i + 500).map((d) => ({ id: d.id, title: d.title || undefined, text: d.body }))
+      await page.evaluate((items) => window.evalDocs.add(items), batch)
+      process.stderr.write(`\rindexed ${Math.min(corpus.length, i + 500)} / ${corpus.length} documents`)
+    }
+    process.stderr.write('\n')
+    const indexSeconds = (performance.now() - started) / 1000
+    const depth = options.depth ?? CANDIDATES
+    const k = options.chunking ? depth * 4 : depth
+    const queryStarted = performance.now()
+    const runs = []
+    for (let i = 0; i < queries.length; i += 50) {
+      const slice = queries.slice(i, i + 50)
+      runs.push(
+        ...(await page.evaluate(
+          async ({ slice, mode, k, rerank, candidates }) => {
+            const out = []
+            for (const q of slice) {
+              const hits = await window.evalDocs.search(q.text, { mode, k, snippet: false, rerank, ...(rerank ? { candidates: Math.max(k, candidates) } : {}) })
+              out.push({ id: q.id, ids: hits.map((h) => h.id), reranked: hits.route.reranked })
+            }
+            return out
+          },
+          { slice, mode, k, rerank: Boolean(options.rerank), candidates: options.candidates ?? CANDIDATES },
+        )),
+      )
+    }
+    const querySeconds = (performance.now() - queryStarted) / 1000
+    const info = await page.evaluate(async () => {
+      const i = await window.evalDocs.info()
+      await window.evalWinnow.dispose()
+      return i
+    })
+    const results = new Map()
+    let reranked = 0
+    for (const r of runs) {
+      reranked += r.reranked
+      const ranked = []
+      for (const id of r.ids) if (!ranked.includes(id) && ranked.length < depth) ranked.push(id)
+      results.set(r.id, ranked)
+    }
+    const names = {}
+    if (mode !== 'keyword') names.embedder = `${options.embedder} (${options.dtype})`
+    if (options.rerank) names.reranker = `${options.rerank} (${options.dtype})`
+    return { results, indexSeconds, querySeconds, chunks: info.chunks, reranked, models: names, device }
+  } finally {
+    await context.close()
+    server.kill()
+    rmSync(profile, { recursive: true, force: true })
+  }
+}
+
 // ---------------------------------------------------------------- metrics and runs
 
 /** trec_eval conventions (src/core/metrics.ts): nDCG@k and MRR@k, Recall@100, MAP@100, over every judged query. */
@@ -320,6 +412,7 @@ function gridRuns(data, mode, analyzer, segmentSize) {
 
 if (!args.data) fail('--data <BEIR dataset folder> is required, e.g. --data ../shared/datasets/scifact')
 if (!MODES.includes(args.mode)) fail(`--mode must be one of ${MODES.join(', ')}`)
+if (args.browser && (args.variants || args.grid || args.k1 !== undefined || args.b !== undefined)) fail('--variants, --grid, --k1 and --b run in Node only')
 if (args.mode !== 'keyword' && (args.variants || args.grid || args.k1 !== undefined || args.b !== undefined)) fail('--variants, --grid, --k1 and --b tune BM25: use them with --mode keyword')
 
 const data = loadBeir(args.data, args.split)
@@ -347,7 +440,7 @@ if (args.variants) {
 } else {
   const analyzer = analyzerFromArgs()
   const chunking = args.chunking === 'on'
-  const out = await retrieveWithCollection(data.corpus.map((d) => ({ id: d.id, title: d.title, body: d.body })), data.queries, args.mode, {
+  const out = await (args.browser ? retrieveInBrowser : retrieveWithCollection)(data.corpus.map((d) => ({ id: d.id, title: d.title, body: d.body })), data.queries, args.mode, {
     analyzer,
     chunking,
     depth: Math.max(CANDIDATES, Number(args.k)),
@@ -357,10 +450,11 @@ if (args.variants) {
     dtype: args.dtype,
     models: args.models,
     allowRemote: args['allow-remote'],
+    threads: args.threads === undefined ? undefined : Number(args.threads),
   })
   const metrics = evaluate(out.results, data.qrels)
   const modelNote = [out.models.embedder && `embedder ${out.models.embedder}`, out.models.reranker && `rerank ${out.models.reranker}`].filter(Boolean).join(', ')
-  const name = `collection.search ${args.mode}, chunking ${chunking ? 'on' : 'off'}${modelNote ? `, ${modelNote}` : ''}`
+  const name = `${args.browser ? `Chromium ${out.device} ` : ''}collection.search ${args.mode}, chunking ${chunking ? 'on' : 'off'}${modelNote ? `, ${modelNote}` : ''}`
   rows = [{ name, analyzer, chunking, chunks: out.chunks, indexSeconds: out.indexSeconds, querySeconds: out.querySeconds, ...metrics, seconds: out.indexSeconds + out.querySeconds }]
   printTable(rows)
   console.log(`indexed ${data.corpus.length} documents as ${out.chunks} chunks in ${out.indexSeconds.toFixed(2)} s; ${data.queries.length} queries in ${out.querySeconds.toFixed(2)} s`)
