@@ -1,4 +1,4 @@
-import { deleteDB, openDB, type IDBPDatabase } from 'idb'
+import { deleteDB, openDB, unwrap, type IDBPDatabase } from 'idb'
 import { WinnowError } from '../errors.js'
 import { MIGRATIONS, STORES, type StoreName } from './migrations.js'
 import type {
@@ -155,8 +155,13 @@ class IdbStore implements CollectionStore {
     // Only IndexedDB requests are awaited until `tx.done`: awaiting anything else would let the
     // transaction auto-commit half-way. Request failures surface through `tx.done`.
     const pending: Promise<unknown>[] = []
-    const put = (store: StoreName, value: unknown, key?: IDBValidKey) => pending.push(tx.objectStore(store).put(value, key))
-    const del = (store: StoreName, key: IDBValidKey | IDBKeyRange) => pending.push(tx.objectStore(store).delete(key))
+    // Puts and deletes go through the native requests, without a promise each (an add of 5,000
+    // chunks makes ~23,000 requests): a failed request aborts the transaction, and `tx.done` says so.
+    const raw = unwrap(tx) as IDBTransaction
+    const stores = new Map<StoreName, IDBObjectStore>()
+    const store = (name: StoreName) => stores.get(name) ?? stores.set(name, raw.objectStore(name)).get(name)!
+    const put = (name: StoreName, value: unknown, key?: IDBValidKey) => void store(name).put(value, key)
+    const del = (name: StoreName, key: IDBValidKey | IDBKeyRange) => void store(name).delete(key)
     try {
       if (batch.clearAll) for (const s of STORES) if (s !== 'meta') pending.push(tx.objectStore(s).clear())
       for (const id of batch.deleteDocs ?? []) del('docs', id)
