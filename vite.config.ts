@@ -60,6 +60,7 @@ export default defineConfig({
         harness: resolve('test/browser/pages/harness.html'),
         contract: resolve('test/browser/pages/contract.html'),
         peers: resolve('bench/pages/peers.html'),
+        naive: resolve('bench/pages/naive.html'),
         rag: resolve('demo/rag/index.html'),
       },
     },

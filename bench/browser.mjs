@@ -1,6 +1,7 @@
 // What the Chromium benchmarks share: build the library and the test pages, serve them
 // cross-origin isolated (vite preview, as the tests do), and Chromium's launch options. Pages are
-// built into dist-bench/, so a benchmark never rebuilds what a running test server serves.
+// built into dist-bench/<port>/, so a benchmark never rebuilds what a test server or another
+// benchmark serves.
 import { execFileSync, spawn } from 'node:child_process'
 
 /** Debian's Chromium, kept off the network (the flags the tests use). */
@@ -10,7 +11,7 @@ export const CHROMIUM_OPTIONS = {
 }
 
 /**
- * Builds dist/ and dist-bench/, then serves them on `port`; resolves once the server answers.
+ * Builds dist/ and dist-bench/<port>/, then serves them on `port`; resolves once the server answers.
  *
  * @example
  * const server = await serveBuiltApp(4177)
@@ -19,8 +20,8 @@ export const CHROMIUM_OPTIONS = {
  */
 export async function serveBuiltApp(port) {
   execFileSync('node', ['scripts/build-lib.mjs'], { stdio: 'inherit' })
-  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn', '--outDir', 'dist-bench'], { stdio: 'inherit' })
-  const server = spawn(process.execPath, ['node_modules/vite/bin/vite.js', 'preview', '--outDir', 'dist-bench', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { stdio: 'ignore' })
+  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn', '--outDir', `dist-bench/${port}`], { stdio: 'inherit' })
+  const server = spawn(process.execPath, ['node_modules/vite/bin/vite.js', 'preview', '--outDir', `dist-bench/${port}`, '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { stdio: 'ignore' })
   for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 200))
   return server
 }

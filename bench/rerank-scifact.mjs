@@ -1,10 +1,13 @@
 // npm run bench — reranking speed on real text with the MiniLM-L6-shaped cross-encoder.
 //
 // For each configuration: 50 SciFact passages (title + abstract) for one test claim, reranked
-// through winnow's public API in Chromium (WASM, 1 and 2 threads; fp32, q8, q4), after one warm-up
-// call; and the same src/ code on onnxruntime-node (native CPU, the ceiling). Also measures how
-// much q8 scores move with batch composition (dynamic activation quantization). Prints a table and
-// saves bench/results/<date>-rerank.json. Never part of the tests.
+// through winnow's public API in Chromium (WASM, 1 and 2 threads; fp32, q8, q4; WebGPU only where a
+// real, non-fallback adapter exists), after one warm-up call; naive transformers.js in the same
+// browser (one padded batch on the page's main thread, same model files, same threads: what a page
+// writes by hand, bench/pages/naive.js); and the same src/ code on onnxruntime-node (native CPU,
+// the ceiling). Also measures how much q8 scores move with batch composition (dynamic activation
+// quantization), and that naive and winnow compute the same logits. Prints a table and saves
+// bench/results/<date>-rerank.json. Never part of the tests.
 //
 //   npm run bench [-- --runs 10 --dtypes q8,fp32,q4 --model minilm-l6-random-cross-encoder]
 import { execFileSync } from 'node:child_process'
@@ -71,13 +74,13 @@ const browser = await chromium.launch({ ...CHROMIUM_OPTIONS, args: [...CHROMIUM_
 
 // A fresh page per configuration: several large WASM sessions created and disposed in one page were
 // seen to crash the renderer here (memory of terminated workers is reclaimed lazily).
-async function inBrowser(dtype, threads) {
+async function inBrowser(dtype, threads, device = 'wasm') {
   const page = await browser.newPage()
   await page.goto(`http://127.0.0.1:${PORT}/test/browser/pages/harness.html`)
   await page.waitForFunction(() => window.harnessReady === true)
   return page.evaluate(
-    async ({ model, dtype, threads, query, passages, runs }) => {
-      const w = await window.winnowApi.createWinnow({ reranker: { model, dtype }, device: 'wasm', threads })
+    async ({ model, dtype, threads, query, passages, runs, device }) => {
+      const w = await window.winnowApi.createWinnow({ reranker: { model, dtype }, device, threads })
       const batched = await w.rerank(query, passages) // warm-up
       const times = []
       for (let i = 0; i < runs; i++) {
@@ -89,12 +92,45 @@ async function inBrowser(dtype, threads) {
       const alone = []
       for (const p of passages) alone.push((await w.rerank(query, [p]))[0].logit)
       const inBatch = batched.slice().sort((a, b) => a.index - b.index).map((r) => r.logit)
-      const device = w.device
+      const used = w.device
       await w.dispose()
-      return { times, alone, inBatch, device }
+      return { times, alone, inBatch, device: used }
+    },
+    { model: args.model, dtype, threads, query, passages, runs: RUNS, device },
+  ).finally(() => page.close())
+}
+
+async function naiveInBrowser(dtype, threads) {
+  const page = await browser.newPage()
+  await page.goto(`http://127.0.0.1:${PORT}/bench/pages/naive.html`)
+  await page.waitForFunction(() => window.naiveReady === true)
+  return page.evaluate(
+    async ({ model, dtype, threads, query, passages, runs }) => {
+      await window.naive.load(model, dtype, threads)
+      const logits = await window.naive.rerank(query, passages) // warm-up
+      const times = []
+      for (let i = 0; i < runs; i++) {
+        const t = performance.now()
+        await window.naive.rerank(query, passages)
+        times.push(performance.now() - t)
+      }
+      await window.naive.dispose()
+      return { times, logits }
     },
     { model: args.model, dtype, threads, query, passages, runs: RUNS },
   ).finally(() => page.close())
+}
+
+/** Whether this Chromium has a real (non-fallback) WebGPU adapter; SwiftShader does not count. */
+async function realWebGpu() {
+  const page = await browser.newPage()
+  await page.goto(`http://127.0.0.1:${PORT}/test/browser/pages/harness.html`)
+  const info = await page.evaluate(async () => {
+    const adapter = await navigator.gpu?.requestAdapter()
+    return adapter ? { fallback: adapter.info?.isFallbackAdapter === true, vendor: adapter.info?.vendor ?? '' } : null
+  })
+  await page.close()
+  return info
 }
 
 function agreement(a, b) {
@@ -106,11 +142,21 @@ function agreement(a, b) {
 }
 
 const rows = []
+const gpu = await realWebGpu()
+const webgpu = gpu && !gpu.fallback ? `WebGPU (${gpu.vendor})` : `skipped: ${gpu ? 'only a fallback adapter (SwiftShader)' : 'no adapter'}`
+console.log(`WebGPU: ${webgpu}`)
 for (const dtype of args.dtypes.split(',')) {
   for (const threads of [1, 2]) {
     const r = await inBrowser(dtype, threads)
-    rows.push({ runtime: `winnow Chromium WASM ${threads}T`, dtype, ...stats(r.times), batchVsAlone: agreement(r.inBatch, r.alone) })
+    rows.push({ runtime: `winnow Chromium WASM ${threads}T`, dtype, threads, ...stats(r.times), batchVsAlone: agreement(r.inBatch, r.alone) })
     console.log(rows.at(-1))
+    const n = await naiveInBrowser(dtype, threads)
+    rows.push({ runtime: `naive transformers.js Chromium WASM ${threads}T`, dtype, threads, ...stats(n.times), vsWinnow: agreement(n.logits, r.inBatch) })
+    console.log(rows.at(-1))
+  }
+  if (gpu && !gpu.fallback) {
+    const r = await inBrowser(dtype, 1, 'webgpu')
+    rows.push({ runtime: 'winnow Chromium WebGPU', dtype, ...stats(r.times), batchVsAlone: agreement(r.inBatch, r.alone) })
   }
   rows.push({ runtime: 'onnxruntime-node (native)', dtype, ...(await native(dtype)) })
   console.log(rows.at(-1))
@@ -127,15 +173,17 @@ const result = {
   query,
   meanPassageChars: Math.round(passages.reduce((n, p) => n + p.length, 0) / N),
   runs: RUNS,
+  webgpu,
   rows,
 }
 mkdirSync('bench/results', { recursive: true })
 writeFileSync(`bench/results/${date}-rerank.json`, JSON.stringify(result, null, 2) + '\n')
 console.log(`\n${N} SciFact passages, ${args.model}, ${result.machine}\n`)
-console.log('| runtime | dtype | p50 ms | p95 ms | pairs/s | batched vs alone max |Δ| logit | top-10 overlap |')
+console.log('| runtime | dtype | p50 ms | p95 ms | pairs/s | batched vs alone (or naive vs winnow) max |Δ| logit | top-10 overlap |')
 console.log('|---|---|---|---|---|---|---|')
 for (const r of rows) {
-  const b = r.batchVsAlone
+  const b = r.batchVsAlone ?? r.vsWinnow
   console.log(`| ${r.runtime} | ${r.dtype} | ${r.p50.toFixed(0)} | ${r.p95.toFixed(0)} | ${r.pairsPerSecond} | ${b ? b.maxDelta.toExponential(1) : '—'} | ${b ? b.top10Overlap : '—'} |`)
 }
+console.log(`WebGPU: ${webgpu}`)
 console.log(`\nsaved bench/results/${date}-rerank.json`)
