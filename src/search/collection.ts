@@ -358,6 +358,7 @@ export class CollectionEngine {
       this.deps.store.readTombstones(),
     ])
     const table = new ChunkTable()
+    table.reserveArena(quantized)
     for (const segment of segments.sort((a, b) => a.id - b.id)) {
       table.addSegment(segment, quantized.filter((q) => q.segment === segment.id))
     }
