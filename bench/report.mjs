@@ -122,11 +122,117 @@ for (const [name, svg] of Object.entries(charts)) {
   md.push(`![${name}](./${date}-${name}.svg)`, '')
 }
 writeFileSync(`${dir}/${date}.md`, md.join('\n'))
+// README's Performance section: the goals and the charts of this report, between its markers.
+const README = 'README.md'
+const START = '<!-- bench:start (written by bench/report.mjs) -->'
+const END = '<!-- bench:end -->'
+if (existsSync(README) && dir === 'bench/results') {
+  const readme = readFileSync(README, 'utf8')
+  const from = readme.indexOf(START)
+  const to = readme.indexOf(END)
+  if (from >= 0 && to > from) {
+    const block = [
+      START,
+      `Measured on ${machine}${parts.ingest?.chromium ? `, Chromium ${parts.ingest.chromium}` : ''}, ${date}, with \`npm run bench\` (every peer in the same run, on the same inputs). Full tables: [bench/results/${date}.md](bench/results/${date}.md); raw figures: \`bench/results/${date}.json\`.`,
+      '',
+      '| goal | target | measured | met |',
+      '|---|---|---|---|',
+      ...goals.map((g) => `| ${g.name} | ${g.target} | ${g.measured} | ${g.met ? 'yes' : '**no**'} |`),
+      '',
+      ...Object.keys(charts).map((name) => `![${name}](bench/results/${date}-${name}.svg)`),
+      END,
+    ].join('\n')
+    writeFileSync(README, readme.slice(0, from) + block + readme.slice(to + END.length))
+    console.log('updated the Performance section of README.md')
+  }
+}
 writeFileSync(`${dir}/${date}.json`, JSON.stringify({ date, machine, goals, parts }, null, 2) + '\n')
 console.log(md.join('\n'))
 console.log(`\nsaved ${dir}/${date}.json, ${dir}/${date}.md and ${Object.keys(charts).length} charts`)
 
 /** Vector top-10, BM25 and peer reopen sections from bench/peers.mjs's results. */
 function peersSections(p) {
-  return { md: ['## Peers', '', '```json', JSON.stringify(p, null, 2).slice(0, 2000), '```', ''], charts: {}, goals: [] }
+  const out = { md: [], charts: {}, goals: [] }
+  const mib = (b) => (typeof b === 'number' ? `${(b / 2 ** 20).toFixed(1)} MiB` : '—')
+  const rec = (v) => (typeof v === 'number' ? v.toFixed(3) : '—')
+  if (p.vector) {
+    out.md.push(`## Exact vector top-${p.settings.k}, ${p.settings.dims} dims, ${p.settings.queries} queries (same page, same vectors)`, '')
+    out.md.push('| set | vectors | method | p50 ms | p95 ms | recall@10 |', '|---|---|---|---|---|---|')
+    const groups = []
+    for (const r of p.vector) {
+      const rows = [
+        ['winnow kernel: WASM SIMD int8 scan + fp32 rescore', r.winnowKernelWasm, 0],
+        ['winnow kernel, JS fallback', r.winnowKernelJs, 0],
+        ['plain JS fp32 scan', r.plainJs, 2],
+        ...Object.entries(r.orama?.bySimilarity ?? {}).map(([sim, x]) => [`Orama vector (similarity ${sim})`, x, 1]),
+        ['winnow end to end (worker + IndexedDB)', r.winnowEndToEnd, 3],
+      ].filter(([, x]) => x)
+      for (const [label, x] of rows) out.md.push(`| ${r.set} | ${r.n.toLocaleString('en-US')} | ${label} | ${ms(x.p50)} | ${ms(x.p95)} | ${rec(x.recall)} |`)
+      groups.push({ name: `${r.set}, ${r.n.toLocaleString('en-US')} × ${r.dims}`, bars: rows.map(([label, x, series]) => ({ label: label.replace(': WASM SIMD int8 scan + fp32 rescore', ' (WASM SIMD)'), value: x.p50, series })) })
+      if (r.set === 'random' && r.n === 100000 && r.winnowKernelWasm) {
+        const w = r.winnowKernelWasm.p50
+        out.goals.push({ name: '100k × 384 exact top-10 (in memory)', target: '≤ 15 ms p50', measured: `${ms(w)} ms (end to end through the worker and IndexedDB: ${ms(r.winnowEndToEnd?.p50)} ms)`, met: w <= 15 })
+        const orama = Math.min(...Object.values(r.orama?.bySimilarity ?? {}).map((x) => x.p50))
+        if (Number.isFinite(orama)) out.goals.push({ name: '100k exact top-10 vs Orama', target: '≥ 5× faster', measured: `${x(orama / w)} (${ms(w)} vs ${ms(orama)} ms)`, met: orama / w >= 5 })
+      }
+    }
+    out.md.push('', 'The winnow kernel is what a collection runs in its worker; end to end adds the message round trip, reading the candidates\u2019 fp32 blocks from IndexedDB (cold for a new query) and the hits\u2019 texts.', '')
+    out.charts.vector = barChart({ title: 'Exact vector top-10 (p50, lower is better)', unit: 'ms', log: true, groups, note: machine })
+  }
+  if (p.bm25) {
+    const b = p.bm25
+    out.md.push(`## BM25 on SciFact (${b.documents.toLocaleString('en-US')} documents, ${b.queries} test claims, top 10)`, '')
+    out.md.push('| engine | analyzer | build ms | query p50 ms | p95 ms | stored | nDCG@10 |', '|---|---|---|---|---|---|---|')
+    const size = (r) => (r.engine === 'winnow' ? `${mib(r.usageAfterQueriesBytes)} IndexedDB (index + texts)` : r.engine === 'MiniSearch' ? `${mib(r.jsonBytes)} JSON (index only)` : `${mib(r.sizes?.json?.bytes)} JSON, ${mib(r.sizes?.binary?.bytes)} msgpack (index + texts)`)
+    for (const r of b.rows) {
+      if (r.failed) out.md.push(`| ${r.engine} | ${r.analyzer} | failed | | | | |`)
+      else out.md.push(`| ${r.engine} | ${r.analyzer} | ${ms(r.buildMs)} | ${ms(r.p50)} | ${ms(r.p95)} | ${size(r)} | ${rec(r.ndcg10)} |`)
+    }
+    out.md.push('')
+    const ok = b.rows.filter((r) => !r.failed)
+    const series = (r) => (r.engine === 'winnow' ? 0 : r.engine === 'MiniSearch' ? 1 : 2)
+    out.charts.bm25 = barChart({
+      title: 'BM25 on SciFact (lower is better)',
+      unit: 'ms',
+      groups: [
+        { name: 'build', bars: ok.map((r) => ({ label: `${r.engine} (${r.analyzer})`, value: r.buildMs, series: series(r) })) },
+        { name: 'query p50', bars: ok.map((r) => ({ label: `${r.engine} (${r.analyzer})`, value: r.p50, series: series(r) })) },
+      ],
+      log: true,
+      note: machine,
+    })
+    const winnow = ok.find((r) => r.engine === 'winnow')
+    const minis = ok.filter((r) => r.engine === 'MiniSearch')
+    if (winnow && minis.length > 0) {
+      const fastest = minis.reduce((a, c) => (c.p50 < a.p50 ? c : a))
+      out.goals.push({ name: 'BM25 query vs MiniSearch', target: 'faster', measured: `${ms(winnow.p50)} vs ${ms(fastest.p50)} ms p50`, met: winnow.p50 < fastest.p50 })
+      out.goals.push({ name: 'BM25 build vs MiniSearch', target: 'faster', measured: `${ms(winnow.buildMs)} vs ${ms(Math.min(...minis.map((m) => m.buildMs)))} ms (winnow's includes durable IndexedDB writes)`, met: winnow.buildMs < Math.min(...minis.map((m) => m.buildMs)) })
+      if (typeof winnow.indexBytes === 'number' || typeof winnow.usageAfterQueriesBytes === 'number') {
+        const mine = winnow.indexBytes ?? winnow.usageAfterQueriesBytes
+        const theirs = Math.min(...minis.map((m) => m.jsonBytes))
+        out.goals.push({ name: 'BM25 stored size vs MiniSearch', target: 'smaller', measured: `${mib(mine)} vs ${mib(theirs)}`, met: mine < theirs })
+      }
+    }
+  }
+  if (p.reopen && p.reopen.opens?.length) {
+    const r = p.reopen
+    out.md.push(`## Reopen ${r.passages.toLocaleString('en-US')} passages in a restarted browser: peers`, '')
+    out.md.push('| peer | mode | read ms | restore ms | first search ms | **read → first answer ms** | then p50 ms |', '|---|---|---|---|---|---|---|')
+    const bars = []
+    for (const o of r.opens) {
+      if (o.failed) {
+        out.md.push(`| ${o.variant} | ${o.mode} | failed | | | | |`)
+        continue
+      }
+      out.md.push(`| ${o.variant} | ${o.mode} | ${ms(o.readMs)} | ${ms(o.restoreMs)} | ${ms(o.firstQueryMs)} | **${ms(o.openToFirstAnswerMs)}** | ${ms(o.p50Ms)} |`)
+      bars.push({ label: `${o.variant} ${o.mode}`, value: o.openToFirstAnswerMs, series: o.variant.startsWith('minisearch') ? 1 : 2 })
+    }
+    for (const [variant, b] of Object.entries(r.builds)) if (b.failed || b.error) out.md.push(`| ${variant} | — | build failed: ${b.error ?? 'see failures'} | | | | |`)
+    const col = parts.collection
+    if (col) for (const [mode, c] of Object.entries(col.reopen)) bars.unshift({ label: `winnow ${mode}`, value: c.openToFirstAnswerMs, series: 0 })
+    out.md.push('')
+    out.charts.reopen = barChart({ title: `Reopen ${r.passages.toLocaleString('en-US')} passages to the first answer (lower is better)`, unit: 'ms', groups: [{ name: 'restarted Chromium, same profile', bars }], note: machine })
+  }
+  if (p.failures?.length) out.md.push('Failures recorded by the peers run:', '', ...p.failures.map((f) => `- ${f.step}: ${f.error}`), '')
+  return out
 }
