@@ -19,7 +19,7 @@ export interface RerankerOptions {
   maxLength?: number
   /** Longest query kept, in tokens; a longer query is cut and reported. Default: half of `maxLength`. */
   maxQueryLength?: number
-  /** Padded tokens per batch (batch size × longest pair). Default 4096. */
+  /** Padded tokens per batch (batch size × longest pair). Default 1024 on WASM, 4096 on WebGPU. */
   batchTokens?: number
 }
 
@@ -118,7 +118,7 @@ export interface EmbedderOptions {
   dtype?: DtypeChoice
   /** Max tokens per passage, capped by the model. Default: min(512, the model's limit). Chunks are sized to fit. */
   maxLength?: number
-  /** Padded tokens per batch. Default 4096. */
+  /** Padded tokens per batch. Default 1024 on WASM, 4096 on WebGPU. */
   batchTokens?: number
   /** Default: the model's sentence-transformers pooling config, else `'mean'`. */
   pooling?: 'mean' | 'cls'

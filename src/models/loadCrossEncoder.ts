@@ -6,6 +6,7 @@ import { CrossEncoder, type LogitsModel, type PairTokenizer } from './crossEncod
 import type { FetchRecorder } from './fetchRecorder.js'
 import { explainLoadFailure } from './loadFailure.js'
 import { ProgressTracker } from './progress.js'
+import { defaultBatchTokens } from '../core/batching.js'
 
 /** What {@link loadCrossEncoder} needs. */
 export interface CrossEncoderLoadOptions {
@@ -32,7 +33,6 @@ export interface LoadedCrossEncoder {
 }
 
 const DEFAULT_MAX_LENGTH = 512
-const DEFAULT_BATCH_TOKENS = 4096
 const DEFAULT_MAX_BATCH_ROWS = 64
 
 /**
@@ -90,7 +90,7 @@ export async function loadCrossEncoder(options: CrossEncoderLoadOptions): Promis
       head,
       maxLength,
       maxQueryLength: options.maxQueryLength ?? Math.floor(room / 2),
-      batchTokens: options.batchTokens ?? DEFAULT_BATCH_TOKENS,
+      batchTokens: options.batchTokens ?? defaultBatchTokens(options.device),
       maxBatchRows: options.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS,
       usesTokenTypes: Boolean(session?.inputNames.includes('token_type_ids')),
     })

@@ -5,6 +5,7 @@ import { Embedder, type HiddenStateModel, type Pooling, type TextTemplate, type 
 import type { FetchRecorder } from './fetchRecorder.js'
 import { explainLoadFailure } from './loadFailure.js'
 import { ProgressTracker } from './progress.js'
+import { defaultBatchTokens } from '../core/batching.js'
 
 /** What {@link loadEmbedder} needs. */
 export interface EmbedderLoadOptions {
@@ -14,7 +15,7 @@ export interface EmbedderLoadOptions {
   device: 'webgpu' | 'wasm' | 'cpu'
   /** Max tokens per text, capped by the model's own limits. Default 512. */
   maxLength?: number
-  /** Padded tokens per batch (rows × longest row). Default 4096. */
+  /** Padded tokens per batch (rows × longest row). Default 1024 on CPUs, 4096 on WebGPU (see `defaultBatchTokens`). */
   batchTokens?: number
   /** Default 64. */
   maxBatchRows?: number
@@ -46,7 +47,6 @@ export interface LoadedEmbedder {
 export const POOLING_CONFIG_PATH = '1_Pooling/config.json'
 
 const DEFAULT_MAX_LENGTH = 512
-const DEFAULT_BATCH_TOKENS = 4096
 const DEFAULT_MAX_BATCH_ROWS = 64
 
 /** Token-level outputs, best first: pooled by winnow, honouring `pooling` and the padding mask. */
@@ -103,7 +103,7 @@ export async function loadEmbedder(options: EmbedderLoadOptions): Promise<Loaded
     const dims = await probeDims(loaded as unknown as HiddenStateModel, output, probe, usesTokenTypes)
     const embedder = new Embedder(tok, loaded as unknown as HiddenStateModel, {
       maxLength,
-      batchTokens: options.batchTokens ?? DEFAULT_BATCH_TOKENS,
+      batchTokens: options.batchTokens ?? defaultBatchTokens(options.device),
       maxBatchRows: options.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS,
       pooling,
       normalize: true,

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { paddingWaste, planBatches } from '../../src/core/batching.js'
+import { defaultBatchTokens, paddingWaste, planBatches } from '../../src/core/batching.js'
 import { seeded } from './helpers.js'
 
 const lengthsArb = fc.array(fc.integer({ min: 1, max: 600 }), { maxLength: 80 })
@@ -107,5 +107,13 @@ describe('paddingWaste', () => {
     expect(rows).toBe(8)
     expect(planWaste).toBeLessThan(chunkWaste)
     expect(planWaste).toBeGreaterThanOrEqual(0)
+  })
+})
+
+describe('defaultBatchTokens', () => {
+  it('is small on CPUs (WASM, onnxruntime-node) and wide on WebGPU', () => {
+    expect(defaultBatchTokens('wasm')).toBe(1024)
+    expect(defaultBatchTokens('cpu')).toBe(1024)
+    expect(defaultBatchTokens('webgpu')).toBe(4096)
   })
 })

@@ -64,6 +64,7 @@ describe('loadCrossEncoder (Node, tiny fixture)', () => {
     expect(s.maxLength).toBe(128) // 512 requested by default, capped by the model
     expect(s.maxQueryLength).toBe(62)
     expect(s.usesTokenTypes).toBe(true)
+    expect(s.batchTokens).toBe(1024) // the CPU default (defaultBatchTokens), none was given
   })
 
   it('scores each reference pair alone within 1e-4 of PyTorch fp32', async () => {

@@ -89,7 +89,7 @@ describe('loadEmbedder (Node, tiny fixture)', () => {
   it('derives the BERT single-text template, mean pooling, 32 dims and the model length limit', () => {
     expect(fp32.embedder.settings).toEqual({
       maxLength: 128, // 512 by default, capped by the model
-      batchTokens: 4096,
+      batchTokens: 1024, // the CPU default (defaultBatchTokens)
       maxBatchRows: 64,
       pooling: 'mean', // no 1_Pooling/config.json in the fixture
       normalize: true,
