@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util'
 
 const PARTS = {
   size: ['bench/size.mjs'],
-  rerank: ['bench/rerank-scifact.mjs', '--runs', '5'],
+  rerank: ['bench/rerank-scifact.mjs', '--runs', '3'],
   ingest: ['bench/ingest.mjs'],
   peers: ['bench/peers.mjs'],
   collection: ['bench/collection-reopen.mjs'],
