@@ -51,6 +51,9 @@ function localModels(): Plugin {
 
 export default defineConfig({
   plugins: [winnow(), localModels()],
+  // Orama's persistence plugin (bench/pages/peers.js) depends on dpack, whose main entry imports
+  // Node's `stream`; its browser entry does not.
+  resolve: { alias: [{ find: /^dpack$/, replacement: 'dpack/browser.js' }] },
   build: {
     outDir: 'dist-app',
     target: 'es2022',

@@ -12,6 +12,9 @@ import { RerankerPool } from './rerankers.js'
 import { releaseProxy } from 'comlink'
 import type { PipelineResult } from '../search/pipeline.js'
 
+/** How long add() waits for the page to handle its last progress event before it resolves anyway. */
+const PROGRESS_FLUSH_MS = 2000
+
 interface Loaded {
   reranker: LoadedCrossEncoder | null
   embedder: LoadedEmbedder | null
@@ -93,8 +96,19 @@ export class WorkerService implements WorkerApi {
   }
 
   add(callId: number, name: string, documents: unknown, onProgress?: (p: AddProgress) => void): Promise<Envelope<AddResult>> {
-    const report = onProgress ? (p: AddProgress) => void Promise.resolve(onProgress(p)).catch(() => {}) : undefined
-    return envelope(() => this.collections.add(callId, name, documents, report))
+    // Progress crosses to the page on the callback's own port, so it could land after the result:
+    // keep the last call and wait for the page to have handled it (a port delivers in order, so
+    // every earlier one has run too). onProgress is never called after add() settles.
+    let handled: Promise<unknown> = Promise.resolve()
+    const report = onProgress ? (p: AddProgress) => void (handled = Promise.resolve(onProgress(p)).catch(() => {})) : undefined
+    return envelope(async () => {
+      try {
+        return await this.collections.add(callId, name, documents, report)
+      } finally {
+        // Bounded: a callback that returns a promise that never settles must not hang the add.
+        await Promise.race([handled, new Promise((resolve) => setTimeout(resolve, PROGRESS_FLUSH_MS))])
+      }
+    })
   }
 
   remove(name: string, ids: unknown): Promise<Envelope<number>> {

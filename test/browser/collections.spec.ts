@@ -294,3 +294,33 @@ test('after the worker dies, a collection handle reopens the collection on a fre
   expect(out.count).toBe(1)
   expect(out.hits).toEqual(['kept'])
 })
+
+test('add() resolves only after the page has handled every progress event, and none comes later', async ({ page }) => {
+  await openHarness(page)
+  const runs = await page.evaluate(async () => {
+    const w = await (window as any).winnowApi.createWinnow({ reranker: false })
+    const docs = await w.collection('progress-order', { chunking: false })
+    const out: { atResolve: string[]; later: string[] }[] = []
+    for (let round = 0; round < 12; round++) {
+      const seen: string[] = []
+      const items = Array.from({ length: 50 }, (_, i) => ({ id: `r${round}-${i}`, text: `passage ${i} of round ${round}` }))
+      // A slow handler keeps each event on the page's queue a while, as a busy page would.
+      await docs.add(items, {
+        onProgress: (p: { phase: string }) => {
+          const until = performance.now() + 5
+          while (performance.now() < until) {}
+          seen.push(p.phase)
+        },
+      })
+      const atResolve = seen.slice()
+      await new Promise((resolve) => setTimeout(resolve, 30))
+      out.push({ atResolve, later: seen.slice(atResolve.length) })
+    }
+    await w.dispose()
+    return out
+  })
+  for (const run of runs) {
+    expect(run.atResolve.at(-1)).toBe('done')
+    expect(run.later).toEqual([])
+  }
+})
