@@ -12,6 +12,7 @@ import { createAnalyzer, ENGLISH_STOP_WORDS } from '../../src/text/analyzer.ts'
 import { VECTOR_BLOCK_ROWS } from '../../src/store/types.ts'
 import { count, create, insertMultiple, load, save, search } from '@orama/orama'
 import MiniSearch from 'minisearch'
+import { seeded } from '../../test/unit/helpers.ts'
 
 const errorText = (e) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
 
@@ -35,17 +36,8 @@ async function restore(format, data) {
 
 // ------------------------------------------------------------------ helpers
 
-/** Seeded uniform [0, 1) (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Seeded uniform [0, 1) (mulberry32): the tests' generator, so bench data is reproducible. */
+const rng = seeded
 
 /** Seeded standard normal (Box–Muller). */
 function gaussian(seed) {
