@@ -12,6 +12,11 @@ export const CHROMIUM_ARGS = [
   '--enable-unsafe-webgpu',
 ]
 
+// Parallel work on one machine: WINNOW_TEST_PORT and WINNOW_TEST_DIST (a `vite build --outDir`) let
+// two checkouts' test runs share it without serving each other's builds.
+const PORT = Number(process.env.WINNOW_TEST_PORT ?? 4173)
+const DIST = process.env.WINNOW_TEST_DIST ?? 'dist-app'
+
 export default defineConfig({
   testDir: 'test/browser',
   timeout: 120_000,
@@ -22,13 +27,13 @@ export default defineConfig({
   reporter: [['list']],
   outputDir: 'test-results',
   use: {
-    baseURL: 'http://127.0.0.1:4173',
+    baseURL: `http://127.0.0.1:${PORT}`,
     launchOptions: { executablePath: CHROMIUM, args: CHROMIUM_ARGS },
     screenshot: 'only-on-failure',
   },
   webServer: {
-    command: 'npx vite preview --host 127.0.0.1 --port 4173 --strictPort',
-    url: 'http://127.0.0.1:4173/test/browser/pages/harness.html',
+    command: `npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort --outDir ${DIST}`,
+    url: `http://127.0.0.1:${PORT}/test/browser/pages/harness.html`,
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,
   },
