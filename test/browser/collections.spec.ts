@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { CHROMIUM, CHROMIUM_ARGS } from '../../playwright.config.js'
 import { HARNESS, openHarness } from './helpers.js'
 
-const BASE = 'http://127.0.0.1:4173'
+const BASE = `http://127.0.0.1:${process.env.WINNOW_TEST_PORT ?? 4173}`
 const EMBEDDER = 'tiny-random-embedder'
 
 interface EmbedderReference {
