@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   DIMENSION_MISMATCH: "A vector has a different length than the collection's vectors.",
   STORAGE_FULL: "IndexedDB refused the write because the origin's storage quota is exhausted; nothing of the call was written.",
   STORAGE_UNAVAILABLE: 'IndexedDB could not be used: unavailable here (some private modes), blocked by another tab, or written by a newer winnow.',
+  SNAPSHOT_INVALID: 'A snapshot could not be imported (unreachable, damaged, or built for another format or embedder); the data imported before stays. `details.reason` says which.',
+  READ_ONLY: 'The collection is a snapshot: it changes only by importing a newer snapshot.',
   INTERNAL: 'An unexpected failure inside winnow; please report it.',
 } as const
 

@@ -14,6 +14,8 @@ export type { Collection } from './client/collection.js'
 export { highlight } from './text/highlight.js'
 export { WinnowError, ERROR_CODES, type WinnowErrorCode, type WinnowErrorDetails } from './errors.js'
 export type {
+  SnapshotOutcome,
+  SnapshotProgress,
   AddOptions,
   AddProgress,
   AddResult,

@@ -181,7 +181,35 @@ export interface CollectionOptions {
   chunking?: ChunkingOptions | false
   /** Longest document text accepted, in characters. Default 1,000,000. */
   maxTextLength?: number
+  /**
+   * URL of a snapshot's `manifest.json` (made by `npx winnow index`), resolved against the page.
+   * The collection then mirrors the snapshot and is read-only: the first visit imports it (and
+   * `collection()` resolves once it is searchable); later visits serve the stored version at once
+   * and import a changed one in the background, swapping atomically when it is complete.
+   */
+  snapshot?: string | URL
+  /** Progress and outcome of snapshot checks and imports (also of later `syncSnapshot()` calls). */
+  onSnapshotProgress?: (progress: SnapshotProgress) => void
 }
+
+/** Progress of a snapshot check or import. `loaded`/`total` count shard bytes. */
+export interface SnapshotProgress {
+  phase: 'checking' | 'importing' | 'done'
+  loaded: number
+  total: number
+  /** The snapshot's hash being checked or imported (null until the manifest is read). */
+  version: string | null
+  /**
+   * On `'done'`: `unchanged` (hash as stored), `imported` (the new version now serves), `offline`
+   * (the manifest was unreachable; the stored version serves), `failed` (see `error`; the stored
+   * version serves).
+   */
+  outcome?: 'unchanged' | 'imported' | 'offline' | 'failed'
+  error?: { code: string; message: string }
+}
+
+/** What `syncSnapshot()` did. */
+export type SnapshotOutcome = 'unchanged' | 'imported' | 'offline'
 
 /** A metadata value a filter can test. */
 export type MetadataValue = string | number | boolean | null
@@ -378,6 +406,8 @@ export interface CollectionInfo {
   embedder: string | null
   analyzer: AnalyzerOptions & { version: number }
   chunking: Required<ChunkingOptions> | null
+  /** The imported snapshot version serving this collection, if it is a snapshot collection. */
+  snapshot: { version: string; url: string; importedAt: number } | null
 }
 
 /** A stored document, as it was given. */

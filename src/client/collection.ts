@@ -9,6 +9,7 @@ import type {
   SearchHit,
   SearchOptions,
   SearchResults,
+  SnapshotOutcome,
   StoredDocument,
 } from '../types.js'
 import type { Envelope, WorkerApi, WorkerSearchResult } from '../worker/protocol.js'
@@ -38,8 +39,14 @@ export interface Collection {
    * as the options ask. Resolves with passages best first; `results.route` says which path ran.
    */
   search(query: string, options?: SearchOptions): Promise<SearchResults>
-  /** Counts, vector source and the settings the index was built with. */
+  /** Counts, vector source, the settings the index was built with, and the snapshot version serving it. */
   info(): Promise<CollectionInfo>
+  /**
+   * Snapshot collections: fetches the manifest again and, when its hash changed, imports the new
+   * version and swaps to it before resolving. `offline` when the manifest is unreachable (the
+   * stored version keeps serving).
+   */
+  syncSnapshot(options?: { signal?: AbortSignal }): Promise<SnapshotOutcome>
 }
 
 /** What a collection handle needs from its winnow instance. */
@@ -69,7 +76,7 @@ export class CollectionHandle implements Collection {
   static async open(owner: CollectionOwner, name: string, options: CollectionOptions): Promise<CollectionHandle> {
     if (typeof name !== 'string' || name.length === 0) throw new WinnowError('INVALID_INPUT', 'a collection needs a non-empty string name')
     if (options === null || typeof options !== 'object') throw new WinnowError('INVALID_INPUT', 'collection options must be an object')
-    const handle = new CollectionHandle(owner, name, options)
+    const handle = new CollectionHandle(owner, name, resolveSnapshotUrl(options))
     await handle.ensureOpen()
     return handle
   }
@@ -115,6 +122,19 @@ export class CollectionHandle implements Collection {
     return this.simple((api) => api.collectionInfo(this.name) as Promise<Envelope<CollectionInfo>>)
   }
 
+  async syncSnapshot(options: { signal?: AbortSignal } = {}): Promise<SnapshotOutcome> {
+    const { signal } = options ?? {}
+    if (signal?.aborted) throw abortError(signal)
+    await this.ensureOpen(signal)
+    const callId = this.owner.nextCallId()
+    return unwrap(
+      await this.owner.connection.call((api) => api.syncSnapshot(callId, this.name) as Promise<Envelope<SnapshotOutcome>>, {
+        signal,
+        onAbort: (api) => void api.cancel(callId),
+      }),
+    )
+  }
+
   async search(query: string, options: SearchOptions = {}): Promise<SearchResults> {
     if (options === null || typeof options !== 'object') throw new WinnowError('INVALID_INPUT', 'search options must be an object')
     const { signal, onFirstStage, ...rest } = options
@@ -147,9 +167,33 @@ export class CollectionHandle implements Collection {
     await this.owner.ready(signal)
     const generation = this.owner.connection.workerGeneration
     if (this.openedOn === generation) return
-    unwrap(await this.owner.connection.call((api) => api.openCollection(this.name, this.options) as Promise<Envelope<CollectionInfo>>))
+    const { onSnapshotProgress, ...data } = this.options
+    if (onSnapshotProgress !== undefined && typeof onSnapshotProgress !== 'function') throw new WinnowError('INVALID_INPUT', 'onSnapshotProgress must be a function')
+    // The callback lives for the collection (background imports report later), so it is not released.
+    unwrap(
+      await this.owner.connection.call(
+        (api) => api.openCollection(this.name, data, onSnapshotProgress ? proxy(onSnapshotProgress) : undefined) as Promise<Envelope<CollectionInfo>>,
+        { signal },
+      ),
+    )
     this.openedOn = generation
   }
+}
+
+/** The worker fetches from its own URL, so a relative snapshot URL is resolved here, against the page. */
+function resolveSnapshotUrl(options: CollectionOptions): CollectionOptions {
+  if (options.snapshot === undefined) return options
+  if (typeof options.snapshot !== 'string' && !(options.snapshot instanceof URL)) {
+    throw new WinnowError('INVALID_INPUT', `snapshot must be a URL (string or URL) of a manifest.json, got ${typeof options.snapshot}`)
+  }
+  const base = globalThis.document?.baseURI ?? globalThis.location?.href
+  let url: string
+  try {
+    url = new URL(String(options.snapshot), base).href
+  } catch {
+    throw new WinnowError('INVALID_INPUT', `snapshot '${String(options.snapshot)}' is not a valid URL`)
+  }
+  return { ...options, snapshot: url }
 }
 
 function unwrap<T>(envelope: Envelope<T>): T {

@@ -124,6 +124,7 @@ export class CollectionEngine {
       embedder: m.embedder,
       analyzer: this.analyzer.config,
       chunking: this.chunking,
+      snapshot: null,
     }
   }
 

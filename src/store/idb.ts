@@ -1,6 +1,7 @@
 import { deleteDB, openDB, unwrap, type IDBPDatabase } from 'idb'
 import { WinnowError } from '../errors.js'
 import { MIGRATIONS, STORES, type StoreName } from './migrations.js'
+import { goneError } from './snapshots.js'
 import type {
   ChunkRecord,
   CollectionStore,
@@ -18,7 +19,7 @@ import type {
 export const DB_PREFIX = 'winnow:'
 
 /** How long an upgrade may wait for other tabs to let go before we give up (no call may hang). */
-const BLOCKED_TIMEOUT_MS = 10_000
+export const BLOCKED_TIMEOUT_MS = 10_000
 
 type DB = IDBPDatabase<unknown>
 
@@ -66,22 +67,31 @@ export class IdbBackend implements StoreBackend {
   }
 }
 
-class IdbStore implements CollectionStore {
+/**
+ * One collection database. With `mustExist`, a database that is gone (deleted by another tab after
+ * a snapshot swap) is not recreated empty: opening fails with STORAGE_UNAVAILABLE, `details.gone`.
+ */
+export class IdbStore implements CollectionStore {
   private connection: Promise<DB> | null = null
   private closed = false
 
   constructor(
     readonly name: string,
     private readonly dbName: string,
+    private readonly mustExist = false,
   ) {}
 
   /** Opens (or reopens after another tab's upgrade closed us). */
   connect(): Promise<DB> {
     if (this.closed) return Promise.reject(new WinnowError('DISPOSED', `collection '${this.name}' was closed`))
     if (!this.connection) {
-      const attempt = openCollectionDb(this.dbName, () => {
-        if (this.connection === attempt) this.connection = null
-      })
+      const attempt = openCollectionDb(
+        this.dbName,
+        () => {
+          if (this.connection === attempt) this.connection = null
+        },
+        this.mustExist ? () => goneError(this.name, this.dbName.slice(this.dbName.lastIndexOf(':') + 1)) : null,
+      )
       this.connection = attempt
       attempt.catch(() => {
         if (this.connection === attempt) this.connection = null
@@ -216,9 +226,16 @@ class IdbStore implements CollectionStore {
 }
 
 /** Opens at our schema version; a database written by a newer winnow is used if it still has our stores. */
-async function openCollectionDb(dbName: string, onClosed: () => void): Promise<DB> {
+async function openCollectionDb(dbName: string, onClosed: () => void, gone: (() => WinnowError) | null): Promise<DB> {
+  let vanished = false
   const callbacks = {
     upgrade(db: DB, oldVersion: number, _newVersion: number | null, tx: Parameters<NonNullable<Parameters<typeof openDB>[2]>['upgrade'] & {}>[3]) {
+      if (oldVersion === 0 && gone) {
+        // Aborting the upgrade of a database that did not exist undoes its creation.
+        vanished = true
+        tx.abort()
+        return
+      }
       for (const step of MIGRATIONS.slice(oldVersion)) step(db, tx as never)
     },
     blocking() {
@@ -239,6 +256,7 @@ async function openCollectionDb(dbName: string, onClosed: () => void): Promise<D
       return blockedError(dbName)
     })
   } catch (error) {
+    if (vanished && gone) throw gone()
     if ((error as { name?: string })?.name !== 'VersionError') throw storageError(error, dbName)
   }
   // A newer schema exists: newer versions only add stores, so ours are still meaningful if present.
@@ -279,7 +297,7 @@ export function storageError(error: unknown, name: string): WinnowError {
   return new WinnowError('STORAGE_UNAVAILABLE', `IndexedDB failed for collection '${name}': ${domName ?? ''} ${message}`.trim(), { collection: name, name: domName }, { cause: error })
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(onTimeout()), ms)
     promise.then(

@@ -62,6 +62,32 @@ export class MemoryBackend implements StoreBackend {
     this.collections.delete(name)
   }
 
+  /** Whether `name` was opened (and not destroyed). */
+  has(name: string): boolean {
+    return this.collections.has(name)
+  }
+
+  /**
+   * Every record of a collection (copies), in key order: what the snapshot writer reads.
+   *
+   * @example
+   * const { manifest, docs } = backend.dump('docs')
+   */
+  dump(name: string): { manifest: Manifest; docs: DocRecord[]; chunks: ChunkRecord[]; segments: SegmentRecord[]; postings: PostingRecord[]; quantized: QuantizedBlockRecord[]; vectors: VectorBlockRecord[]; tombstones: number[] } {
+    const t = this.collections.get(name)
+    if (!t?.manifest) throw new Error(`collection '${name}' has nothing stored`)
+    return clone({
+      manifest: t.manifest,
+      docs: [...t.docs.values()],
+      chunks: [...t.chunks.values()].sort((a, b) => a.seq - b.seq),
+      segments: [...t.segments.values()].sort((a, b) => a.id - b.id),
+      postings: [...t.postings.values()].flatMap((bySegment) => [...bySegment.values()]),
+      quantized: [...t.quantized.values()].sort((a, b) => a.segment - b.segment || a.block - b.block),
+      vectors: [...t.vectors.values()].sort((a, b) => a.segment - b.segment || a.block - b.block),
+      tombstones: [...t.tombstones].sort((a, b) => a - b),
+    })
+  }
+
   async list(): Promise<string[]> {
     return [...this.collections.keys()].sort()
   }

@@ -5,8 +5,11 @@ import { embedderPort } from './embedderPort.js'
 import { CollectionEngine, type EmbedderPort } from '../search/collection.js'
 import { createCoordination, type Coordination } from '../store/coordination.js'
 import { IdbBackend } from '../store/idb.js'
-import type { StoreBackend } from '../store/types.js'
-import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, SearchHit } from '../types.js'
+import type { CollectionStore, StoreBackend } from '../store/types.js'
+import { IdbSnapshotStorage } from '../store/idbSnapshots.js'
+import { isGone, versionKey, type SnapshotPointer, type SnapshotStorage } from '../store/snapshots.js'
+import { checkCompatible, fetchManifest, importShards } from '../snapshot/importer.js'
+import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, SearchHit, SnapshotOutcome, SnapshotProgress, StoredDocument } from '../types.js'
 import type { WorkerSearchOptions } from './protocol.js'
 import { yieldToEventLoop, type SerialQueue } from './queue.js'
 import type { RerankerPool } from './rerankers.js'
@@ -19,74 +22,147 @@ interface Models {
   info: { embedder: { model: string } | null }
 }
 
+/** A snapshot collection's source and the version serving it. */
+interface SnapshotState {
+  url: string
+  /** The version serving; null only during a first import. */
+  pointer: SnapshotPointer | null
+  onProgress?: (p: SnapshotProgress) => void
+  syncing: Promise<SnapshotOutcome> | null
+}
+
+interface Entry {
+  options: string
+  engine: Promise<CollectionEngine>
+  /** Set (before `engine` resolves) when the collection mirrors a snapshot. */
+  snapshot: SnapshotState | null
+}
+
+/** Announced (with generation 0) when a snapshot collection's pointer moved. */
+const SNAPSHOT_TOPIC = '\u0000snapshot:'
+
+/** What the host reads from outside; tests replace them. */
+export interface HostEnvironment {
+  backend: StoreBackend
+  snapshots: SnapshotStorage
+  fetch: typeof globalThis.fetch
+}
+
 /**
  * The worker's open collections. One engine per name (opened once, shared by every handle the
  * page holds); model runs go through the worker's one queue, embedding in small slices.
  *
+ * Snapshot collections (`{ snapshot: url }`) serve an imported version read-only; a newer version
+ * is imported beside it and swapped in once complete — searches already running finish on the
+ * engine they started with, which is closed (and its version deleted) after the last one.
+ *
  * @example
- * const host = new CollectionHost(queue, () => models)
+ * const host = new CollectionHost(queue, () => models, () => rerankers)
  * await host.open('handbook', {})
  */
 export class CollectionHost {
-  private readonly engines = new Map<string, { options: string; engine: Promise<CollectionEngine> }>()
+  private readonly engines = new Map<string, Entry>()
   private readonly cancelled = new Set<number>()
   private readonly coordination: Coordination = createCoordination()
+  private readonly usage = new WeakMap<CollectionEngine, { active: number; retire?: () => void }>()
+  private readonly env: HostEnvironment
+  private readonly unsubscribe: () => void
 
   constructor(
     private readonly queue: SerialQueue,
     private readonly models: () => Promise<Models>,
     private readonly rerankers: () => Promise<RerankerPool>,
-    private readonly backend: StoreBackend = new IdbBackend(),
-  ) {}
+    env: Partial<HostEnvironment> = {},
+  ) {
+    this.env = { backend: env.backend ?? new IdbBackend(), snapshots: env.snapshots ?? new IdbSnapshotStorage(), fetch: env.fetch ?? ((...a) => globalThis.fetch(...a)) }
+    this.unsubscribe = this.coordination.subscribe((topic) => {
+      if (!topic.startsWith(SNAPSHOT_TOPIC)) return
+      const name = topic.slice(SNAPSHOT_TOPIC.length)
+      const entry = this.engines.get(name)
+      if (entry?.snapshot) void this.followPointer(name, entry).catch(() => {})
+    })
+  }
 
-  async open(name: string, options: CollectionOptions): Promise<CollectionInfo> {
+  async open(name: string, options: CollectionOptions, onSnapshotProgress?: (p: SnapshotProgress) => void): Promise<CollectionInfo> {
     checkName(name)
-    const key = JSON.stringify(options ?? {})
+    if (options !== undefined && (options === null || typeof options !== 'object')) throw new WinnowError('INVALID_INPUT', 'collection options must be an object')
+    const { onSnapshotProgress: _callback, ...data } = (options ?? {}) as CollectionOptions
+    checkSnapshotOptions(data)
+    const key = JSON.stringify(data)
     const existing = this.engines.get(name)
     if (existing && existing.options !== key && key !== '{}') {
       throw new WinnowError('INVALID_INPUT', `collection '${name}' is already open with other options in this instance; open it once, or omit the options`)
     }
     if (!existing) {
-      const engine = this.openEngine(name, options ?? {})
-      const entry = { options: key, engine }
+      const entry: Entry = { options: key, engine: null as never, snapshot: null }
+      entry.engine = this.openAny(name, data, entry, onSnapshotProgress)
       this.engines.set(name, entry)
       // A failed open must not stick: the next call tries again.
-      engine.catch(() => {
+      entry.engine.catch(() => {
         if (this.engines.get(name) === entry) this.engines.delete(name)
       })
-    }
-    return (await this.engines.get(name)!.engine).info()
+    } else if (existing.snapshot && onSnapshotProgress) existing.snapshot.onProgress = onSnapshotProgress
+    return this.info(name)
   }
 
-  /** The open engine of `name`; reopened on demand (after a worker restart the page reopens it). */
-  engine(name: string): Promise<CollectionEngine> {
-    const entry = this.engines.get(name)
-    if (entry) return entry.engine
-    return this.open(name, {}).then(() => this.engines.get(name)!.engine)
+  /** The collection's facts, with the snapshot version serving it. */
+  async info(name: string): Promise<CollectionInfo> {
+    return this.use(name, 'read', async (engine, entry) => {
+      const p = entry.snapshot?.pointer
+      return { ...engine.info(), snapshot: p ? { version: p.version, url: p.url, importedAt: p.importedAt } : null }
+    })
   }
 
   async add(callId: number, name: string, documents: unknown, onProgress?: (p: AddProgress) => void): Promise<AddResult> {
-    const engine = await this.engine(name)
     try {
-      return await engine.add(documents, this.checkpointFor(callId), onProgress)
+      return await this.use(name, 'write', (engine) => engine.add(documents, this.checkpointFor(callId), onProgress))
     } finally {
       this.cancelled.delete(callId)
     }
   }
 
+  remove(name: string, ids: unknown): Promise<number> {
+    return this.use(name, 'write', (engine) => engine.delete(ids))
+  }
+
+  get(name: string, id: string): Promise<StoredDocument | null> {
+    return this.use(name, 'read', (engine) => engine.get(id))
+  }
+
+  count(name: string): Promise<number> {
+    return this.use(name, 'read', (engine) => engine.count())
+  }
+
+  clear(name: string): Promise<void> {
+    return this.use(name, 'write', (engine) => engine.clear())
+  }
+
   async search(callId: number, name: string, query: string, options: WorkerSearchOptions, onFirstStage?: (hits: SearchHit[]) => void): Promise<PipelineResult> {
-    const engine = await this.engine(name)
-    const models = await this.models()
     const checkpoint = this.checkpointFor(callId)
     try {
-      if (options !== undefined && (options === null || typeof options !== 'object')) throw new WinnowError('INVALID_INPUT', 'search options must be an object')
-      return await engine.search({ ...(options ?? {}), query }, checkpoint, {
-        hasReranker: models.reranker !== null,
-        onFirstStage,
-        reranker: async (stage) => {
-          const pool = await this.rerankers()
-          return pool.port(await pool.get(stage.model, stage.dtype), callId, checkpoint)
-        },
+      return await this.use(name, 'read', async (engine) => {
+        const models = await this.models()
+        if (options !== undefined && (options === null || typeof options !== 'object')) throw new WinnowError('INVALID_INPUT', 'search options must be an object')
+        return engine.search({ ...(options ?? {}), query }, checkpoint, {
+          hasReranker: models.reranker !== null,
+          onFirstStage,
+          reranker: async (stage) => {
+            const pool = await this.rerankers()
+            return pool.port(await pool.get(stage.model, stage.dtype), callId, checkpoint)
+          },
+        })
+      })
+    } finally {
+      this.cancelled.delete(callId)
+    }
+  }
+
+  /** Checks a snapshot collection's manifest again and imports a changed version (resolves after the swap). */
+  async syncSnapshot(callId: number, name: string): Promise<SnapshotOutcome> {
+    try {
+      return await this.use(name, 'read', (_engine, entry) => {
+        if (!entry.snapshot) throw new WinnowError('INVALID_INPUT', `collection '${name}' is not a snapshot collection; open it with { snapshot: url }`)
+        return this.sync(name, entry, this.checkpointFor(callId))
       })
     } finally {
       this.cancelled.delete(callId)
@@ -98,11 +174,15 @@ export class CollectionHost {
     const entry = this.engines.get(name)
     this.engines.delete(name)
     if (entry) await entry.engine.then((e) => e.close()).catch(() => {})
-    await this.backend.destroy(name)
+    await this.env.backend.destroy(name)
+    const pointer = await this.env.snapshots.readPointer(name)
+    if (pointer) await this.env.snapshots.writePointer(name, null)
+    for (const version of await this.env.snapshots.listVersions(name)) await this.env.snapshots.destroyVersion(name, version)
   }
 
-  list(): Promise<string[]> {
-    return this.backend.list()
+  async list(): Promise<string[]> {
+    const [plain, snapshots] = await Promise.all([this.env.backend.list(), this.env.snapshots.listPointers()])
+    return [...new Set([...plain, ...snapshots])].sort()
   }
 
   cancel(callId: number): void {
@@ -112,13 +192,193 @@ export class CollectionHost {
   closeAll(): void {
     for (const { engine } of this.engines.values()) void engine.then((e) => e.close()).catch(() => {})
     this.engines.clear()
+    this.unsubscribe()
     this.coordination.close()
   }
 
-  private async openEngine(name: string, options: CollectionOptions): Promise<CollectionEngine> {
-    const models = await this.models()
-    const store = await this.backend.open(name)
+  /**
+   * Runs `fn` on the collection's current engine, counted so a retired engine closes only after its
+   * last call. Writes to a snapshot collection are refused; a read that finds its snapshot version
+   * deleted (another tab swapped) follows the pointer and runs once more.
+   */
+  private async use<T>(name: string, kind: 'read' | 'write', fn: (engine: CollectionEngine, entry: Entry) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      checkName(name)
+      if (!this.engines.has(name)) await this.open(name, {})
+      const entry = this.engines.get(name)!
+      const engine = await entry.engine
+      if (kind === 'write' && entry.snapshot) {
+        throw new WinnowError('READ_ONLY', `collection '${name}' mirrors the snapshot ${entry.snapshot.url}; it changes only when a newer snapshot is imported (rebuild the index with npx winnow index)`, { collection: name })
+      }
+      let u = this.usage.get(engine)
+      if (!u) this.usage.set(engine, (u = { active: 0 }))
+      u.active++
+      try {
+        return await fn(engine, entry)
+      } catch (error) {
+        if (attempt === 0 && entry.snapshot && isGone(error)) {
+          await this.followPointer(name, entry)
+          continue
+        }
+        throw error
+      } finally {
+        if (--u.active === 0 && u.retire) u.retire()
+      }
+    }
+  }
+
+  private async openAny(name: string, options: CollectionOptions, entry: Entry, onProgress?: (p: SnapshotProgress) => void): Promise<CollectionEngine> {
+    const pointer = await this.env.snapshots.readPointer(name)
+    const url = options.snapshot === undefined ? undefined : String(options.snapshot)
+    if (url === undefined && !pointer) return this.openEngine(name, options)
+    if (!pointer) await this.refuseIfPlainCollection(name)
+    const state: SnapshotState = { url: url ?? pointer!.url, pointer, onProgress, syncing: null }
+    entry.snapshot = state
+    if (!pointer) {
+      // First visit: nothing to serve until the import is complete.
+      await this.sync(name, entry, async () => {})
+      return this.openVersionEngine(name, state.pointer!.version)
+    }
+    const engine = await this.openVersionEngine(name, pointer.version)
+    // Later visits serve the stored version now and look for a newer one in the background.
+    if (url !== undefined) setTimeout(() => void this.sync(name, entry, async () => {}).catch(() => {}), 0)
+    return engine
+  }
+
+  /**
+   * Fetches the manifest and, when its hash is new, imports it beside the serving version, moves the
+   * pointer, and swaps engines. One tab at a time (the collection's write lock); concurrent calls in
+   * this worker share one run.
+   */
+  private sync(name: string, entry: Entry, checkpoint: () => Promise<void>): Promise<SnapshotOutcome> {
+    const state = entry.snapshot!
+    if (state.syncing) return state.syncing
+    const emit = (p: SnapshotProgress) => {
+      try {
+        state.onProgress?.(p)
+      } catch {
+        // a throwing listener must not break the import
+      }
+    }
+    const run = (async (): Promise<SnapshotOutcome> => {
+      emit({ phase: 'checking', loaded: 0, total: 0, version: state.pointer?.version ?? null })
+      try {
+        const result = await this.coordination.withWriteLock(name, () => this.importLatest(name, state.url, checkpoint, emit))
+        // During a first import nothing serves yet (and entry.engine is this very open): no swap.
+        const serving = state.pointer?.version ?? null
+        if (serving !== null && serving !== result.pointer.version) await this.swapTo(name, entry, result.pointer, true)
+        state.pointer = result.pointer
+        emit({ phase: 'done', loaded: result.bytes, total: result.bytes, version: result.pointer.version, outcome: result.outcome })
+        return result.outcome
+      } catch (error) {
+        const e = error instanceof WinnowError ? error : new WinnowError('INTERNAL', String((error as Error)?.message ?? error))
+        emit({ phase: 'done', loaded: 0, total: 0, version: state.pointer?.version ?? null, outcome: 'failed', error: { code: e.code, message: e.message } })
+        throw e
+      }
+    })().finally(() => {
+      state.syncing = null
+    })
+    state.syncing = run
+    return run
+  }
+
+  /** Under the write lock: the import itself. The pointer moves last, in one write. */
+  private async importLatest(
+    name: string,
+    url: string,
+    checkpoint: () => Promise<void>,
+    emit: (p: SnapshotProgress) => void,
+  ): Promise<{ outcome: SnapshotOutcome; pointer: SnapshotPointer; bytes: number }> {
+    const storage = this.env.snapshots
+    const current = await storage.readPointer(name)
+    let manifest
     try {
+      manifest = await fetchManifest(url, { fetch: this.env.fetch })
+    } catch (error) {
+      if (current && error instanceof WinnowError && error.details.reason === 'network') return { outcome: 'offline', pointer: current, bytes: 0 }
+      throw error
+    }
+    if (current && current.version === manifest.hash) {
+      if (current.url !== url) await storage.writePointer(name, { ...current, url })
+      return { outcome: 'unchanged', pointer: { ...current, url }, bytes: manifest.bytes }
+    }
+    const models = await this.models()
+    checkCompatible(manifest, models.info.embedder?.model ?? null)
+    // Versions no pointer names are leftovers of an interrupted import (or of a tab that kept an
+    // old version open while it was deleted): clear them before writing another.
+    for (const version of await storage.listVersions(name)) {
+      if (!current || versionKey(current.version) !== version) await storage.destroyVersion(name, version).catch(() => {})
+    }
+    const store = await storage.openVersion(name, manifest.hash, { create: true })
+    try {
+      await importShards(manifest, url, store, { fetch: this.env.fetch, checkpoint, onProgress: emit })
+    } catch (error) {
+      store.close()
+      await storage.destroyVersion(name, manifest.hash).catch(() => {})
+      throw error
+    }
+    store.close()
+    const pointer: SnapshotPointer = { version: manifest.hash, url, importedAt: Date.now() }
+    await storage.writePointer(name, pointer)
+    this.coordination.announce(SNAPSHOT_TOPIC + name, 0)
+    return { outcome: 'imported', pointer, bytes: manifest.bytes }
+  }
+
+  /** Another tab moved the pointer: serve its version from now on. */
+  private async followPointer(name: string, entry: Entry): Promise<void> {
+    const pointer = await this.env.snapshots.readPointer(name)
+    if (!pointer || !entry.snapshot?.pointer || pointer.version === entry.snapshot.pointer.version) return
+    await this.swapTo(name, entry, pointer, false)
+    entry.snapshot.pointer = pointer
+    entry.snapshot.onProgress?.({ phase: 'done', loaded: 0, total: 0, version: pointer.version, outcome: 'imported' })
+  }
+
+  /** New calls go to the new version's engine; the old one closes after its last call. */
+  private async swapTo(name: string, entry: Entry, pointer: SnapshotPointer, deleteOld: boolean): Promise<void> {
+    const old = await entry.engine
+    const oldVersion = entry.snapshot!.pointer!.version
+    const fresh = await this.openVersionEngine(name, pointer.version)
+    if (this.engines.get(name) !== entry) {
+      fresh.close()
+      return
+    }
+    entry.engine = Promise.resolve(fresh)
+    const retire = () => {
+      old.close()
+      if (deleteOld && oldVersion !== pointer.version) void this.env.snapshots.destroyVersion(name, oldVersion).catch(() => {})
+    }
+    const u = this.usage.get(old)
+    if (u && u.active > 0) u.retire = retire
+    else retire()
+  }
+
+  private async openVersionEngine(name: string, version: string): Promise<CollectionEngine> {
+    const store = await this.env.snapshots.openVersion(name, version, { create: false })
+    return this.engineOn(name, store, {})
+  }
+
+  /** A snapshot must not silently hide documents someone added to a collection of the same name. */
+  private async refuseIfPlainCollection(name: string): Promise<void> {
+    if (!(await this.env.backend.list()).includes(name)) return
+    const store = await this.env.backend.open(name)
+    try {
+      const manifest = await store.readManifest()
+      if (manifest && manifest.docCount > 0) {
+        throw new WinnowError('INVALID_INPUT', `collection '${name}' holds documents added with add(); give the snapshot collection another name, or deleteCollection('${name}') first`, { collection: name })
+      }
+    } finally {
+      store.close()
+    }
+  }
+
+  private async openEngine(name: string, options: CollectionOptions): Promise<CollectionEngine> {
+    return this.engineOn(name, await this.env.backend.open(name), options)
+  }
+
+  private async engineOn(name: string, store: CollectionStore, options: CollectionOptions): Promise<CollectionEngine> {
+    try {
+      const models = await this.models()
+      const { analyzer, chunking, maxTextLength } = options
       return await CollectionEngine.open(
         name,
         {
@@ -127,7 +387,7 @@ export class CollectionHost {
           embedder: models.embedder && models.info.embedder ? embedderPort(models.embedder, models.info.embedder.model, this.queue) : null,
           rerankerTokens: models.reranker ? rerankerPassageTokens(models.reranker) : undefined,
         },
-        options,
+        { analyzer, chunking, maxTextLength },
       )
     } catch (error) {
       store.close()
@@ -140,6 +400,18 @@ export class CollectionHost {
       await yieldToEventLoop()
       if (this.cancelled.has(callId)) throw new WinnowError('ABORTED', 'the call was aborted')
     }
+  }
+}
+
+/** A snapshot collection takes its settings from the snapshot; its URL must be absolute (the page resolves it). */
+function checkSnapshotOptions(options: CollectionOptions): void {
+  if (options.snapshot === undefined) return
+  const url = String(options.snapshot)
+  if (typeof options.snapshot !== 'string' || !/^(https?|file):\/\//i.test(url)) {
+    throw new WinnowError('INVALID_INPUT', `snapshot must be the URL of a manifest.json, got ${typeof options.snapshot === 'string' ? `'${url}'` : typeof options.snapshot}`)
+  }
+  if (options.analyzer !== undefined || options.chunking !== undefined) {
+    throw new WinnowError('INVALID_INPUT', 'a snapshot collection takes its analyzer and chunking from the snapshot; set them when building it (npx winnow index)')
   }
 }
 

@@ -14,6 +14,8 @@ import type {
   SearchHit,
   SearchOptions,
   SearchRoute,
+  SnapshotOutcome,
+  SnapshotProgress,
   StoredDocument,
 } from '../types.js'
 
@@ -81,8 +83,9 @@ export interface WorkerApi {
   rerank(callId: number, query: string, documents: string[]): Promise<Envelope<RawRerank>>
   cancel(callId: number): void
   dispose(): Promise<void>
-  openCollection(name: string, options: CollectionOptions): Promise<Envelope<CollectionInfo>>
+  openCollection(name: string, options: CollectionOptions, onSnapshotProgress?: (p: SnapshotProgress) => void): Promise<Envelope<CollectionInfo>>
   collectionInfo(name: string): Promise<Envelope<CollectionInfo>>
+  syncSnapshot(callId: number, name: string): Promise<Envelope<SnapshotOutcome>>
   add(callId: number, name: string, documents: unknown, onProgress?: (p: AddProgress) => void): Promise<Envelope<AddResult>>
   remove(name: string, ids: unknown): Promise<Envelope<number>>
   get(name: string, id: string): Promise<Envelope<StoredDocument | null>>

@@ -4,7 +4,7 @@ import { DTYPE_FILES, needsF16, normalizeDtypeChoice } from '../models/dtype.js'
 import { loadCrossEncoder, type LoadedCrossEncoder } from '../models/loadCrossEncoder.js'
 import { loadEmbedder, type LoadedEmbedder } from '../models/loadEmbedder.js'
 import { configureRuntime, useWebGpuAdapter } from '../models/runtime.js'
-import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, Dtype, DtypeChoice, LoadProgress, SearchHit, StoredDocument } from '../types.js'
+import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, Dtype, DtypeChoice, LoadProgress, SearchHit, SnapshotOutcome, SnapshotProgress, StoredDocument } from '../types.js'
 import { CollectionHost } from './collections.js'
 import type { Envelope, InitResult, RawRerank, WorkerApi, WorkerConfig, WorkerSearchOptions } from './protocol.js'
 import { SerialQueue } from './queue.js'
@@ -87,12 +87,17 @@ export class WorkerService implements WorkerApi {
     }
   }
 
-  openCollection(name: string, options: CollectionOptions): Promise<Envelope<CollectionInfo>> {
-    return envelope(() => this.collections.open(name, options))
+  openCollection(name: string, options: CollectionOptions, onSnapshotProgress?: (p: SnapshotProgress) => void): Promise<Envelope<CollectionInfo>> {
+    const report = onSnapshotProgress ? (p: SnapshotProgress) => void Promise.resolve(onSnapshotProgress(p)).catch(() => {}) : undefined
+    return envelope(() => this.collections.open(name, options, report))
   }
 
   collectionInfo(name: string): Promise<Envelope<CollectionInfo>> {
-    return envelope(async () => (await this.collections.engine(name)).info())
+    return envelope(() => this.collections.info(name))
+  }
+
+  syncSnapshot(callId: number, name: string): Promise<Envelope<SnapshotOutcome>> {
+    return envelope(() => this.collections.syncSnapshot(callId, name))
   }
 
   add(callId: number, name: string, documents: unknown, onProgress?: (p: AddProgress) => void): Promise<Envelope<AddResult>> {
@@ -112,19 +117,19 @@ export class WorkerService implements WorkerApi {
   }
 
   remove(name: string, ids: unknown): Promise<Envelope<number>> {
-    return envelope(async () => (await this.collections.engine(name)).delete(ids))
+    return envelope(() => this.collections.remove(name, ids))
   }
 
   get(name: string, id: string): Promise<Envelope<StoredDocument | null>> {
-    return envelope(async () => (await this.collections.engine(name)).get(id))
+    return envelope(() => this.collections.get(name, id))
   }
 
   count(name: string): Promise<Envelope<number>> {
-    return envelope(async () => (await this.collections.engine(name)).count())
+    return envelope(() => this.collections.count(name))
   }
 
   clear(name: string): Promise<Envelope<void>> {
-    return envelope(async () => (await this.collections.engine(name)).clear())
+    return envelope(() => this.collections.clear(name))
   }
 
   search(
