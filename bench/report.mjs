@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { barChart } from './chart.mjs'
 
-const PARTS = ['rerank', 'ingest', 'peers', 'collection', 'search', 'size']
+const PARTS = ['rerank', 'ingest', 'peers', 'collection', 'search', 'snapshot', 'size']
 const { values: args } = parseArgs({ options: { date: { type: 'string' }, dir: { type: 'string', default: 'bench/results' } } })
 const dir = args.dir
 
@@ -105,6 +105,22 @@ if (se) {
   md.push(`## Search pipeline (${se.passages.toLocaleString('en-US')} SciFact passages, ${se.model} ${se.dtype}, ${se.threads} threads)`, '')
   md.push('| setting | total p50 ms | p95 ms | reranked (mean) | within budget |', '|---|---|---|---|---|')
   for (const s of se.settings) md.push(`| ${s.name} | ${ms(s.totalP50)} | ${ms(s.totalP95)} | ${s.rerankedMean} | ${s.withinBudget === undefined ? '—' : `${Math.round(s.withinBudget * 100)}%`} |`)
+  md.push('')
+}
+
+// ---------------------------------------------------------------- snapshot
+const snap = parts.snapshot
+if (snap) {
+  md.push('## Static-site snapshots (`npx winnow index`)', '')
+  md.push(
+    'Bytes on the wire of a whole snapshot (manifest + gzip shards), which a first visit downloads and imports into IndexedDB (Chromium, to searchable); a later visit with an unchanged hash fetches the manifest only. For scale: Pagefind publishes "10,000 pages under 300 kB of network" for one search of its keyword index, which it loads in chunks as the query needs them and keeps no document text offline.',
+    '',
+  )
+  md.push('| corpus | index | documents | chunks | KiB on the wire (documents / postings / vectors) | build s | first visit ms | later visit ms |', '|---|---|---|---|---|---|---|---|')
+  for (const r of snap.rows) {
+    const k = (b) => (b === undefined ? '—' : Math.round(b / 1024).toLocaleString('en-US'))
+    md.push(`| ${r.corpus} | ${r.variant === 'embedded' ? `keyword + ${snap.embedder} vectors` : 'keyword'} | ${r.documents.toLocaleString('en-US')} | ${r.chunks.toLocaleString('en-US')} | ${k(r.bytes)} (${k(r.byKind.documents)} / ${k(r.byKind.postings)} / ${k(r.byKind.vectors)}) | ${r.buildSeconds.toFixed(1)} | ${ms(r.importMs)} | ${ms(r.revisitMs)} |`)
+  }
   md.push('')
 }
 

@@ -1,7 +1,7 @@
 // npm run bench — every benchmark, one after the other (they share the 2 cores: never in
 // parallel), then bench/report.mjs: bench/results/<date>.json, <date>.md and SVG charts.
 //
-//   npm run bench [-- --only rerank,ingest,peers,collection,search,size] [--quick]
+//   npm run bench [-- --only rerank,ingest,peers,collection,search,snapshot,size] [--quick]
 // --quick runs smaller inputs (a smoke run of the benchmarks themselves, not figures to quote).
 import { execFileSync } from 'node:child_process'
 import { parseArgs } from 'node:util'
@@ -13,6 +13,7 @@ const PARTS = {
   peers: ['bench/peers.mjs'],
   collection: ['bench/collection-reopen.mjs'],
   search: ['bench/search-pipeline.mjs'],
+  snapshot: ['bench/snapshot.mjs'],
 }
 const QUICK = {
   rerank: ['--runs', '1', '--dtypes', 'q8'],
@@ -20,6 +21,7 @@ const QUICK = {
   peers: ['--sizes', '10000'],
   collection: ['--passages', '10000', '--batch', '2000'],
   search: ['--queries', '3'],
+  snapshot: ['--abstracts', '500'],
 }
 const { values: args } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } })
 const chosen = args.only ? args.only.split(',') : Object.keys(PARTS)

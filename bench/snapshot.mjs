@@ -1,0 +1,133 @@
+// npm run bench:snapshot — what a static-site snapshot costs: build time (CLI code, Node), bytes
+// on the wire, and the first visit's import into IndexedDB in Chromium (to searchable), plus a
+// later visit (hash unchanged: manifest only). Two corpora: the project's docs/ (rendered to HTML
+// and read back, as `winnow index` does on a built site) and SciFact (5,183 abstracts), each
+// keyword-only and with the MiniLM-L6-shaped embedder (q8, 384 dims) when it is generated.
+// Saves bench/results/<date>-snapshot.json. Never part of the tests.
+//
+//   npm run bench:snapshot [-- --embedder minilm-l6-random-embedder --abstracts 5183]
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { chromium } from '@playwright/test'
+import { CHROMIUM_OPTIONS, serveBuiltApp } from './browser.mjs'
+
+const { values: args } = parseArgs({
+  options: {
+    embedder: { type: 'string', default: 'minilm-l6-random-embedder' },
+    abstracts: { type: 'string', default: '5183' },
+    data: { type: 'string', default: '../shared/datasets/scifact' },
+  },
+})
+const PORT = 4183
+const server = await serveBuiltApp(PORT)
+const { buildSnapshot } = await import('../dist/cli/buildSnapshot.js')
+const { readSite, toDocuments } = await import('../dist/cli/sources.js')
+const { renderDocs } = await import('../scripts/render-docs.mjs')
+
+const modelsDir = resolve('.cache/models')
+const withEmbedder = existsSync(`${modelsDir}/${args.embedder}/config.json`)
+if (!withEmbedder) console.warn(`${args.embedder} not in .cache/models (npm run models:bench): keyword-only snapshots only`)
+
+async function nodeEmbedder(model) {
+  const { env } = await import('@huggingface/transformers')
+  env.localModelPath = modelsDir + '/'
+  env.allowLocalModels = true
+  env.allowRemoteModels = false
+  const { loadEmbedder } = await import('../dist/models/loadEmbedder.js')
+  const { embedderPort } = await import('../dist/worker/embedderPort.js')
+  const { SerialQueue } = await import('../dist/worker/queue.js')
+  const loaded = await loadEmbedder({ model, dtype: 'q8', device: 'cpu', readModelJson: async (m, p) => (existsSync(`${modelsDir}/${m}/${p}`) ? JSON.parse(readFileSync(`${modelsDir}/${m}/${p}`, 'utf8')) : undefined) })
+  const s = loaded.embedder.settings
+  return { port: embedderPort(loaded, model, new SerialQueue()), info: { model, dtype: 'q8', dims: s.dims, pooling: s.pooling }, dispose: () => loaded.dispose() }
+}
+
+const tmp = resolve('dist-bench/snapshot-docs')
+rmSync(tmp, { recursive: true, force: true })
+await renderDocs('docs', tmp, {})
+const corpora = {
+  docs: toDocuments(await readSite(tmp, { baseUrl: 'docs/' })),
+  scifact: readFileSync(`${args.data}/corpus.jsonl`, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(0, Number(args.abstracts))
+    .map((l) => JSON.parse(l))
+    .map((d) => ({ id: String(d._id), title: d.title || undefined, text: d.text })),
+}
+
+const browser = await chromium.launch(CHROMIUM_OPTIONS)
+const rows = []
+const embedder = withEmbedder ? await nodeEmbedder(args.embedder) : null
+for (const [corpus, documents] of Object.entries(corpora)) {
+  for (const variant of withEmbedder ? ['keyword', 'embedded'] : ['keyword']) {
+    const e = variant === 'embedded' ? embedder : null
+    const started = performance.now()
+    const { manifest, files } = await buildSnapshot(documents, { embedder: e ? { port: e.port, info: e.info } : null })
+    const buildSeconds = (performance.now() - started) / 1000
+    const served = new Map(files.map((f) => [f.path, f.bytes]))
+    served.set('manifest.json', new TextEncoder().encode(JSON.stringify(manifest)))
+    const manifestBytes = served.get('manifest.json').length
+    const byKind = {}
+    for (const s of manifest.shards) byKind[s.kind] = (byKind[s.kind] ?? 0) + s.bytes
+    const visits = await importInChromium(served, e?.info.model ?? null)
+    const row = {
+      corpus,
+      variant,
+      documents: manifest.collection.documents,
+      chunks: manifest.collection.chunks,
+      shards: manifest.shards.length,
+      bytes: manifest.bytes + manifestBytes,
+      byKind,
+      textBytes: documents.reduce((n, d) => n + new TextEncoder().encode(d.text).length, 0),
+      buildSeconds,
+      ...visits,
+    }
+    rows.push(row)
+    console.log(
+      `${corpus.padEnd(8)} ${variant.padEnd(9)} ${row.documents} docs, ${row.chunks} chunks, ${row.shards} shards, ${(row.bytes / 1024).toFixed(0)} KiB ` +
+        `(${Object.entries(byKind).map(([k, b]) => `${k} ${(b / 1024).toFixed(0)}`).join(', ')}); build ${buildSeconds.toFixed(1)} s; ` +
+        `first visit ${visits.importMs.toFixed(0)} ms, later ${visits.revisitMs.toFixed(0)} ms, query ${visits.queryMs.toFixed(1)} ms`,
+    )
+  }
+}
+await embedder?.dispose()
+await browser.close()
+server.kill()
+
+/** First visit (import to searchable) and a later one (manifest check only) in a fresh profile. */
+async function importInChromium(served, model) {
+  const context = await browser.newContext()
+  await context.route('**/snap/**', (route) => {
+    const path = new URL(route.request().url()).pathname.replace(/^\/snap\//, '')
+    const body = served.get(path)
+    return body ? route.fulfill({ status: 200, body: Buffer.from(body) }) : route.fulfill({ status: 404, body: '' })
+  })
+  const visit = async () => {
+    const page = await context.newPage()
+    await page.goto(`http://127.0.0.1:${PORT}/test/browser/pages/harness.html`)
+    await page.waitForFunction(() => window.harnessReady === true)
+    const out = await page.evaluate(async (model) => {
+      const w = await window.winnowApi.createWinnow({ reranker: false, ...(model ? { embedder: { model, dtype: 'q8' } } : {}) })
+      const t0 = performance.now()
+      const docs = await w.collection('docs', { snapshot: '/snap/manifest.json' })
+      const ms = performance.now() - t0
+      const q0 = performance.now()
+      await docs.search('cache offline model', { mode: 'keyword', k: 10 })
+      const queryMs = performance.now() - q0
+      await w.dispose()
+      return { ms, queryMs }
+    }, model)
+    await page.close()
+    return out
+  }
+  const first = await visit()
+  const later = await visit()
+  await context.close()
+  return { importMs: first.ms, revisitMs: later.ms, queryMs: later.queryMs }
+}
+
+mkdirSync('bench/results', { recursive: true })
+const date = new Date().toISOString().slice(0, 10)
+const out = `bench/results/${date}-snapshot.json`
+writeFileSync(out, JSON.stringify({ date, part: 'snapshot', machine: { cores: (await import('node:os')).cpus().length }, embedder: withEmbedder ? args.embedder : null, rows }, null, 2) + '\n')
+console.log(`saved ${out}`)
