@@ -5,6 +5,7 @@ import { fetchManifest, importShards } from '../../src/snapshot/importer.js'
 import { writeSnapshot } from '../../src/snapshot/write.js'
 import { MemoryBackend } from '../../src/store/memory.js'
 import { SCHEMA_VERSION } from '../../src/store/types.js'
+import type { EmbedderPort } from '../../src/search/collection.js'
 import { ANALYZER_VERSION } from '../../src/text/analyzer.js'
 import { buildCollection, corpus, engineOver, hashingEmbedder, snapshotServer } from './snapshotFixtures.js'
 import { codeOf } from './helpers.js'
@@ -13,7 +14,7 @@ const none = async () => {}
 const BASE = 'https://docs.example/winnow-index/'
 const supported = { schema: SCHEMA_VERSION, analyzerVersion: ANALYZER_VERSION }
 
-async function snapshotOf(docs = corpus(40), embedder = hashingEmbedder(), shardBytes = 4096) {
+async function snapshotOf(docs = corpus(40), embedder: EmbedderPort | null = hashingEmbedder(), shardBytes = 4096) {
   const backend = await buildCollection(docs, embedder)
   const written = await writeSnapshot(backend.dump('built'), {
     embedder: embedder ? { model: embedder.model, dtype: 'q8', dims: embedder.dims, pooling: 'mean' } : null,
