@@ -1,0 +1,58 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { main } from '../../src/cli/main.js'
+import { readSite, toDocuments } from '../../src/cli/sources.js'
+import { parseManifest } from '../../src/snapshot/format.js'
+import { SCHEMA_VERSION } from '../../src/store/types.js'
+import { ANALYZER_VERSION } from '../../src/text/analyzer.js'
+
+const SITE = 'test/fixtures/site/markdown'
+const MODELS = 'test/fixtures/models'
+let stderr: string[]
+
+beforeEach(() => {
+  stderr = []
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (stderr.push(String(chunk)), true))
+})
+afterEach(() => vi.restoreAllMocks())
+
+const manifestIn = (dir: string) => parseManifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')), { schema: SCHEMA_VERSION, analyzerVersion: ANALYZER_VERSION })
+
+describe('winnow index', () => {
+  it('writes a keyword-only snapshot of every section, deterministically, and removes shards of earlier builds', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'winnow-cli-'))
+    expect(await main(['index', SITE, '--out', out, '--base-url', '/docs/'])).toBe(0)
+    const manifest = manifestIn(out)
+    const sections = toDocuments(await readSite(SITE, { baseUrl: '/docs/' }))
+    expect(manifest.collection).toMatchObject({ documents: sections.length, vectorSource: 'none', embedder: null, dims: null })
+    expect(readdirSync(join(out, 'shards')).sort()).toEqual(manifest.shards.map((s) => s.file.replace('shards/', '')).sort())
+    expect(stderr.join('')).toMatch(new RegExp(`wrote .*manifest.json: ${sections.length} documents`))
+
+    writeFileSync(join(out, 'shards', 'documents-0000-stale00000000.bin'), 'old')
+    expect(await main(['index', SITE, '--out', out, '--base-url', '/docs/'])).toBe(0)
+    expect(manifestIn(out).hash).toBe(manifest.hash)
+    expect(readdirSync(join(out, 'shards'))).not.toContain('documents-0000-stale00000000.bin')
+  })
+
+  it('embeds with a local model on onnxruntime-node and names it in the manifest', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'winnow-cli-'))
+    expect(await main(['index', SITE, '--out', out, '--embedder', 'tiny-random-embedder', '--models', MODELS, '--chunk-tokens', '32'])).toBe(0)
+    const { collection, shards } = manifestIn(out)
+    expect(collection).toMatchObject({ vectorSource: 'embedder', embedder: { model: 'tiny-random-embedder', dtype: 'q8', dims: 32 }, dims: 32 })
+    expect(collection.chunking).toMatchObject({ maxTokens: 32 })
+    expect(shards.some((s) => s.kind === 'vectors')).toBe(true)
+  })
+
+  it('fails with a usage message (2) or a reason (1), writing nothing', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'winnow-cli-'))
+    expect(await main(['index', SITE])).toBe(2)
+    expect(await main(['index', SITE, '--out', out, '--dtype', 'int3'])).toBe(1)
+    expect(await main(['index', 'no/such/dir', '--out', out])).toBe(1)
+    expect(stderr.join('')).toMatch(/INVALID_INPUT/)
+    expect(await main(['index', SITE, '--out', out, '--embedder', 'no-such-model', '--models', MODELS])).toBe(1)
+    expect(stderr.join('')).toMatch(/MODEL_LOAD_FAILED/)
+    expect(readdirSync(out)).toEqual([])
+  })
+})
