@@ -67,10 +67,14 @@ const ui = {
 // ---- state --------------------------------------------------------------------------------------
 
 const snapshotEvents: SnapshotProgress[] = []
+/** Whether a version served when the latest snapshot event came (a first import vs. an update). */
+let servingAtLastEvent = false
 let shown: { stage: Stage; query: string; items: ResultItem[]; route: SearchRoute['path'] | null } = { stage: 'reranked', query: '', items: [], route: null }
 let selection: SelectionState = EMPTY_SELECTION
 /** Set once the collection is searchable: later snapshot events are background updates. */
 let serving = false
+/** The snapshot version that serves searches, once known. */
+let servingVersion: string | null = null
 
 const offline = registerOfflineWorker({ enabled: import.meta.env.PROD, extraUrls: () => [SNAPSHOT_URL] })
 const loading = load()
@@ -113,6 +117,15 @@ async function load(): Promise<Collection> {
     ui.device.dataset.kind = winnow.device.kind
     const docs = await winnow.collection('docs', { snapshot: SNAPSHOT_URL, onSnapshotProgress })
     serving = true
+    renderSnapshot()
+    void docs.info().then(
+      (info) => {
+        // An import that finished meanwhile already said which version serves.
+        if (info.snapshot && !snapshotEvents.some((e) => e.phase === 'done' && (e.outcome === 'imported' || e.outcome === 'unchanged'))) servingVersion = info.snapshot.version
+        renderSnapshot()
+      },
+      () => {},
+    )
     document.body.dataset.state = 'ready'
     offline.postLoaded()
     // Typed before the index was ready: search now.
@@ -126,19 +139,26 @@ async function load(): Promise<Collection> {
 
 function onSnapshotProgress(event: SnapshotProgress): void {
   snapshotEvents.push(event)
-  const view = describeSnapshot(event, serving)
+  servingAtLastEvent = serving
+  if (event.phase === 'done' && (event.outcome === 'imported' || event.outcome === 'unchanged') && event.version) servingVersion = event.version
+  renderSnapshot()
+  // A background update took over: the list on screen came from the old version.
+  if (serving && event.phase === 'done' && event.outcome === 'imported' && ui.q.value.trim() !== '') searchNow(ui.q.value.trim())
+}
+
+function renderSnapshot(): void {
+  const event = snapshotEvents[snapshotEvents.length - 1] ?? null
+  const view = describeSnapshot(event, { serving: event ? servingAtLastEvent : serving, version: servingVersion })
   ui.snapshot.textContent = view.text
-  ui.snapshot.dataset.phase = event.phase
-  if (event.outcome) ui.snapshot.dataset.outcome = event.outcome
-  if (event.version) ui.snapshot.dataset.version = event.version
+  if (event) ui.snapshot.dataset.phase = event.phase
+  if (event?.outcome) ui.snapshot.dataset.outcome = event.outcome
+  if (servingVersion) ui.snapshot.dataset.version = servingVersion
   ui.snapshotText.textContent = view.text
   ui.snapshotLoad.hidden = view.progress === undefined
   if (view.progress === null) ui.snapshotProgress.removeAttribute('value') // indeterminate
   else if (view.progress !== undefined) ui.snapshotProgress.value = view.progress
   ui.warning.hidden = view.warning === null
   ui.warning.textContent = view.warning ?? ''
-  // A background update took over: the list on screen came from the old version.
-  if (serving && event.phase === 'done' && event.outcome === 'imported' && ui.q.value.trim() !== '') searchNow(ui.q.value.trim())
 }
 
 function showLoadError(error: unknown): void {

@@ -75,39 +75,52 @@ export interface SnapshotView {
   warning: string | null
 }
 
+/** What the page knows besides the event: whether (and which) version already serves searches. */
+export interface ServingState {
+  /** A version is searchable: an import now runs in the background, a failure is only a warning. */
+  serving: boolean
+  /** The version that serves (from `collection.info()` or an earlier event), when known. */
+  version?: string | null
+}
+
 /**
- * The snapshot part of the status line for the latest event. `serving` is whether a version is
- * already searchable (a later visit: updates import in the background while the old one serves).
+ * The snapshot part of the status line for the latest event (`null`: none yet).
  *
  * @example
- * describeSnapshot({ phase: 'importing', loaded: 512, total: 1024, version: 'abc' }, false)
+ * describeSnapshot({ phase: 'importing', loaded: 512, total: 1024, version: 'abc' }, { serving: false })
  * // { text: 'index abc: importing 512 B of 1.00 KiB', progress: 0.5, warning: null }
  */
-export function describeSnapshot(event: SnapshotProgress, serving: boolean): SnapshotView {
+export function describeSnapshot(event: SnapshotProgress | null, state: ServingState): SnapshotView {
+  const serving = state.serving
+  const current = state.version ? `index ${shortVersion(state.version)}` : 'index'
+  if (event === null) return { text: state.version ? current : 'index: …', progress: undefined, warning: null }
   const version = shortVersion(event.version)
   switch (event.phase) {
     case 'checking':
-      return { text: serving ? 'index: checking for an update…' : 'index: checking…', progress: null, warning: null }
+      return { text: serving ? `${current}: checking for an update…` : 'index: checking…', progress: null, warning: null }
     case 'importing': {
       const progress = event.total > 0 ? Math.min(1, event.loaded / event.total) : null
       const bytes = event.total > 0 ? `${formatBytes(event.loaded)} of ${formatBytes(event.total)}` : formatBytes(event.loaded)
-      return { text: `index ${version}: ${serving ? 'updating in the background, ' : ''}importing ${bytes}`, progress, warning: null }
+      const text = serving ? `${current}: importing update ${version} in the background, ${bytes}` : `index ${version}: importing ${bytes}`
+      return { text, progress, warning: null }
     }
     case 'done':
       switch (event.outcome) {
         case 'imported':
-          return { text: `index ${version} (just imported)`, progress: undefined, warning: null }
+          return { text: `index ${version} (${serving ? 'updated just now' : 'just imported'})`, progress: undefined, warning: null }
         case 'unchanged':
           return { text: `index ${version} (up to date)`, progress: undefined, warning: null }
         case 'offline':
-          return { text: `index ${version} (offline: the stored copy)`, progress: undefined, warning: null }
+          return { text: `${event.version ? `index ${version}` : current} (offline: the stored copy)`, progress: undefined, warning: null }
         case 'failed':
         default: {
           // Without a stored version the page fails (collection() rejects) and says so itself.
           if (!serving) return { text: 'index: import failed', progress: undefined, warning: null }
           const why = event.error ? `${event.error.code}: ${event.error.message}` : 'unknown error'
           return {
-            text: `index ${version} (update failed)`,
+            // Name the failed version only when it is not the serving one (events of a failed
+            // update have carried either).
+            text: `${current} (update${event.version && event.version !== state.version ? ` to ${version}` : ''} failed)`,
             progress: undefined,
             warning: `The search index could not be updated (${why}). The stored version is still searchable.`,
           }

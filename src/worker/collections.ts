@@ -88,7 +88,7 @@ export class CollectionHost {
     if (options !== undefined && (options === null || typeof options !== 'object')) throw new WinnowError('INVALID_INPUT', 'collection options must be an object')
     const { onSnapshotProgress: _callback, ...data } = (options ?? {}) as CollectionOptions
     checkSnapshotOptions(data)
-    const key = JSON.stringify(data)
+    const key = optionsKey(data)
     const existing = this.engines.get(name)
     if (existing && existing.options !== key && key !== '{}') {
       throw new WinnowError('INVALID_INPUT', `collection '${name}' is already open with other options in this instance; open it once, or omit the options`)
@@ -253,7 +253,10 @@ export class CollectionHost {
   private sync(name: string, entry: Entry, checkpoint: () => Promise<void>): Promise<SnapshotOutcome> {
     const state = entry.snapshot!
     if (state.syncing) return state.syncing
+    // The version a failure refers to: the one being imported, once its manifest was read.
+    let attempted: string | null = state.pointer?.version ?? null
     const emit = (p: SnapshotProgress) => {
+      if (p.version) attempted = p.version
       try {
         state.onProgress?.(p)
       } catch {
@@ -272,7 +275,7 @@ export class CollectionHost {
         return result.outcome
       } catch (error) {
         const e = error instanceof WinnowError ? error : new WinnowError('INTERNAL', String((error as Error)?.message ?? error))
-        emit({ phase: 'done', loaded: 0, total: 0, version: state.pointer?.version ?? null, outcome: 'failed', error: { code: e.code, message: e.message } })
+        emit({ phase: 'done', loaded: 0, total: 0, version: attempted, outcome: 'failed', error: { code: e.code, message: e.message } })
         throw e
       }
     })().finally(() => {
@@ -300,15 +303,14 @@ export class CollectionHost {
     }
     if (current && current.version === manifest.hash) {
       if (current.url !== url) await storage.writePointer(name, { ...current, url })
+      // A tab killed after moving the pointer but before deleting the old version leaves that
+      // version behind, and while the snapshot is unchanged no import comes to clear it.
+      await this.dropUnnamedVersions(name, current)
       return { outcome: 'unchanged', pointer: { ...current, url }, bytes: manifest.bytes }
     }
     const models = await this.models()
     checkCompatible(manifest, models.info.embedder?.model ?? null)
-    // Versions no pointer names are leftovers of an interrupted import (or of a tab that kept an
-    // old version open while it was deleted): clear them before writing another.
-    for (const version of await storage.listVersions(name)) {
-      if (!current || versionKey(current.version) !== version) await storage.destroyVersion(name, version).catch(() => {})
-    }
+    await this.dropUnnamedVersions(name, current)
     const store = await storage.openVersion(name, manifest.hash, { create: true })
     try {
       await importShards(manifest, url, store, { fetch: this.env.fetch, checkpoint, onProgress: emit })
@@ -322,6 +324,16 @@ export class CollectionHost {
     await storage.writePointer(name, pointer)
     this.coordination.announce(SNAPSHOT_TOPIC + name, 0)
     return { outcome: 'imported', pointer, bytes: manifest.bytes }
+  }
+
+  /**
+   * Under the write lock: deletes the versions no pointer names, leftovers of an interrupted import
+   * or swap (or of a tab that kept an old version open while it was deleted).
+   */
+  private async dropUnnamedVersions(name: string, current: SnapshotPointer | null): Promise<void> {
+    for (const version of await this.env.snapshots.listVersions(name)) {
+      if (!current || versionKey(current.version) !== version) await this.env.snapshots.destroyVersion(name, version).catch(() => {})
+    }
   }
 
   /** Another tab moved the pointer: serve its version from now on. */
@@ -421,6 +433,15 @@ function rerankerPassageTokens(reranker: LoadedCrossEncoder): number {
   const template = s.template.prefix.length + s.template.middle.length + s.template.suffix.length
   // Leave room for a typical query (up to 32 tokens) so passages are rarely cut when reranked.
   return Math.max(16, s.maxLength - template - 32)
+}
+
+/** Options as a comparable string; ones JSON cannot write (a BigInt, a cycle) are the caller's mistake. */
+function optionsKey(options: object): string {
+  try {
+    return JSON.stringify(options)
+  } catch (error) {
+    throw new WinnowError('INVALID_INPUT', `collection options must be plain data (strings, numbers, booleans, arrays, objects): ${error instanceof Error ? error.message : String(error)}`)
+  }
 }
 
 function checkName(name: unknown): asserts name is string {

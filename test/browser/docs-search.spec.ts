@@ -57,7 +57,7 @@ test('docs search: imports the snapshot, finds sections by their words, links la
   expect(imported.at(-1)!.total).toBeGreaterThan(10_000)
 
   // Words that occur in only a few sections of docs/: the keyword side must find them.
-  const manifest = JSON.parse(readFileSync('dist-app/demo/docs-search/winnow-index/manifest.json', 'utf8'))
+  const manifest = JSON.parse(readFileSync(`${process.env.WINNOW_TEST_DIST ?? 'dist-app'}/demo/docs-search/winnow-index/manifest.json`, 'utf8'))
   expect(manifest.collection.documents).toBeGreaterThan(50)
   const { hits, route } = await search(page, 'SNAPSHOT_INVALID')
   expect(route).toBe('reranked')

@@ -36,36 +36,48 @@ describe('status line', () => {
 })
 
 describe('describeSnapshot', () => {
+  const first = { serving: false }
+  const later = { serving: true, version: 'v1' }
+
   it('shows an indeterminate bar while checking, a fraction while importing, none when done', () => {
-    expect(describeSnapshot({ phase: 'checking', loaded: 0, total: 0, version: null }, false)).toEqual({ text: 'index: checking…', progress: null, warning: null })
-    expect(describeSnapshot({ phase: 'importing', loaded: 512, total: 2048, version: HASH }, false)).toEqual({
+    expect(describeSnapshot({ phase: 'checking', loaded: 0, total: 0, version: null }, first)).toEqual({ text: 'index: checking…', progress: null, warning: null })
+    expect(describeSnapshot({ phase: 'importing', loaded: 512, total: 2048, version: HASH }, first)).toEqual({
       text: 'index 3f2a9c1b: importing 512 B of 2.00 KiB',
       progress: 0.25,
       warning: null,
     })
-    expect(describeSnapshot({ phase: 'importing', loaded: 10, total: 0, version: HASH }, false).progress).toBeNull()
-    expect(describeSnapshot({ phase: 'importing', loaded: 4096, total: 2048, version: HASH }, false).progress).toBe(1)
-    const done = describeSnapshot({ phase: 'done', loaded: 2048, total: 2048, version: HASH, outcome: 'imported' }, false)
+    expect(describeSnapshot({ phase: 'importing', loaded: 10, total: 0, version: HASH }, first).progress).toBeNull()
+    expect(describeSnapshot({ phase: 'importing', loaded: 4096, total: 2048, version: HASH }, first).progress).toBe(1)
+    const done = describeSnapshot({ phase: 'done', loaded: 2048, total: 2048, version: HASH, outcome: 'imported' }, first)
     expect(done).toEqual({ text: 'index 3f2a9c1b (just imported)', progress: undefined, warning: null })
   })
 
-  it('says when an update imports behind a version that already serves', () => {
-    expect(describeSnapshot({ phase: 'checking', loaded: 0, total: 0, version: null }, true).text).toBe('index: checking for an update…')
-    expect(describeSnapshot({ phase: 'importing', loaded: 1, total: 2, version: 'v2' }, true).text).toBe('index v2: updating in the background, importing 1 B of 2 B')
+  it('before any event: the serving version when known, else an ellipsis, and no bar', () => {
+    expect(describeSnapshot(null, first)).toEqual({ text: 'index: …', progress: undefined, warning: null })
+    expect(describeSnapshot(null, { serving: true, version: HASH })).toEqual({ text: 'index 3f2a9c1b', progress: undefined, warning: null })
+  })
+
+  it('says when an update imports behind a version that already serves, and when it took over', () => {
+    expect(describeSnapshot({ phase: 'checking', loaded: 0, total: 0, version: null }, later).text).toBe('index v1: checking for an update…')
+    expect(describeSnapshot({ phase: 'importing', loaded: 1, total: 2, version: 'v2' }, later).text).toBe('index v1: importing update v2 in the background, 1 B of 2 B')
+    expect(describeSnapshot({ phase: 'done', loaded: 2, total: 2, version: 'v2', outcome: 'imported' }, later).text).toBe('index v2 (updated just now)')
   })
 
   it('names each outcome, and warns (without failing the page) when an update failed', () => {
-    const done = (outcome: 'unchanged' | 'offline' | 'failed', error?: { code: string; message: string }) =>
-      describeSnapshot({ phase: 'done', loaded: 0, total: 0, version: 'v1', outcome, ...(error ? { error } : {}) }, true)
-    expect(done('unchanged').text).toBe('index v1 (up to date)')
-    expect(done('offline').text).toBe('index v1 (offline: the stored copy)')
-    const failed = done('failed', { code: 'SNAPSHOT_INVALID', message: 'shard 3 is damaged' })
-    expect(failed.text).toBe('index v1 (update failed)')
+    const done = (outcome: 'unchanged' | 'offline' | 'failed', version: string | null, error?: { code: string; message: string }) =>
+      describeSnapshot({ phase: 'done', loaded: 0, total: 0, version, outcome, ...(error ? { error } : {}) }, later)
+    expect(done('unchanged', 'v1').text).toBe('index v1 (up to date)')
+    expect(done('offline', null).text).toBe('index v1 (offline: the stored copy)')
+    // The failed version is the new one; the status names the one still serving.
+    const failed = done('failed', 'v2', { code: 'SNAPSHOT_INVALID', message: 'shard 3 is damaged' })
+    expect(failed.text).toBe('index v1 (update to v2 failed)')
     expect(failed.warning).toContain('SNAPSHOT_INVALID: shard 3 is damaged')
     expect(failed.progress).toBeUndefined()
+    expect(describeSnapshot({ phase: 'done', loaded: 0, total: 0, version: null, outcome: 'failed' }, { serving: true }).text).toBe('index (update failed)')
+    expect(done('failed', 'v1').text).toBe('index v1 (update failed)') // an event naming the serving version
     // A first visit has nothing stored to fall back on: the page's error says it, not a warning.
-    const first = describeSnapshot({ phase: 'done', loaded: 0, total: 0, version: null, outcome: 'failed', error: { code: 'SNAPSHOT_INVALID', message: 'HTTP 404' } }, false)
-    expect(first).toEqual({ text: 'index: import failed', progress: undefined, warning: null })
+    const firstVisit = describeSnapshot({ phase: 'done', loaded: 0, total: 0, version: null, outcome: 'failed', error: { code: 'SNAPSHOT_INVALID', message: 'HTTP 404' } }, first)
+    expect(firstVisit).toEqual({ text: 'index: import failed', progress: undefined, warning: null })
   })
 })
 

@@ -107,6 +107,29 @@ describe('snapshot collections in the worker host', () => {
     expect(await storage.listVersions('docs')).toEqual([versionKey(v2.manifest.hash)])
   })
 
+  it('an old version left by a kill between the pointer move and its deletion is removed by the next unchanged open', async () => {
+    const v1 = await version(corpus(10))
+    const v2 = await version(corpus(12))
+    const server = snapshotServer(BASE)
+    server.publish(v1.manifest, v1.files)
+    const storage = new MemorySnapshotStorage()
+    await host(storage, server.fetch).open('docs', { snapshot: URL_ })
+    // This tab moves the pointer to v2, then dies before the old version's deletion runs.
+    const dying = Object.assign(Object.create(storage) as MemorySnapshotStorage, { destroyVersion: async () => {} })
+    const killed = host(dying, server.fetch)
+    server.publish(v2.manifest, v2.files)
+    await killed.open('docs', {})
+    expect(await killed.syncSnapshot(1, 'docs')).toBe('imported')
+    expect((await storage.listVersions('docs')).sort()).toEqual([versionKey(v1.manifest.hash), versionKey(v2.manifest.hash)].sort())
+    killed.closeAll()
+    // The next visit finds the snapshot unchanged, and clears the leftover all the same.
+    const next = host(storage, server.fetch)
+    await next.open('docs', {})
+    expect(await next.syncSnapshot(2, 'docs')).toBe('unchanged')
+    expect(await storage.listVersions('docs')).toEqual([versionKey(v2.manifest.hash)])
+    expect(await next.count('docs')).toBe(12)
+  })
+
   it('keeps the old version when the new one is damaged or unreachable, and reports why', async () => {
     const v1 = await version(corpus(10))
     const v2 = await version(corpus(12))
@@ -120,7 +143,7 @@ describe('snapshot collections in the worker host', () => {
     server.publish(v2.manifest, v2.files.map((f, i) => (i === 1 ? { ...f, bytes: f.bytes.slice(0, -3) } : f)))
     const error = await h.syncSnapshot(3, 'docs').catch((e) => e)
     expect(error).toMatchObject({ code: 'SNAPSHOT_INVALID', details: { reason: 'corrupt' } })
-    expect(events.at(-1)).toMatchObject({ phase: 'done', outcome: 'failed', error: { code: 'SNAPSHOT_INVALID' } })
+    expect(events.at(-1)).toMatchObject({ phase: 'done', outcome: 'failed', version: v2.manifest.hash, error: { code: 'SNAPSHOT_INVALID' } })
     expect(await h.count('docs')).toBe(10)
     expect(await storage.listVersions('docs')).toEqual([versionKey(v1.manifest.hash)])
 
