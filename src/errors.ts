@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   WEBGPU_UNAVAILABLE: "device: 'webgpu' was asked for but no WebGPU adapter exists.",
   ABORTED: 'The call was cancelled through its AbortSignal.',
   WORKER_CRASHED: 'The worker died while the call was pending; the next call starts a fresh one.',
+  DEVICE_LOST: 'The WebGPU device was lost while the call was pending (GPU reset, driver update, memory pressure); the instance now runs on WASM: call again.',
   DISPOSED: 'The instance was disposed; create a new one.',
   DIMENSION_MISMATCH: "A vector has a different length than the collection's vectors.",
   STORAGE_FULL: "IndexedDB refused the write because the origin's storage quota is exhausted; nothing of the call was written.",
@@ -116,4 +117,18 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value)
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
   return typeof value
+}
+
+/**
+ * The DEVICE_LOST error for a lost WebGPU device (`reason` and `message` from its GPUDeviceLostInfo).
+ *
+ * @example
+ * deviceLostError({ reason: 'unknown', message: 'GPU reset' }).code // 'DEVICE_LOST'
+ */
+export function deviceLostError(loss: { reason: string; message: string }): WinnowError {
+  return new WinnowError(
+    'DEVICE_LOST',
+    `the WebGPU device was lost (${loss.reason}${loss.message ? `: ${loss.message}` : ''}); winnow runs on WASM from now on: call again`,
+    { reason: loss.reason, message: loss.message },
+  )
 }

@@ -45,6 +45,13 @@ export interface WinnowOptions {
   cache?: boolean
   /** Called for every file byte count change and with an overall fraction. */
   onProgress?: (event: LoadProgress) => void
+  /**
+   * Called when the instance changes device after it loaded: when the WebGPU device is lost (GPU
+   * reset, driver update, memory pressure), calls pending then reject with DEVICE_LOST, the models
+   * are loaded again on WASM, and this is called with the new {@link DeviceInfo} (also
+   * `winnow.device` from then on). The instance stays on WASM; a new `createWinnow` tries WebGPU again.
+   */
+  onDeviceChange?: (device: DeviceInfo) => void
   /** Cancels loading. */
   signal?: AbortSignal
   /** Worker script URL (advanced: bundlers set this up from the package). */

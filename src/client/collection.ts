@@ -14,6 +14,7 @@ import type {
 } from '../types.js'
 import type { Envelope, WorkerApi, WorkerSearchResult } from '../worker/protocol.js'
 import { abortError, type WorkerConnection } from './connection.js'
+import { checkCallOptions } from './validate.js'
 
 /**
  * A persistent collection of documents in IndexedDB, searched in the worker. Every method is a
@@ -81,8 +82,8 @@ export class CollectionHandle implements Collection {
     return handle
   }
 
-  async add(documents: readonly DocumentInput[], options: AddOptions = {}): Promise<AddResult> {
-    const { signal, onProgress } = options
+  async add(documents: readonly DocumentInput[], options?: AddOptions): Promise<AddResult> {
+    const { signal, onProgress } = checkCallOptions(options, 'add', 'onProgress') as AddOptions
     if (signal?.aborted) throw abortError(signal)
     await this.ensureOpen(signal)
     const callId = this.owner.nextCallId()
@@ -135,10 +136,8 @@ export class CollectionHandle implements Collection {
     )
   }
 
-  async search(query: string, options: SearchOptions = {}): Promise<SearchResults> {
-    if (options === null || typeof options !== 'object') throw new WinnowError('INVALID_INPUT', 'search options must be an object')
-    const { signal, onFirstStage, ...rest } = options
-    if (onFirstStage !== undefined && typeof onFirstStage !== 'function') throw new WinnowError('INVALID_INPUT', 'onFirstStage must be a function')
+  async search(query: string, options?: SearchOptions): Promise<SearchResults> {
+    const { signal, onFirstStage, ...rest } = checkCallOptions(options, 'search', 'onFirstStage') as SearchOptions
     if (signal?.aborted) throw abortError(signal)
     await this.ensureOpen(signal)
     const callId = this.owner.nextCallId()

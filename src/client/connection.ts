@@ -1,6 +1,6 @@
 import * as Comlink from 'comlink'
 import { WinnowError } from '../errors.js'
-import { ALIVE_MESSAGE, LOCK_PREFIX, type WorkerApi } from '../worker/protocol.js'
+import { ALIVE_MESSAGE, DEVICE_LOST_MESSAGE, LOCK_PREFIX, type WorkerApi } from '../worker/protocol.js'
 
 /** Makes a worker with the given name (the name doubles as its liveness lock). */
 export type SpawnWorker = (name: string) => Worker
@@ -10,6 +10,12 @@ export interface CallOptions {
   signal?: AbortSignal
   /** Runs when the signal fires while the call is pending, with the worker the call went to (to tell it to stop). */
   onAbort?: (api: Comlink.Remote<WorkerApi>) => void
+}
+
+/** What a worker reports outside of call results. */
+export interface ConnectionEvents {
+  /** The live worker lost its WebGPU device (it can no longer run its models). */
+  onDeviceLost?: (loss: { reason: string; message: string }) => void
 }
 
 let connectionCounter = 0
@@ -34,7 +40,10 @@ export class WorkerConnection {
   private readonly id = ++connectionCounter
   private generation = 0
 
-  constructor(private readonly spawn: SpawnWorker) {}
+  constructor(
+    private readonly spawn: SpawnWorker,
+    private readonly events: ConnectionEvents = {},
+  ) {}
 
   /** Whether a worker is running now. */
   get alive(): boolean {
@@ -60,6 +69,7 @@ export class WorkerConnection {
     })
     worker.addEventListener('messageerror', () => this.crashed(generation, 'the worker sent a message that could not be read'))
     worker.addEventListener('message', (event: MessageEvent) => {
+      if (event.data?.type === DEVICE_LOST_MESSAGE && generation === this.generation && this.worker) this.events.onDeviceLost?.(event.data.loss)
       if (event.data?.type !== ALIVE_MESSAGE) return
       // The worker holds this lock until it is gone; our request is granted only then.
       void navigator.locks
@@ -104,7 +114,15 @@ export class WorkerConnection {
       }
       this.pending.add(fail)
       signal?.addEventListener('abort', onAbort, { once: true })
-      fn(api).then(
+      let sent: Promise<T>
+      try {
+        sent = fn(api)
+      } catch (error) {
+        // Comlink reads the arguments synchronously (a revoked Proxy throws there): a bad argument.
+        fail(toWinnowError(error, 'INVALID_INPUT'))
+        return
+      }
+      sent.then(
         (value) => {
           settle()
           resolve(value)
@@ -147,13 +165,16 @@ export function abortError(signal: AbortSignal): WinnowError {
   return new WinnowError('ABORTED', 'the call was aborted', {}, { cause: signal.reason })
 }
 
-/** Failures of the transport itself: an argument postMessage cannot clone is the caller's mistake. */
-function toWinnowError(error: unknown): WinnowError {
+/**
+ * Failures of the transport itself: an argument postMessage cannot clone (or comlink cannot read)
+ * is the caller's mistake.
+ */
+function toWinnowError(error: unknown, fallback: 'INTERNAL' | 'INVALID_INPUT' = 'INTERNAL'): WinnowError {
   if (error instanceof WinnowError) return error
-  if ((error as { name?: string } | null)?.name === 'DataCloneError') {
+  if ((error as { name?: string } | null)?.name === 'DataCloneError' || fallback === 'INVALID_INPUT') {
     return new WinnowError(
       'INVALID_INPUT',
-      `an argument cannot be sent to the worker (${(error as Error).message}); use plain objects, strings, numbers, arrays and typed arrays`,
+      `an argument cannot be sent to the worker (${error instanceof Error ? error.message : String(error)}); use plain objects, strings, numbers, arrays and typed arrays`,
     )
   }
   return new WinnowError('INTERNAL', String(error))

@@ -1,7 +1,7 @@
 import { proxy, type Remote } from 'comlink'
 import { rankByScore } from '../core/ranking.js'
 import { sigmoid } from '../core/scores.js'
-import { deserializeError, WinnowError } from '../errors.js'
+import { deserializeError, deviceLostError, WinnowError } from '../errors.js'
 import type {
   CollectionOptions,
   DeviceInfo,
@@ -15,9 +15,9 @@ import type {
 } from '../types.js'
 import { CollectionHandle, type Collection, type CollectionOwner } from './collection.js'
 import type { Envelope, InitResult, RawRerank, WorkerApi, WorkerConfig } from '../worker/protocol.js'
-import { abortError, WorkerConnection, type SpawnWorker } from './connection.js'
+import { abortError, WorkerConnection, type ConnectionEvents, type SpawnWorker } from './connection.js'
 import { spawnDefaultWorker } from './spawn.js'
-import { checkOptions, checkRerankArgs } from './validate.js'
+import { checkCallOptions, checkOptions, checkRerankArgs } from './validate.js'
 
 /** The default reranker: ms-marco-MiniLM-L-6-v2 in transformers.js layout. */
 export const DEFAULT_RERANKER = 'Xenova/ms-marco-MiniLM-L-6-v2'
@@ -71,7 +71,10 @@ export async function createWinnow(options: WinnowOptions = {}): Promise<Winnow>
   const spawn: SpawnWorker = options.workerUrl
     ? (name) => new Worker(options.workerUrl!, { type: 'module', name })
     : spawnDefaultWorker
-  const client = new WinnowClient(new WorkerConnection(spawn), toWorkerConfig(options), options)
+  // The connection reports a lost WebGPU device to the client, which exists only just below.
+  const events: ConnectionEvents = {}
+  const client = new WinnowClient(new WorkerConnection(spawn, events), toWorkerConfig(options), options)
+  events.onDeviceLost = (loss) => client.deviceLost(loss)
   try {
     await client.start(options.signal)
   } catch (error) {
@@ -87,10 +90,12 @@ class WinnowClient implements Winnow, CollectionOwner {
   private startedGeneration = -1
   private callIds = 0
   private disposed = false
+  /** Why the instance left WebGPU for WASM, once it did. */
+  private deviceLoss: { reason: string; message: string } | null = null
 
   constructor(
     readonly connection: WorkerConnection,
-    private readonly config: WorkerConfig,
+    private config: WorkerConfig,
     private readonly options: WinnowOptions,
   ) {}
 
@@ -155,7 +160,8 @@ class WinnowClient implements Winnow, CollectionOwner {
         .call((api) => api.init(this.config, onProgress ? proxy(onProgress) : undefined) as Promise<Envelope<InitResult>>)
         .then(unwrap)
         .then((info) => {
-          this.info = info
+          const loss = this.deviceLoss
+          this.info = loss ? { ...info, device: { ...info.device, reason: `the WebGPU device was lost (${loss.reason}); running on WASM` } } : info
           return this.connection.api()
         })
       this.starting = attempt
@@ -180,8 +186,33 @@ class WinnowClient implements Winnow, CollectionOwner {
     })
   }
 
-  async rerank(query: string, documents: readonly RerankInput[], options: RerankOptions = {}): Promise<RerankResult[]> {
-    const { texts, ids } = checkRerankArgs(query, documents, options?.topK)
+  /**
+   * The worker's WebGPU device is gone, and with it every model: reject what is pending with
+   * DEVICE_LOST, and load the models again on WASM in a new worker now (so `device` and
+   * `onDeviceChange` tell the page at once, and the next call finds them ready).
+   */
+  deviceLost(loss: { reason: string; message: string }): void {
+    if (this.disposed || this.deviceLoss) return
+    this.deviceLoss = loss
+    this.config = { ...this.config, device: 'wasm' }
+    this.connection.restart(deviceLostError(loss))
+    this.start().then(
+      () => {
+        try {
+          this.options.onDeviceChange?.(this.device)
+        } catch {
+          // the page's callback failing must not fail the switch
+        }
+      },
+      () => {
+        // The next call retries the load and reports its error.
+      },
+    )
+  }
+
+  async rerank(query: string, documents: readonly RerankInput[], rawOptions?: RerankOptions): Promise<RerankResult[]> {
+    const options = checkCallOptions(rawOptions, 'rerank') as RerankOptions
+    const { texts, ids } = checkRerankArgs(query, documents, options.topK)
     const { signal } = options
     if (this.disposed) throw new WinnowError('DISPOSED', 'this winnow instance was disposed; call createWinnow() again')
     if (signal?.aborted) throw abortError(signal)

@@ -38,6 +38,36 @@ export function checkRerankArgs(query: unknown, documents: unknown, topK: unknow
 }
 
 /**
+ * Checks the options object of a call that may carry a `signal` and a callback, and returns a
+ * shallow copy of it. Not an object (or one that cannot be read, such as a revoked Proxy), a
+ * `signal` that is not an AbortSignal, or a callback that is not a function are INVALID_INPUT,
+ * never a TypeError later on.
+ *
+ * @example
+ * checkCallOptions({ signal }, 'add', 'onProgress') // { signal }
+ * checkCallOptions({ signal: 'x' }, 'add')          // throws INVALID_INPUT
+ */
+export function checkCallOptions(options: unknown, call: string, callback?: string): Record<string, unknown> & { signal?: AbortSignal } {
+  if (options === undefined) return {}
+  if (options === null || typeof options !== 'object') invalid(`${call}() options must be an object, got ${describeValue(options)}`)
+  let copy: Record<string, unknown>
+  try {
+    copy = { ...options }
+  } catch {
+    invalid(`${call}() options cannot be read (a revoked Proxy?); pass a plain object`)
+  }
+  const signal = copy.signal as { aborted?: unknown; addEventListener?: unknown } | null | undefined
+  if (signal === null) delete copy.signal
+  else if (signal !== undefined && !(typeof signal === 'object' && typeof signal.aborted === 'boolean' && typeof signal.addEventListener === 'function')) {
+    invalid(`${call}() options.signal must be an AbortSignal, got ${describeValue(signal)}`)
+  }
+  if (callback !== undefined && copy[callback] !== undefined && typeof copy[callback] !== 'function') {
+    invalid(`${call}() options.${callback} must be a function, got ${describeValue(copy[callback])}`)
+  }
+  return copy
+}
+
+/**
  * Checks `createWinnow()` options that can be checked without a worker.
  *
  * @example
@@ -55,6 +85,7 @@ export function checkOptions(options: WinnowOptions): void {
     invalid(`threads must be a positive integer, got ${describeValue(options.threads)}`)
   }
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') invalid('onProgress must be a function')
+  if (options.onDeviceChange !== undefined && typeof options.onDeviceChange !== 'function') invalid('onDeviceChange must be a function')
   const r = options.reranker
   if (r !== undefined && r !== false) {
     if (r === null || typeof r !== 'object') invalid('reranker must be an object')

@@ -91,3 +91,17 @@ function describeAdapter(adapter: AdapterLike): NonNullable<DeviceInfo['adapter'
     shaderF16: adapter.features.has('shader-f16'),
   }
 }
+
+/**
+ * Whether an error thrown by a model run says the WebGPU device is gone (onnxruntime-web reports it
+ * from a failed buffer mapping: "The Device was lost before mapping was resolved", Dawn as "Device
+ * is lost"), as opposed to a fault of the model or its input.
+ *
+ * @example
+ * isDeviceLostError(new Error("Failed to execute 'mapAsync' on 'GPUBuffer': The Device was lost before mapping was resolved.")) // true
+ * isDeviceLostError(new Error('indices element out of data bounds')) // false
+ */
+export function isDeviceLostError(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error)
+  return /\bdevice\b[^.]{0,40}?\b(lost|destroyed)\b/i.test(message)
+}

@@ -28,11 +28,14 @@ const MODEL_FILE = /\.(onnx|json|txt|model|onnx_data|wasm|mjs)(\?|$)/i
  */
 export class FetchRecorder {
   readonly failures: FetchFailure[] = []
+  /** Every URL requested, in order (to name the file a parse error came from). */
+  readonly requested: string[] = []
   readonly fetch: typeof fetch
 
   constructor(inner: typeof fetch) {
     this.fetch = async (input, init) => {
       const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
+      this.requested.push(url)
       let response: Response
       try {
         response = await inner(input, init)
@@ -61,5 +64,6 @@ export class FetchRecorder {
 
   clear(): void {
     this.failures.length = 0
+    this.requested.length = 0
   }
 }

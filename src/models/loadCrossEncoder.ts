@@ -6,6 +6,7 @@ import { CrossEncoder, type LogitsModel, type PairTokenizer } from './crossEncod
 import type { FetchRecorder } from './fetchRecorder.js'
 import { explainLoadFailure } from './loadFailure.js'
 import { ProgressTracker } from './progress.js'
+import { largestTokenId, tokenizerMismatch, type VocabularyTokenizer } from './vocabulary.js'
 import { defaultBatchTokens } from '../core/batching.js'
 
 /** What {@link loadCrossEncoder} needs. */
@@ -62,7 +63,10 @@ export async function loadCrossEncoder(options: CrossEncoderLoadOptions): Promis
       id2label?: Record<string, string>
       num_labels?: number
       max_position_embeddings?: number
+      vocab_size?: number
     }
+    const mismatch = tokenizerMismatch(options.model, largestTokenId(tokenizer as unknown as VocabularyTokenizer), config.vocab_size)
+    if (mismatch) throw mismatch
     const head = scoreHeadFromConfig(config)
     const tok = tokenizer as unknown as PairTokenizer & {
       (text: string, options: { text_pair: string; return_token_type_ids: boolean }): {

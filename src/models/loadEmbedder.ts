@@ -5,6 +5,7 @@ import { Embedder, type HiddenStateModel, type Pooling, type TextTemplate, type 
 import type { FetchRecorder } from './fetchRecorder.js'
 import { explainLoadFailure } from './loadFailure.js'
 import { ProgressTracker } from './progress.js'
+import { largestTokenId, tokenizerMismatch, type VocabularyTokenizer } from './vocabulary.js'
 import { defaultBatchTokens } from '../core/batching.js'
 
 /** What {@link loadEmbedder} needs. */
@@ -83,7 +84,9 @@ export async function loadEmbedder(options: EmbedderLoadOptions): Promise<Loaded
       modelLoad,
       options.pooling === undefined && options.readModelJson ? options.readModelJson(options.model, POOLING_CONFIG_PATH) : undefined,
     ])
-    const config = loaded.config as unknown as { max_position_embeddings?: number }
+    const config = loaded.config as unknown as { max_position_embeddings?: number; vocab_size?: number }
+    const mismatch = tokenizerMismatch(options.model, largestTokenId(tokenizer as unknown as VocabularyTokenizer), config.vocab_size)
+    if (mismatch) throw mismatch
     const tok = tokenizer as unknown as TextTokenizer & { model_max_length?: number; pad_token_id?: number | null }
     const session = (loaded as unknown as { sessions: Record<string, { inputNames: string[]; outputNames: string[] }> }).sessions.model
     const output = chooseOutput(session?.outputNames ?? [], options.pooling !== undefined)

@@ -2,6 +2,8 @@ import { WinnowError } from '../errors.js'
 import type { Dtype } from '../types.js'
 import { DTYPE_FILES } from './dtype.js'
 import type { FetchRecorder } from './fetchRecorder.js'
+import { forgetCachedFiles } from './runtime.js'
+import { TOKENIZER_FILES } from './vocabulary.js'
 
 /** What a model loader knows when its load fails (a subset of every loader's options). */
 export interface LoadFailureContext {
@@ -16,8 +18,11 @@ export interface LoadFailureContext {
 /**
  * Turns whatever a transformers.js load threw into the error winnow reports, shared by every model
  * loader so the reranker and the embedder fail alike: UNSUPPORTED_DTYPE when only the weights file
- * of the requested dtype is missing and other dtypes exist (`details.available`), otherwise
+ * of the requested dtype is missing and other dtypes exist (`details.available`); MODEL_LOAD_FAILED
+ * with `details.damaged` when a file arrived but cannot be parsed (a truncated download); otherwise
  * MODEL_LOAD_FAILED naming the URL and HTTP status that failed. A WinnowError passes through.
+ * Damaged or mismatched files (`details.files`) are dropped from the cache, so a retry downloads
+ * them again rather than failing on the same bytes forever.
  *
  * @example
  * try {
@@ -27,7 +32,10 @@ export interface LoadFailureContext {
  * }
  */
 export async function explainLoadFailure(error: unknown, context: LoadFailureContext): Promise<WinnowError> {
-  if (error instanceof WinnowError) return error
+  if (error instanceof WinnowError) {
+    if (error.code === 'MODEL_LOAD_FAILED' && Array.isArray(error.details.files)) await forgetCachedFiles(context.model, error.details.files as string[])
+    return error
+  }
   const cause = error instanceof Error ? error.message : String(error)
   const weights = `onnx/${DTYPE_FILES[context.dtype]}`
   const failures = context.recorder?.failures ?? []
@@ -42,6 +50,19 @@ export async function explainLoadFailure(error: unknown, context: LoadFailureCon
         { model: context.model, dtype: context.dtype, available, url: weightsFailure?.url },
       )
     }
+  }
+  const damaged = damagedFile(error, cause, weights)
+  if (damaged) {
+    await forgetCachedFiles(context.model, damaged.files)
+    const requested = context.recorder?.requested ?? []
+    const url = damaged.file ? [...requested].reverse().find((u) => u.endsWith(`/${damaged.file}`)) : undefined
+    return new WinnowError(
+      'MODEL_LOAD_FAILED',
+      `could not load ${context.model}: ${damaged.what(url)}. ` +
+        'Any cached copy was dropped, so the next load downloads it again; check the file on the server (its size, or a download cut short).',
+      { model: context.model, damaged: true, url, file: damaged.file, files: damaged.files, cause },
+      { cause: error },
+    )
   }
   // The first failure of a file the load needed explains it best (optional files may 404 harmlessly,
   // but then the load would not have failed on them).
@@ -60,4 +81,29 @@ export async function explainLoadFailure(error: unknown, context: LoadFailureCon
     )
   }
   return new WinnowError('MODEL_LOAD_FAILED', `could not load ${context.model}: ${cause}`, { model: context.model, cause }, { cause: error })
+}
+
+/** JSON files a model load parses; one of them is at fault when parsing JSON failed. */
+const JSON_FILES = [...TOKENIZER_FILES, 'special_tokens_map.json', 'generation_config.json']
+
+/**
+ * The file a load error says is damaged: the weights when onnxruntime cannot parse them
+ * (INVALID_PROTOBUF is error code 7, INVALID_GRAPH 10), some JSON file when JSON.parse failed.
+ */
+function damagedFile(
+  error: unknown,
+  cause: string,
+  weights: string,
+): { file: string | null; files: string[]; what: (url: string | undefined) => string } | null {
+  if (/protobuf parsing failed|ERROR_CODE: (7|10)\b/i.test(cause)) {
+    return {
+      file: weights,
+      files: [weights, `${weights}_data`],
+      what: (url) => `${url ?? weights} is damaged (truncated, or not an ONNX model): onnxruntime could not parse it`,
+    }
+  }
+  if (error instanceof SyntaxError && /JSON/i.test(cause)) {
+    return { file: null, files: JSON_FILES, what: () => `one of its JSON files (${JSON_FILES.join(', ')}) is damaged (truncated, or not JSON): ${cause}` }
+  }
+  return null
 }

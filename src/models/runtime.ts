@@ -80,3 +80,47 @@ export function useWebGpuAdapter(adapter: unknown): void {
   const webgpu = env.backends.onnx?.webgpu as { adapter?: unknown } | undefined
   if (webgpu && adapter) webgpu.adapter = adapter
 }
+
+/**
+ * Drops the cached copies of some files of a model (transformers.js keeps every file it downloads
+ * in the Cache API), so that a file found damaged or mismatched is downloaded again by the next
+ * load instead of failing it forever. Never rejects.
+ *
+ * @example
+ * await forgetCachedFiles('Xenova/ms-marco-MiniLM-L-6-v2', ['onnx/model_quantized.onnx'])
+ */
+export async function forgetCachedFiles(model: string, files: readonly string[]): Promise<void> {
+  if (!env.useBrowserCache || typeof caches === 'undefined' || files.length === 0) return
+  try {
+    const cache = await caches.open(env.cacheKey)
+    // Keys are full URLs: <base><model>/<file> when self-hosted, <host><model>/resolve/<rev>/<file> from a hub.
+    const stale = (await cache.keys()).filter((request) => request.url.includes(`/${model}/`) && files.some((file) => request.url.endsWith(`/${file}`)))
+    await Promise.all(stale.map((request) => cache.delete(request)))
+  } catch {
+    // A cache that cannot be read cannot serve the damaged copy either.
+  }
+}
+
+/** Why a WebGPU device was lost, as `GPUDeviceLostInfo` says. */
+export interface DeviceLossInfo {
+  reason: string
+  message: string
+}
+
+/**
+ * Calls `onLost` once if the WebGPU device onnxruntime-web created (after the first WebGPU session,
+ * at `env.webgpu.device`) is lost. Returns false when there is no such device to watch.
+ *
+ * @example
+ * watchWebGpuDevice((loss) => console.warn('GPU gone:', loss.reason))
+ */
+export function watchWebGpuDevice(onLost: (loss: DeviceLossInfo) => void): boolean {
+  const webgpu = env.backends.onnx?.webgpu as { device?: { lost?: Promise<{ reason?: string; message?: string }> } } | undefined
+  const lost = webgpu?.device?.lost
+  if (!lost || typeof lost.then !== 'function') return false
+  void lost.then(
+    (info) => onLost({ reason: String(info?.reason ?? 'unknown'), message: String(info?.message ?? '') }),
+    () => {},
+  )
+  return true
+}

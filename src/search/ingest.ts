@@ -88,7 +88,7 @@ export function checkDocuments(input: unknown, limits: { maxTextLength: number; 
       const v = d.vector
       const isArray = Array.isArray(v) || v instanceof Float32Array || v instanceof Float64Array
       if (!isArray) invalid(`documents[${i}].vector must be a Float32Array or an array of numbers`, { index: i, id })
-      const vector = Float32Array.from(v as ArrayLike<number>)
+      const vector = toFloat32(v as ArrayLike<number>, `documents[${i}].vector`, { index: i, id })
       if (vector.length === 0 || !vector.every(Number.isFinite)) invalid(`documents[${i}].vector must be non-empty and finite`, { index: i, id })
       if (dims === null) dims = vector.length
       if (vector.length !== dims) {
@@ -150,16 +150,33 @@ function checkMetadata(value: unknown, i: number, id: string): Record<string, un
   }
   const out: Record<string, unknown> = {}
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-    const ok = isScalar(v) || (Array.isArray(v) && v.every(isScalar))
+    // Array.from: a hole is undefined and refused (every() alone would skip it).
+    const ok = isScalar(v) || (Array.isArray(v) && Array.from(v).every(isScalar))
     if (!ok) {
       invalid(
         `documents[${i}].metadata.${key} must be a string, finite number, boolean, null or an array of those (dates: ISO strings or epoch numbers)`,
         { index: i, id, field: key },
       )
     }
-    out[key] = Array.isArray(v) ? [...v] : v
+    // defineProperty: a key named '__proto__' is data like any other, not the prototype setter.
+    Object.defineProperty(out, key, { value: Array.isArray(v) ? [...v] : v, enumerable: true, writable: true, configurable: true })
   }
   return out
+}
+
+/**
+ * A vector as a Float32Array; values that cannot be numbers at all (a BigInt, a Symbol) are
+ * INVALID_INPUT rather than the TypeError Float32Array.from throws.
+ *
+ * @example
+ * toFloat32([1, 2], 'vector') // Float32Array [1, 2]
+ */
+export function toFloat32(values: ArrayLike<number>, what: string, details: Record<string, unknown> = {}): Float32Array {
+  try {
+    return Float32Array.from(values)
+  } catch {
+    invalid(`${what} must hold numbers`, details)
+  }
 }
 
 function isScalar(v: unknown): boolean {

@@ -6,6 +6,7 @@ import type { BlockCache, PostingsCache } from './caches.js'
 import type { ChunkTable } from './chunkTable.js'
 import type { Checkpoint, EmbedderPort } from './collection.js'
 import { buildAllowedMask, compileFilter } from './filter.js'
+import { toFloat32 } from './ingest.js'
 import { fuse, resolveFusion } from './fusion.js'
 import type { SearchMode, SearchOptions } from '../types.js'
 import { candidateCount, rescoreExact, scanQuantized } from './vectorScan.js'
@@ -267,7 +268,7 @@ async function vectorStage(query: string, given: RetrieveRequest['vector'], dept
   let q: Float32Array
   if (given !== undefined) {
     if (!(Array.isArray(given) || given instanceof Float32Array || given instanceof Float64Array)) throw invalid('vector must be a Float32Array or an array of numbers')
-    q = Float32Array.from(given as ArrayLike<number>)
+    q = toFloat32(given as ArrayLike<number>, 'the query vector')
     if (q.length !== dims) {
       throw new WinnowError('DIMENSION_MISMATCH', `the query vector has ${q.length} dimensions; this collection's vectors have ${dims}`, { expected: dims, actual: q.length })
     }

@@ -1,4 +1,4 @@
-/** Messages and shapes shared by the client and the worker. Types only, plus two constants. */
+/** Messages and shapes shared by the client and the worker. Types only, plus three constants. */
 import type { SerializedError } from '../errors.js'
 import type {
   AddProgress,
@@ -23,6 +23,12 @@ import type {
 export const ALIVE_MESSAGE = 'winnow:alive'
 /** Prefix of the Web Lock a worker holds for as long as it lives. */
 export const LOCK_PREFIX = 'winnow-worker-'
+/**
+ * Posted by the worker (`{ type, loss: { reason, message } }`) when its WebGPU device is lost,
+ * before any call learns of it: on the same port as the call results, so the page switches to WASM
+ * before a caller sees DEVICE_LOST and calls again.
+ */
+export const DEVICE_LOST_MESSAGE = 'winnow:device-lost'
 
 /** Everything the worker needs to load; resolved to absolute URLs on the main thread. */
 export interface WorkerConfig {

@@ -1,9 +1,9 @@
-import { serializeError, WinnowError } from '../errors.js'
-import { chooseDevice, type GpuLike } from '../models/device.js'
+import { deviceLostError, serializeError, WinnowError } from '../errors.js'
+import { chooseDevice, isDeviceLostError, type GpuLike } from '../models/device.js'
 import { DTYPE_FILES, needsF16, normalizeDtypeChoice } from '../models/dtype.js'
 import { loadCrossEncoder, type LoadedCrossEncoder } from '../models/loadCrossEncoder.js'
 import { loadEmbedder, type LoadedEmbedder } from '../models/loadEmbedder.js'
-import { configureRuntime, useWebGpuAdapter } from '../models/runtime.js'
+import { configureRuntime, useWebGpuAdapter, watchWebGpuDevice, type DeviceLossInfo } from '../models/runtime.js'
 import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, Dtype, DtypeChoice, LoadProgress, SearchHit, SnapshotOutcome, SnapshotProgress, StoredDocument } from '../types.js'
 import { CollectionHost } from './collections.js'
 import type { Envelope, InitResult, RawRerank, WorkerApi, WorkerConfig, WorkerSearchOptions } from './protocol.js'
@@ -25,17 +25,40 @@ interface Loaded {
 const MAX_DEFAULT_THREADS = 4
 
 /**
+ * How long a failed model run waits for the device's `lost` promise: a loss makes runs fail in
+ * many ways (failed mappings, wasm aborts), and `lost` may settle just after the failure.
+ */
+const DEVICE_LOSS_GRACE_MS = 500
+
+/** What the worker tells its host outside of call results. */
+export interface WorkerEvents {
+  /** The WebGPU device the models run on was lost; the host should restart this worker on WASM. */
+  onDeviceLost?: (loss: DeviceLossInfo) => void
+}
+
+/**
  * The worker's service: loads the reranker once (a failed load is retried by the next init) and
- * runs rerank calls one at a time, cancellable by call id.
+ * runs rerank calls one at a time, cancellable by call id. When the WebGPU device is lost it tells
+ * its host (`events.onDeviceLost`) and fails the model calls with DEVICE_LOST from then on: models
+ * cannot move devices in place (open collections hold their embedder), so the host starts a new
+ * worker on WASM.
  *
  * @example
- * Comlink.expose(new WorkerService())
+ * Comlink.expose(new WorkerService({ onDeviceLost: (loss) => postMessage({ type: DEVICE_LOST_MESSAGE, loss }) }))
  */
 export class WorkerService implements WorkerApi {
   private loading: Promise<Loaded> | null = null
+  /** Set once the WebGPU device is lost (or a run says so); null while it works or on WASM. */
+  private deviceLoss: DeviceLossInfo | null = null
+  private watchingDevice = false
+  private disposing = false
+  private signalLoss: () => void = () => {}
+  private readonly lossSignal = new Promise<void>((resolve) => (this.signalLoss = resolve))
   private readonly queue = new SerialQueue()
   private rerankers: RerankerPool | null = null
   private readonly collections = new CollectionHost(this.queue, () => this.models(), () => this.rerankerPool())
+
+  constructor(private readonly events: WorkerEvents = {}) {}
 
   init(config: WorkerConfig, onProgress?: (event: LoadProgress) => void): Promise<Envelope<InitResult>> {
     return envelope(async () => {
@@ -51,7 +74,7 @@ export class WorkerService implements WorkerApi {
   }
 
   rerank(callId: number, query: string, documents: string[]): Promise<Envelope<RawRerank>> {
-    return envelope(async () => {
+    return envelope(() => this.onDevice(async () => {
       const { reranker } = await this.models()
       if (!reranker) throw new WinnowError('INVALID_INPUT', 'this instance was created with reranker: false; create one with a reranker to rerank')
       const pool = await this.rerankerPool()
@@ -62,7 +85,7 @@ export class WorkerService implements WorkerApi {
         pool.record(entry, query, documents, performance.now() - started)
         return { logits: scores.logits, queryTruncated: scores.queryTruncated, documentTruncated: scores.documentTruncated }
       })
-    })
+    }))
   }
 
   cancel(callId: number): void {
@@ -71,6 +94,7 @@ export class WorkerService implements WorkerApi {
   }
 
   async dispose(): Promise<void> {
+    this.disposing = true // freeing the sessions may destroy the device: that is no loss to report
     const loading = this.loading
     this.loading = null
     this.collections.closeAll()
@@ -108,7 +132,7 @@ export class WorkerService implements WorkerApi {
     const report = onProgress ? (p: AddProgress) => void (handled = Promise.resolve(onProgress(p)).catch(() => {})) : undefined
     return envelope(async () => {
       try {
-        return await this.collections.add(callId, name, documents, report)
+        return await this.onDevice(() => this.collections.add(callId, name, documents, report))
       } finally {
         // Bounded: a callback that returns a promise that never settles must not hang the add.
         await Promise.race([handled, new Promise((resolve) => setTimeout(resolve, PROGRESS_FLUSH_MS))])
@@ -142,7 +166,7 @@ export class WorkerService implements WorkerApi {
     return envelope(async () => {
       try {
         const report = onFirstStage ? (hits: SearchHit[]) => void Promise.resolve(onFirstStage(hits)).catch(() => {}) : undefined
-        return await this.collections.search(callId, name, query, options, report)
+        return await this.onDevice(() => this.collections.search(callId, name, query, options, report))
       } finally {
         // The page's callback travels as a comlink proxy (a MessagePort): free it with the call.
         ;(onFirstStage as unknown as Record<symbol, (() => void) | undefined> | undefined)?.[releaseProxy]?.()
@@ -156,6 +180,32 @@ export class WorkerService implements WorkerApi {
 
   listCollections(): Promise<Envelope<string[]>> {
     return envelope(() => this.collections.list())
+  }
+
+  /**
+   * Runs work that may use the models: once the WebGPU device is lost, a failure that is not a
+   * typed one of its own becomes DEVICE_LOST. A run that fails while the device is watched reports
+   * the loss when its message says the device is gone, or else waits a moment for `lost` to settle.
+   */
+  private async onDevice<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work()
+    } catch (error) {
+      if (error instanceof WinnowError && error.code !== 'INTERNAL') throw error
+      if (!this.deviceLoss && this.watchingDevice) {
+        if (isDeviceLostError(error)) this.deviceLost({ reason: 'unknown', message: error instanceof Error ? error.message : String(error) })
+        else await Promise.race([this.lossSignal, new Promise((resolve) => setTimeout(resolve, DEVICE_LOSS_GRACE_MS))])
+      }
+      if (this.deviceLoss) throw deviceLostError(this.deviceLoss)
+      throw error
+    }
+  }
+
+  private deviceLost(loss: DeviceLossInfo): void {
+    if (this.disposing || this.deviceLoss) return
+    this.deviceLoss = loss
+    this.signalLoss()
+    this.events.onDeviceLost?.(loss)
   }
 
   /** The rerankers (the instance's own, and those searches load lazily); after init only. */
@@ -232,6 +282,8 @@ export class WorkerService implements WorkerApi {
       await reranker?.dispose().catch(() => {})
       throw error
     }
+    // onnxruntime-web created its device with the first WebGPU session: watch it from now on.
+    if (kind === 'webgpu') this.watchingDevice = watchWebGpuDevice((loss) => this.deviceLost(loss))
     const pool = new RerankerPool(
       this.queue,
       (model, dtype) => loadCrossEncoder({ model, dtype, device: kind, recorder, probeDtypes: probe }),

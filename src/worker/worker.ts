@@ -3,7 +3,7 @@
  * tell when it dies, however it dies), then exposes the service over comlink.
  */
 import * as Comlink from 'comlink'
-import { ALIVE_MESSAGE, LOCK_PREFIX } from './protocol.js'
+import { ALIVE_MESSAGE, DEVICE_LOST_MESSAGE, LOCK_PREFIX } from './protocol.js'
 import { WorkerService } from './service.js'
 
 interface WorkerScope {
@@ -13,7 +13,7 @@ interface WorkerScope {
 }
 const scope = self as unknown as WorkerScope & Comlink.Endpoint
 
-Comlink.expose(new WorkerService(), scope)
+Comlink.expose(new WorkerService({ onDeviceLost: (loss) => scope.postMessage({ type: DEVICE_LOST_MESSAGE, loss }) }), scope)
 
 const lockName = scope.name.startsWith(LOCK_PREFIX) ? scope.name : ''
 if (lockName && scope.navigator.locks) {
