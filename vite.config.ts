@@ -65,6 +65,7 @@ export default defineConfig({
         peers: resolve('bench/pages/peers.html'),
         naive: resolve('bench/pages/naive.html'),
         rag: resolve('demo/rag/index.html'),
+        reliability: resolve('test/reliability/pages/fuzz.html'),
         'docs-search': resolve('demo/docs-search/index.html'),
       },
     },

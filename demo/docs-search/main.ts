@@ -195,7 +195,7 @@ const searches = latestWins<string>({
     try {
       const results = await docs.search(query, {
         k: 10,
-        mode: 'hybrid',
+        // No mode: hybrid when the snapshot has vectors (and this page their embedder), else keyword.
         candidates: 50,
         rerank: true,
         maxPerDocument: 3,
@@ -263,7 +263,7 @@ function describeStage(query: string, results: number, pages: number, stage: Sta
   if (query === '') return ''
   if (results === 0) return stage === 'first' ? 'Searching…' : `Nothing found for “${query}”.`
   const count = `${results} section${results === 1 ? '' : 's'} on ${pages} page${pages === 1 ? '' : 's'}`
-  if (stage === 'first') return `${count} — first-stage results (hybrid retrieval), reranking…`
+  if (stage === 'first') return `${count} — first-stage results, reranking…`
   if (route?.path === 'reranked' || route?.path === 'budget') return `${count} — reranked by the cross-encoder`
   return `${count} — first-stage order (${route?.reason ?? 'not reranked'})`
 }
