@@ -230,9 +230,10 @@ test('storage() reports usage, quota and persistence', async ({ page, context, b
 })
 
 test('a QuotaExceededError from IndexedDB becomes STORAGE_FULL and the collection stays as it was', async ({ page }) => {
-  // Chromium's quota cannot be lowered here (CDP Storage.overrideQuotaForOrigin has no effect in
-  // this build), so IndexedDB itself is made to refuse: put() throws the DOMException a full disk
-  // gives, for the records of the second add only. The engine runs on the page, over real IndexedDB.
+  // IndexedDB itself is made to refuse: put() throws the DOMException a full disk gives, for the
+  // records of the second add only. The engine runs on the page, over real IndexedDB. A real quota
+  // (CDP Storage.overrideQuotaForOrigin, which applies to connections opened after it is set;
+  // estimate() does not show it) is exercised in test/reliability/faults.spec.ts.
   await page.goto('/test/browser/pages/contract.html')
   await page.waitForFunction(() => (window as any).contractReady === true)
   const out = await page.evaluate(() => (window as any).runQuotaScenario())
