@@ -34,7 +34,6 @@ import {
   OP_KINDS,
   PLAIN_IDS,
   planKills,
-  rng,
   sizeOf,
   SNAPSHOT_IDS,
   text,
@@ -43,6 +42,7 @@ import {
   type OpKind,
   type WriteOp,
 } from './crashModel.js'
+import { seeded } from '../unit/helpers.js'
 import { installCrashPage, type Ack, type PlainReadback, type SnapshotReadback } from './crashPage.js'
 import { writeFigures } from './figures.js'
 import { RELIABILITY_PAGE, SCALE, seedFrom } from './scale.js'
@@ -83,7 +83,7 @@ test(`crash consistency: ${POINTS} kill points (worker, page, browser × add, de
   const seed = seedFrom('CRASH_SEED')
   console.log(`[crash] seed ${seed} (replay: CRASH_SEED=${seed}), ${POINTS} kill points, scale ${SCALE}`)
   const started = Date.now()
-  const rand = rng(seed)
+  const rand = seeded(seed)
   const plans = planKills(POINTS, rand)
   const versions = await buildVersions(rand)
   const { singles, multis } = makeQueries(rand)

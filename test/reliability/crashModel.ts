@@ -36,17 +36,6 @@ export const PLAIN_IDS = Array.from({ length: 300 }, (_, i) => `d${i}`)
 /** Ids the snapshot versions draw from. */
 export const SNAPSHOT_IDS = Array.from({ length: 160 }, (_, i) => `s${i}`)
 
-/** mulberry32: a small seeded generator (the same seed replays the same plan). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const int = (rand: () => number, min: number, max: number) => min + Math.floor(rand() * (max - min + 1))
 const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor(rand() * items.length)]!

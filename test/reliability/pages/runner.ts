@@ -10,6 +10,7 @@ import { checkAddResult, checkHighlight, checkHits, checkStored } from './checks
 import { allowAbort, applyAdd, expectAdd, expectDelete, expectGet, expectOpen, expectRerank, expectSearch, type CollectionModel, type Expected } from './oracle.ts'
 import { settle, type Settled } from './settle.ts'
 import { build, describeSpec, type BuildContext, type Spec } from './spec.ts'
+import { seeded } from '../../unit/helpers.ts'
 
 export interface FuzzOptions {
   seed: number
@@ -84,7 +85,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzFigures> {
     handles[key] = await winnow.collection(NAMES[key], { maxTextLength: COLLECTIONS[key].maxTextLength })
     models[key] = { name: NAMES[key], limit: COLLECTIONS[key].maxTextLength, docs: new Map(), dims: null, vectorSource: 'none' }
   }
-  const rng = mulberry32(options.seed)
+  const rng = seeded(options.seed)
 
   const fail = (failure: FuzzFailure) => {
     figures.failures++
@@ -336,14 +337,3 @@ function pick<T>(items: readonly T[], n: number, rng: () => number): T[] {
   return out
 }
 
-/** A small seeded PRNG (the samples checked between calls). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
