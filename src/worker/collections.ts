@@ -7,8 +7,8 @@ import { createCoordination, type Coordination } from '../store/coordination.js'
 import { IdbBackend } from '../store/idb.js'
 import type { CollectionStore, StoreBackend } from '../store/types.js'
 import { IdbSnapshotStorage } from '../store/idbSnapshots.js'
-import { isGone, versionKey, type SnapshotPointer, type SnapshotStorage } from '../store/snapshots.js'
-import { checkCompatible, fetchManifest, importShards } from '../snapshot/importer.js'
+import { isGone, type SnapshotPointer, type SnapshotStorage } from '../store/snapshots.js'
+import { checkSnapshotOptions, importLatest } from '../snapshot/sync.js'
 import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, SearchHit, SnapshotOutcome, SnapshotProgress, StoredDocument } from '../types.js'
 import type { WorkerSearchOptions } from './protocol.js'
 import { yieldToEventLoop, type SerialQueue } from './queue.js'
@@ -266,7 +266,18 @@ export class CollectionHost {
     const run = (async (): Promise<SnapshotOutcome> => {
       emit({ phase: 'checking', loaded: 0, total: 0, version: state.pointer?.version ?? null })
       try {
-        const result = await this.coordination.withWriteLock(name, () => this.importLatest(name, state.url, checkpoint, emit))
+        const result = await this.coordination.withWriteLock(name, async () => {
+          const outcome = await importLatest(name, state.url, {
+            storage: this.env.snapshots,
+            fetch: this.env.fetch,
+            embedder: async () => (await this.models()).info.embedder?.model ?? null,
+            checkpoint,
+            emit,
+          })
+          // Other tabs follow the pointer (see the constructor).
+          if (outcome.outcome === 'imported') this.coordination.announce(SNAPSHOT_TOPIC + name, 0)
+          return outcome
+        })
         // During a first import nothing serves yet (and entry.engine is this very open): no swap.
         const serving = state.pointer?.version ?? null
         if (serving !== null && serving !== result.pointer.version) await this.swapTo(name, entry, result.pointer, true)
@@ -283,57 +294,6 @@ export class CollectionHost {
     })
     state.syncing = run
     return run
-  }
-
-  /** Under the write lock: the import itself. The pointer moves last, in one write. */
-  private async importLatest(
-    name: string,
-    url: string,
-    checkpoint: () => Promise<void>,
-    emit: (p: SnapshotProgress) => void,
-  ): Promise<{ outcome: SnapshotOutcome; pointer: SnapshotPointer; bytes: number }> {
-    const storage = this.env.snapshots
-    const current = await storage.readPointer(name)
-    let manifest
-    try {
-      manifest = await fetchManifest(url, { fetch: this.env.fetch })
-    } catch (error) {
-      if (current && error instanceof WinnowError && error.details.reason === 'network') return { outcome: 'offline', pointer: current, bytes: 0 }
-      throw error
-    }
-    if (current && current.version === manifest.hash) {
-      if (current.url !== url) await storage.writePointer(name, { ...current, url })
-      // A tab killed after moving the pointer but before deleting the old version leaves that
-      // version behind, and while the snapshot is unchanged no import comes to clear it.
-      await this.dropUnnamedVersions(name, current)
-      return { outcome: 'unchanged', pointer: { ...current, url }, bytes: manifest.bytes }
-    }
-    const models = await this.models()
-    checkCompatible(manifest, models.info.embedder?.model ?? null)
-    await this.dropUnnamedVersions(name, current)
-    const store = await storage.openVersion(name, manifest.hash, { create: true })
-    try {
-      await importShards(manifest, url, store, { fetch: this.env.fetch, checkpoint, onProgress: emit })
-    } catch (error) {
-      store.close()
-      await storage.destroyVersion(name, manifest.hash).catch(() => {})
-      throw error
-    }
-    store.close()
-    const pointer: SnapshotPointer = { version: manifest.hash, url, importedAt: Date.now() }
-    await storage.writePointer(name, pointer)
-    this.coordination.announce(SNAPSHOT_TOPIC + name, 0)
-    return { outcome: 'imported', pointer, bytes: manifest.bytes }
-  }
-
-  /**
-   * Under the write lock: deletes the versions no pointer names, leftovers of an interrupted import
-   * or swap (or of a tab that kept an old version open while it was deleted).
-   */
-  private async dropUnnamedVersions(name: string, current: SnapshotPointer | null): Promise<void> {
-    for (const version of await this.env.snapshots.listVersions(name)) {
-      if (!current || versionKey(current.version) !== version) await this.env.snapshots.destroyVersion(name, version).catch(() => {})
-    }
   }
 
   /** Another tab moved the pointer: serve its version from now on. */
@@ -412,18 +372,6 @@ export class CollectionHost {
       await yieldToEventLoop()
       if (this.cancelled.has(callId)) throw new WinnowError('ABORTED', 'the call was aborted')
     }
-  }
-}
-
-/** A snapshot collection takes its settings from the snapshot; its URL must be absolute (the page resolves it). */
-function checkSnapshotOptions(options: CollectionOptions): void {
-  if (options.snapshot === undefined) return
-  const url = String(options.snapshot)
-  if (typeof options.snapshot !== 'string' || !/^(https?|file):\/\//i.test(url)) {
-    throw new WinnowError('INVALID_INPUT', `snapshot must be the URL of a manifest.json, got ${typeof options.snapshot === 'string' ? `'${url}'` : typeof options.snapshot}`)
-  }
-  if (options.analyzer !== undefined || options.chunking !== undefined) {
-    throw new WinnowError('INVALID_INPUT', 'a snapshot collection takes its analyzer and chunking from the snapshot; set them when building it (npx winnow index)')
   }
 }
 
