@@ -1,0 +1,152 @@
+/** Public types of `search()`: its options, hits and the route it took. Nothing here has runtime code. */
+
+import type { Dtype, DtypeChoice } from './types.js'
+
+/** First-stage retrieval modes. */
+export type SearchMode = 'keyword' | 'vector' | 'hybrid'
+
+/** How hybrid search combines its keyword and vector lists. */
+export type Fusion = { method: 'rrf'; k?: number } | { method: 'weighted'; alpha?: number }
+
+/**
+ * Metadata conditions, all of which must hold. A value tests equality; `{ in: [...] }` membership;
+ * `{ gt, gte, lt, lte }` a range (numbers, or strings such as ISO dates). Array fields match when
+ * any element does.
+ */
+export type Filter = Record<string, unknown>
+
+/** A reranker for `search()`: a model (default: the instance's reranker) and its dtype. */
+export interface RerankModel {
+  /** Hub id or folder under `modelBaseUrl`. Default: the instance's reranker. */
+  model?: string
+  /** Default: the device's default (`{ webgpu: 'q4', wasm: 'q8' }`), as for the instance's reranker. */
+  dtype?: DtypeChoice
+}
+
+/** One stage of a rerank cascade: a reranker and how many of the passages it read go on. */
+export interface RerankStage extends RerankModel {
+  /** Passages kept (best first) for the next stage. Default: all it read. */
+  keep?: number
+}
+
+/**
+ * Which cross-encoder(s) read the candidates: `false` none, `true` the instance's reranker, a model,
+ * or a cascade of rising cost, each stage keeping fewer (`[{ model: tiny, keep: 30 }, { model: minilm }]`).
+ */
+export type RerankOption = boolean | RerankModel | readonly RerankStage[]
+
+/** How `search()` cuts passages for display. */
+export interface SnippetOptions {
+  /** Characters per window (before the `…` marks). Default 200. A length ≥ the passage returns it whole. */
+  length?: number
+  /** Windows joined with ` … ` when the query's terms are spread out. Default 2. */
+  windows?: number
+}
+
+/** Options of `search()`. */
+export interface SearchOptions {
+  /** Default: `'hybrid'` when the collection has vectors and a way to embed the query, else `'keyword'`. */
+  mode?: SearchMode
+  /** Hits to return. Default 10. */
+  k?: number
+  /**
+   * First-stage hits gathered for reranking and diversification. Default `max(k, 50)` when any of
+   * `rerank`, `mmr` or `maxPerDocument` is on, else `k`. Hybrid reads each list `max(candidates, 100)`
+   * deep before fusing.
+   */
+  candidates?: number
+  filter?: Filter
+  /** Default `{ method: 'rrf', k: 60 }`. */
+  fusion?: Fusion
+  /** A query vector instead of embedding the query text (collections with your own vectors). */
+  vector?: Float32Array | readonly number[]
+  /** Default: `true` when the instance has a reranker, else `false`. */
+  rerank?: RerankOption
+  /**
+   * Maximal marginal relevance: picks hits one at a time by `lambda · relevance − (1 − lambda) ·
+   * similarity to the hits already picked` (cosine of the stored vectors; term overlap in
+   * collections without vectors). `lambda` 1 is plain relevance order. `true` means `{ lambda: 0.7 }`.
+   */
+  mmr?: boolean | { lambda?: number }
+  /** At most this many passages of one document. Default: no cap. */
+  maxPerDocument?: number
+  /** Drop hits whose `score` (0..1) is below this. Cross-encoder scores are relative to a query: see the README. */
+  minScore?: number
+  /** Skip reranking when the normalised first-stage margin `(s1 − s2) / s1` is at least this (0..1). */
+  skipRerankAbove?: number
+  /** Rerank only as many of the top candidates as this device is measured to score in this many ms. */
+  rerankBudgetMs?: number
+  /** Snippet size; `false` for none (an empty snippet). */
+  snippet?: SnippetOptions | false
+  /** Called with the first-stage hits (top `k`, with snippets) before reranking starts. */
+  onFirstStage?: (hits: SearchHit[]) => void
+  signal?: AbortSignal
+}
+
+/** A short excerpt of a passage, with the query's terms located: ranges, not HTML (see `highlight()`). */
+export interface Snippet {
+  text: string
+  /** `[start, end)` offsets into `text` of each matched word, ascending, not overlapping. */
+  highlights: [number, number][]
+}
+
+/** One passage found by `search()`. */
+export interface SearchHit {
+  /** The document's id. */
+  id: string
+  /** `<document id>#<chunk index>`. */
+  chunkId: string
+  chunkIndex: number
+  /**
+   * 0..1, higher is better: the cross-encoder's score when the passage was reranked, else the
+   * first stage's score normalised (cosine clamped to 0..1, BM25 divided by the best candidate's,
+   * RRF divided by its maximum `2 / (k + 1)`, weighted fusion as is).
+   */
+  score: number
+  /** The first stage's raw score: BM25, cosine or fused. */
+  firstStageScore: number
+  /** The (last) cross-encoder's score, 0..1 (sigmoid of its logit); absent when not reranked. */
+  rerankScore?: number
+  /** Position in the first stage, from 1. */
+  rankBefore: number
+  /** Each first-stage list's own score, where the passage appeared in it. */
+  scores: { keyword?: number; vector?: number }
+  /** The passage, and where it sits in the document's text (`text.slice(start, end)`). */
+  text: string
+  start: number
+  end: number
+  /** The innermost heading above the passage, and the headings from outermost to it. */
+  section: string | null
+  path: string[]
+  title?: string
+  metadata?: Record<string, unknown>
+  snippet: Snippet
+}
+
+/** Which path a search took, and what it cost. */
+export interface SearchRoute {
+  /**
+   * `first-stage`: no reranking asked for (or nothing to rerank); `reranked`: every candidate
+   * reranked; `skipped`: the first stage was decisive (`skipRerankAbove`); `budget`: only the top
+   * `reranked` candidates fit `rerankBudgetMs`.
+   */
+  path: 'first-stage' | 'reranked' | 'skipped' | 'budget'
+  /** Why, in words (for logs and demos). */
+  reason: string
+  mode: SearchMode
+  /** First-stage hits gathered. */
+  candidates: number
+  /** Candidates the first reranker read. */
+  reranked: number
+  /** The normalised first-stage margin `(s1 − s2) / s1`, when there were candidates. */
+  margin: number | null
+  /** Each reranker that ran, in order. */
+  stages: { model: string; dtype: Dtype; reranked: number; kept: number; ms: number }[]
+  /** What `rerankBudgetMs` decided from: the measured throughput and the estimate for `reranked`. */
+  budget: { ms: number; tokensPerSecond: number; estimatedMs: number } | null
+  /** Wall-clock ms in the worker. */
+  timings: { firstStageMs: number; rerankMs: number; totalMs: number }
+}
+
+/** What `search()` resolves with: hits best first, and the route the search took. */
+export type SearchResults = SearchHit[] & { route: SearchRoute }
