@@ -111,7 +111,7 @@ if (se) {
 // ---------------------------------------------------------------- snapshot
 const snap = parts.snapshot
 if (snap) {
-  md.push('## Static-site snapshots (`npx winnow index`)', '')
+  md.push('## Static-site snapshots (`npx winnow-rerank index`)', '')
   md.push(
     'Bytes on the wire of a whole snapshot (manifest + gzip shards), which a first visit downloads and imports into IndexedDB (Chromium, to searchable); a later visit with an unchanged hash fetches the manifest only. For scale: Pagefind publishes "10,000 pages under 300 kB of network" for one search of its keyword index, which it loads in chunks as the query needs them and keeps no document text offline.',
     '',

@@ -2,7 +2,7 @@
 // builds the page): docs/*.md rendered to HTML under <app>/demo/docs-search/docs/, the service
 // worker at the site root (its scope must cover /assets/, where the page's and the worker's
 // scripts live), and the search snapshot of the rendered pages, made with the CLI exactly as a
-// docs site would: `winnow index <built html> --out <dir>`.
+// docs site would: `winnow-rerank index <built html> --out <dir>`.
 //
 //   node scripts/build-docs-search.mjs [--app-dir dist-app]
 import { copyFileSync, existsSync, rmSync } from 'node:fs'

@@ -5,7 +5,7 @@
  * @huggingface/transformers or onnxruntime-web: those live in the worker (a test checks the build).
  *
  * @example
- * import { createWinnow, WinnowError } from 'winnow'
+ * import { createWinnow, WinnowError } from 'winnow-rerank'
  * const winnow = await createWinnow({ modelBaseUrl: '/models/' })
  * const ranked = await winnow.rerank('what causes memory leaks?', passages, { topK: 5 })
  */

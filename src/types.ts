@@ -189,7 +189,7 @@ export interface CollectionOptions {
   /** Longest document text accepted, in characters. Default 1,000,000. */
   maxTextLength?: number
   /**
-   * URL of a snapshot's `manifest.json` (made by `npx winnow index`), resolved against the page.
+   * URL of a snapshot's `manifest.json` (made by `npx winnow-rerank index`), resolved against the page.
    * The collection then mirrors the snapshot and is read-only: the first visit imports it (and
    * `collection()` resolves once it is searchable); later visits serve the stored version at once
    * and import a changed one in the background, swapping atomically when it is complete.

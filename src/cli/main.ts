@@ -1,6 +1,6 @@
 /// <reference types="node" />
 /**
- * `winnow index <dir> --out <dir>`: builds a search snapshot of a docs site (markdown sources or
+ * `winnow-rerank index <dir> --out <dir>`: builds a search snapshot of a docs site (markdown sources or
  * built HTML) for `winnow.collection(name, { snapshot })`. Node only.
  */
 
@@ -12,7 +12,7 @@ import type { Dtype } from '../types.js'
 import { buildSnapshot, type BuildSnapshotOptions } from './buildSnapshot.js'
 import { readSite, toDocuments } from './sources.js'
 
-const USAGE = `Usage: winnow index <dir> --out <dir> [options]
+const USAGE = `Usage: winnow-rerank index <dir> --out <dir> [options]
 
 Reads the markdown (.md) and HTML (.html) pages under <dir>, one document per heading section,
 and writes a snapshot (manifest.json + shards/) for winnow.collection(name, { snapshot }).
@@ -164,6 +164,6 @@ function packageVersion(): string {
 }
 
 function fail(message: string): number {
-  process.stderr.write(`winnow index: ${message}\n`)
+  process.stderr.write(`winnow-rerank index: ${message}\n`)
   return 1
 }

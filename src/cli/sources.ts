@@ -1,7 +1,7 @@
 /// <reference types="node" />
 /**
  * A folder of docs (markdown sources and/or built HTML) → pages of sections, for the build-time
- * indexer (`npx winnow index <dir>`). Node only. Markdown and HTML pages are both read as HTML
+ * indexer (`npx winnow-rerank index <dir>`). Node only. Markdown and HTML pages are both read as HTML
  * trees by one set of rules (treeSections.ts), so a markdown page and its rendered HTML (see
  * scripts/render-docs.mjs) give the same sections with the same anchors.
  */

@@ -78,7 +78,7 @@ export function checkSnapshotOptions(options: CollectionOptions): void {
     throw new WinnowError('INVALID_INPUT', `snapshot must be the URL of a manifest.json, got ${typeof options.snapshot === 'string' ? `'${url}'` : typeof options.snapshot}`)
   }
   if (options.analyzer !== undefined || options.chunking !== undefined) {
-    throw new WinnowError('INVALID_INPUT', 'a snapshot collection takes its analyzer and chunking from the snapshot; set them when building it (npx winnow index)')
+    throw new WinnowError('INVALID_INPUT', 'a snapshot collection takes its analyzer and chunking from the snapshot; set them when building it (npx winnow-rerank index)')
   }
 }
 

@@ -48,7 +48,7 @@ export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 
 /**
  * @example
  * // vite.config.ts
- * import { winnow } from 'winnow/vite'
+ * import { winnow } from 'winnow-rerank/vite'
  * export default { plugins: [winnow()] }
  */
 export function winnow(options: WinnowPluginOptions = {}): Plugin {
@@ -66,7 +66,7 @@ export function winnow(options: WinnowPluginOptions = {}): Plugin {
   }
   return {
     name: 'winnow',
-    config: () => ({ optimizeDeps: { exclude: ['winnow'] }, worker: { format: 'es' } }),
+    config: () => ({ optimizeDeps: { exclude: ['winnow-rerank'] }, worker: { format: 'es' } }),
     configResolved(config) {
       base = config.base.endsWith('/') ? config.base : config.base + '/'
     },

@@ -208,7 +208,7 @@ export class CollectionHost {
       const entry = this.engines.get(name)!
       const engine = await entry.engine
       if (kind === 'write' && entry.snapshot) {
-        throw new WinnowError('READ_ONLY', `collection '${name}' mirrors the snapshot ${entry.snapshot.url}; it changes only when a newer snapshot is imported (rebuild the index with npx winnow index)`, { collection: name })
+        throw new WinnowError('READ_ONLY', `collection '${name}' mirrors the snapshot ${entry.snapshot.url}; it changes only when a newer snapshot is imported (rebuild the index with npx winnow-rerank index)`, { collection: name })
       }
       let u = this.usage.get(engine)
       if (!u) this.usage.set(engine, (u = { active: 0 }))

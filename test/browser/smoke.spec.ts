@@ -31,11 +31,11 @@ test.beforeAll(async () => {
     JSON.stringify({ name: 'smoke-app', private: true, type: 'module', dependencies: { winnow: `file:./${tarball}`, vite } }, null, 2),
   )
   npm(['install', '--no-audit', '--no-fund', '--prefer-offline'], app)
-  writeFileSync(join(app, 'vite.config.js'), `import { winnow } from 'winnow/vite'\nexport default { plugins: [winnow()] }\n`)
+  writeFileSync(join(app, 'vite.config.js'), `import { winnow } from 'winnow-rerank/vite'\nexport default { plugins: [winnow()] }\n`)
   writeFileSync(
     join(app, 'index.html'),
     `<!doctype html><html><body><script type="module">
-import { createWinnow, WinnowError } from 'winnow'
+import { createWinnow, WinnowError } from 'winnow-rerank'
 window.run = async (pairs) => {
   const winnow = await createWinnow({ reranker: { model: 'tiny-random-cross-encoder', dtype: 'fp32' } })
   const logits = []

@@ -21,6 +21,6 @@ describe('vite plugin', () => {
     const plugin = winnow()
     expect(plugin.name).toBe('winnow')
     const config = (plugin.config as () => unknown)()
-    expect(config).toEqual({ optimizeDeps: { exclude: ['winnow'] }, worker: { format: 'es' } })
+    expect(config).toEqual({ optimizeDeps: { exclude: ['winnow-rerank'] }, worker: { format: 'es' } })
   })
 })
