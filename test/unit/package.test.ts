@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { gzipSync } from 'node:zlib'
+import { brotliDecompressSync, gzipSync } from 'node:zlib'
+import { request, viteMiddleware } from './pluginHelpers.js'
 import { beforeAll, describe, expect, it } from 'vitest'
 
 const root = resolve(__dirname, '../..')
@@ -46,8 +47,16 @@ describe('the built package', () => {
     expect(url).toBe('../worker/worker.js')
     const worker = join(root, 'dist/client', url!)
     expect(existsSync(worker)).toBe(true)
-    // The worker is where models (transformers), storage (idb) and analysis (stemmer) live.
-    expect(importGraph(worker).bare).toEqual(new Set(['comlink', '@huggingface/transformers', 'idb', 'stemmer']))
+    // The worker is one self-contained module: transformers.js, onnxruntime-web's JS, idb, comlink
+    // and stemmer are bundled in, so an app installs none of them for it (and never onnxruntime-node).
+    const graph = importGraph(worker)
+    expect(graph.files).toEqual([worker])
+    expect([...graph.bare]).toEqual([])
+    const code = readFileSync(worker, 'utf8')
+    expect(code).toContain('WorkerService')
+    expect(code).toContain('ort-wasm-simd-threaded') // onnxruntime-web's JS, loading its glue from wasmPaths
+    // No asset URL a bundler would copy: the .wasm files are served from ort/ only.
+    expect(code).not.toMatch(/new URL\(\s*["'][^"']+\.wasm["']\s*,\s*import\.meta\.url/)
   })
 
   it('exports the entry and the Vite plugin with types', () => {
@@ -56,5 +65,17 @@ describe('the built package', () => {
       expect(existsSync(join(root, target.default))).toBe(true)
       expect(existsSync(join(root, target.types))).toBe(true)
     }
+  })
+})
+
+describe('the packaged Vite plugin', () => {
+  it('finds dist/ort/ and serves its precompressed brotli copy, byte-exact once decoded', async () => {
+    const plugin = await import(join(root, 'dist/vite/plugin.js'))
+    expect(plugin.ortDistDir()).toBe(join(root, 'dist/ort/'))
+    const { res } = request(viteMiddleware(plugin.winnow), '/ort/ort-wasm-simd-threaded.wasm', 'gzip, deflate, br, zstd')
+    expect(res.headers['content-encoding']).toBe('br')
+    const original = readFileSync(join(root, 'dist/ort/ort-wasm-simd-threaded.wasm'))
+    expect(res.body!.length).toBeLessThan(original.length / 4)
+    expect(brotliDecompressSync(res.body!).equals(original)).toBe(true)
   })
 })
