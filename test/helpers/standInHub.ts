@@ -250,8 +250,9 @@ export async function startStandInHub(options: StandInHubOptions): Promise<Stand
         record.fault = 'cut'
         record.status = status
         res.writeHead(status, headers)
-        // Send part of the body, then drop the connection: the client sees a premature close.
-        res.write(body.subarray(0, Math.min(cut.afterBytes, Math.max(0, body.length - 1))), () => res.destroy())
+        // Send part of the body, then drop the connection: the client sees a premature close. The
+        // pause lets the bytes sent reach the client before the close does, as on a real network.
+        res.write(body.subarray(0, Math.min(cut.afterBytes, Math.max(0, body.length - 1))), () => setTimeout(() => res.destroy(), 20))
         return
       }
     }
