@@ -1,0 +1,156 @@
+/// <reference types="node" />
+/**
+ * `winnow-rerank index <dir> --out <dir>`: builds a search snapshot of a docs site (markdown sources
+ * or built HTML) for `winnow.collection(name, { snapshot })`. Keyword-only without `--embedder`,
+ * and then it never loads transformers.js.
+ */
+
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { WinnowError } from '../errors.js'
+import { DTYPE_FILES } from '../models/dtype.js'
+import type { Dtype } from '../types.js'
+import { buildSnapshot, type BuildSnapshotOptions } from './buildSnapshot.js'
+import { fail, type CliContext } from './cliContext.js'
+import { loadNodeEmbedder } from './nodeEmbedder.js'
+import { DEFAULT_HOST } from './hubClient.js'
+import { readSite, toDocuments } from './sources.js'
+import { INDEX_USAGE, packageVersion } from './usage.js'
+
+/**
+ * Runs `index` with the arguments after the command name; resolves with the exit code.
+ *
+ * @example
+ * process.exitCode = await runIndex(['site', '--out', 'site/winnow-index'], defaultContext())
+ */
+export async function runIndex(argv: readonly string[], context: CliContext): Promise<number> {
+  let args
+  try {
+    args = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        out: { type: 'string' },
+        'base-url': { type: 'string', default: '' },
+        embedder: { type: 'string' },
+        models: { type: 'string', default: 'models' },
+        'allow-remote': { type: 'boolean', default: false },
+        dtype: { type: 'string', default: 'q8' },
+        'chunk-tokens': { type: 'string', default: '256' },
+        'shard-size': { type: 'string', default: String(512 * 1024) },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    })
+  } catch (error) {
+    return usageError(context, (error as Error).message)
+  }
+  const { values, positionals } = args
+  if (values.help) {
+    context.stdout.write(INDEX_USAGE)
+    return 0
+  }
+  if (positionals.length !== 1) return usageError(context, positionals.length === 0 ? 'missing the <dir> to index' : `expected one <dir>, got ${positionals.length}: ${positionals.join(' ')}`)
+  if (!values.out) return usageError(context, '--out <dir> is required')
+  const log = (line: string) => void (values.quiet || context.stderr.write(line))
+  const chunkTokens = Number(values['chunk-tokens'])
+  const shardBytes = Number(values['shard-size'])
+  const dtype = values.dtype as Dtype
+  const invalid = (message: string) => fail(context, 'index', new WinnowError('INVALID_INPUT', message))
+  if (!Number.isInteger(chunkTokens) || chunkTokens < 16) return invalid('--chunk-tokens must be an integer of at least 16')
+  if (!Number.isInteger(shardBytes) || shardBytes < 4096) return invalid('--shard-size must be an integer of at least 4096')
+  if (!Object.prototype.hasOwnProperty.call(DTYPE_FILES, dtype)) return invalid(`--dtype '${values.dtype}' is not a dtype; use one of ${Object.keys(DTYPE_FILES).join(', ')}`)
+
+  const started = performance.now()
+  let embedder: BuildSnapshotOptions['embedder'] = null
+  let dispose = async () => {}
+  try {
+    const out = resolve(values.out)
+    checkOutFolder(values.out, out)
+    const pages = await readSite(resolve(positionals[0]!), { baseUrl: values['base-url'] })
+    const documents = toDocuments(pages)
+    if (documents.length === 0) return invalid(`no markdown or HTML sections with text under ${positionals[0]}`)
+    log(`read ${pages.length} pages, ${documents.length} sections\n`)
+    if (values.embedder) {
+      const loaded = await loadNodeEmbedder(
+        {
+          model: values.embedder,
+          dtype,
+          modelsFlag: values.models,
+          modelsDir: resolve(values.models),
+          allowRemote: values['allow-remote'],
+          remoteHost: context.env.HF_ENDPOINT || DEFAULT_HOST,
+        },
+        context,
+      )
+      embedder = loaded.embedder
+      dispose = loaded.dispose
+      log(`embedder ${values.embedder} (${dtype}, ${embedder.info.dims} dims, ${embedder.info.pooling} pooling)\n`)
+    }
+    const { manifest, files } = await buildSnapshot(documents, {
+      embedder,
+      chunking: { maxTokens: chunkTokens },
+      shardBytes,
+      generator: `winnow ${packageVersion()}`,
+      onProgress: (p) => {
+        // A terminal gets a live counter; a log file gets one line.
+        if (p.phase === 'embedding' && context.stderr.isTTY) log(`\rembedding ${p.done} / ${p.total} passages`)
+        if (p.phase === 'writing' && embedder) log(`${context.stderr.isTTY ? '\n' : ''}embedded ${p.total} passages\n`)
+      },
+    })
+    writeSnapshotFiles(out, manifest, files)
+    const seconds = ((performance.now() - started) / 1000).toFixed(1)
+    log(
+      `wrote ${join(values.out, 'manifest.json')}: ${manifest.collection.documents} documents, ${manifest.collection.chunks} passages, ` +
+        `${files.length} shards, ${(manifest.bytes / 1024).toFixed(1)} KiB (version ${manifest.hash.slice(0, 12)}) in ${seconds} s\n`,
+    )
+    return 0
+  } catch (error) {
+    return fail(context, 'index', error)
+  } finally {
+    await dispose()
+  }
+}
+
+function usageError(context: CliContext, message: string): number {
+  context.stderr.write(`winnow-rerank index: ${message}\n\n${INDEX_USAGE}`)
+  return 2
+}
+
+/**
+ * `--out` must be a folder or creatable as one: refuses an existing file, or a path below a file,
+ * before any work is done.
+ */
+function checkOutFolder(flag: string, out: string): void {
+  let existing = out
+  while (!existsSync(existing)) {
+    const parent = dirname(existing)
+    if (parent === existing) return
+    existing = parent
+  }
+  if (statSync(existing).isDirectory()) return
+  throw new WinnowError(
+    'INVALID_INPUT',
+    existing === out
+      ? `--out ${flag} is a file, not a folder: pass a folder for the snapshot (it is created when missing)`
+      : `--out ${flag} cannot be created: ${existing} is a file, not a folder`,
+    { out },
+  )
+}
+
+/** Writes shards first and the manifest last (a reader never sees a manifest naming missing shards), then removes shards no manifest names. */
+function writeSnapshotFiles(out: string, manifest: { shards: { file: string }[] }, files: { path: string; bytes: Uint8Array }[]): void {
+  for (const file of files) {
+    const path = join(out, file.path)
+    mkdirSync(dirname(path), { recursive: true })
+    writeFileSync(path, file.bytes)
+  }
+  const tmp = join(out, 'manifest.json.tmp')
+  writeFileSync(tmp, JSON.stringify(manifest, null, 2) + '\n')
+  // rename is atomic on one file system: a server never serves half a manifest.
+  renameSync(tmp, join(out, 'manifest.json'))
+  const keep = new Set(manifest.shards.map((s) => s.file))
+  const shardDir = join(out, 'shards')
+  if (existsSync(shardDir)) for (const name of readdirSync(shardDir)) if (!keep.has(`shards/${name}`)) rmSync(join(shardDir, name))
+}

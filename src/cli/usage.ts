@@ -1,0 +1,87 @@
+/**
+ * The CLI's usage texts and version. Each command's text is what `<command> --help` prints; the
+ * top-level text lists the commands.
+ */
+
+import { readFileSync } from 'node:fs'
+
+/** The top-level usage: what `winnow-rerank --help` prints. */
+export const USAGE = `Usage: winnow-rerank <command> [options]
+
+Commands:
+  index <dir> --out <dir>     build a search snapshot of a docs site (markdown or HTML)
+  models pull <model-id>      download a model's files for createWinnow({ modelBaseUrl })
+
+Options:
+  -h, --help                  print this help (or: winnow-rerank <command> --help)
+  -v, --version               print the version
+
+Docs: docs/reference/cli.md in the package.
+`
+
+/** `winnow-rerank index --help`. */
+export const INDEX_USAGE = `Usage: winnow-rerank index <dir> --out <dir> [options]
+
+Reads the markdown (.md) and HTML (.html) pages under <dir>, one document per heading section,
+and writes a snapshot (manifest.json + shards/) for winnow.collection(name, { snapshot }).
+
+Options:
+  --out <dir>           where to write the snapshot (required)
+  --base-url <prefix>   prepended to page URLs in results, e.g. /docs/ (default: none)
+  --embedder <model>    bi-encoder for vector/hybrid search (default: none, keyword only);
+                        needs @huggingface/transformers installed
+  --models <dir>        folder of local models (<dir>/<model>/config.json, onnx/...) (default: ./models)
+  --allow-remote        fetch hub ids from the Hugging Face hub (or HF_ENDPOINT) when not in --models
+  --dtype <dtype>       q8 (default), fp32, q4, fp16 or q4f16
+  --chunk-tokens <n>    passage size in model tokens (default 256)
+  --shard-size <bytes>  target shard size before compression (default 524288)
+  --quiet               print only errors
+  -h, --help            print this help
+`
+
+/** `winnow-rerank models --help`. */
+export const MODELS_USAGE = `Usage: winnow-rerank models <command>
+
+Commands:
+  pull <model-id>       download the files winnow loads for a model into a folder you serve
+
+Run winnow-rerank models pull --help for its options.
+`
+
+/** `winnow-rerank models pull --help`. */
+export const PULL_USAGE = `Usage: winnow-rerank models pull <model-id> [options]
+
+Downloads exactly the files winnow loads for <model-id> into <out>/<model-id>/: config.json,
+tokenizer.json, tokenizer_config.json, onnx/model<dtype suffix>.onnx per dtype (and its external
+data files when config.json asks for them), and 1_Pooling/config.json when the model has one.
+Serve <out> at /models/ and pass createWinnow({ modelBaseUrl: '/models/' }).
+
+Options:
+  --dtype <list>        comma-separated: q8, q4, fp32, fp16, q4f16 (default q8,q4: winnow's
+                        defaults on WASM and on WebGPU)
+  --out <dir>           folder of model folders (default public/models)
+  --host <url>          hub to download from (default: $HF_ENDPOINT, else https://huggingface.co)
+  --revision <rev>      branch, tag or commit (default main)
+  --quiet               print only errors
+  -h, --help            print this help
+
+Files are checked (size; SHA-256 for LFS files such as the weights), written atomically, and
+skipped when already present and intact; an interrupted download resumes on the next run.
+
+Example:
+  npx winnow-rerank models pull Xenova/ms-marco-MiniLM-L-6-v2 --dtype q8 --out public/models
+`
+
+/**
+ * The package version, read from the package.json two folders up (src/cli or dist/cli).
+ *
+ * @example
+ * packageVersion() // '0.1.0'
+ */
+export function packageVersion(): string {
+  try {
+    return String(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version)
+  } catch {
+    return 'unknown'
+  }
+}
