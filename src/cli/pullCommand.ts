@@ -64,9 +64,9 @@ export async function runPull(argv: readonly string[], context: CliContext): Pro
       const downloaded = result.files.filter((f) => f.status === 'downloaded')
       const present = result.files.filter((f) => f.status === 'up-to-date').length
       const bytes = downloaded.reduce((sum, f) => sum + f.size, 0)
-      context.stderr.write(
-        `pulled ${result.model}: ${downloaded.length} downloaded (${formatBytes(bytes)}), ${present} already here, in ${result.dir}\n`,
-      )
+      context.stderr.write(`pulled ${result.model}: ${downloaded.length} downloaded (${formatBytes(bytes)}), ${present} already here, in ${result.dir}\n`)
+      // Vite (and most static setups) serve public/ at the site root.
+      if (/(^|[\\/])public[\\/]models[\\/]?$/.test(values.out)) context.stderr.write(`serve public/ as the site root and pass createWinnow({ modelBaseUrl: '/models/' })\n`)
     }
     return 0
   } catch (error) {

@@ -104,8 +104,9 @@ export async function pullModel(model: string, options: PullOptions): Promise<Pu
     [CONFIG_FILE, ...rest].map(async (file) => {
       const info = infos.get(file)!
       if (!info.exists) return { file, info, size: undefined, download: false }
-      const current = file === CONFIG_FILE || (await isUpToDate(join(dir, file), expectation(info)))
-      return { file, info, size: info.size, download: !current }
+      // config.json is already here: report whether this run fetched it.
+      if (file === CONFIG_FILE) return { file, info, size: configPulled.size, download: configPulled.status === 'downloaded' }
+      return { file, info, size: info.size, download: !(await isUpToDate(join(dir, file), expectation(info))) }
     }),
   )
   emit({
@@ -115,7 +116,7 @@ export async function pullModel(model: string, options: PullOptions): Promise<Pu
   })
 
   const files: PulledFile[] = []
-  const count = plan.filter((p) => p.download).length
+  const count = plan.filter((p) => p.download && p.file !== CONFIG_FILE).length
   let index = 0
   for (const { file, info, download } of plan) {
     const optional = !list.required.includes(file)

@@ -52,6 +52,7 @@ describe('winnow-rerank models pull', () => {
     // The optional pooling config was asked for (404 here) and nothing else was.
     expect(new Set(hub.requests.map((r) => r.file))).toEqual(new Set([...Q8_FILES, '1_Pooling/config.json']))
     expect(text()).toContain(`pulling ${ID} (q8) from ${hub.url}`)
+    expect(text()).toMatch(/^4 files to download, 75\.3 KiB$/m)
     expect(text()).toMatch(/onnx\/model_quantized\.onnx {2}67\.8 KiB, sha256 ok/)
     expect(text()).toContain('1_Pooling/config.json  not on the hub (optional, skipped)')
     expect(text()).toMatch(/pulled Xenova\/ms-marco-MiniLM-L-6-v2: 4 downloaded \(\d+\.\d KiB\), 0 already here/)
@@ -62,9 +63,11 @@ describe('winnow-rerank models pull', () => {
     expect(await pull([ID, '--dtype', 'q8,fp32', '--revision', 'v2', '--out', out, '--host', hub.url])).toBe(0)
     expect(tree(modelDir())).toEqual([...Q8_FILES, 'onnx/model.onnx'].sort())
     expect(new Set(hub.requests.map((r) => r.revision))).toEqual(new Set(['v2']))
-    const other = mkdtempSync(join(tmpdir(), 'winnow-pull-'))
+    const other = join(mkdtempSync(join(tmpdir(), 'winnow-app-')), 'public', 'models')
     expect(await pull([ID, '--out', other, '--host', hub.url])).toBe(0)
     expect(tree(join(other, ID))).toEqual([...Q8_FILES, 'onnx/model_q4.onnx'].sort())
+    expect(text()).toContain(`pulling ${ID} (q8, q4)`)
+    expect(stderr.at(-1)).toBe("serve public/ as the site root and pass createWinnow({ modelBaseUrl: '/models/' })\n")
   })
 
   it('skips intact files on a second run and downloads a damaged one again', async () => {
