@@ -37,7 +37,11 @@ export async function loadRuntimeEmbedder(options: RuntimeEmbedderOptions): Prom
   env.localModelPath = modelsDir + '/'
   env.allowLocalModels = true
   env.allowRemoteModels = options.allowRemote
-  if (options.remoteHost) env.remoteHost = options.remoteHost.replace(/\/*$/, '/')
+  if (options.remoteHost) {
+    // The hub's own URL scheme (transformers.js's default template, set again in case this process changed it).
+    env.remoteHost = options.remoteHost.replace(/\/*$/, '/')
+    env.remotePathTemplate = '{model}/resolve/{revision}/'
+  }
   const loaded = await loadEmbedder({
     model,
     dtype,

@@ -83,6 +83,7 @@ beforeAll(async () => {
       'winnow-test/reranker-external': variant(CE, { 'onnx/model_quantized.onnx_data': 'chunk 0' }, { 'transformers.js_config': { use_external_data_format: true } }),
       'winnow-test/embedder': variant(EMB, { [POOLING_CONFIG_PATH]: JSON.stringify({ word_embedding_dimension: 32, pooling_mode_cls_token: true }) }),
       'winnow-test/embedder-plain': EMB,
+      'winnow-test/embedder-remote': EMB,
     },
   })
   out = mkdtempSync(join(tmpdir(), 'winnow-pulled-'))
@@ -175,5 +176,20 @@ describe('the file list', () => {
     expect(parseDtypes('q8, q4,q8')).toEqual(['q8', 'q4'])
     expect(() => parseDtypes('q8,bnb4')).toThrow("unknown dtype 'bnb4' in --dtype; valid dtypes: fp32, fp16, q8, q4, q4f16")
     expect(() => parseDtypes(',')).toThrow('--dtype is empty')
+  })
+})
+
+describe('index --embedder --allow-remote', () => {
+  it('fetches a model missing from --models from HF_ENDPOINT', async () => {
+    const snapshot = mkdtempSync(join(tmpdir(), 'winnow-remote-index-'))
+    const lines: string[] = []
+    const sink = { write: (line: string) => lines.push(line), isTTY: false }
+    const args = ['index', 'test/fixtures/site/markdown', '--out', snapshot, '--embedder', 'winnow-test/embedder-remote', '--models', join(snapshot, 'none'), '--allow-remote', '--chunk-tokens', '32', '--quiet']
+    const code = await main(args, { stderr: sink, stdout: sink, env: { HF_ENDPOINT: hub.url, WINNOW_DEBUG: '1' } })
+    expect(lines).toEqual([])
+    expect(code).toBe(0)
+    const fetched = new Set(hub.requests.filter((r) => r.model === 'winnow-test/embedder-remote' && r.method === 'GET').map((r) => r.file))
+    expect(fetched).toEqual(new Set(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model_quantized.onnx']))
+    expect(JSON.parse(readFileSync(join(snapshot, 'manifest.json'), 'utf8')).collection.embedder).toMatchObject({ model: 'winnow-test/embedder-remote', dims: 32 })
   })
 })
