@@ -203,6 +203,14 @@ describe('winnow-rerank models pull', () => {
     }
   })
 
+  it('names the path when --out is a file', async () => {
+    const file = join(out, 'models')
+    writeFileSync(file, 'not a folder')
+    expect(await pull([ID, '--dtype', 'q8', '--out', file, '--host', hub.url, '--quiet'])).toBe(1)
+    expect(stderr).toHaveLength(1)
+    expect(text()).toMatch(new RegExp(`^winnow-rerank models pull: cannot mkdir ${file}/Xenova/ms-marco-MiniLM-L-6-v2 \\(ENOTDIR: a part of the path is a file, not a folder\\)\n$`))
+  })
+
   it('prints usage errors (exit 2) for a missing model id and unknown flags, and --help (exit 0)', async () => {
     expect(await pull([])).toBe(2)
     expect(text()).toMatch(/^winnow-rerank models pull: missing the <model-id>/)
