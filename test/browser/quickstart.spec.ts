@@ -84,12 +84,12 @@ test('installing by name brings no native binary, no transformers.js and no inst
   console.log(`[figure] winnow-rerank installed: ${installed.size} packages in the app's tree; ${own.size} nested under winnow-rerank`)
 })
 
-test('models pull fetched exactly the q8 files, byte for byte, from the hub', () => {
+test('models pull fetched exactly the q8 and q4 files, byte for byte, from the hub', () => {
   const dir = join(app, 'public/models', MODEL)
   const files = (function walk(d: string): string[] {
     return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [relative(dir, join(d, e.name))]))
   })(dir).sort()
-  expect(files).toEqual(expect.arrayContaining(['config.json', 'onnx/model_quantized.onnx', 'tokenizer.json', 'tokenizer_config.json']))
+  expect(files).toEqual(expect.arrayContaining(['config.json', 'onnx/model_q4.onnx', 'onnx/model_quantized.onnx', 'tokenizer.json', 'tokenizer_config.json']))
   expect(files.some((f) => f.endsWith('.part'))).toBe(false)
   expect(files).not.toContain('onnx/model.onnx') // fp32 was not asked for
   for (const f of files) expect(readFileSync(join(dir, f)).equals(readFileSync(join(FIXTURE, f)))).toBe(true)
