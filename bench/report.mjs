@@ -129,6 +129,20 @@ const size = parts.size
 if (size) {
   md.push('## Size', '', `Main-thread entry (\`${size.entry}\` and its imports, comlink included, bundled and minified with rolldown): **${(size.gzipBytes / 1000).toFixed(1)} kB gzip** (${(size.minifiedBytes / 1000).toFixed(1)} kB minified). The worker and the models load later, in the worker.`, '')
   goal('main-thread entry', '≤ 15 kB gzip', `${(size.gzipBytes / 1000).toFixed(1)} kB`, size.gzipBytes <= 15000)
+  const fv = size.firstVisit
+  if (fv) {
+    const mb = (n) => (n / 1e6).toFixed(2)
+    md.push(
+      '### First visit to a built app',
+      '',
+      `The README's quick start built in a fresh Vite app from the packed tarball (${fv.appPackages} packages in its node_modules), served by \`vite preview\` with the plugin's compression on and off, opened in a fresh Chromium profile. Bytes are the encoded bodies the server sent (MB). Model: ${fv.model}.`,
+      '',
+      '| device | compressed | app JS | ort glue | .wasm | model | total | without the model |',
+      '|---|---|---|---|---|---|---|---|',
+      ...fv.visits.map((v) => `| ${v.deviceKind} (${v.dtype}) | ${v.compress ? 'yes' : 'no'} | ${mb(v.bytes.app)} | ${mb(v.bytes['ort glue'])} | ${mb(v.bytes.wasm)} | ${mb(v.bytes.model)} | ${mb(v.total)} | **${mb(v.withoutModel)}** |`),
+      '',
+    )
+  }
 }
 
 // ---------------------------------------------------------------- goals
