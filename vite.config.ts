@@ -4,18 +4,34 @@ import { defineConfig, type Connect, type Plugin } from 'vite'
 import { winnow } from './src/vite/plugin.ts'
 
 /**
- * Serves local model folders at /models/: the committed tiny fixtures and, when generated
- * (`npm run models:bench`), the MiniLM-shaped ones. Stands in for a self-hosted model folder, and
- * under /hub/ for the Hugging Face hub's URL layout.
+ * The hub ids the stand-in hub answers with a random-weight fixture, so the demos' "download the
+ * real models from the hub" path can be tested on a machine without the hub. Every such response
+ * carries `X-Winnow-Stand-In: <fixture>`, which the demos read to say they are not the real weights.
+ */
+const HUB_STAND_INS: Readonly<Record<string, string>> = {
+  'Xenova/ms-marco-MiniLM-L-6-v2': 'tiny-random-cross-encoder',
+  'Xenova/all-MiniLM-L6-v2': 'tiny-random-embedder',
+}
+
+/**
+ * Serves local model folders at /models/: the committed tiny fixtures, when generated
+ * (`npm run models:bench`) the MiniLM-shaped ones, and public/models (where
+ * `winnow-rerank models pull --out public/models` puts real ones). Stands in for a self-hosted
+ * model folder, and under /hub/ for the Hugging Face hub's URL layout.
  */
 function localModels(): Plugin {
   // WINNOW_MODELS_DIR adds a folder (npm run eval -- --browser --models <dir>).
-  const roots = [resolve('test/fixtures/models'), resolve('.cache/models'), ...(process.env.WINNOW_MODELS_DIR ? [resolve(process.env.WINNOW_MODELS_DIR)] : [])]
+  const roots = [resolve('test/fixtures/models'), resolve('.cache/models'), resolve('public/models'), ...(process.env.WINNOW_MODELS_DIR ? [resolve(process.env.WINNOW_MODELS_DIR)] : [])]
   const serve: Connect.NextHandleFunction = (req, res, next) => {
     let path = decodeURIComponent((req.url ?? '').split('?')[0]!)
-    // /hub/<org>/<name>/resolve/<revision>/<file> plays the Hugging Face hub for allowRemoteModels tests.
-    const hub = /^\/hub\/[^/]+\/([^/]+)\/resolve\/[^/]+\/(.+)$/.exec(path)
-    if (hub) path = `/models/${hub[1]}/${hub[2]}`
+    // /hub/<org>/<name>/resolve/<revision>/<file> plays the Hugging Face hub for allowRemoteModels
+    // tests: the real ids of HUB_STAND_INS get their fixture, any other id the folder <name>.
+    const hub = /^\/hub\/([^/]+)\/([^/]+)\/resolve\/[^/]+\/(.+)$/.exec(path)
+    if (hub) {
+      const standIn = HUB_STAND_INS[`${hub[1]}/${hub[2]}`]
+      if (standIn) res.setHeader('X-Winnow-Stand-In', standIn)
+      path = `/models/${standIn ?? hub[2]}/${hub[3]}`
+    }
     if (!path.startsWith('/models/')) return next()
     const rel = normalize(path.slice('/models/'.length))
     if (rel.startsWith('..')) return next()
