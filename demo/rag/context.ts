@@ -1,7 +1,7 @@
 /**
  * The prompt an LLM would get: instructions, the best passages as numbered sources under a token
  * budget, and the question. Pure; tokens are estimated (see {@link estimateTokens}) unless a real
- * counter is passed.
+ * counter is passed. Overlapping passages of one file are joined first ({@link mergeOverlapping}).
  */
 
 /** Characters per token assumed by {@link estimateTokens}: about right for English with BPE/WordPiece vocabularies. */
@@ -27,6 +27,73 @@ export interface ContextPassage {
   file: string
   /** Where in the file, in words (e.g. `page 2, chars 420–700`). */
   position: string
+}
+
+/** A passage with where it sits in its file's text: `text` is `fileText.slice(start, end)`. */
+export interface OffsetPassage {
+  text: string
+  file: string
+  start: number
+  end: number
+}
+
+/** Passages of one file that {@link mergeOverlapping} joined into one source. */
+export interface MergedPassage extends OffsetPassage {
+  /** Indices (into the input, ascending: best first) of the passages it joins. */
+  members: number[]
+}
+
+/**
+ * Joins passages of the same file whose character ranges overlap or touch, so a prompt never
+ * carries the same text twice (winnow's chunks of one section overlap by design). The joined text
+ * is rebuilt from the offsets: each later passage adds only what lies past the text so far. A
+ * passage whose text does not match its offsets' length is left alone, never spliced blindly.
+ * Sources come best first: in the order of their best passage.
+ *
+ * @example
+ * mergeOverlapping([
+ *   { file: 'a.md', start: 0, end: 11, text: 'hello world' },
+ *   { file: 'b.md', start: 0, end: 3, text: 'bee' },
+ *   { file: 'a.md', start: 6, end: 17, text: 'world again' },
+ * ])
+ * // [{ file: 'a.md', start: 0, end: 17, text: 'hello world again', members: [0, 2] },
+ * //  { file: 'b.md', start: 0, end: 3, text: 'bee', members: [1] }]
+ */
+export function mergeOverlapping(passages: readonly OffsetPassage[]): MergedPassage[] {
+  const byFile = new Map<string, number[]>()
+  for (const [i, p] of passages.entries()) {
+    const list = byFile.get(p.file) ?? []
+    list.push(i)
+    byFile.set(p.file, list)
+  }
+  const merged: MergedPassage[] = []
+  for (const [file, indices] of byFile) {
+    const consistent = indices.filter((i) => passages[i]!.text.length === passages[i]!.end - passages[i]!.start)
+    for (const i of indices) {
+      if (!consistent.includes(i)) merged.push({ ...pick(passages[i]!), file, members: [i] })
+    }
+    consistent.sort((a, b) => passages[a]!.start - passages[b]!.start || passages[b]!.end - passages[a]!.end || a - b)
+    let open: MergedPassage | null = null
+    for (const i of consistent) {
+      const p = passages[i]!
+      if (open && p.start <= open.end) {
+        if (p.end > open.end) {
+          open.text += p.text.slice(open.end - p.start)
+          open.end = p.end
+        }
+        open.members.push(i)
+        continue
+      }
+      open = { ...pick(p), file, members: [i] }
+      merged.push(open)
+    }
+  }
+  for (const m of merged) m.members.sort((a, b) => a - b)
+  return merged.sort((a, b) => a.members[0]! - b.members[0]!)
+}
+
+function pick(p: OffsetPassage): OffsetPassage {
+  return { text: p.text, file: p.file, start: p.start, end: p.end }
 }
 
 /** Options of {@link assembleContext}. */

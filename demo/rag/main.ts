@@ -5,7 +5,9 @@
  * `window.winnowRag.setGenerator(fn)` (README.md next to this file).
  */
 import { createWinnow, highlight, WinnowError, type Collection, type SearchHit, type SearchRoute, type Winnow } from '../../src/index.ts'
-import { assembleContext } from './context.ts'
+import { chooseSource, hubFromSearch, winnowOptions, type ModelSource, type RealDtype } from '../models.ts'
+import { ModelPanel } from '../panel.ts'
+import { assembleContext, mergeOverlapping } from './context.ts'
 import { describePosition, formatBytes, indexProgress, type IndexPhase } from './format.ts'
 import { runGenerator, type Generator } from './generator.ts'
 import { readManifest, saveManifest, upsertManifest, type ManifestEntry } from './manifest.ts'
@@ -13,7 +15,16 @@ import { EXTENSIONS, parseFile, type HtmlNode, type ParsedFile, type PdfLib } fr
 
 /** Every localStorage key of the demo starts with this ("Forget everything" removes them). */
 const STORAGE_PREFIX = 'winnow-rag:'
-const SETTINGS_KEY = `${STORAGE_PREFIX}settings`
+const ROLES = ['reranker', 'embedder'] as const
+/**
+ * With the real embedder (all-MiniLM-L6-v2), vector-side candidates whose cosine to the question is
+ * below this are dropped before fusion, so a question that matches nothing gets no results instead
+ * of the ten least unrelated passages (the vector side always answers). Unrelated English texts sit
+ * around 0–0.2 under this model, passages that answer a question usually well above 0.3; 0.3 keeps
+ * paraphrases the keyword side would miss. Not measured on this machine (no hub): re-check it with
+ * real files when changing models.
+ */
+const MIN_VECTOR_SCORE = 0.3
 /** One collection per embedder: vectors of one model mean nothing to another. */
 const COLLECTION_PREFIX = 'rag:'
 /** Cache API caches filled on this page: transformers.js's model files and winnow's model JSON. */
@@ -37,10 +48,6 @@ declare global {
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
 const ui = {
-  embedder: $<HTMLSelectElement>('embedder'),
-  reranker: $<HTMLSelectElement>('reranker'),
-  remote: $<HTMLInputElement>('remote'),
-  load: $<HTMLButtonElement>('load'),
   modelProgress: $<HTMLProgressElement>('model-progress'),
   modelStatus: $<HTMLOutputElement>('model-status'),
   dropzone: $<HTMLLabelElement>('dropzone'),
@@ -114,57 +121,64 @@ function manifestKey(): string {
 
 // ---- models -------------------------------------------------------------------------------------
 
-function restoreSettings(): void {
-  try {
-    const saved = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}') as { embedder?: string; reranker?: string; remote?: boolean }
-    for (const [select, value] of [[ui.embedder, saved.embedder], [ui.reranker, saved.reranker]] as const) {
-      if (value && [...select.options].some((o) => o.value === value)) select.value = value
-    }
-    ui.remote.checked = saved.remote === true
-  } catch {
-    // unreadable settings: keep the defaults
-  }
-}
+const panel = new ModelPanel({
+  roles: ROLES,
+  onUseHub: (dtype: RealDtype) => {
+    const offer = panel.source?.kind === 'test' ? panel.source.offer : null
+    if (offer) void load({ kind: 'hub', hub: offer, dtype, cached: false })
+  },
+})
 
-function load(): Promise<void> {
+function load(source: ModelSource): Promise<void> {
   return turn(async () => {
-    ui.load.disabled = true
+    panel.show(source)
+    panel.busy(true)
     setReady(false)
     asking?.abort()
     await winnow?.dispose()
     winnow = null
     collection = null
-    const embedder = ui.embedder.value
-    const reranker = ui.reranker.value
-    localStorage.setItem(SETTINGS_KEY, JSON.stringify({ embedder, reranker, remote: ui.remote.checked }))
     ui.modelProgress.value = 0
     ui.modelStatus.textContent = 'Loading models…'
     const started = performance.now()
     try {
       winnow = await createWinnow({
-        embedder: { model: embedder },
-        reranker: { model: reranker },
-        allowRemoteModels: ui.remote.checked,
+        ...winnowOptions(source, ROLES),
         onProgress: (e) => {
+          panel.record(e)
           ui.modelProgress.value = e.overall
-          if (e.status === 'progress') ui.modelStatus.textContent = `Loading ${e.model}: ${e.file}, ${formatBytes(e.loaded)} of ${formatBytes(e.total)}`
+          if (e.status === 'progress') ui.modelStatus.textContent = `Downloading ${e.model}: ${e.file}, ${formatBytes(e.loaded)} of ${formatBytes(e.total)}`
         },
       })
-      collectionName = COLLECTION_PREFIX + embedder
+      // One collection per embedder: files indexed with the test models stay with them.
+      collectionName = COLLECTION_PREFIX + winnow.embedder!.model
       collection = await winnow.collection(collectionName)
       const d = winnow.device
       ui.modelStatus.textContent =
         `Ready: ${winnow.embedder!.model} (${winnow.embedder!.dtype}) + ${winnow.reranker!.model} (${winnow.reranker!.dtype}) on ${d.kind}` +
         `${d.kind === 'wasm' ? `, ${d.threads} thread${d.threads > 1 ? 's' : ''}` : ''}, in ${Math.round(performance.now() - started)} ms`
       ui.modelProgress.value = 1
+      clearAnswer()
       await refreshCollection()
       setReady(true)
     } catch (error) {
       ui.modelStatus.textContent = `Load failed: ${describe(error)}`
+      clearAnswer()
     } finally {
-      ui.load.disabled = false
+      panel.busy(false)
     }
   })
+}
+
+/** Empties the passages and the prompt (they belonged to other models, or to nothing). */
+function clearAnswer(): void {
+  lastPrompt = ''
+  ui.passages.replaceChildren()
+  ui.route.textContent = ''
+  ui.prompt.value = ''
+  ui.promptInfo.textContent = 'Ask a question to assemble the prompt.'
+  ui.copy.disabled = true
+  ui.answer.textContent = ''
 }
 
 function setReady(ready: boolean): void {
@@ -332,13 +346,7 @@ function forget(): Promise<void> {
       // The loaded models stay in memory; the collection starts again, empty.
       if (winnow) collection = await winnow.collection(collectionName)
       manifest = []
-      lastPrompt = ''
-      ui.passages.replaceChildren()
-      ui.route.textContent = ''
-      ui.prompt.value = ''
-      ui.promptInfo.textContent = 'Ask a question to assemble the prompt.'
-      ui.copy.disabled = true
-      ui.answer.textContent = ''
+      clearAnswer()
       ui.indexStatus.textContent = ''
       ui.indexProgress.value = 0
       ui.skipped.replaceChildren()
@@ -368,17 +376,42 @@ function positionOf(hit: SearchHit): string {
   return describePosition(hit, manifest.find((e) => e.id === hit.id)?.pageStarts)
 }
 
+/** The passages as the prompt's sources: overlapping passages of one file joined, best first. */
+function sourcesOf(hits: readonly SearchHit[]): { sources: ContextSource[]; citeOf: number[] } {
+  const merged = mergeOverlapping(hits.map((hit) => ({ text: hit.text, file: fileOf(hit), start: hit.start, end: hit.end })))
+  const citeOf: number[] = []
+  const sources = merged.map((m, n) => {
+    for (const i of m.members) citeOf[i] = n + 1
+    // The heading path of the passage that starts first: where the joined text starts.
+    const first = m.members.map((i) => hits[i]!).sort((a, b) => a.start - b.start)[0]!
+    const position = describePosition({ start: m.start, end: m.end, section: first.section, path: first.path }, manifest.find((e) => e.id === first.id)?.pageStarts)
+    return { text: m.text, file: m.file, position, passages: m.members.length }
+  })
+  return { sources, citeOf }
+}
+
+interface ContextSource {
+  text: string
+  file: string
+  position: string
+  /** Passages joined into it. */
+  passages: number
+}
+
 function renderPassages(hits: readonly SearchHit[], stage: 'first-stage' | 'final'): void {
   ui.passages.dataset.stage = stage
+  // A passage's [n] is the prompt source it went into: overlapping passages share one.
+  const { citeOf } = sourcesOf(hits)
   ui.passages.replaceChildren(
     ...hits.map((hit, i) => {
       const li = document.createElement('li')
       li.dataset.file = fileOf(hit)
       li.dataset.rankBefore = String(hit.rankBefore)
+      li.dataset.cite = String(citeOf[i])
       const meta = document.createElement('div')
       meta.className = 'meta'
       meta.append(
-        Object.assign(document.createElement('span'), { className: 'cite', textContent: `[${i + 1}]` }),
+        Object.assign(document.createElement('span'), { className: 'cite', textContent: `[${citeOf[i]}]` }),
         Object.assign(document.createElement('span'), { className: 'file', textContent: fileOf(hit) }),
         Object.assign(document.createElement('span'), { className: 'position', textContent: positionOf(hit) }),
       )
@@ -426,6 +459,12 @@ async function ask(): Promise<void> {
   const k = intFrom(ui.k, 1, 50, 5)
   const candidates = Math.max(k, intFrom(ui.candidates, 1, 200, 30))
   const budgetTokens = intFrom(ui.budget, 16, 1_000_000, 1536)
+  const test = panel.source?.kind === 'test'
+  const reranking = panel.reranking
+  // Test mode: the keyword first stage (random vectors are noise). Real models: hybrid, with the
+  // vector side held to a floor so that nonsense finds nothing. A variable, not a literal, while
+  // the library's SearchOptions may not have minVectorScore yet.
+  const firstStage: { mode?: 'keyword'; minVectorScore?: number } = test ? { mode: 'keyword' } : { minVectorScore: MIN_VECTOR_SCORE }
   ui.route.textContent = 'Searching…'
   ui.answer.textContent = ''
   const started = performance.now()
@@ -433,29 +472,43 @@ async function ask(): Promise<void> {
     const hits = await collection.search(question, {
       k,
       candidates,
+      ...firstStage,
+      rerank: reranking,
       signal: controller.signal,
       onFirstStage: (first) => {
+        if (!reranking) return // the final list is this one
         renderPassages(first, 'first-stage')
         ui.route.textContent = `First stage: ${first.length} passages; reranking…`
       },
     })
     if (controller.signal.aborted) return
     renderPassages(hits, 'final')
-    ui.route.textContent = hits.length === 0 ? 'Nothing indexed yet: drop some files first.' : describeRoute(hits.route, performance.now() - started)
-    const assembled = assembleContext(
-      question,
-      hits.map((hit) => ({ text: hit.text, file: fileOf(hit), position: positionOf(hit) })),
-      { budgetTokens },
-    )
+    if (hits.length === 0) {
+      const empty = (await collection.count()) === 0
+      if (controller.signal.aborted) return
+      ui.route.textContent = empty ? 'Nothing indexed yet: drop some files first.' : `No results for “${question}”: no passage matches it.`
+      ui.route.dataset.empty = empty ? 'collection' : 'no-results'
+      lastPrompt = ''
+      ui.prompt.value = ''
+      ui.copy.disabled = true
+      ui.promptInfo.textContent = 'No passages: nothing to put in a prompt.'
+      ui.passages.dataset.answered = String(++answered)
+      return
+    }
+    delete ui.route.dataset.empty
+    ui.route.textContent = describeRoute(hits.route, performance.now() - started) + (test && !reranking ? ' Test mode: the random reranker is off, this is the keyword (BM25) order.' : '')
+    const { sources } = sourcesOf(hits)
+    const assembled = assembleContext(question, sources, { budgetTokens })
+    const joined = sources.slice(0, assembled.included).reduce((n, s) => n + s.passages, 0)
     lastPrompt = assembled.prompt
     ui.prompt.value = assembled.prompt
     ui.copy.disabled = false
     ui.copyStatus.textContent = ''
     ui.passages.dataset.answered = String(++answered)
     ui.promptInfo.textContent =
-      `${assembled.included} of ${hits.length} passages, about ${assembled.tokens} of ${assembled.budgetTokens} tokens ` +
-      `(estimated at 4 characters per token)` +
-      (assembled.cut ? '; the best passage was cut to fit' : '') +
+      `${assembled.included} of ${sources.length} sources (${joined} of ${hits.length} passages; overlapping passages of a file joined), ` +
+      `about ${assembled.tokens} of ${assembled.budgetTokens} tokens (estimated at 4 characters per token)` +
+      (assembled.cut ? '; the best source was cut to fit' : '') +
       (assembled.overBudget ? '; the question and instructions alone exceed the budget' : '') +
       '.'
     if (generator) await answer(assembled.prompt, controller)
@@ -519,7 +572,6 @@ ui.dropzone.addEventListener('drop', (event) => {
 // A file dropped beside the zone must not navigate away from the page (and its index).
 window.addEventListener('dragover', (event) => event.preventDefault())
 window.addEventListener('drop', (event) => event.preventDefault())
-ui.load.addEventListener('click', () => void load())
 ui.askForm.addEventListener('submit', (event) => {
   event.preventDefault()
   void ask()
@@ -530,6 +582,11 @@ ui.forget.addEventListener('click', () => {
   if (confirm('Delete every indexed file, the cached model files and this demo’s settings from this browser?')) void forget()
 })
 
+async function start(): Promise<void> {
+  const hub = hubFromSearch(location.search, location.href)
+  const base = new URL('/models/', location.href).href
+  await load(await chooseSource({ roles: ROLES, base, hub }, { fetch: (...args) => fetch(...args), caches: globalThis.caches }))
+}
+
 renderAnswerNote()
-restoreSettings()
-void load()
+void start()

@@ -1,11 +1,9 @@
 /**
  * The private RAG demo (demo/rag/) in Chromium, through its UI: upload the fixture files, ask,
- * reload, forget. The models are the tiny random-weight fixtures, so vectors and rerank scores mean
- * nothing. Each question's only non-stop word is found in one file only, so only that file's
- * passages are on the keyword list, and in the hybrid (RRF, k = 60) fusion they come first whatever
- * the vectors say: 1/(60 + r) + 1/(60 + v) with r ≤ 2 beats any vector-only 1/(60 + v) ≤ 1/61.
- * With `candidates` equal to the passages shown, reranking only reorders that first-stage top, so
- * the right file must be among the shown passages, and first in the first stage.
+ * reload, forget. No real models here and the hub is off (`?hub=off`), so the page is in test mode:
+ * the random-weight fixtures, the keyword (BM25) first stage, and no reordering by the random
+ * reranker unless it is switched on. Each question's only non-stop word is found in one file only,
+ * so only that file's passages are found, best first. The hub path: demo-models.spec.ts.
  */
 import { expect, test, type Page } from '@playwright/test'
 import { join } from 'node:path'
@@ -15,8 +13,11 @@ const FILES = ['garden.txt', 'sourdough.md', 'lighthouse.html', 'observatory.pdf
 /** The PDF's heliostat sentences are on its page 2 (of 2). */
 const ON_PAGE_2 = /^(page 2|pages 1–2), chars \d+–\d+$/
 
+const PAGE = '/demo/rag/?hub=off'
+
 interface Shown {
   file: string
+  cite: number
   rankBefore: number
   position: string
   text: string
@@ -47,6 +48,7 @@ async function ask(page: Page, question: string, options: { k: number; candidate
   return page.$$eval('#passages li', (items) =>
     items.map((li) => ({
       file: (li as HTMLElement).dataset.file!,
+      cite: Number((li as HTMLElement).dataset.cite),
       rankBefore: Number((li as HTMLElement).dataset.rankBefore),
       position: li.querySelector('.position')!.textContent!,
       text: li.querySelector('.text')!.textContent!,
@@ -70,9 +72,11 @@ test('private RAG: files are indexed on the page, answer questions with cited pa
   page.on('dialog', (dialog) => void dialog.accept()) // "Forget everything" asks first
   await context.grantPermissions(['clipboard-read', 'clipboard-write'])
 
-  await page.goto('/demo/rag/')
+  await page.goto(PAGE)
   const origin = new URL(page.url()).origin
   await waitReady(page)
+  await expect(page.locator('#test-banner')).toBeVisible()
+  await expect(page.locator('#model-source')).toHaveText('Test models tiny-random-cross-encoder and tiny-random-embedder: random weights, results are meaningless.')
   await expect(page.locator('#collection-count')).toContainText('0 documents · 0 passages in “rag:tiny-random-embedder”')
 
   // Upload: parsed on the page, chunked and embedded in the worker, written to IndexedDB.
@@ -90,44 +94,47 @@ test('private RAG: files are indexed on the page, answer questions with cited pa
 
   // A word only the PDF's second page has.
   const pdf = await ask(page, 'Is there a heliostat?', { k: 3, candidates: 3 })
-  expect(pdf).toHaveLength(3)
-  await expect(page.locator('#route')).toContainText('hybrid retrieval: 3 candidates')
-  await expect(page.locator('#route')).toContainText('3 reranked by tiny-random-cross-encoder (q8)')
+  await expect(page.locator('#route')).toContainText('keyword retrieval:')
+  await expect(page.locator('#route')).not.toContainText('reranked by')
+  await expect(page.locator('#route')).toContainText('Test mode: the random reranker is off, this is the keyword (BM25) order.')
   const [heliostat] = expectWordOnlyFrom(pdf, /heliostat/i, 'observatory.pdf')
-  expect(pdf.find((s) => s.rankBefore === 1)?.file).toBe('observatory.pdf')
+  // The keyword order, unshuffled: ranks 1, 2, … and the first is the PDF's.
+  expect(pdf.map((s) => s.rankBefore)).toEqual(pdf.map((_, i) => i + 1))
+  expect(pdf[0]!.file).toBe('observatory.pdf')
   expect(heliostat!.position).toMatch(ON_PAGE_2) // a passage may run on from page 1
   expect(heliostat!.marks).toContain('heliostat')
   const prompt = await page.locator('#prompt').inputValue()
-  const cite = pdf.indexOf(heliostat!) + 1
-  expect(prompt).toContain(`[${cite}] observatory.pdf, ${heliostat!.position}\n`)
+  expect(prompt).toContain(`[${heliostat!.cite}] observatory.pdf, `)
+  expect(prompt).toContain(heliostat!.text.trim())
   expect(prompt.endsWith('Question: Is there a heliostat?\nAnswer:')).toBe(true)
   expect(prompt).toBe(await page.evaluate(() => window.winnowRag.prompt))
-  await expect(page.locator('#prompt-info')).toContainText(/^3 of 3 passages, about \d+ of 1536 tokens/)
+  await expect(page.locator('#prompt-info')).toContainText(new RegExp(`^\\d of \\d sources \\(${pdf.length} of ${pdf.length} passages; overlapping passages of a file joined\\), about \\d+ of 1536 tokens`))
 
   // Markdown: the heading path is the position.
   const md = await ask(page, 'Is there a levain?', { k: 2, candidates: 2 })
   const [levain] = expectWordOnlyFrom(md, /levain/i, 'sourdough.md')
-  expect(md.find((s) => s.rankBefore === 1)?.file).toBe('sourdough.md')
+  expect(md[0]!.file).toBe('sourdough.md')
   expect(md.some((s) => s.file === 'sourdough.md' && s.position.startsWith('§ Sourdough notes › Feeding the levain, chars '))).toBe(true)
   expect(levain!.marks).toContain('levain')
 
-  // Every passage at once: HTML gave its main content only, the text file its markup as text.
-  const all = await ask(page, 'Fresnel lens vermicompost quasarflux harbourmaster', { k: passages, candidates: passages })
-  expect(all).toHaveLength(passages)
-  expect(new Set(all.map((s) => s.file))).toEqual(new Set(FILES))
-  expectWordOnlyFrom(all, /fresnel/i, 'lighthouse.html')
-  expectWordOnlyFrom(all, /vermicompost/i, 'garden.txt')
-  expect(all.some((s) => s.file === 'lighthouse.html' && s.position.startsWith('§ The lighthouse at Gull Point › The lens'))).toBe(true)
-  for (const absent of [/quasarflux/i, /harbourmaster/i, /heritage society/i, /mauve/i]) expect(all.filter((s) => absent.test(s.text))).toEqual([])
-  expect(all.some((s) => s.text.includes('<img src=x onerror="window.pwned=1">'))).toBe(true)
+  // HTML gave its main content only, the text file its markup as text.
+  const both = await ask(page, 'Fresnel lens vermicompost forum', { k: passages, candidates: passages })
+  expectWordOnlyFrom(both, /fresnel/i, 'lighthouse.html')
+  expectWordOnlyFrom(both, /vermicompost/i, 'garden.txt')
+  expect(both.some((s) => s.file === 'lighthouse.html' && s.position.startsWith('§ The lighthouse at Gull Point › The lens'))).toBe(true)
+  expect(both.some((s) => s.text.includes('<img src=x onerror="window.pwned=1">'))).toBe(true)
   expect(await page.locator('#passages img').count()).toBe(0)
   expect(await page.evaluate(() => window.pwned)).toBeUndefined()
+  // The page's head, nav, header, footer and scripts were never indexed: their words find nothing.
+  expect(await ask(page, 'quasarflux harbourmaster mauve heritage', { k: passages, candidates: passages })).toEqual([])
+  await expect(page.locator('#route')).toHaveText('No results for “quasarflux harbourmaster mauve heritage”: no passage matches it.')
 
-  // The budget: best passages first, the prompt never over it.
-  await ask(page, 'Is there a heliostat?', { k: 3, candidates: 3, budget: 160 })
+  // The budget: best sources first, the prompt never over it.
+  await ask(page, 'Fresnel vermicompost levain heliostat', { k: 4, candidates: 4, budget: 160 })
   const info = (await page.locator('#prompt-info').textContent())!
-  const [, included, tokens] = /^(\d) of 3 passages, about (\d+) of 160 tokens/.exec(info) ?? []
-  expect(Number(included)).toBeLessThan(3)
+  const [, included, offered, tokens] = /^(\d) of (\d) sources \(\d of \d passages; overlapping passages of a file joined\), about (\d+) of 160 tokens/.exec(info) ?? []
+  expect(Number(offered)).toBeGreaterThan(1)
+  expect(Number(included)).toBeLessThan(Number(offered))
   expect(Number(tokens)).toBeLessThanOrEqual(160)
   const tight = await page.locator('#prompt').inputValue()
   expect(Number(tokens)).toBe(Math.ceil(tight.length / 4))
@@ -200,4 +207,63 @@ test('private RAG: files are indexed on the page, answer questions with cited pa
   expect(requests.some((u) => /pdf\.worker.*\.m?js$/.test(u))).toBe(true)
   expect(requests.some((u) => u.includes('/models/tiny-random-embedder/'))).toBe(true)
   expect(requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([])
+})
+
+/** A beekeeping note whose one passage answers the varroa question, among files that mention bees. */
+const BEES = [
+  { name: 'varroa.md', text: '# Hive health\n\nBeekeepers treat varroa mites with oxalic acid in winter, when the colony has no brood, and count the mites that drop onto a sticky board to judge when to treat again.' },
+  { name: 'honey.txt', text: 'Honey bees make honey from nectar. Beekeepers harvest frames in late summer and leave enough stores for the bees to overwinter.' },
+  { name: 'garden-bees.txt', text: 'Bees visit the lavender and the borage all summer; a shallow dish of water with pebbles helps them drink.' },
+]
+
+/** Sentences numbered 0..n-1: long enough for several overlapping chunks, each sentence findable once. */
+function longNote(sentences: number): string {
+  return Array.from({ length: sentences }, (_, i) => `Quokka note ${String(i).padStart(3, '0')} records where the colony rested that day.`).join(' ')
+}
+
+test('test mode keeps the keyword order, finds nothing for nonsense, and the prompt never repeats overlapping text', async ({ page }) => {
+  test.setTimeout(300_000)
+  await page.goto(PAGE)
+  await waitReady(page)
+  const note = longNote(40)
+  await page.setInputFiles('#file-input', [
+    ...BEES.map((f) => ({ name: f.name, mimeType: f.name.endsWith('.md') ? 'text/markdown' : 'text/plain', buffer: Buffer.from(f.text) })),
+    { name: 'quokka.txt', mimeType: 'text/plain', buffer: Buffer.from(note) },
+  ])
+  await expect(page.locator('#index-status')).toContainText(/^Indexed 4 files into \d+ passages\.$/)
+
+  // The passage that answers is first, as BM25 ranked it: nothing random reorders it.
+  const bees = await ask(page, 'How do beekeepers treat varroa mites?', { k: 3, candidates: 10 })
+  expect(bees[0]!.file).toBe('varroa.md')
+  expect(bees[0]!.rankBefore).toBe(1)
+  expect(bees.map((s) => s.rankBefore)).toEqual(bees.map((_, i) => i + 1))
+  await expect(page.locator('#passages')).toHaveAttribute('data-stage', 'final')
+  await expect(page.locator('#route')).toContainText('keyword retrieval')
+
+  // Nonsense: no passage shares a word with it, so nothing is shown and no prompt is built.
+  expect(await ask(page, 'zzqxv flibbertigibbet', { k: 10, candidates: 30 })).toEqual([])
+  await expect(page.locator('#route')).toHaveText('No results for “zzqxv flibbertigibbet”: no passage matches it.')
+  expect(await page.locator('#prompt').inputValue()).toBe('')
+  await expect(page.locator('#copy')).toBeDisabled()
+
+  // Every passage of the long note (chunks of one section overlap by design) → one source, with
+  // each sentence exactly once, and every passage cited as that source.
+  const quokka = await ask(page, 'quokka', { k: 50, candidates: 50, budget: 100_000 })
+  expect(quokka.length).toBeGreaterThan(2)
+  expect(new Set(quokka.map((s) => s.file))).toEqual(new Set(['quokka.txt']))
+  const texts = quokka.map((s) => s.text)
+  expect(texts.some((t, i) => texts.some((u, j) => i !== j && t.split(/(?<=\.) /).some((sentence) => u.includes(sentence))))).toBe(true) // they do overlap
+  expect(quokka.map((s) => s.cite)).toEqual(quokka.map(() => 1))
+  const prompt = await page.locator('#prompt').inputValue()
+  for (let i = 0; i < 40; i++) {
+    const sentence = `Quokka note ${String(i).padStart(3, '0')} records`
+    expect(prompt.split(sentence).length - 1, sentence).toBe(1)
+  }
+  expect(prompt).toContain(`[1] quokka.txt, chars 0–${note.length}\n${note}\n`)
+  await expect(page.locator('#prompt-info')).toContainText(`1 of 1 sources (${quokka.length} of ${quokka.length} passages; overlapping passages of a file joined)`)
+
+  // The plumbing check: the random reranker does run when asked.
+  await page.check('#random-rerank')
+  await ask(page, 'How do beekeepers treat varroa mites?', { k: 3, candidates: 10 })
+  await expect(page.locator('#route')).toContainText('reranked by tiny-random-cross-encoder (q8)')
 })

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { assembleContext, CHARS_PER_TOKEN, DEFAULT_INSTRUCTIONS, estimateTokens, type ContextPassage } from '../../demo/rag/context.ts'
+import { assembleContext, CHARS_PER_TOKEN, DEFAULT_INSTRUCTIONS, estimateTokens, mergeOverlapping, type ContextPassage, type OffsetPassage } from '../../demo/rag/context.ts'
 
 const passage = (n: number, words = 20): ContextPassage => ({
   text: Array.from({ length: words }, (_, i) => `word${n}x${i}`).join(' '),
@@ -97,5 +97,71 @@ describe('assembleContext', () => {
     expect(out.included).toBe(2)
     expect(fits(40).included).toBe(1)
     expect(fits(58).included).toBe(3)
+  })
+})
+
+describe('mergeOverlapping', () => {
+  const doc = 'Alpha beta gamma. Delta epsilon zeta. Eta theta iota. Kappa lambda mu.'
+  const slice = (file: string, start: number, end: number, text = doc): OffsetPassage => ({ file, start, end, text: text.slice(start, end) })
+
+  it('joins overlapping and touching passages of one file into the text between their outermost offsets', () => {
+    const merged = mergeOverlapping([slice('a.md', 18, 52), slice('b.md', 0, 5), slice('a.md', 0, 37), slice('a.md', 52, 70)])
+    expect(merged).toEqual([
+      { file: 'a.md', start: 0, end: 70, text: doc, members: [0, 2, 3] },
+      { file: 'b.md', start: 0, end: 5, text: doc.slice(0, 5), members: [1] },
+    ])
+  })
+
+  it('keeps passages apart when a gap separates them, and other files apart always', () => {
+    const merged = mergeOverlapping([slice('a.md', 38, 53), slice('a.md', 0, 17), slice('b.md', 10, 30), slice('b.md', 30, 40)])
+    expect(merged.map((m) => [m.file, m.start, m.end, m.members])).toEqual([
+      ['a.md', 38, 53, [0]],
+      ['a.md', 0, 17, [1]],
+      ['b.md', 10, 40, [2, 3]],
+    ])
+  })
+
+  it('orders sources by their best passage and absorbs a passage inside another', () => {
+    const merged = mergeOverlapping([slice('a.md', 40, 60), slice('b.md', 0, 10), slice('a.md', 0, 70), slice('a.md', 5, 20)])
+    expect(merged.map((m) => [m.file, m.start, m.end, m.members])).toEqual([
+      ['a.md', 0, 70, [0, 2, 3]],
+      ['b.md', 0, 10, [1]],
+    ])
+    expect(merged[0]!.text).toBe(doc.slice(0, 70))
+  })
+
+  it('never splices a passage whose text disagrees with its offsets', () => {
+    const odd: OffsetPassage = { file: 'a.md', start: 10, end: 30, text: 'not twenty characters long at all' }
+    const merged = mergeOverlapping([slice('a.md', 0, 20), odd])
+    expect(merged).toEqual([
+      { ...slice('a.md', 0, 20), members: [0] },
+      { ...odd, members: [1] },
+    ])
+  })
+
+  it('rebuilds exactly the covered text, each character once, for any overlapping windows (property)', () => {
+    const text = Array.from({ length: 300 }, (_, i) => String.fromCharCode(97 + (i % 26))).join('')
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 299 }), fc.integer({ min: 1, max: 60 })), { minLength: 1, maxLength: 12 }), (windows) => {
+        const passages = windows.map(([start, length]) => slice('t.txt', start, Math.min(300, start + length), text))
+        const merged = mergeOverlapping(passages)
+        // Every source is the document's own slice, sources do not overlap or touch, and every passage is in one.
+        for (const m of merged) expect(m.text).toBe(text.slice(m.start, m.end))
+        const sorted = [...merged].sort((a, b) => a.start - b.start)
+        for (let i = 1; i < sorted.length; i++) expect(sorted[i]!.start).toBeGreaterThan(sorted[i - 1]!.end)
+        expect(merged.flatMap((m) => m.members).sort((a, b) => a - b)).toEqual(passages.map((_, i) => i))
+        for (const m of merged) for (const i of m.members) expect(passages[i]!.start >= m.start && passages[i]!.end <= m.end).toBe(true)
+        // Best first: the sources' first members ascend.
+        expect(merged.map((m) => m.members[0])).toEqual([...merged.map((m) => m.members[0])].sort((a, b) => a! - b!))
+      }),
+    )
+  })
+
+  it('feeds assembleContext a prompt with no repeated text', () => {
+    const sources = mergeOverlapping([slice('a.md', 0, 37), slice('a.md', 18, 70)])
+    const { prompt, included } = assembleContext('greek letters?', sources.map((m) => ({ text: m.text, file: m.file, position: `chars ${m.start}–${m.end}` })), { budgetTokens: 1000 })
+    expect(included).toBe(1)
+    expect(prompt.split('Delta epsilon zeta.').length - 1).toBe(1)
+    expect(prompt).toContain(`[1] a.md, chars 0–70\n${doc}\n`)
   })
 })
