@@ -1,14 +1,19 @@
 /**
  * Offline docs search: the project's docs, indexed at build time into a snapshot
  * (winnow-index/manifest.json + shards), imported into IndexedDB on the first visit and searched
- * in winnow's worker as you type: hybrid first stage, shown at once, then the cross-encoder's
- * order. Hits are grouped by page and link to their section's anchor. A service worker
- * (sw.js, served as /docs-search-sw.js) keeps the page and the visited docs pages offline.
+ * in winnow's worker as you type: the first stage (keyword, or hybrid when the snapshot carries the
+ * real embedder's vectors and the page has that embedder), shown at once, then the cross-encoder's
+ * order. Models come from demo/models.ts's order; with random test weights the first-stage order
+ * stays unless the random reranker is switched on. Hits are grouped by page and link to their
+ * section's anchor. A service worker (sw.js, served as /docs-search-sw.js) keeps the page and the
+ * visited docs pages offline.
  *
  * Document text (titles, headings, snippets, urls) is hostile input: it only ever reaches the DOM
  * as text nodes and checked same-origin links, never as HTML.
  */
-import { createWinnow, WinnowError, type Collection, type SearchHit, type SearchRoute, type SnapshotProgress } from '../../src/index.ts'
+import { createWinnow, WinnowError, type Collection, type SearchHit, type SearchRoute, type SnapshotProgress, type Winnow } from '../../src/index.ts'
+import { chooseSource, hubFromSearch, REAL_MODELS, winnowOptions, type ModelSource, type RealDtype, type Role } from '../models.ts'
+import { ModelPanel } from '../panel.ts'
 import { flatten, groupByPage, snippetParts, type PageGroup, type ResultItem } from './group.ts'
 import { isAbortError, latestWins } from './latest.ts'
 import { registerOfflineWorker } from './offline.ts'
@@ -40,8 +45,15 @@ declare global {
 const DEBOUNCE_MS = 120
 /** Snippets shown per section when several of its passages were hit. */
 const MAX_SNIPPETS = 2
-const MODELS = { reranker: 'tiny-random-cross-encoder', embedder: 'tiny-random-embedder' }
 const SNAPSHOT_URL = new URL('winnow-index/manifest.json', location.href).href
+/**
+ * With the real embedder, vector-side candidates whose cosine to the query is below this are
+ * dropped before fusion, so a query that matches nothing shows "No results" instead of the least
+ * unrelated sections (the vector side always answers). all-MiniLM-L6-v2 puts unrelated English
+ * texts around 0–0.2 and a section that answers a query usually well above 0.3. Not measured on
+ * this machine (no hub): re-check it when the snapshot is built with another embedder.
+ */
+const MIN_VECTOR_SCORE = 0.3
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
 const ui = {
@@ -77,7 +89,21 @@ let serving = false
 let servingVersion: string | null = null
 
 const offline = registerOfflineWorker({ enabled: import.meta.env.PROD, extraUrls: () => [SNAPSHOT_URL] })
-const loading = load()
+/** The models this page loads: the reranker, and the embedder when the snapshot's vectors are the real one's. */
+let roles: Role[] = ['reranker']
+const panel = new ModelPanel({
+  roles: ['reranker'],
+  onUseHub: (dtype: RealDtype) => {
+    const offer = panel.source?.kind === 'test' ? panel.source.offer : null
+    if (offer) switchTo({ kind: 'hub', hub: offer, dtype, cached: false })
+  },
+  onRandomRerank: () => {
+    if (ui.q.value.trim() !== '') searchNow(ui.q.value.trim())
+  },
+})
+let instance: Winnow | null = null
+/** The collection searches use: the latest load's. */
+let loading: Promise<Collection> = start()
 const ready = loading.then(() => undefined)
 ready.catch(() => {}) // the failure is shown on the page; `ready` still rejects for whoever awaits it
 
@@ -99,17 +125,55 @@ function describe(error: unknown): string {
   return error instanceof WinnowError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error)
 }
 
-async function load(): Promise<Collection> {
+/** The embedder whose vectors the snapshot carries (null: keyword only, or unreadable). */
+async function snapshotEmbedder(): Promise<string | null> {
   try {
+    const manifest = (await (await fetch(SNAPSHOT_URL)).json()) as { collection?: { embedder?: { model?: unknown } | null } }
+    const model = manifest.collection?.embedder?.model
+    return typeof model === 'string' ? model : null
+  } catch {
+    return null // winnow reads it again and says what is wrong
+  }
+}
+
+async function start(): Promise<Collection> {
+  // The real embedder only pays off when the snapshot holds its vectors; else keyword + reranker.
+  if ((await snapshotEmbedder()) === REAL_MODELS.embedder) roles = ['reranker', 'embedder']
+  panel.setRoles(roles)
+  const hub = hubFromSearch(location.search, location.href)
+  const base = new URL('/models/', location.href).href
+  return load(await chooseSource({ roles, base, hub }, { fetch: (...args) => fetch(...args), caches: globalThis.caches }))
+}
+
+/** Loads the hub's models in place of the test ones; searches wait for it, then use them. */
+function switchTo(source: ModelSource): void {
+  const previous = loading
+  const next = previous.catch(() => null).then(() => load(source))
+  loading = next
+  next.catch(() => {}) // shown on the page
+}
+
+async function load(source: ModelSource): Promise<Collection> {
+  panel.show(source)
+  panel.busy(true)
+  ui.modelLoad.hidden = false
+  ui.modelProgress.value = 0
+  ui.modelText.textContent = 'Starting…'
+  document.body.dataset.state = 'loading'
+  ui.error.hidden = true
+  ui.q.disabled = false
+  try {
+    await instance?.dispose()
+    instance = null
     const winnow = await createWinnow({
-      reranker: { model: MODELS.reranker },
-      embedder: { model: MODELS.embedder },
-      modelBaseUrl: '/models/',
+      ...winnowOptions(source, roles),
       onProgress: (e) => {
+        panel.record(e)
         ui.modelProgress.value = e.overall
         ui.modelText.textContent = describeModelProgress(e)
       },
     })
+    instance = winnow
     ui.modelLoad.hidden = true
     const device = describeDevice(winnow.device)
     ui.device.textContent = device.text
@@ -128,12 +192,14 @@ async function load(): Promise<Collection> {
     )
     document.body.dataset.state = 'ready'
     offline.postLoaded()
-    // Typed before the index was ready: search now.
+    // Typed before the index (or these models) were ready: search now.
     if (ui.q.value.trim() !== '') searchNow(ui.q.value.trim())
     return docs
   } catch (error) {
     showLoadError(error)
     throw error
+  } finally {
+    panel.busy(false)
   }
 }
 
@@ -193,16 +259,20 @@ const searches = latestWins<string>({
     if (!docs || !isLatest()) return // a load failure is on the page already
     ui.results.setAttribute('aria-busy', 'true')
     try {
+      // No mode: hybrid when the snapshot has vectors (and this page their embedder), else keyword.
+      // The vector floor is a variable, not a literal, while the library may not have the option yet.
+      const vectorFloor: { minVectorScore?: number } = roles.includes('embedder') && panel.source?.kind !== 'test' ? { minVectorScore: MIN_VECTOR_SCORE } : {}
+      const reranking = panel.reranking
       const results = await docs.search(query, {
         k: 10,
-        // No mode: hybrid when the snapshot has vectors (and this page their embedder), else keyword.
         candidates: 50,
-        rerank: true,
+        ...vectorFloor,
+        rerank: reranking,
         maxPerDocument: 3,
         snippet: { length: 160, windows: 2 },
         signal,
         onFirstStage: (hits) => {
-          if (isLatest()) render(query, hits, 'first', null)
+          if (isLatest() && reranking) render(query, hits, 'first', null)
         },
       })
       if (!isLatest()) return
@@ -261,10 +331,12 @@ function render(query: string, hits: readonly SearchHit[], stage: Stage, route: 
 
 function describeStage(query: string, results: number, pages: number, stage: Stage, route: SearchRoute | null): string {
   if (query === '') return ''
-  if (results === 0) return stage === 'first' ? 'Searching…' : `Nothing found for “${query}”.`
+  if (results === 0) return stage === 'first' ? 'Searching…' : `No results for “${query}”.`
   const count = `${results} section${results === 1 ? '' : 's'} on ${pages} page${pages === 1 ? '' : 's'}`
   if (stage === 'first') return `${count} — first-stage results, reranking…`
-  if (route?.path === 'reranked' || route?.path === 'budget') return `${count} — reranked by the cross-encoder`
+  const random = panel.source?.kind === 'test'
+  if (route?.path === 'reranked' || route?.path === 'budget') return `${count} — reranked by the ${random ? 'random test reranker (meaningless order)' : 'cross-encoder'}`
+  if (random) return `${count} — keyword (BM25) order: the random test reranker is off`
   return `${count} — first-stage order (${route?.reason ?? 'not reranked'})`
 }
 

@@ -1,8 +1,10 @@
 import { expect, test, type BrowserContext, type Page } from '@playwright/test'
 import { mkdirSync, readFileSync } from 'node:fs'
 
-// The docs-search demo over the project's own docs/ (rendered and indexed by `npm run build`).
-const PAGE = '/demo/docs-search/'
+// The docs-search demo over the project's own docs/ (rendered and indexed by `npm run build`), in
+// test mode: no real models here and the hub off, so the random reranker is off by default and the
+// keyword (BM25) order is what shows. The hub path: demo-models.spec.ts.
+const PAGE = '/demo/docs-search/?hub=off'
 
 type Hit = { url: string; anchor: string; title: string }
 type Results = { stage: string; query: string; hits: Hit[]; route: string | null }
@@ -60,7 +62,7 @@ test('docs search: imports the snapshot, finds sections by their words, links la
   const manifest = JSON.parse(readFileSync(`${process.env.WINNOW_TEST_DIST ?? 'dist-app'}/demo/docs-search/winnow-index/manifest.json`, 'utf8'))
   expect(manifest.collection.documents).toBeGreaterThan(50)
   const { hits, route } = await search(page, 'SNAPSHOT_INVALID')
-  expect(route).toBe('reranked')
+  expect(route).toBe('first-stage')
   expect(hits.length).toBeGreaterThan(0)
   // The rendered result links are the hits' deep links, and every one resolves to an element.
   const hrefs = await page.locator('[data-result]').evaluateAll((links) => links.map((a) => (a as HTMLAnchorElement).href))
@@ -89,6 +91,35 @@ test('docs search: imports the snapshot, finds sections by their words, links la
   const origin = new URL(page.url()).origin
   const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:'))
   expect(foreign).toEqual([])
+})
+
+test('docs search in test mode: bannered, the keyword order kept, "No results" for nonsense, the random reranker only when asked', async ({ page }) => {
+  await page.goto(PAGE)
+  await ready(page)
+  await expect(page.locator('#test-banner')).toBeVisible()
+  await expect(page.locator('#model-source')).toHaveText('Test model tiny-random-cross-encoder: random weights, results are meaningless.')
+  const manifest = JSON.parse(readFileSync(`${process.env.WINNOW_TEST_DIST ?? 'dist-app'}/demo/docs-search/winnow-index/manifest.json`, 'utf8'))
+  // No real embedder at build time: a keyword-only snapshot, never random vectors.
+  expect(manifest.collection.vectorSource).toBe('none')
+
+  // The placeholder's query finds its section first, in BM25's order.
+  const install = await search(page, 'install the package')
+  expect(install.route).toBe('first-stage')
+  expect(install.hits[0]).toMatchObject({ url: 'docs/guides/getting-started.html', title: 'Install the package' })
+  await expect(page.locator('#stage')).toContainText('keyword (BM25) order: the random test reranker is off')
+
+  // Nothing shares a word with nonsense: no results, said so.
+  const none = await search(page, 'zzqxv flibbertigibbet')
+  expect(none.hits).toEqual([])
+  await expect(page.locator('#stage')).toHaveText('No results for “zzqxv flibbertigibbet”.')
+  expect(await page.locator('[data-result]').count()).toBe(0)
+
+  // The plumbing check: switched on, the random reranker runs (and is named as random).
+  await page.locator('#random-rerank').check()
+  const reranked = await search(page, 'install the package')
+  expect(reranked.route).toBe('reranked')
+  expect(reranked.hits.length).toBeGreaterThan(0)
+  await expect(page.locator('#stage')).toContainText('reranked by the random test reranker (meaningless order)')
 })
 
 test('docs search: after one visit it works with the network off (service worker + IndexedDB), and nothing leaves the origin', async ({ page, context }, testInfo) => {
