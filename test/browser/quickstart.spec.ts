@@ -47,7 +47,7 @@ test.beforeAll(async () => {
         // The registry is simulated by the packed tarball: `npm install winnow-rerank` installs it by its name.
         const real = cmd === 'npm' && args[0] === 'install' ? args.map((a) => (a === 'winnow-rerank' ? tarball : a)) : args
         if (cmd === 'npm') real.push('--no-audit', '--no-fund', '--prefer-offline')
-        pullLog.push(`$ ${line}`, run(cmd!, real, { HF_ENDPOINT: hub.url }))
+        pullLog.push(`$ ${line}`, await fresh.runAsync(cmd!, real, { HF_ENDPOINT: hub.url }))
       }
     } else {
       mkdirSync(dirname(join(app, block.name)), { recursive: true })
@@ -117,8 +117,11 @@ test('the page reranks as the README says, matching the PyTorch reference', asyn
   const encodings = new Map<string, string>()
   const errors: string[] = []
   page.on('request', (r) => requests.push(r.url()))
-  page.on('response', (r) => encodings.set(r.url(), r.headers()['content-encoding'] ?? ''))
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
+  page.on('response', (r) => {
+    encodings.set(r.url(), r.headers()['content-encoding'] ?? '')
+    if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`)
+  })
+  page.on('console', (m) => m.type() === 'error' && errors.push(`${m.text()} (${m.location().url})`))
   page.on('pageerror', (e) => errors.push(String(e)))
   await page.goto(`http://127.0.0.1:${PORT}/`)
   const items = page.locator('#app li')
@@ -132,10 +135,14 @@ test('the page reranks as the README says, matching the PyTorch reference', asyn
   const reference = crossEncoderReference().filter((p) => p.query === 'what is the capital of france')
   const expected = [...reference].sort((a, b) => b.logit - a.logit)
   expect(shown.map((s) => s.passage)).toEqual(expected.map((p) => p.document))
-  for (let i = 0; i < shown.length; i++) expect(Math.abs(shown[i]!.score - 1 / (1 + Math.exp(-expected[i]!.logit)))).toBeLessThan(0.03)
+  // q8 (the WASM default) quantizes activations per batch, so it is compared by ranking above and to
+  // the fp32 reference's probabilities loosely here (0.58 and 0.06): a wrong head (softmax over one
+  // logit scores 1.0) or wrong pair encoding would be far outside it.
+  for (let i = 0; i < shown.length; i++) expect(Math.abs(shown[i]!.score - 1 / (1 + Math.exp(-expected[i]!.logit)))).toBeLessThan(0.08)
 
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true) // the plugin's headers: threads
-  expect(requests.every((u) => u.startsWith(`http://127.0.0.1:${PORT}/`))).toBe(true) // nothing leaves the origin
+  // Nothing leaves the origin (blob: URLs are made in the page: onnxruntime's thread workers).
+  expect(requests.filter((u) => !u.startsWith(`http://127.0.0.1:${PORT}/`) && !u.startsWith(`blob:http://127.0.0.1:${PORT}/`))).toEqual([])
   const wasm = requests.filter((u) => u.endsWith('.wasm'))
   expect(wasm).toEqual([`http://127.0.0.1:${PORT}/ort/ort-wasm-simd-threaded.wasm`]) // WASM device: the plain build
   expect(encodings.get(wasm[0]!)).toBe('br')
