@@ -91,3 +91,10 @@ export async function sourceKnown(page: Page): Promise<DemoModels> {
   await page.waitForFunction(() => (window as unknown as { demoModels?: DemoModels }).demoModels?.source != null)
   return demoModels(page)
 }
+
+/** Waits until a demo's models are loaded (and, for docs search, its index is searchable). */
+export async function waitLoaded(page: Page, name: DemoName): Promise<void> {
+  if (name === 'main') await page.waitForFunction(() => / loaded in \d+ ms$/.test(document.getElementById('model-status')?.textContent ?? ''), null, { timeout: 90_000 })
+  if (name === 'rag') await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 90_000 })
+  if (name === 'docs-search') await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 90_000 })
+}
