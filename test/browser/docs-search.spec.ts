@@ -136,6 +136,8 @@ test('docs search: after one visit it works with the network off (service worker
   await context.setOffline(true)
   await page.reload()
   await ready(page)
+  // A later visit serves the stored version at once and checks the manifest in the background.
+  await page.waitForFunction(() => window.docsSearch.snapshotEvents.some((e) => e.phase === 'done'))
   const events = await page.evaluate(() => window.docsSearch.snapshotEvents)
   // No second import: the stored version serves (the manifest check is answered from the
   // service worker's cache, or fails and is reported as offline).
