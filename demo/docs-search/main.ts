@@ -357,8 +357,9 @@ function renderGroup(group: PageGroup): HTMLElement {
 }
 
 function renderItem(item: ResultItem): HTMLElement {
-  // An <a role="option">: a real link for the mouse and for "open in new tab", an option for the listbox.
-  const option = document.createElement('a')
+  // An <a role="option">: a real link for the mouse and for "open in new tab", an option for the
+  // listbox. A section whose URL is not a safe same-origin link is no link at all: a <div>.
+  const option = item.href !== null ? Object.assign(document.createElement('a'), { href: item.href }) : document.createElement('div')
   option.className = 'result'
   option.id = `result-${item.rank}`
   option.setAttribute('role', 'option')
@@ -369,8 +370,7 @@ function renderItem(item: ResultItem): HTMLElement {
   option.dataset.url = item.url
   option.dataset.anchor = item.anchor
   option.dataset.rank = String(item.rank + 1)
-  if (item.href !== null) option.href = item.href
-  else option.setAttribute('aria-disabled', 'true')
+  if (item.href === null) option.setAttribute('aria-disabled', 'true')
   const heading = document.createElement('span')
   heading.className = 'section-title'
   heading.textContent = item.title
@@ -396,9 +396,9 @@ function renderItem(item: ResultItem): HTMLElement {
 
 // ---- keyboard -----------------------------------------------------------------------------------
 
-function optionOf(key: string | null): HTMLAnchorElement | null {
+function optionOf(key: string | null): HTMLElement | null {
   if (key === null) return null
-  for (const el of ui.results.querySelectorAll<HTMLAnchorElement>('[data-result]')) if (el.dataset.key === key) return el
+  for (const el of ui.results.querySelectorAll<HTMLElement>('[data-result]')) if (el.dataset.key === key) return el
   return null
 }
 
@@ -431,7 +431,7 @@ function onSearchKey(event: KeyboardEvent): void {
       event.preventDefault()
       const option = optionOf(activeKey(selection))
       if (option) {
-        if (option.href) option.click()
+        if (option instanceof HTMLAnchorElement) option.click()
       } else if (ui.q.value.trim() !== '') {
         searchNow(ui.q.value.trim()) // no waiting for the debounce
       }
