@@ -98,3 +98,21 @@ export async function waitLoaded(page: Page, name: DemoName): Promise<void> {
   if (name === 'rag') await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 90_000 })
   if (name === 'docs-search') await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 90_000 })
 }
+
+/**
+ * Waits until the docs search's service worker has cached this page and every built asset the page
+ * loaded (it caches them in parallel, so the page alone says little), for a reload offline.
+ */
+export async function waitOfflineReady(page: Page): Promise<void> {
+  await page.waitForFunction(async () => {
+    if (!navigator.serviceWorker.controller) return false
+    const assets = performance.getEntriesByType('resource').map((e) => e.name).filter((u) => new URL(u).origin === location.origin && new URL(u).pathname.startsWith('/assets/'))
+    const keys = (await caches.keys()).filter((k) => k.startsWith('docs-search-'))
+    const held = async (url: string) => {
+      for (const key of keys) if (await (await caches.open(key)).match(url, { ignoreVary: true })) return true
+      return false
+    }
+    for (const url of [location.href, ...assets]) if (!(await held(url.split('#')[0]!))) return false
+    return true
+  })
+}

@@ -7,7 +7,7 @@
  */
 import { expect, test, type Page } from '@playwright/test'
 import { join } from 'node:path'
-import { demoModels, REAL, selfHostStandIns, sourceKnown, waitLoaded } from './demo-helpers.js'
+import { demoModels, REAL, selfHostStandIns, sourceKnown, waitLoaded, waitOfflineReady } from './demo-helpers.js'
 
 const HUB = '?hub=/hub/'
 
@@ -135,11 +135,7 @@ test('docs search: the reranker from the hub, then a reload with the network off
   await expect(page.locator('#stage')).toContainText('reranked by the cross-encoder')
 
   // Wait until the service worker holds this page, then reload with the network off.
-  await page.waitForFunction(async () => {
-    if (!navigator.serviceWorker.controller) return false
-    for (const key of await caches.keys()) if (key.startsWith('docs-search-') && (await (await caches.open(key)).match(location.href))) return true
-    return false
-  })
+  await waitOfflineReady(page)
   await context.setOffline(true)
   await page.reload()
   await waitLoaded(page, 'docs-search')

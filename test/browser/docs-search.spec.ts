@@ -1,5 +1,6 @@
 import { expect, test, type BrowserContext, type Page } from '@playwright/test'
 import { mkdirSync, readFileSync } from 'node:fs'
+import { waitOfflineReady } from './demo-helpers.js'
 
 // The docs-search demo over the project's own docs/ (rendered and indexed by `npm run build`), in
 // test mode: no real models here and the hub off, so the random reranker is off by default and the
@@ -129,9 +130,9 @@ test('docs search: after one visit it works with the network off (service worker
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 })
   const online = await search(page, 'cross-origin isolated')
   expect(online.hits.length).toBeGreaterThan(0)
-  // Let the service worker finish caching what the first visit loaded.
+  // Let the service worker finish caching what the first visit loaded (this page among it).
   await page.evaluate(() => navigator.serviceWorker.ready)
-  await page.waitForTimeout(500)
+  await waitOfflineReady(page)
 
   await context.setOffline(true)
   await page.reload()
