@@ -1,8 +1,9 @@
 /**
  * Document structure for chunking: the headings of a markdown or HTML text and the sections they
  * open. Detection follows CommonMark where it matters for titles (ATX `#` lines, setext underlines,
- * fenced code, front matter) and stays a single linear pass: no heading rule may make a 10 MB
- * document slow, so every scan below either moves forward or is bounded.
+ * fenced and indented code, in list items too, front matter) and stays a single linear pass: no
+ * heading rule may make a 10 MB document slow, so every scan below either moves forward or is
+ * bounded.
  */
 
 /** A heading found in a document. */
@@ -37,8 +38,7 @@ const ATX_CLOSING = /(?:^|[ \t])#+[ \t]*$/
 const SETEXT_UNDERLINE = /^ {0,3}(=+|-+)[ \t]*$/
 const THEMATIC_BREAK = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/
 const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})(.*)$/
-const LIST_OR_QUOTE = /^ {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)|^ {0,3}>/
-const INDENTED_CODE = /^(?: {4}|\t)/
+const QUOTE_MARKER = /^(?:> ?)+/
 // A title without any of these needs no stripping: the common case, done without six regexes.
 const MARKUP = /[`[\]<>*_~\\&]/
 const HTML_HEADING_LINE = /^ {0,3}<\/?h[1-6](?:[\s>/]|$)/i
@@ -47,12 +47,17 @@ const FRONT_MATTER_OPEN = /^---[ \t]*\r?\n(?=[\w"'-][^\n:]*:|(?:---|\.\.\.)[ \t]
 
 /**
  * Finds the markdown (ATX, setext) and HTML (`<h1>`..`<h6>`) headings of a text, in document order.
- * Nothing inside fenced code blocks or YAML front matter counts; neither does an HTML tag inside an
- * inline code span on its line, nor a heading whose text is empty.
+ * Nothing inside code counts — fenced (``` or ~~~, closed by a run at least as long, or by the end
+ * of the list item holding it) or indented by four columns (past a list item's content column) —
+ * nor inside YAML front matter or block quotes; neither does an HTML tag inside an inline code span
+ * on its line, nor a heading whose text is empty. List items nest up to 32 levels; deeper markers
+ * are read as text.
  *
  * @example
  * findHeadings('# Guide\n\n## Install <small>v2</small>\ntext')
  * // [{ level: 1, text: 'Guide', start: 0, end: 7 }, { level: 2, text: 'Install v2', start: 9, end: 37 }]
+ * findHeadings('# Setup\n\n1. Run:\n\n   ```bash\n   # a comment, not a heading\n   ```')
+ * // [{ level: 1, text: 'Setup', start: 0, end: 7 }]
  */
 export function findHeadings(text: string): Heading[] {
   const excluded: number[] = [] // flat [start, end) pairs: fenced code and front matter, ascending
@@ -70,65 +75,167 @@ function findMarkdownHeadings(text: string, excluded: number[]): Heading[] {
     excluded.push(0, frontMatterEnd)
     pos = frontMatterEnd
   }
+  // Content columns of the open list items, outermost first. A fence or an indented block inside
+  // an item is indented by the item's column, so `#` lines in them are code, not headings.
+  const items: number[] = []
   let fenceChar = ''
   let fenceLength = 0
   let fenceStart = 0
+  let fenceDepth = 0 // list items around the open fence
   let paragraphStart = -1 // offset of the open paragraph's first line; -1 when none is open
-  let paragraphCanBeHeading = false // list items and quotes cannot take a setext underline
+  let paragraphTextStart = 0 // where its text begins on that line (after any list marker)
+  let paragraphDepth = 0 // list items around it
+  let paragraphInQuote = false // a quote's: no underline makes it a heading, no list item is held back by it
+  let quoteFence = '' // the fence (its marker run) open inside a quote, if any
+  let emptyItem = false // the innermost item opened on the previous line, with nothing after its marker
   let previousLineEnd = 0
   while (pos <= n) {
     let newline = text.indexOf('\n', pos)
     if (newline < 0) newline = n
     const lineEnd = newline > pos && text.charCodeAt(newline - 1) === 13 ? newline - 1 : newline
-    let first = pos
-    while (first < lineEnd && text.charCodeAt(first) === 32) first++
-    let content = first
+    // Indentation in columns, tabs to the next multiple of 4 as CommonMark counts them.
+    let at = pos
+    let column = 0
+    for (; at < lineEnd; at++) {
+      const c = text.charCodeAt(at)
+      if (c === 32) column++
+      else if (c === 9) column += 4 - (column % 4)
+      else break
+    }
+    let content = at
     while (content < lineEnd && isWhitespaceCode(text.charCodeAt(content))) content++
-    // Every block rule below needs a marker character after at most three spaces, so most lines
-    // of prose or code settle on this one look, without a slice or a regex.
-    const marked = content === first && first < lineEnd && first - pos <= 3 && isMarker(text.charCodeAt(first))
+    const blank = content === lineEnd
     if (fenceChar !== '') {
-      if (marked && text[first] === fenceChar && isFenceClose(text.slice(first, lineEnd), fenceChar, fenceLength)) {
-        excluded.push(fenceStart, lineEnd)
-        fenceChar = ''
+      const base = fenceDepth > 0 ? items[fenceDepth - 1]! : 0
+      if (blank || column >= base) {
+        if (!blank && column - base <= 3 && text[at] === fenceChar && isFenceClose(text.slice(at, lineEnd), fenceChar, fenceLength)) {
+          excluded.push(fenceStart, lineEnd)
+          fenceChar = ''
+        }
+        previousLineEnd = lineEnd
+        if (newline >= n) break
+        pos = newline + 1
+        continue
       }
-    } else if (content === lineEnd) {
+      // Less indented than the list item holding the fence: the item ends, and the code with it
+      // (code takes no lazy continuation lines). The line is read below as any other.
+      excluded.push(fenceStart, previousLineEnd)
+      fenceChar = ''
+    }
+    if (blank) {
       paragraphStart = -1
-    } else if (!marked) {
-      if (paragraphStart < 0 && !(text.charCodeAt(pos) === 9 || text.startsWith('    ', pos))) {
-        paragraphStart = pos
-        paragraphCanBeHeading = true
-      }
+      // An item may begin with one blank line, not two: an empty item ends at a blank line.
+      if (emptyItem) items.length--
+      emptyItem = false
+      quoteFence = ''
     } else {
-      const line = text.slice(pos, lineEnd)
-      const fence = FENCE_OPEN.exec(line)
-      if (fence !== null && !(fence[1]![0] === '`' && fence[2]!.includes('`'))) {
-        fenceChar = fence[1]![0]!
-        fenceLength = fence[1]!.length
-        fenceStart = pos
-        paragraphStart = -1
-      } else {
-        const atx = ATX.exec(line)
-        const underline = atx === null && paragraphStart >= 0 && paragraphCanBeHeading ? SETEXT_UNDERLINE.exec(line) : null
+      emptyItem = false
+      // A fence inside a quote ends with the quote: at the first line that is not a quote line.
+      if (quoteFence !== '' && text.charCodeAt(at) !== 62) quoteFence = ''
+      // The open list items this line's indentation continues.
+      let depth = items.length
+      while (depth > 0 && column < items[depth - 1]!) depth--
+      // Reads the line's blocks from `start` (at `col`), inside `depth` items; a list marker
+      // opens an item and the rest of the line is read again inside it.
+      let start = at
+      let col = column
+      let tailStart = -1 // computed once per line, when first needed
+      for (;;) {
+        const open = paragraphStart >= 0 // a line that starts no block continues it (lazily, if less indented)
+        const indent = col - (depth > 0 ? items[depth - 1]! : 0)
+        if (indent >= 4) {
+          if (!open) items.length = depth // indented code
+          break
+        }
+        // Every block rule below needs a marker character first, so most lines of prose settle
+        // on this one look, without a slice or a regex.
+        if (!isMarker(text.charCodeAt(start))) {
+          if (!open) {
+            items.length = depth
+            paragraphStart = pos
+            paragraphTextStart = start
+            paragraphDepth = depth
+            paragraphInQuote = false
+          }
+          break
+        }
+        const first = text.charCodeAt(start)
+        const line = text.slice(start, lineEnd)
+        const fence = first === 96 || first === 126 ? FENCE_OPEN.exec(line) : null
+        if (fence !== null && !(fence[1]![0] === '`' && fence[2]!.includes('`'))) {
+          items.length = depth
+          fenceChar = fence[1]![0]!
+          fenceLength = fence[1]!.length
+          fenceStart = pos
+          fenceDepth = depth
+          paragraphStart = -1
+          break
+        }
+        const atx = first === 35 ? ATX.exec(line) : null
         if (atx !== null) {
+          items.length = depth
           const title = cleanMarkdownTitle(atx[2]!.replace(ATX_CLOSING, ''))
           if (title !== '') headings.push({ level: atx[1]!.length, text: title, start: pos, end: lineEnd })
           paragraphStart = -1
-        } else if (underline !== null) {
-          const title = cleanMarkdownTitle(text.slice(paragraphStart, previousLineEnd))
+          break
+        }
+        // An underline belongs to a paragraph of the same list item, never to a lazy one.
+        const underline = open && !paragraphInQuote && paragraphDepth === depth ? SETEXT_UNDERLINE.exec(line) : null
+        if (underline !== null) {
+          const title = cleanMarkdownTitle(text.slice(paragraphTextStart, previousLineEnd))
           if (title !== '') {
             headings.push({ level: underline[1]![0] === '=' ? 1 : 2, text: title, start: paragraphStart, end: lineEnd })
           }
           paragraphStart = -1
-        } else if (THEMATIC_BREAK.test(line) || HTML_HEADING_LINE.test(line)) {
-          paragraphStart = -1
-        } else if (LIST_OR_QUOTE.test(line)) {
-          paragraphStart = pos
-          paragraphCanBeHeading = false
-        } else if (paragraphStart < 0 && !INDENTED_CODE.test(line)) {
-          paragraphStart = pos
-          paragraphCanBeHeading = true
+          break
         }
+        if (((first === 45 || first === 42 || first === 95) && start >= (tailStart >= 0 ? tailStart : (tailStart = uniformTailStart(text, at, lineEnd))) && THEMATIC_BREAK.test(line)) || (first === 60 && HTML_HEADING_LINE.test(line))) {
+          items.length = depth
+          paragraphStart = -1
+          break
+        }
+        if (first === 62) {
+          // `>`: a quote. Its `#` lines are left alone (a quote is not a section); its text is read
+          // as a paragraph that takes lazy lines but that no underline makes a heading.
+          items.length = depth
+          const inner = line.replace(QUOTE_MARKER, '')
+          if (quoteFence !== '') {
+            if (inner[0] === quoteFence[0] && isFenceClose(inner, quoteFence[0]!, quoteFence.length)) quoteFence = ''
+            paragraphStart = -1
+            break
+          }
+          const fenceInQuote = FENCE_OPEN.exec(inner)
+          if (fenceInQuote !== null && !(fenceInQuote[1]![0] === '`' && fenceInQuote[2]!.includes('`'))) quoteFence = fenceInQuote[1]!
+          paragraphStart = quoteFence !== '' || ATX.test(inner) || THEMATIC_BREAK.test(inner) ? -1 : pos
+          paragraphTextStart = start
+          paragraphDepth = depth
+          paragraphInQuote = true
+          break
+        }
+        const item = readListMarker(text, start, col, lineEnd)
+        // An empty item, or a numbered one not starting at 1, cannot interrupt a paragraph of its
+        // own container (CommonMark); a line that leaves the paragraph's item or quote can start one.
+        const heldBack = open && !paragraphInQuote && depth === paragraphDepth && (item?.empty === true || item?.startsAtOne === false)
+        if (item === null || heldBack || depth >= MAX_LIST_DEPTH) {
+          if (!open) {
+            items.length = depth
+            paragraphStart = pos
+            paragraphTextStart = start
+            paragraphDepth = depth
+            paragraphInQuote = false
+          }
+          break
+        }
+        items.length = depth
+        items.push(item.contentColumn)
+        depth++
+        paragraphStart = -1
+        if (item.empty) {
+          emptyItem = true
+          break
+        }
+        start = item.contentStart
+        col = item.column
       }
     }
     previousLineEnd = lineEnd
@@ -137,6 +244,67 @@ function findMarkdownHeadings(text: string, excluded: number[]): Heading[] {
   }
   if (fenceChar !== '') excluded.push(fenceStart, n) // an unclosed fence runs to the end (CommonMark)
   return headings
+}
+
+// Where a line's tail made of one character and blanks begins (`- * -  -` → the last `-`, with
+// the blank before it). A thematic break is such a tail, so a line of nested list markers is
+// ruled out without a regex per marker.
+function uniformTailStart(text: string, start: number, lineEnd: number): number {
+  let i = lineEnd - 1
+  while (i > start && isWhitespaceCode(text.charCodeAt(i))) i--
+  const c = text.charCodeAt(i)
+  while (i > start && (text.charCodeAt(i - 1) === c || isWhitespaceCode(text.charCodeAt(i - 1)))) i--
+  return i
+}
+
+// Deeper nesting is read as text: it bounds the work per line of matching the open items.
+const MAX_LIST_DEPTH = 32
+
+/** A list item's marker: where its content starts, and the column its later lines must reach. */
+interface ListMarker {
+  /** Offset of the first non-blank character after the marker. */
+  contentStart: number
+  /** Column of that character. */
+  column: number
+  /** Column a later line must be indented to, to belong to the item. */
+  contentColumn: number
+  /** Nothing follows the marker on its line. */
+  empty: boolean
+  /** A bullet, or a number that is 1. */
+  startsAtOne: boolean
+}
+
+// `-`, `+`, `*`, or 1-9 digits and `.` or `)`, then a space, a tab or the line's end.
+function readListMarker(text: string, start: number, column: number, lineEnd: number): ListMarker | null {
+  let p = start
+  const c = text.charCodeAt(p)
+  let startsAtOne = true
+  if (c === 45 || c === 43 || c === 42) {
+    p++
+  } else {
+    while (p < lineEnd && p - start < 10 && text.charCodeAt(p) >= 48 && text.charCodeAt(p) <= 57) p++
+    const digits = p - start
+    if (digits === 0 || digits > 9) return null
+    const d = text.charCodeAt(p)
+    if (d !== 46 && d !== 41) return null
+    startsAtOne = Number(text.slice(start, p)) === 1
+    p++
+  }
+  const markerEnd = column + (p - start)
+  if (p < lineEnd && text.charCodeAt(p) !== 32 && text.charCodeAt(p) !== 9) return null
+  let col = markerEnd
+  for (; p < lineEnd; p++) {
+    const s = text.charCodeAt(p)
+    if (s === 32) col++
+    else if (s === 9) col += 4 - (col % 4)
+    else break
+  }
+  let rest = p
+  while (rest < lineEnd && isWhitespaceCode(text.charCodeAt(rest))) rest++
+  const empty = rest === lineEnd
+  // Five or more spaces after the marker start indented code inside the item, one space in.
+  const contentColumn = empty || col - markerEnd > 4 ? markerEnd + 1 : col
+  return { contentStart: p, column: col, contentColumn, empty, startsAtOne }
 }
 
 // `line` starts at the fence character (the caller checked the indent).
