@@ -60,6 +60,19 @@ export interface SearchOptions {
   fusion?: Fusion
   /** A query vector instead of embedding the query text (collections with your own vectors). */
   vector?: Float32Array | readonly number[]
+  /**
+   * Drop vector-side candidates whose cosine with the query is below this (a number from -1 to 1),
+   * before fusion and everything after it: a query that matches nothing then finds nothing,
+   * instead of the `k` nearest passages, however far. `vector` and `hybrid` modes only (keyword
+   * hits are unaffected; keyword mode ignores it). Default: none. Unrelated text scores low with
+   * MiniLM-class embedders, so about 0.3 is a reasonable start; tune it on your own queries. The
+   * cross-encoder's `minScore` is the other tool: it judges each passage after reranking.
+   *
+   * @example
+   * const hits = await docs.search('zzqxv flibbertigibbet', { minVectorScore: 0.3 })
+   * hits.length // 0 when no passage is near the query and no keyword matches
+   */
+  minVectorScore?: number
   /** Default: `true` when the instance has a reranker, else `false`. */
   rerank?: RerankOption
   /**

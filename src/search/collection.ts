@@ -249,14 +249,14 @@ export class CollectionEngine {
       blocks: this.blocks,
       checkpoint,
     })
-    const { query, mode, filter, fusion, vector } = request
+    const { query, mode, filter, fusion, vector, minVectorScore } = request
     return runPipeline(query, options, {
       analyzer: this.analyzer,
       checkpoint,
       onFirstStage: extras.onFirstStage,
       now: extras.now,
       reranker: (stage) => extras.reranker!(stage),
-      retrieve: (depth) => retrieveCandidates({ query, mode, filter, fusion, vector }, depth, { context, refresh: () => this.refresh() }),
+      retrieve: (depth) => retrieveCandidates({ query, mode, filter, fusion, vector, minVectorScore }, depth, { context, refresh: () => this.refresh() }),
     })
   }
 

@@ -1,4 +1,4 @@
-import { WinnowError } from '../errors.js'
+import { describeValue, WinnowError } from '../errors.js'
 import { VECTOR_BLOCK_ROWS, type ChunkRecord, type CollectionStore, type Manifest } from '../store/types.js'
 import type { Analyzer } from '../text/analyzer.js'
 import { scoreBm25, type QueryTerm, type TermPostings } from './bm25.js'
@@ -19,6 +19,7 @@ export interface RetrieveRequest {
   filter?: SearchOptions['filter']
   fusion?: SearchOptions['fusion']
   vector?: SearchOptions['vector']
+  minVectorScore?: SearchOptions['minVectorScore']
 }
 
 export interface QueryContext {
@@ -70,6 +71,7 @@ export async function retrieve(request: RetrieveRequest, depth: number, ctx: Que
   const mode = request.mode ?? (hasVectors && canEmbed ? 'hybrid' : 'keyword')
   if (mode !== 'keyword' && mode !== 'vector' && mode !== 'hybrid') throw invalid(`mode must be 'keyword', 'vector' or 'hybrid', got ${String(mode)}`)
   const fusion = mode === 'hybrid' ? resolveFusion(request.fusion ?? { method: 'rrf', k: 60 }) : null
+  const minVectorScore = resolveMinVectorScore(request.minVectorScore)
   const predicate = compileFilter(request.filter)
   const { table } = ctx
   const empty: FirstStage = { mode, slots: [], scores: [], normalized: [], keyword: new Map(), vector: new Map(), table }
@@ -90,7 +92,7 @@ export async function retrieve(request: RetrieveRequest, depth: number, ctx: Que
 
   const listDepth = mode === 'hybrid' ? Math.max(depth, MIN_FUSION_DEPTH) : depth
   const keyword = mode === 'vector' ? null : await keywordStage(query, listDepth, allowed, ctx)
-  const vector = mode === 'keyword' ? null : await vectorStage(query, request.vector, listDepth, allowed, ctx)
+  const vector = mode === 'keyword' ? null : atLeast(await vectorStage(query, request.vector, listDepth, allowed, ctx), minVectorScore)
   const stage: FirstStage = { ...empty, keyword: new Map(), vector: new Map() }
   if (keyword) keyword.slots.forEach((s, i) => stage.keyword.set(s, keyword.scores[i]!))
   if (vector) vector.slots.forEach((s, i) => stage.vector.set(s, vector.scores[i]!))
@@ -213,6 +215,31 @@ export async function readVectors(
     const r = row % VECTOR_BLOCK_ROWS
     return vectors.subarray(r * dims, (r + 1) * dims)
   })
+}
+
+/**
+ * Checks `minVectorScore`: undefined (or null) is no floor; otherwise a finite cosine in [-1, 1].
+ *
+ * @throws WinnowError `INVALID_INPUT` for anything else.
+ * @example
+ * resolveMinVectorScore(0.3)       // 0.3
+ * resolveMinVectorScore(undefined) // null
+ * resolveMinVectorScore(2)         // throws INVALID_INPUT
+ */
+export function resolveMinVectorScore(value: unknown): number | null {
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'number' || !(value >= -1 && value <= 1)) {
+    throw invalid(`minVectorScore must be a cosine from -1 to 1, got ${describeValue(value)}`)
+  }
+  return value
+}
+
+// The list is best first, so the survivors are a prefix.
+function atLeast(list: { slots: Int32Array; scores: Float64Array }, floor: number | null): { slots: Int32Array; scores: Float64Array } {
+  if (floor === null) return list
+  let kept = 0
+  while (kept < list.scores.length && list.scores[kept]! >= floor) kept++
+  return kept === list.scores.length ? list : { slots: list.slots.subarray(0, kept), scores: list.scores.subarray(0, kept) }
 }
 
 function clamp01(x: number): number {

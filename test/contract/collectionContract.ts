@@ -171,6 +171,47 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     close(rrf[0]!.score, (1 / 61 + 1 / 62) / (2 / 61), 1e-9, 'rrf score normalised by its maximum')
   },
 
+  async 'minVectorScore drops far vector candidates before fusion; a query near nothing finds nothing'(env) {
+    const c = await open(env)
+    const dims = 4
+    await c.add(
+      [
+        { id: 'x', text: 'alpha', vector: axis(dims, 0) },
+        { id: 'y', text: 'beta', vector: axis(dims, 1, 0, 0.5) }, // cosine with axis 0: 0.5 / √1.25 ≈ 0.447
+        { id: 'z', text: 'gamma', vector: axis(dims, 2) },
+      ],
+      noCheckpoint,
+    )
+    const ids = async (request: Record<string, unknown>) =>
+      (await c.search({ query: '', k: 10, ...request } as never, noCheckpoint)).hits.map((h) => h.id)
+    const near = axis(dims, 0)
+    equal(await ids({ mode: 'vector', vector: near }), ['x', 'y', 'z'], 'without a floor the vector side answers k')
+    equal(await ids({ mode: 'vector', vector: near, minVectorScore: 0.5 }), ['x'], 'vector mode at 0.5')
+    equal(await ids({ mode: 'vector', vector: near, minVectorScore: 0.4 }), ['x', 'y'], 'vector mode at 0.4')
+    equal(await ids({ mode: 'vector', vector: near, minVectorScore: -1 }), ['x', 'y', 'z'], '-1 keeps every candidate')
+    // Hybrid: the floor thins the vector list only; a keyword match stays, with no vector score.
+    const hybrid = (await c.search({ query: 'gamma', mode: 'hybrid', vector: near, minVectorScore: 0.5 }, noCheckpoint)).hits
+    equal(hybrid.map((h) => h.id).sort(), ['x', 'z'], 'hybrid keeps the keyword match and the near vector')
+    equal(hybrid.find((h) => h.id === 'z')!.scores.vector, undefined, 'the far vector score was dropped before fusion')
+    equal(await ids({ query: 'gamma', mode: 'keyword', minVectorScore: 0.99 }), ['z'], 'keyword mode ignores it')
+    // Nothing near, nothing matching: no hits at all (the first stage reports none either).
+    const far = axis(dims, 3)
+    for (const fusion of [{ method: 'rrf' }, { method: 'weighted', alpha: 0.5 }] as const) {
+      const firstStage: unknown[][] = []
+      const none = await c.search({ query: 'zzqxv flibbertigibbet', mode: 'hybrid', vector: far, fusion, minVectorScore: 0.3 }, noCheckpoint, {
+        onFirstStage: (hits) => firstStage.push(hits),
+      })
+      equal(none.hits, [], `no hits (${fusion.method})`)
+      equal(none.route.candidates, 0, `no candidates (${fusion.method})`)
+      equal(firstStage, [[]], `onFirstStage gets [] (${fusion.method})`)
+      equal((await c.search({ query: 'zzqxv flibbertigibbet', mode: 'hybrid', vector: far, fusion }, noCheckpoint)).hits.length, 3, `without it, k hits (${fusion.method})`)
+    }
+    for (const bad of [Number.NaN, Infinity, 1.5, -1.01, '0.3', true]) {
+      await rejects(c.search({ query: 'alpha', mode: 'vector', vector: near, minVectorScore: bad } as never, noCheckpoint), 'INVALID_INPUT', `minVectorScore ${String(bad)}`)
+    }
+    await rejects(c.search({ query: 'alpha', mode: 'keyword', minVectorScore: 2 } as never, noCheckpoint), 'INVALID_INPUT', 'checked in keyword mode too')
+  },
+
   async 'bad input is refused with typed errors and writes nothing'(env) {
     const c = await open(env)
     await c.add([DOCS[0]!], noCheckpoint)
