@@ -23,7 +23,7 @@ function offerChoices(page: Page): Promise<string[]> {
   return page.locator('#offer-dtype option').allTextContents()
 }
 
-test('main demo: the hub is offered with its sizes, downloads with progress, then reranks offline and loads again from the cache', async ({ page, context }) => {
+test('main demo: the hub is offered with its sizes, downloads with progress, reranks with the network cut, and the next visit loads the cached copy', async ({ page, context }) => {
   const requests: string[] = []
   context.on('request', (r) => requests.push(r.url()))
   await page.goto(`/demo/${HUB}`)
