@@ -103,12 +103,10 @@ export interface RerankOptions {
   signal?: AbortSignal
 }
 
-/** One reranked passage. */
-export interface RerankResult {
+/** What every reranked passage carries, whatever its input was. */
+export interface RerankedPassage {
   /** Position in the input array. */
   index: number
-  /** The input's id, when objects were passed. */
-  id?: string
   /** Relevance in 0..1 (sigmoid of `logit`); comparable within one query, not across queries. */
   score: number
   /** The raw score: the model's logit (one-logit heads) or positive minus negative logit (two-logit heads). */
@@ -116,6 +114,28 @@ export interface RerankResult {
   /** What had to be cut to fit `maxLength`. */
   truncated: { query: boolean; document: boolean }
 }
+
+/**
+ * One reranked passage. `T` is the type of the passages given to `rerank()`: for `{ id, text }`
+ * objects the result carries that `id` (always a string), for strings it has none. A mixed array
+ * gives either, so `id` is then `string | undefined`; so does the default `RerankResult`.
+ *
+ * @example
+ * const a = await winnow.rerank(q, ['one', 'two'])                        // RerankResult<string>[]
+ * a[0].id // type undefined: strings carry no id
+ * const b = await winnow.rerank(q, [{ id: 'doc-1', text: 'one' }])       // RerankResult<{ id: string; text: string }>[]
+ * b[0].id // type string: 'doc-1'
+ */
+export type RerankResult<T extends RerankInput = RerankInput> = RerankedPassage &
+  (T extends string
+    ? {
+        /** Strings carry no id. */
+        id?: undefined
+      }
+    : {
+        /** The input object's id. */
+        id: string
+      })
 
 /** Options for the bi-encoder that embeds passages and queries for vector search. */
 export interface EmbedderOptions {

@@ -9,6 +9,7 @@ import type {
   RerankerInfo,
   RerankInput,
   RerankOptions,
+  RerankedPassage,
   RerankResult,
   StorageInfo,
   WinnowOptions,
@@ -32,9 +33,14 @@ export interface Winnow {
   readonly embedder: EmbedderInfo | null
   /**
    * Scores each passage against the query with the cross-encoder and returns them best first.
-   * Always an array (empty input → `[]`); ties keep input order.
+   * Always an array (empty input → `[]`); ties keep input order. Passages given as `{ id, text }`
+   * come back with their `id` (typed `string`); strings come back without one.
+   *
+   * @example
+   * const ranked = await winnow.rerank('memory leaks', docs.map((d) => ({ id: d.path, text: d.body })), { topK: 5 })
+   * ranked[0].id // the best document's path, typed string
    */
-  rerank(query: string, documents: readonly RerankInput[], options?: RerankOptions): Promise<RerankResult[]>
+  rerank<T extends RerankInput>(query: string, documents: readonly T[], options?: RerankOptions): Promise<RerankResult<T>[]>
   /**
    * Opens (creating if needed) a persistent collection in IndexedDB. Omitted options keep what
    * the collection was built with.
@@ -210,7 +216,7 @@ class WinnowClient implements Winnow, CollectionOwner {
     )
   }
 
-  async rerank(query: string, documents: readonly RerankInput[], rawOptions?: RerankOptions): Promise<RerankResult[]> {
+  async rerank<T extends RerankInput>(query: string, documents: readonly T[], rawOptions?: RerankOptions): Promise<RerankResult<T>[]> {
     const options = checkCallOptions(rawOptions, 'rerank') as RerankOptions
     const { texts, ids } = checkRerankArgs(query, documents, options.topK)
     const { signal } = options
@@ -228,14 +234,15 @@ class WinnowClient implements Winnow, CollectionOwner {
     )
     const scores = Array.from(raw.logits, sigmoid)
     return rankByScore(scores, options.topK ?? texts.length).map((index) => {
-      const result: RerankResult = {
+      const result: RerankedPassage & { id?: string } = {
         index,
         score: scores[index]!,
         logit: raw.logits[index]!,
         truncated: { query: raw.queryTruncated, document: raw.documentTruncated[index]! },
       }
+      // checkRerankArgs gave an id exactly to the object inputs, which is what RerankResult<T> says.
       if (ids[index] !== undefined) result.id = ids[index]
-      return result
+      return result as RerankResult<T>
     })
   }
 
