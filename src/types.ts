@@ -147,7 +147,16 @@ export interface EmbedderOptions {
   maxLength?: number
   /** Padded tokens per batch. Default 1024 on WASM, 4096 on WebGPU. */
   batchTokens?: number
-  /** Default: the model's sentence-transformers pooling config, else `'mean'`. */
+  /**
+   * How token vectors become one vector. Default: a well-known model's own (all-MiniLM and the
+   * other sentence-transformers `all-*`/`paraphrase-*` models: mean; bge, mxbai, arctic-embed: CLS;
+   * …), or the graph's when it outputs a pooled `sentence_embedding`; for any other model, what its
+   * sentence-transformers `1_Pooling/config.json` says, else `'mean'`. That file is asked for only
+   * then (a model folder without it answers 404), and never when this option is given.
+   *
+   * @example
+   * createWinnow({ embedder: { model: 'my-org/custom-bge', pooling: 'cls' } }) // no 1_Pooling request
+   */
   pooling?: 'mean' | 'cls'
 }
 

@@ -21,8 +21,10 @@ export interface EmbedderLoadOptions {
   /** Default 64. */
   maxBatchRows?: number
   /**
-   * Default: what the model's sentence-transformers `1_Pooling/config.json` says (read through
-   * `readModelJson`), else `'mean'`. When given, the file is not read.
+   * Default, in this order: the graph's own pooling when it outputs `sentence_embedding`; the
+   * pooling of a well-known model (see {@link knownPooling}); what the model's sentence-transformers
+   * `1_Pooling/config.json` says (read through `readModelJson`, only when nothing before told);
+   * else `'mean'`. When given, nothing is read.
    */
   pooling?: Pooling
   onProgress?: (event: LoadProgress) => void
@@ -79,18 +81,14 @@ export async function loadEmbedder(options: EmbedderLoadOptions): Promise<Loaded
       throw new WinnowError('INVALID_INPUT', `pooling must be 'mean' or 'cls', got ${JSON.stringify(options.pooling)}`)
     }
     modelLoad = AutoModel.from_pretrained(options.model, { dtype: options.dtype, device: options.device, progress_callback: progress.listener })
-    const [tokenizer, loaded, poolingConfig] = await Promise.all([
-      AutoTokenizer.from_pretrained(options.model, { progress_callback: progress.listener }),
-      modelLoad,
-      options.pooling === undefined && options.readModelJson ? options.readModelJson(options.model, POOLING_CONFIG_PATH) : undefined,
-    ])
+    const [tokenizer, loaded] = await Promise.all([AutoTokenizer.from_pretrained(options.model, { progress_callback: progress.listener }), modelLoad])
     const config = loaded.config as unknown as { max_position_embeddings?: number; vocab_size?: number }
     const mismatch = tokenizerMismatch(options.model, largestTokenId(tokenizer as unknown as VocabularyTokenizer), config.vocab_size)
     if (mismatch) throw mismatch
     const tok = tokenizer as unknown as TextTokenizer & { model_max_length?: number; pad_token_id?: number | null }
     const session = (loaded as unknown as { sessions: Record<string, { inputNames: string[]; outputNames: string[] }> }).sessions.model
     const output = chooseOutput(session?.outputNames ?? [], options.pooling !== undefined)
-    const pooling = options.pooling ?? resolvePooling(poolingConfig, output === POOLED_OUTPUT, options.model)
+    const pooling = options.pooling ?? (await decidePooling(options, output === POOLED_OUTPUT))
     const template = deriveTextTemplate(tok.encode('a', { add_special_tokens: true }), tok.encode('a', { add_special_tokens: false }))
     const maxLength = Math.min(
       options.maxLength ?? DEFAULT_MAX_LENGTH,
@@ -170,13 +168,57 @@ export function deriveTextTemplate(full: readonly number[], bare: readonly numbe
   throw new WinnowError('MODEL_LOAD_FAILED', 'cannot locate a text inside the tokenizer’s own encoding of it', { full, bare })
 }
 
-/** `'mean'` without a config; the config's mode; an error for modes winnow cannot pool (unless the graph pools). */
-function resolvePooling(config: unknown, graphPools: boolean, model: string): Pooling {
+/**
+ * Pooling of well-known embedders, by the last segment of the model id (case-insensitive), so
+ * `Xenova/all-MiniLM-L6-v2`, `sentence-transformers/all-MiniLM-L6-v2` and a self-hosted
+ * `all-MiniLM-L6-v2` folder all match. Their transformers.js-layout folders on the hub carry no
+ * `1_Pooling/config.json` (model cards pass the pooling in code instead), so asking for it would
+ * only put a 404 in the console on every load.
+ */
+const KNOWN_POOLING: readonly (readonly [RegExp, Pooling])[] = [
+  // sentence-transformers' own families: all-*, paraphrase-*, multi-qa-*-cos-* pool the mean…
+  [/^(all-(minilm|mpnet|distilroberta|roberta)-.*|paraphrase-.*|multi-qa-.*-cos-v\d+)$/, 'mean'],
+  // …while the multi-qa-*-dot-* models read the CLS token.
+  [/^multi-qa-.*-dot-v\d+$/, 'cls'],
+  // BAAI bge (every size and language, bge-m3 included), mixedbread, Snowflake arctic-embed: CLS.
+  [/^(bge-.*|mxbai-embed-.*|snowflake-arctic-embed-.*)$/, 'cls'],
+  // thenlper gte (not Alibaba's gte-*-v1.5, which reads CLS), e5 v1/v2, nomic-embed-text, jina v2: mean.
+  [/^(gte-(small|base|large)|(multilingual-)?e5-(small|base|large)(-v2)?|nomic-embed-text-v1(\.5)?|jina-embeddings-v2-.*)$/, 'mean'],
+  // This project's generated test and benchmark models (make_models.py), shaped like all-MiniLM-L6-v2
+  // and mean-pooled in their PyTorch references.
+  [/^(tiny-random-embedder|minilm-l6-random-embedder)$/, 'mean'],
+]
+
+/**
+ * The pooling of a well-known embedder, or `undefined` when winnow does not know the model.
+ *
+ * @example
+ * knownPooling('Xenova/all-MiniLM-L6-v2') // 'mean'
+ * knownPooling('Xenova/bge-small-en-v1.5') // 'cls'
+ * knownPooling('my-org/custom-embedder')   // undefined: read its 1_Pooling/config.json
+ */
+export function knownPooling(model: string): Pooling | undefined {
+  const name = (model.replace(/\/+$/, '').split('/').pop() ?? '').toLowerCase()
+  return KNOWN_POOLING.find(([pattern]) => pattern.test(name))?.[1]
+}
+
+/**
+ * The pooling when the caller chose none, asking for `1_Pooling/config.json` only when nothing else
+ * tells: a graph that pools itself needs no pooling from winnow (its mode is then reported as the
+ * known one, else `'mean'`), and a well-known model's is in {@link knownPooling}.
+ */
+async function decidePooling(options: EmbedderLoadOptions, graphPools: boolean): Promise<Pooling> {
+  const known = knownPooling(options.model)
+  if (known !== undefined) return known
+  if (graphPools || !options.readModelJson) return 'mean'
+  return resolvePooling(await options.readModelJson(options.model, POOLING_CONFIG_PATH), options.model)
+}
+
+/** `'mean'` without a config; the config's mode; an error for modes winnow cannot pool. */
+function resolvePooling(config: unknown, model: string): Pooling {
   if (config === undefined) return 'mean'
   const found = poolingFromConfig(config)
   if (typeof found === 'string') return found
-  // The graph's own sentence_embedding already applies that pooling: report the default.
-  if (graphPools) return 'mean'
   throw new WinnowError(
     'MODEL_LOAD_FAILED',
     `${model}'s ${POOLING_CONFIG_PATH} asks for ${found.unsupported.join(' + ') || 'no pooling mode'}, which winnow cannot do; pass pooling: 'mean' or 'cls' to override.`,

@@ -1,4 +1,4 @@
-import { env } from '@huggingface/transformers'
+import { env, LogLevel } from '@huggingface/transformers'
 import { FetchRecorder } from './fetchRecorder.js'
 
 /** Where files come from and how the WASM backend runs. */
@@ -55,6 +55,7 @@ export function configureRuntime(options: RuntimeOptions): FetchRecorder {
   env.useBrowserCache = options.cache && typeof caches !== 'undefined'
   env.useWasmCache = options.cache && typeof caches !== 'undefined'
   env.fetch = recorder.fetch
+  quietOnnxRuntime()
   const wasm = env.backends.onnx?.wasm as
     | { wasmPaths?: unknown; numThreads?: number; proxy?: boolean }
     | undefined
@@ -68,6 +69,25 @@ export function configureRuntime(options: RuntimeOptions): FetchRecorder {
     wasm.proxy = false // already in a worker
   }
   return recorder
+}
+
+/**
+ * Sets onnxruntime's log level to `'error'`. onnxruntime-web prints everything its level lets
+ * through with console.error, so at `'warning'` or below a normal load shows red lines about node
+ * placement and the like; errors stay visible. transformers.js hands out a copy of onnxruntime's
+ * `env` (where assigning `logLevel` reaches nothing) with a `setLogLevel` that sets the real one;
+ * the assignment covers versions that hand out the real object. Sessions take their level from
+ * transformers.js's own `env.logLevel`, whose default (WARNING) it already maps to onnxruntime's
+ * error level.
+ *
+ * @example
+ * quietOnnxRuntime() // onnxruntime's env.logLevel is now 'error'
+ */
+export function quietOnnxRuntime(): void {
+  const onnx = env.backends.onnx as { logLevel?: string; setLogLevel?: (level: number) => void } | undefined
+  if (!onnx) return
+  onnx.logLevel = 'error'
+  onnx.setLogLevel?.(LogLevel.ERROR)
 }
 
 /**
@@ -99,6 +119,68 @@ export async function forgetCachedFiles(model: string, files: readonly string[])
   } catch {
     // A cache that cannot be read cannot serve the damaged copy either.
   }
+}
+
+/** Where {@link readOptionalModelJson} looks: the fields of {@link RuntimeOptions} it needs. */
+export interface ModelJsonSource {
+  /** Absolute base URL holding model folders. */
+  modelBaseUrl: string
+  allowRemoteModels: boolean
+  remoteHost?: string
+  /** Keep what was read (and what was found missing) in the Cache API, for offline visits. */
+  cache: boolean
+}
+
+/** Cache for small optional model files that transformers.js does not fetch itself. */
+const MODEL_JSON_CACHE = 'winnow-model-json'
+
+/**
+ * Reads an optional JSON file of a model folder (`path` relative to it): `undefined` when it does
+ * not exist. Tries `modelBaseUrl`, then the hub when remote models are allowed. Kept in the Cache
+ * API (when `cache`), absences too, so a later offline visit reads the same answer — falling back
+ * to a default there would silently change how passages are embedded. Rejects when it cannot tell
+ * (a server error, or offline with nothing cached). Every miss is a 404 in the browser's console,
+ * so callers ask only when nothing else tells them what they need.
+ *
+ * @example
+ * const config = await readOptionalModelJson(source, 'my-org/embedder', '1_Pooling/config.json')
+ */
+export async function readOptionalModelJson(
+  source: ModelJsonSource,
+  model: string,
+  path: string,
+  fetchFile: typeof fetch = globalThis.fetch.bind(globalThis),
+): Promise<unknown> {
+  const urls = [`${source.modelBaseUrl}${model}/${path}`]
+  if (source.allowRemoteModels) urls.push(`${source.remoteHost ?? 'https://huggingface.co/'}${model}/resolve/main/${path}`)
+  const cache = source.cache && typeof caches !== 'undefined' ? await caches.open(MODEL_JSON_CACHE).catch(() => null) : null
+  let networkError: unknown = null
+  for (const url of urls) {
+    let response: Response
+    try {
+      response = await fetchFile(url)
+    } catch (error) {
+      networkError = error
+      const cached = await cache?.match(url)
+      if (cached?.status === 404) {
+        networkError = null // known to be absent
+        continue
+      }
+      if (cached) return cached.json()
+      continue
+    }
+    if (response.status === 404) {
+      // Remember the absence too, so an offline visit knows the file does not exist.
+      await cache?.put(url, new Response('null', { status: 404 })).catch(() => {})
+      continue
+    }
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`)
+    if (/text\/html/i.test(response.headers.get('content-type') ?? '')) continue // an SPA fallback page, not the file
+    await cache?.put(url, response.clone()).catch(() => {})
+    return response.json()
+  }
+  if (networkError) throw networkError
+  return undefined
 }
 
 /** Why a WebGPU device was lost, as `GPUDeviceLostInfo` says. */

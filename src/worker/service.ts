@@ -3,7 +3,7 @@ import { chooseDevice, isDeviceLostError, type GpuLike } from '../models/device.
 import { DTYPE_FILES, needsF16, normalizeDtypeChoice } from '../models/dtype.js'
 import { loadCrossEncoder, type LoadedCrossEncoder } from '../models/loadCrossEncoder.js'
 import { loadEmbedder, type LoadedEmbedder } from '../models/loadEmbedder.js'
-import { configureRuntime, useWebGpuAdapter, watchWebGpuDevice, type DeviceLossInfo } from '../models/runtime.js'
+import { configureRuntime, readOptionalModelJson, useWebGpuAdapter, watchWebGpuDevice, type DeviceLossInfo } from '../models/runtime.js'
 import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, Dtype, DtypeChoice, LoadProgress, SearchHit, SnapshotOutcome, SnapshotProgress, StoredDocument } from '../types.js'
 import { CollectionHost } from './collections.js'
 import type { Envelope, InitResult, RawRerank, WorkerApi, WorkerConfig, WorkerSearchOptions } from './protocol.js'
@@ -274,7 +274,7 @@ export class WorkerService implements WorkerApi {
           pooling: config.embedder.pooling,
           recorder,
           probeDtypes: probe,
-          readModelJson: (model, path) => readModelJson(config, model, path),
+          readModelJson: (model, path) => readOptionalModelJson(config, model, path),
           onProgress: report,
         })
       }
@@ -317,47 +317,6 @@ export class WorkerService implements WorkerApi {
     }
     return { reranker, embedder, info }
   }
-}
-
-/** Cache for small optional model files that transformers.js does not fetch itself. */
-const MODEL_JSON_CACHE = 'winnow-model-json'
-
-/**
- * Reads an optional JSON file of a model folder: `undefined` when it does not exist. Kept in the
- * Cache API (when caching is on), so a later offline visit reads the same file — falling back to
- * a default there would silently change how passages are embedded.
- */
-async function readModelJson(config: WorkerConfig, model: string, path: string): Promise<unknown> {
-  const urls = [`${config.modelBaseUrl}${model}/${path}`]
-  if (config.allowRemoteModels) urls.push(`${config.remoteHost ?? 'https://huggingface.co/'}${model}/resolve/main/${path}`)
-  const cache = config.cache && typeof caches !== 'undefined' ? await caches.open(MODEL_JSON_CACHE).catch(() => null) : null
-  let networkError: unknown = null
-  for (const url of urls) {
-    let response: Response
-    try {
-      response = await fetch(url)
-    } catch (error) {
-      networkError = error
-      const cached = await cache?.match(url)
-      if (cached?.status === 404) {
-        networkError = null // known to be absent
-        continue
-      }
-      if (cached) return cached.json()
-      continue
-    }
-    if (response.status === 404) {
-      // Remember the absence too, so an offline visit knows the file does not exist.
-      await cache?.put(url, new Response('null', { status: 404 })).catch(() => {})
-      continue
-    }
-    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`)
-    if (/text\/html/i.test(response.headers.get('content-type') ?? '')) continue // an SPA fallback page, not the file
-    await cache?.put(url, response.clone()).catch(() => {})
-    return response.json()
-  }
-  if (networkError) throw networkError
-  return undefined
 }
 
 /** Which dtype files a self-hosted model folder serves (HEAD requests; HTML answers do not count). */

@@ -1,15 +1,23 @@
 import { AutoModel, AutoTokenizer, env, Tensor, type PreTrainedModel } from '@huggingface/transformers'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WinnowError } from '../../src/errors.js'
 import { DTYPE_FILES } from '../../src/models/dtype.js'
 import { Embedder, type EmbedderSettings, type HiddenStateModel, type TextTokenizer } from '../../src/models/embedder.js'
-import { chooseOutput, deriveTextTemplate, loadEmbedder, poolingFromConfig, POOLING_CONFIG_PATH, type LoadedEmbedder } from '../../src/models/loadEmbedder.js'
+import { chooseOutput, deriveTextTemplate, knownPooling, loadEmbedder, poolingFromConfig, POOLING_CONFIG_PATH, type LoadedEmbedder } from '../../src/models/loadEmbedder.js'
 import type { Dtype } from '../../src/types.js'
 
-const MODELS = fileURLToPath(new URL('../fixtures/models/', import.meta.url))
+const FIXTURES = fileURLToPath(new URL('../fixtures/models/', import.meta.url))
 const TINY = 'tiny-random-embedder'
+/** The same files under a name winnow does not know (see knownPooling), so its pooling config is read. */
+const UNLISTED = 'unlisted-embedder'
+// A folder of links: the fixture under its own name and under UNLISTED.
+const MODELS = `${mkdtempSync(join(tmpdir(), 'winnow-embedder-'))}/`
+symlinkSync(`${FIXTURES}${TINY}`, `${MODELS}${TINY}`, 'dir')
+symlinkSync(`${FIXTURES}${TINY}`, `${MODELS}${UNLISTED}`, 'dir')
 env.allowRemoteModels = false
 env.allowLocalModels = true
 env.localModelPath = MODELS
@@ -32,6 +40,64 @@ const probeDtypes = async (model: string): Promise<Dtype[]> =>
 const readModelJson = async (model: string, path: string): Promise<unknown> => {
   const file = `${MODELS}${model}/${path}`
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined
+}
+
+/**
+ * Copies a fixture model folder, adding to its fp32 graph a `sentence_embedding` output (an
+ * Identity of `last_hidden_state`): a graph that, by its output's name, pools itself. The ONNX
+ * protobuf is edited in place: repeated fields may be appended to a message, so the new node and
+ * output go at the end of the graph, whose length in the model is rewritten.
+ */
+async function writePooledGraph(from: string, to: string): Promise<void> {
+  const { copyFileSync, mkdirSync, readdirSync, writeFileSync } = await import('node:fs')
+  mkdirSync(`${to}/onnx`, { recursive: true })
+  for (const name of readdirSync(from)) if (/\.(json|txt)$/.test(name)) copyFileSync(`${from}/${name}`, `${to}/${name}`)
+  const varint = (n: number): number[] => {
+    const out: number[] = []
+    while (n > 127) {
+      out.push((n & 127) | 128)
+      n = Math.floor(n / 128)
+    }
+    return [...out, n]
+  }
+  const field = (number: number, payload: number[]): number[] => [...varint((number << 3) | 2), ...varint(payload.length), ...payload]
+  const text = (s: string): number[] => [...Buffer.from(s, 'utf8')]
+  const node = [...field(1, text('last_hidden_state')), ...field(2, text('sentence_embedding')), ...field(3, text('winnow_test_pool')), ...field(4, text('Identity'))]
+  const floatTensor = [...field(1, [0x08, 0x01])] // TypeProto.tensor_type { elem_type: FLOAT }
+  const output = [...field(1, text('sentence_embedding')), ...field(2, floatTensor)]
+  const model = readFileSync(`${from}/onnx/model.onnx`)
+  const parts: Buffer[] = []
+  let at = 0
+  const readVarint = (): number => {
+    let value = 0
+    let scale = 1
+    for (;;) {
+      const byte = model[at++]!
+      value += (byte & 127) * scale
+      if (byte < 128) return value
+      scale *= 128
+    }
+  }
+  while (at < model.length) {
+    const start = at
+    const tag = readVarint()
+    const wire = tag & 7
+    if (wire === 0) readVarint()
+    else if (wire === 1) at += 8
+    else if (wire === 5) at += 4
+    else if (wire === 2) {
+      const length = readVarint()
+      if (tag >> 3 === 7) {
+        const graph = Buffer.concat([model.subarray(at, at + length), Buffer.from(field(1, node)), Buffer.from(field(12, output))])
+        parts.push(Buffer.from([...varint(tag), ...varint(graph.length)]), graph)
+        at += length
+        continue
+      }
+      at += length
+    } else throw new Error(`unexpected wire type ${wire} in model.onnx`)
+    parts.push(model.subarray(start, at))
+  }
+  writeFileSync(`${to}/onnx/model.onnx`, Buffer.concat(parts))
 }
 
 async function failure(p: Promise<unknown>): Promise<WinnowError> {
@@ -277,32 +343,91 @@ describe('loadEmbedder (Node, tiny fixture)', () => {
       }
     })
 
-    it("follows the model's 1_Pooling/config.json, and an explicit pooling wins without reading it", async () => {
+    it("follows an unknown model's 1_Pooling/config.json, and an explicit pooling wins without reading it", async () => {
       const read: string[] = []
       const clsConfig = async (model: string, path: string) => {
         read.push(`${model}/${path}`)
         return { word_embedding_dimension: DIMS, pooling_mode_cls_token: true, pooling_mode_mean_tokens: false }
       }
-      const detected = await loadEmbedder({ model: TINY, dtype: 'fp32', device: 'cpu', readModelJson: clsConfig })
+      const detected = await loadEmbedder({ model: UNLISTED, dtype: 'fp32', device: 'cpu', readModelJson: clsConfig })
       disposers.push(() => detected.dispose())
-      expect(read).toEqual([`${TINY}/${POOLING_CONFIG_PATH}`])
+      expect(read).toEqual([`${UNLISTED}/${POOLING_CONFIG_PATH}`])
       expect(detected.embedder.settings.pooling).toBe('cls')
       const expected = normalize((await hiddenStates(reference[0]!.input_ids))[0]!)
       expect(maxDiff(row((await detected.embedder.embed([texts[0]!])).vectors, 0), expected)).toBeLessThan(1e-5)
 
       read.length = 0
-      const explicit = await loadEmbedder({ model: TINY, dtype: 'fp32', device: 'cpu', pooling: 'mean', readModelJson: clsConfig })
+      const explicit = await loadEmbedder({ model: UNLISTED, dtype: 'fp32', device: 'cpu', pooling: 'mean', readModelJson: clsConfig })
       disposers.push(() => explicit.dispose())
       expect(read).toEqual([])
       expect(explicit.embedder.settings.pooling).toBe('mean')
     })
 
+    it('asks for no 1_Pooling/config.json when the model is well known, and uses its known pooling', async () => {
+      const read: string[] = []
+      const clsConfig = async (model: string, path: string) => {
+        read.push(`${model}/${path}`)
+        return { pooling_mode_cls_token: true }
+      }
+      // The fixture is one of the known models (mean), so even a reader that would say 'cls' is not asked.
+      const known = await loadEmbedder({ model: TINY, dtype: 'fp32', device: 'cpu', readModelJson: clsConfig })
+      disposers.push(() => known.dispose())
+      expect(read).toEqual([])
+      expect(known.embedder.settings.pooling).toBe('mean')
+      expect(maxDiff(row((await known.embedder.embed([texts[0]!])).vectors, 0), reference[0]!.embedding)).toBeLessThan(1e-4)
+    })
+
+    it('knows the pooling of common hub embedders by the last segment of their id', () => {
+      const cases: [string, 'mean' | 'cls' | undefined][] = [
+        ['Xenova/all-MiniLM-L6-v2', 'mean'],
+        ['sentence-transformers/all-MiniLM-L6-v2', 'mean'],
+        ['all-minilm-l6-v2/', 'mean'],
+        ['Xenova/all-mpnet-base-v2', 'mean'],
+        ['Xenova/paraphrase-multilingual-MiniLM-L12-v2', 'mean'],
+        ['Xenova/multi-qa-MiniLM-L6-cos-v1', 'mean'],
+        ['Xenova/multi-qa-mpnet-base-dot-v1', 'cls'],
+        ['Xenova/bge-small-en-v1.5', 'cls'],
+        ['Xenova/bge-base-en-v1.5', 'cls'],
+        ['Xenova/bge-m3', 'cls'],
+        ['mixedbread-ai/mxbai-embed-large-v1', 'cls'],
+        ['Snowflake/snowflake-arctic-embed-xs', 'cls'],
+        ['Xenova/gte-small', 'mean'],
+        ['Alibaba-NLP/gte-base-en-v1.5', undefined], // CLS, unlike thenlper's gte: not guessed from the name
+        ['Xenova/e5-small-v2', 'mean'],
+        ['Xenova/multilingual-e5-small', 'mean'],
+        ['intfloat/e5-mistral-7b-instruct', undefined], // last-token pooling
+        ['nomic-ai/nomic-embed-text-v1.5', 'mean'],
+        ['jinaai/jina-embeddings-v2-small-en', 'mean'],
+        ['my-org/custom-embedder', undefined],
+        [UNLISTED, undefined],
+      ]
+      expect(cases.map(([model]) => [model, knownPooling(model)])).toEqual(cases)
+    })
+
+    it('asks for no 1_Pooling/config.json when the graph pools itself', async () => {
+      // The fixture's graph with a sentence_embedding output added: the mean of last_hidden_state.
+      const read: string[] = []
+      const reader = async (model: string, path: string) => {
+        read.push(`${model}/${path}`)
+        return undefined
+      }
+      const pooledName = 'pooled-embedder'
+      const folder = `${MODELS}${pooledName}`
+      if (!existsSync(folder)) await writePooledGraph(`${FIXTURES}${TINY}`, folder)
+      const pooled = await loadEmbedder({ model: pooledName, dtype: 'fp32', device: 'cpu', readModelJson: reader })
+      disposers.push(() => pooled.dispose())
+      expect(read).toEqual([])
+      expect(pooled.embedder.settings.output).toBe('sentence_embedding')
+      const { vectors } = await pooled.embedder.embed([texts[0]!])
+      expect(maxDiff(row(vectors, 0), reference[0]!.embedding)).toBeLessThan(1e-4)
+    })
+
     it('refuses a pooling mode it cannot do unless pooling is given', async () => {
       const maxConfig = async () => ({ pooling_mode_max_tokens: true })
-      const e = await failure(loadEmbedder({ model: TINY, dtype: 'fp32', device: 'cpu', readModelJson: maxConfig }))
+      const e = await failure(loadEmbedder({ model: UNLISTED, dtype: 'fp32', device: 'cpu', readModelJson: maxConfig }))
       expect(e.code).toBe('MODEL_LOAD_FAILED')
       expect(e.details.pooling).toEqual(['pooling_mode_max_tokens'])
-      const overridden = await loadEmbedder({ model: TINY, dtype: 'fp32', device: 'cpu', pooling: 'cls', readModelJson: maxConfig })
+      const overridden = await loadEmbedder({ model: UNLISTED, dtype: 'fp32', device: 'cpu', pooling: 'cls', readModelJson: maxConfig })
       disposers.push(() => overridden.dispose())
       expect(overridden.embedder.settings.pooling).toBe('cls')
     })
@@ -384,7 +509,7 @@ describe('loadEmbedder (Node, tiny fixture)', () => {
     const unreadable = async () => {
       throw new Error('HTTP 500')
     }
-    const e = await failure(loadEmbedder({ model: TINY, dtype: 'fp32', device: 'cpu', readModelJson: unreadable }))
+    const e = await failure(loadEmbedder({ model: UNLISTED, dtype: 'fp32', device: 'cpu', readModelJson: unreadable }))
     expect(e.code).toBe('MODEL_LOAD_FAILED')
     expect(e.details.cause).toBe('HTTP 500')
   })
