@@ -94,6 +94,31 @@ export function hubFromSearch(search: string, pageUrl: string): string | null {
   return url.href.endsWith('/') ? url.href : `${url.href}/`
 }
 
+/**
+ * The vector floor (`minVectorScore`) the RAG and docs-search pages use with the real embedder: 0.3,
+ * from the page's `?minVectorScore=<cosine>` when that is a number from -1 to 1 (to tune it on your
+ * own files; the tests use it to see the option reach the search).
+ *
+ * @example
+ * vectorFloorFromSearch('')                     // 0.3
+ * vectorFloorFromSearch('?minVectorScore=0.45') // 0.45
+ */
+export function vectorFloorFromSearch(search: string, fallback = DEFAULT_MIN_VECTOR_SCORE): number {
+  const given = new URLSearchParams(search).get('minVectorScore')
+  const value = given === null || given.trim() === '' ? NaN : Number(given)
+  return Number.isFinite(value) && value >= -1 && value <= 1 ? value : fallback
+}
+
+/**
+ * With all-MiniLM-L6-v2, vector-side candidates whose cosine to the query is below this are dropped
+ * before fusion, so a query that matches nothing gets no results instead of the least unrelated
+ * passages (the vector side always answers). The model puts unrelated English texts around 0–0.2
+ * and passages that answer a query well above 0.3 (the library's guide suggests 0.3 as the start
+ * too); 0.3 keeps paraphrases the keyword side would miss. Not measured on this machine (no hub):
+ * tune it with `?minVectorScore=` on real files.
+ */
+export const DEFAULT_MIN_VECTOR_SCORE = 0.3
+
 /** A model file's URL on the hub (revision `main`, as transformers.js asks for it). */
 export function hubFileUrl(host: string, model: string, file: string): string {
   return `${host}${model}/resolve/main/${file}`

@@ -12,7 +12,7 @@
  * as text nodes and checked same-origin links, never as HTML.
  */
 import { createWinnow, WinnowError, type Collection, type SearchHit, type SearchRoute, type SnapshotProgress, type Winnow } from '../../src/index.ts'
-import { chooseSource, hubFromSearch, REAL_MODELS, winnowOptions, type ModelSource, type RealDtype, type Role } from '../models.ts'
+import { chooseSource, hubFromSearch, REAL_MODELS, vectorFloorFromSearch, winnowOptions, type ModelSource, type RealDtype, type Role } from '../models.ts'
 import { ModelPanel } from '../panel.ts'
 import { flatten, groupByPage, snippetParts, type PageGroup, type ResultItem } from './group.ts'
 import { isAbortError, latestWins } from './latest.ts'
@@ -46,14 +46,8 @@ const DEBOUNCE_MS = 120
 /** Snippets shown per section when several of its passages were hit. */
 const MAX_SNIPPETS = 2
 const SNAPSHOT_URL = new URL('winnow-index/manifest.json', location.href).href
-/**
- * With the real embedder, vector-side candidates whose cosine to the query is below this are
- * dropped before fusion, so a query that matches nothing shows "No results" instead of the least
- * unrelated sections (the vector side always answers). all-MiniLM-L6-v2 puts unrelated English
- * texts around 0–0.2 and a section that answers a query usually well above 0.3. Not measured on
- * this machine (no hub): re-check it when the snapshot is built with another embedder.
- */
-const MIN_VECTOR_SCORE = 0.3
+/** The vector floor with the real embedder (demo/models.ts says why 0.3; `?minVectorScore=` tunes it). */
+const MIN_VECTOR_SCORE = vectorFloorFromSearch(location.search)
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
 const ui = {
@@ -259,14 +253,13 @@ const searches = latestWins<string>({
     if (!docs || !isLatest()) return // a load failure is on the page already
     ui.results.setAttribute('aria-busy', 'true')
     try {
-      // No mode: hybrid when the snapshot has vectors (and this page their embedder), else keyword.
-      // The vector floor is a variable, not a literal, while the library may not have the option yet.
-      const vectorFloor: { minVectorScore?: number } = roles.includes('embedder') && panel.source?.kind !== 'test' ? { minVectorScore: MIN_VECTOR_SCORE } : {}
+      // No mode: hybrid when the snapshot has vectors (and this page their embedder), else keyword
+      // (which ignores the vector floor).
       const reranking = panel.reranking
       const results = await docs.search(query, {
         k: 10,
         candidates: 50,
-        ...vectorFloor,
+        minVectorScore: MIN_VECTOR_SCORE,
         rerank: reranking,
         maxPerDocument: 3,
         snippet: { length: 160, windows: 2 },

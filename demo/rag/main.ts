@@ -4,8 +4,8 @@
  * and the prompt a local LLM would get. A host page may plug an LLM in through
  * `window.winnowRag.setGenerator(fn)` (README.md next to this file).
  */
-import { createWinnow, highlight, WinnowError, type Collection, type SearchHit, type SearchRoute, type Winnow } from '../../src/index.ts'
-import { chooseSource, hubFromSearch, winnowOptions, type ModelSource, type RealDtype } from '../models.ts'
+import { createWinnow, highlight, WinnowError, type Collection, type SearchHit, type SearchOptions, type SearchRoute, type Winnow } from '../../src/index.ts'
+import { chooseSource, hubFromSearch, vectorFloorFromSearch, winnowOptions, type ModelSource, type RealDtype } from '../models.ts'
 import { ModelPanel } from '../panel.ts'
 import { assembleContext, mergeOverlapping } from './context.ts'
 import { describePosition, formatBytes, indexProgress, type IndexPhase } from './format.ts'
@@ -16,15 +16,8 @@ import { EXTENSIONS, parseFile, type HtmlNode, type ParsedFile, type PdfLib } fr
 /** Every localStorage key of the demo starts with this ("Forget everything" removes them). */
 const STORAGE_PREFIX = 'winnow-rag:'
 const ROLES = ['reranker', 'embedder'] as const
-/**
- * With the real embedder (all-MiniLM-L6-v2), vector-side candidates whose cosine to the question is
- * below this are dropped before fusion, so a question that matches nothing gets no results instead
- * of the ten least unrelated passages (the vector side always answers). Unrelated English texts sit
- * around 0–0.2 under this model, passages that answer a question usually well above 0.3; 0.3 keeps
- * paraphrases the keyword side would miss. Not measured on this machine (no hub): re-check it with
- * real files when changing models.
- */
-const MIN_VECTOR_SCORE = 0.3
+/** The vector floor with the real embedder (demo/models.ts says why 0.3; `?minVectorScore=` tunes it). */
+const MIN_VECTOR_SCORE = vectorFloorFromSearch(location.search)
 /** One collection per embedder: vectors of one model mean nothing to another. */
 const COLLECTION_PREFIX = 'rag:'
 /** Cache API caches filled on this page: transformers.js's model files and winnow's model JSON. */
@@ -462,9 +455,8 @@ async function ask(): Promise<void> {
   const test = panel.source?.kind === 'test'
   const reranking = panel.reranking
   // Test mode: the keyword first stage (random vectors are noise). Real models: hybrid, with the
-  // vector side held to a floor so that nonsense finds nothing. A variable, not a literal, while
-  // the library's SearchOptions may not have minVectorScore yet.
-  const firstStage: { mode?: 'keyword'; minVectorScore?: number } = test ? { mode: 'keyword' } : { minVectorScore: MIN_VECTOR_SCORE }
+  // vector side held to a floor so that nonsense finds nothing.
+  const firstStage: Pick<SearchOptions, 'mode' | 'minVectorScore'> = test ? { mode: 'keyword' } : { minVectorScore: MIN_VECTOR_SCORE }
   ui.route.textContent = 'Searching…'
   ui.answer.textContent = ''
   const started = performance.now()

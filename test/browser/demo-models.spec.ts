@@ -77,9 +77,12 @@ test('main demo: the hub is offered with its sizes, downloads with progress, rer
   await context.setOffline(false)
 })
 
-test('RAG demo: both real ids from the hub (46.1 MB at q8), hybrid search reranked by the cross-encoder, and answers offline', async ({ page, context }) => {
+test('RAG demo: both real ids from the hub (46.1 MB at q8), hybrid search with a vector floor, reranked by the cross-encoder, and answers offline', async ({ page, context }) => {
   test.setTimeout(240_000)
-  await page.goto(`/demo/rag/${HUB}`)
+  // The stand-in embedder's random vectors sit close to everything (cosines around 0.5-0.9), so the
+  // page's floor is raised to 0.99 to see minVectorScore reach the search: no vector candidate
+  // passes it, keyword hits still do.
+  await page.goto(`/demo/rag/${HUB}&minVectorScore=0.99`)
   await waitLoaded(page, 'rag')
   await expect(page.locator('#collection-count')).toContainText('“rag:tiny-random-embedder”')
   expect(await offerChoices(page)).toEqual(['q8 · 46.1 MB', 'fp16 · 90.9 MB (WebGPU with f16 only)', 'fp32 · 181.4 MB'])
@@ -104,6 +107,10 @@ test('RAG demo: both real ids from the hub (46.1 MB at q8), hybrid search rerank
   await expect(page.locator('#route')).toContainText('hybrid retrieval')
   await expect(page.locator('#route')).toContainText(`reranked by ${REAL.reranker} (q8)`)
   await expect(page.locator('#passages li[data-file="observatory.pdf"]').first()).toBeVisible()
+  expect(await page.$$eval('#passages .scores', (els) => els.filter((e) => e.textContent!.includes('cosine')).length)).toBe(0)
+  await ask('zzqxv flibbertigibbet')
+  await expect(page.locator('#route')).toHaveText('No results for “zzqxv flibbertigibbet”: no passage matches it.')
+  await expect(page.locator('#passages li')).toHaveCount(0)
 
   await context.setOffline(true)
   await ask('Is there a levain?')

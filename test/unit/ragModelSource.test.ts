@@ -9,6 +9,7 @@ import {
   DOWNLOAD_MB,
   hubFromSearch,
   MODEL_CACHE,
+  vectorFloorFromSearch,
   REAL_MODELS,
   TEST_MODELS,
   winnowOptions,
@@ -65,6 +66,15 @@ describe('hubFromSearch', () => {
     expect(hubFromSearch('?hub=none', PAGE)).toBeNull()
     expect(hubFromSearch('?hub=', PAGE)).toBeNull()
     expect(hubFromSearch('?hub=javascript:alert(1)', PAGE)).toBeNull()
+  })
+})
+
+describe('vectorFloorFromSearch', () => {
+  it('is 0.3 unless the page says another cosine from -1 to 1', () => {
+    expect(vectorFloorFromSearch('')).toBe(0.3)
+    expect(vectorFloorFromSearch('?minVectorScore=0.45')).toBe(0.45)
+    expect(vectorFloorFromSearch('?hub=off&minVectorScore=-0.2')).toBe(-0.2)
+    for (const bad of ['?minVectorScore=', '?minVectorScore=abc', '?minVectorScore=1.5', '?minVectorScore=-2']) expect(vectorFloorFromSearch(bad)).toBe(0.3)
   })
 })
 
