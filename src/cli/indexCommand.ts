@@ -90,7 +90,9 @@ export async function runIndex(argv: readonly string[], context: CliContext): Pr
     }
     const { manifest, files } = await buildSnapshot(documents, {
       embedder,
-      chunking: { maxTokens: chunkTokens },
+      // Each document is already one heading section, its text plain (code blocks without their
+      // fences): a '# comment' line in it is not a heading.
+      chunking: { maxTokens: chunkTokens, headings: false },
       shardBytes,
       generator: `winnow ${packageVersion()}`,
       onProgress: (p) => {

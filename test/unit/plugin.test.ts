@@ -30,7 +30,7 @@ describe('vite plugin', () => {
   })
 
   it("resolves transformers.js's onnxruntime-web/webgpu to the build that loads its WASM from wasmPaths", async () => {
-    const resolver = (winnow().config as () => { worker: { plugins: () => { resolveId: Function }[] } })().worker.plugins()[0]!
+    const resolver = (winnow().config as unknown as () => { worker: { plugins: () => { resolveId: Function }[] } })().worker.plugins()[0]!
     const ortWeb = createRequire(createRequire(import.meta.url).resolve('@huggingface/transformers')).resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm')
     const context = { resolve: async () => ({ id: join(dirname(ortWeb), 'ort.webgpu.bundle.min.mjs') }) }
     const out = await resolver.resolveId.call(context, 'onnxruntime-web/webgpu', '/x/transformers.web.js', {})
