@@ -14,8 +14,12 @@ import { PULL_USAGE } from './usage.js'
 
 /** Where `pull` writes by default: Vite's public folder, served at /models/. */
 export const DEFAULT_OUT = 'public/models'
-/** What `pull` downloads by default: winnow's default dtypes on WASM (q8) and WebGPU (q4). */
+/**
+ * What `pull` downloads without `--dtype`: winnow's default dtypes on WASM (q8) and WebGPU (q4),
+ * q4 only when the hub has it (not every converted model does; winnow then runs q8 on WebGPU too).
+ */
 export const DEFAULT_DTYPES = 'q8,q4'
+const OPTIONAL_DEFAULT_DTYPES = ['q4'] as const
 
 /**
  * Runs `models pull` with the arguments after `pull`; resolves with the exit code.
@@ -30,7 +34,7 @@ export async function runPull(argv: readonly string[], context: CliContext): Pro
       args: [...argv],
       allowPositionals: true,
       options: {
-        dtype: { type: 'string', default: DEFAULT_DTYPES },
+        dtype: { type: 'string' },
         out: { type: 'string', default: DEFAULT_OUT },
         host: { type: 'string' },
         revision: { type: 'string', default: 'main' },
@@ -50,10 +54,11 @@ export async function runPull(argv: readonly string[], context: CliContext): Pro
     return usageError(context, positionals.length === 0 ? 'missing the <model-id> to pull, e.g. Xenova/ms-marco-MiniLM-L-6-v2' : `expected one <model-id>, got ${positionals.length}: ${positionals.join(' ')}`)
   }
   try {
-    const dtypes = parseDtypes(values.dtype)
+    const dtypes = parseDtypes(values.dtype ?? DEFAULT_DTYPES)
     const host = normalizeHost(values.host ?? (context.env.HF_ENDPOINT || DEFAULT_HOST))
     const result = await pullModel(positionals[0]!, {
       dtypes,
+      optionalDtypes: values.dtype === undefined ? OPTIONAL_DEFAULT_DTYPES : [],
       out: resolve(values.out),
       host,
       revision: values.revision,

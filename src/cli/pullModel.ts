@@ -19,6 +19,11 @@ import { CONFIG_FILE, modelFileList, PULL_DTYPES } from './modelFiles.js'
 /** What {@link pullModel} takes. */
 export interface PullOptions {
   dtypes: readonly Dtype[]
+  /**
+   * Of `dtypes`, those whose weights may be missing on the hub: skipped (reported as absent) rather
+   * than failing the pull. At least one of `dtypes` must exist.
+   */
+  optionalDtypes?: readonly Dtype[]
   /** The folder that holds model folders (`public/models`). */
   out: string
   /** Hub base URL without a trailing slash. */
@@ -88,7 +93,11 @@ export async function pullModel(model: string, options: PullOptions): Promise<Pu
   if (!configInfo.exists) throw missingFileError(context, configInfo, CONFIG_FILE)
   const { config, pulled: configPulled } = await fetchConfig(configInfo, dir, fetchImpl, context, options.retries)
 
-  const list = modelFileList(config, options.dtypes)
+  const listed = modelFileList(config, options.dtypes)
+  // An optional dtype's weights (and their external-data files) are wanted only if the hub has them.
+  const optionalWeights = (options.optionalDtypes ?? []).map((d) => `onnx/${DTYPE_FILES[d]}`)
+  const isOptionalWeight = (f: string) => optionalWeights.some((w) => f === w || f.startsWith(`${w}_data`))
+  const list = { required: listed.required.filter((f) => !isOptionalWeight(f)), optional: [...listed.optional, ...listed.required.filter(isOptionalWeight)] }
   const rest = [...list.required.filter((f) => f !== CONFIG_FILE), ...list.optional]
   const infos = new Map<string, HubFileInfo>([[CONFIG_FILE, configInfo]])
   await Promise.all(rest.map(async (file) => infos.set(file, await headHubFile(fetchImpl, url(file), context))))
@@ -99,6 +108,9 @@ export async function pullModel(model: string, options: PullOptions): Promise<Pu
     if (dtype) throw await missingDtypeError(dtype, info, fetchImpl, url, context)
     throw missingFileError(context, info, file)
   }
+  const wanted = options.dtypes.filter((d) => infos.get(`onnx/${DTYPE_FILES[d]}`)?.exists)
+  const first = infos.get(`onnx/${DTYPE_FILES[options.dtypes[0]!]}`)
+  if (wanted.length === 0 && first && !first.exists) throw await missingDtypeError(options.dtypes[0]!, first, fetchImpl, url, context)
 
   const plan = await Promise.all(
     [CONFIG_FILE, ...rest].map(async (file) => {

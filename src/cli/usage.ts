@@ -58,7 +58,8 @@ Serve <out> at /models/ and pass createWinnow({ modelBaseUrl: '/models/' }).
 
 Options:
   --dtype <list>        comma-separated: q8, q4, fp32, fp16, q4f16 (default q8,q4: winnow's
-                        defaults on WASM and on WebGPU)
+                        defaults on WASM and on WebGPU; without --dtype, q4 is skipped
+                        when the model has none, and winnow then runs q8 on WebGPU too)
   --out <dir>           folder of model folders (default public/models)
   --host <url>          hub to download from (default: $HF_ENDPOINT, else https://huggingface.co)
   --revision <rev>      branch, tag or commit (default main)

@@ -46,3 +46,46 @@ function checkDtype(value: unknown): Dtype {
     dtype: String(value),
   })
 }
+
+/**
+ * The dtypes tried, best first, when the default dtype's weights are missing: on WebGPU the GPU
+ * formats first, then q8 (its integer ops run on the CPU: slower, but it works); on WASM q8, then
+ * q4, then fp32 (fp16 formats need WebGPU).
+ */
+export const DTYPE_FALLBACK_ORDER: Readonly<Record<'webgpu' | 'wasm', readonly Dtype[]>> = {
+  webgpu: ['q4', 'q4f16', 'fp16', 'q8', 'fp32'],
+  wasm: ['q8', 'q4', 'fp32'],
+}
+
+/** Whether the dtype for `device` was left to winnow (so another one may be used if its file is missing). */
+export function isDefaultDtype(choice: DtypeChoice | undefined, device: 'webgpu' | 'wasm'): boolean {
+  if (choice === undefined) return true
+  if (typeof choice === 'string') return false
+  return choice === null || typeof choice !== 'object' || choice[device] === undefined
+}
+
+/**
+ * Loads with `dtype`; when that dtype was winnow's default (not the caller's) and the model has no
+ * weights for it but has others (UNSUPPORTED_DTYPE with `details.available`), loads the best of
+ * those for the device instead. A self-hosted folder with only `model_quantized.onnx` then works
+ * on a GPU too. A dtype the caller chose is never replaced.
+ *
+ * @example
+ * const { value, dtype } = await loadWithDtypeFallback((d) => loadCrossEncoder({ ...options, dtype: d }), 'q4', { device: 'webgpu', pinned: false, shaderF16: false })
+ */
+export async function loadWithDtypeFallback<T>(
+  load: (dtype: Dtype) => Promise<T>,
+  dtype: Dtype,
+  options: { device: 'webgpu' | 'wasm'; pinned: boolean; shaderF16: boolean },
+): Promise<{ value: T; dtype: Dtype }> {
+  try {
+    return { value: await load(dtype), dtype }
+  } catch (error) {
+    const available = (error as WinnowError | undefined)?.code === 'UNSUPPORTED_DTYPE' ? (error as WinnowError).details?.available : undefined
+    if (options.pinned || !Array.isArray(available)) throw error
+    const usable = (d: Dtype) => available.includes(d) && d !== dtype && (!needsF16(d) || (options.device === 'webgpu' && options.shaderF16))
+    const next = DTYPE_FALLBACK_ORDER[options.device].find(usable)
+    if (!next) throw error
+    return { value: await load(next), dtype: next }
+  }
+}

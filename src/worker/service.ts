@@ -1,6 +1,6 @@
 import { deviceLostError, serializeError, WinnowError } from '../errors.js'
 import { chooseDevice, isDeviceLostError, type GpuLike } from '../models/device.js'
-import { DTYPE_FILES, needsF16, normalizeDtypeChoice } from '../models/dtype.js'
+import { DTYPE_FILES, isDefaultDtype, loadWithDtypeFallback, needsF16, normalizeDtypeChoice } from '../models/dtype.js'
 import { loadCrossEncoder, type LoadedCrossEncoder } from '../models/loadCrossEncoder.js'
 import { loadEmbedder, type LoadedEmbedder } from '../models/loadEmbedder.js'
 import { configureRuntime, readOptionalModelJson, useWebGpuAdapter, watchWebGpuDevice, type DeviceLossInfo } from '../models/runtime.js'
@@ -243,19 +243,31 @@ export class WorkerService implements WorkerApi {
     const probe = (model: string) => probeDtypes(config.modelBaseUrl, model)
     let reranker: LoadedCrossEncoder | null = null
     let embedder: LoadedEmbedder | null = null
+    // The dtypes loaded: the device's default unless its file is missing (see loadWithDtypeFallback).
+    let rerankerDtype = choice.dtype
+    let embedderDtype = embedderDtypes?.[kind] ?? choice.dtype
     try {
+      const shaderF16 = Boolean(choice.info.adapter?.shaderF16)
       if (config.reranker) {
-        reranker = await loadCrossEncoder({
-          model: config.reranker.model,
-          dtype: choice.dtype,
-          device: kind,
-          maxLength: config.reranker.maxLength,
-          maxQueryLength: config.reranker.maxQueryLength,
-          batchTokens: config.reranker.batchTokens,
-          recorder,
-          probeDtypes: probe,
-          onProgress: report,
-        })
+        const options = config.reranker
+        const loaded = await loadWithDtypeFallback(
+          (dtype) =>
+            loadCrossEncoder({
+              model: options.model,
+              dtype,
+              device: kind,
+              maxLength: options.maxLength,
+              maxQueryLength: options.maxQueryLength,
+              batchTokens: options.batchTokens,
+              recorder,
+              probeDtypes: probe,
+              onProgress: report,
+            }),
+          choice.dtype,
+          { device: kind, pinned: !isDefaultDtype(options.dtype, kind), shaderF16 },
+        )
+        reranker = loaded.value
+        rerankerDtype = loaded.dtype
       }
       if (config.embedder) {
         const dtype = embedderDtypes![kind]
@@ -265,18 +277,26 @@ export class WorkerService implements WorkerApi {
             device: 'webgpu',
           })
         }
-        embedder = await loadEmbedder({
-          model: config.embedder.model,
+        const options = config.embedder
+        const loaded = await loadWithDtypeFallback(
+          (dtype) =>
+            loadEmbedder({
+              model: options.model,
+              dtype,
+              device: kind,
+              maxLength: options.maxLength,
+              batchTokens: options.batchTokens,
+              pooling: options.pooling,
+              recorder,
+              probeDtypes: probe,
+              readModelJson: (model, path) => readOptionalModelJson(config, model, path),
+              onProgress: report,
+            }),
           dtype,
-          device: kind,
-          maxLength: config.embedder.maxLength,
-          batchTokens: config.embedder.batchTokens,
-          pooling: config.embedder.pooling,
-          recorder,
-          probeDtypes: probe,
-          readModelJson: (model, path) => readOptionalModelJson(config, model, path),
-          onProgress: report,
-        })
+          { device: kind, pinned: !isDefaultDtype(options.dtype, kind), shaderF16 },
+        )
+        embedder = loaded.value
+        embedderDtype = loaded.dtype
       }
     } catch (error) {
       await reranker?.dispose().catch(() => {})
@@ -295,20 +315,20 @@ export class WorkerService implements WorkerApi {
         return dtype
       },
     )
-    if (reranker && config.reranker) pool.setDefault(config.reranker.model, choice.dtype, reranker)
+    if (reranker && config.reranker) pool.setDefault(config.reranker.model, rerankerDtype, reranker)
     this.rerankers = pool
     const threadNote = !isolated && (config.threads ?? 1) > 1 ? ' (1 WASM thread: the page is not cross-origin isolated)' : ''
     const info: InitResult = {
       device: { ...choice.info, reason: choice.info.reason + threadNote, threads },
       reranker:
         reranker && config.reranker
-          ? { model: config.reranker.model, dtype: choice.dtype, maxLength: reranker.encoder.settings.maxLength, numLabels: reranker.numLabels }
+          ? { model: config.reranker.model, dtype: rerankerDtype, maxLength: reranker.encoder.settings.maxLength, numLabels: reranker.numLabels }
           : null,
       embedder:
         embedder && config.embedder
           ? {
               model: config.embedder.model,
-              dtype: embedderDtypes![kind],
+              dtype: embedderDtype,
               maxLength: embedder.embedder.settings.maxLength,
               dims: embedder.embedder.settings.dims,
               pooling: embedder.embedder.settings.pooling,

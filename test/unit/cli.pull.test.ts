@@ -70,6 +70,20 @@ describe('winnow-rerank models pull', () => {
     expect(stderr.at(-1)).toBe("serve public/ as the site root and pass createWinnow({ modelBaseUrl: '/models/' })\n")
   })
 
+  it('without --dtype, skips q4 when the hub has none (q8 still required); an explicit q4 fails', async () => {
+    hub.faults.status = [{ file: 'onnx/model_q4.onnx', code: 404 }]
+    expect(await pull([ID, '--out', out, '--host', hub.url])).toBe(0)
+    expect(tree(modelDir())).toEqual([...Q8_FILES].sort())
+    expect(text()).toContain('onnx/model_q4.onnx  not on the hub (optional, skipped)')
+    const again = join(mkdtempSync(join(tmpdir(), 'winnow-pull-')), 'models')
+    expect(await pull([ID, '--dtype', 'q8,q4', '--out', again, '--host', hub.url])).toBe(1)
+    expect(text()).toMatch(/UNSUPPORTED_DTYPE: .* has no q4 weights .*it has fp32, q8: pass --dtype fp32,q8/)
+    expect(existsSync(join(again, ID, Q8))).toBe(false)
+    hub.faults.status = [{ file: 'onnx/model_quantized.onnx', code: 404 }]
+    expect(await pull([ID, '--out', join(again, 'x'), '--host', hub.url])).toBe(1)
+    expect(text()).toMatch(/has no q8 weights/)
+  })
+
   it('skips intact files on a second run and downloads a damaged one again', async () => {
     expect(await pull([ID, '--dtype', 'q8', '--out', out, '--host', hub.url])).toBe(0)
     hub.requests.length = 0
