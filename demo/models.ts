@@ -237,7 +237,7 @@ export function modelsOf(source: ModelSource): { reranker: string; embedder: str
  *
  * @example
  * winnowOptions({ kind: 'hub', hub: { host: 'https://huggingface.co/', standIn: false }, dtype: 'q8', cached: false }, ['reranker'])
- * // { reranker: { model: 'Xenova/ms-marco-MiniLM-L-6-v2', dtype: 'q8' }, allowRemoteModels: true, remoteHost: 'https://huggingface.co/' }
+ * // { reranker: { model: 'Xenova/ms-marco-MiniLM-L-6-v2', dtype: 'q8' }, modelBaseUrl: null, allowRemoteModels: true, remoteHost: 'https://huggingface.co/' }
  */
 export function winnowOptions(source: ModelSource, roles: readonly Role[], dtype?: Dtype): Pick<WinnowOptions, 'reranker' | 'embedder' | 'modelBaseUrl' | 'allowRemoteModels' | 'remoteHost'> {
   const models = modelsOf(source)
@@ -247,7 +247,8 @@ export function winnowOptions(source: ModelSource, roles: readonly Role[], dtype
     reranker: roles.includes('reranker') ? { model: models.reranker, ...withDtype } : false,
     ...(roles.includes('embedder') ? { embedder: { model: models.embedder, ...withDtype } } : {}),
   }
-  if (source.kind === 'hub') return { ...options, allowRemoteModels: true, remoteHost: source.hub.host }
+  // The hub only: nothing is self-hosted (that was checked first), so no 404 per file from /models/.
+  if (source.kind === 'hub') return { ...options, modelBaseUrl: null, allowRemoteModels: true, remoteHost: source.hub.host }
   return { ...options, modelBaseUrl: source.base }
 }
 

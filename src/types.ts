@@ -31,8 +31,12 @@ export interface WinnowOptions {
   embedder?: EmbedderOptions
   /** Default `'auto'`. */
   device?: DevicePreference
-  /** Base URL holding `<model>/config.json`, tokenizer files and `onnx/*.onnx`. Default `'/models/'`. */
-  modelBaseUrl?: string
+  /**
+   * Base URL holding `<model>/config.json`, tokenizer files and `onnx/*.onnx`. Default `'/models/'`.
+   * `null`: no self-hosted folder — load from `remoteHost` only (needs `allowRemoteModels: true`),
+   * without first asking `/models/` for each file (which logs a 404 per file in the console).
+   */
+  modelBaseUrl?: string | null
   /** Let hub ids fall back to the Hugging Face hub when the local copy is missing. Default `false`. */
   allowRemoteModels?: boolean
   /** Remote host used when `allowRemoteModels` is true. Default `'https://huggingface.co/'`. */

@@ -285,7 +285,7 @@ function toWorkerConfig(options: WinnowOptions): WorkerConfig {
         }
       : null,
     device: options.device ?? 'auto',
-    modelBaseUrl: absoluteBase(options.modelBaseUrl ?? '/models/'),
+    modelBaseUrl: options.modelBaseUrl === null ? null : absoluteBase(options.modelBaseUrl ?? '/models/'),
     wasmBaseUrl: absoluteBase(options.wasmBaseUrl ?? '/ort/'),
     allowRemoteModels: options.allowRemoteModels ?? false,
     remoteHost: options.remoteHost,

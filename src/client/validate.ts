@@ -79,7 +79,12 @@ export function checkOptions(options: WinnowOptions): void {
     invalid(`device must be 'auto', 'webgpu' or 'wasm', got ${describeValue(options.device)}`)
   }
   for (const key of ['modelBaseUrl', 'wasmBaseUrl', 'remoteHost'] as const) {
-    if (options[key] !== undefined && typeof options[key] !== 'string') invalid(`${key} must be a string URL`)
+    if (options[key] !== undefined && typeof options[key] !== 'string' && !(key === 'modelBaseUrl' && options[key] === null)) {
+      invalid(`${key} must be a string URL${key === 'modelBaseUrl' ? ' (or null: the hub only)' : ''}`)
+    }
+  }
+  if (options.modelBaseUrl === null && options.allowRemoteModels !== true) {
+    invalid('modelBaseUrl: null leaves nowhere to load models from: pass allowRemoteModels: true (the hub only), or a modelBaseUrl')
   }
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
     invalid(`threads must be a positive integer, got ${describeValue(options.threads)}`)

@@ -3,8 +3,8 @@ import { FetchRecorder } from './fetchRecorder.js'
 
 /** Where files come from and how the WASM backend runs. */
 export interface RuntimeOptions {
-  /** Absolute base URL (or, in Node, a folder) holding model folders. */
-  modelBaseUrl: string
+  /** Absolute base URL (or, in Node, a folder) holding model folders; null: the hub only. */
+  modelBaseUrl: string | null
   allowRemoteModels: boolean
   remoteHost?: string
   /** Absolute base URL of the onnxruntime-web files; unused in Node. */
@@ -25,6 +25,9 @@ export const ORT_WASM_FILES = {
   wasm: { mjs: 'ort-wasm-simd-threaded.mjs', wasm: 'ort-wasm-simd-threaded.wasm' },
 } as const
 
+/** The Hugging Face hub's file URL layout (transformers.js's default remote path template). */
+const HUB_PATH_TEMPLATE = '{model}/resolve/{revision}/'
+
 /**
  * Points transformers.js at local files only. transformers.js keeps its settings in a module-level
  * `env`; this is called only inside winnow's own worker (one per instance) or a Node process, so
@@ -36,8 +39,14 @@ export const ORT_WASM_FILES = {
 export function configureRuntime(options: RuntimeOptions): FetchRecorder {
   const recorder = new FetchRecorder(globalThis.fetch.bind(globalThis))
   const here = globalThis.location?.origin
-  const base = /^https?:/.test(options.modelBaseUrl) ? new URL(options.modelBaseUrl) : null
-  if (base && !options.allowRemoteModels) {
+  const base = options.modelBaseUrl !== null && /^https?:/.test(options.modelBaseUrl) ? new URL(options.modelBaseUrl) : null
+  if (options.modelBaseUrl === null) {
+    // The hub only: no request for a self-hosted copy first.
+    env.allowLocalModels = false
+    env.allowRemoteModels = true
+    if (options.remoteHost) env.remoteHost = options.remoteHost
+    env.remotePathTemplate = HUB_PATH_TEMPLATE
+  } else if (base && !options.allowRemoteModels) {
     // A self-hosted folder is read through transformers.js's remote-host template: its "local"
     // mode takes only paths (not URLs) and probes each file's size with a full GET, downloading
     // the weights twice, while the remote mode probes with `Range: bytes=0-0`.
@@ -51,6 +60,7 @@ export function configureRuntime(options: RuntimeOptions): FetchRecorder {
     env.localModelPath = base && base.origin === here ? base.pathname : options.modelBaseUrl
     env.allowRemoteModels = options.allowRemoteModels
     if (options.remoteHost) env.remoteHost = options.remoteHost
+    env.remotePathTemplate = HUB_PATH_TEMPLATE
   }
   env.useBrowserCache = options.cache && typeof caches !== 'undefined'
   env.useWasmCache = options.cache && typeof caches !== 'undefined'
@@ -123,8 +133,8 @@ export async function forgetCachedFiles(model: string, files: readonly string[])
 
 /** Where {@link readOptionalModelJson} looks: the fields of {@link RuntimeOptions} it needs. */
 export interface ModelJsonSource {
-  /** Absolute base URL holding model folders. */
-  modelBaseUrl: string
+  /** Absolute base URL holding model folders; null: the hub only. */
+  modelBaseUrl: string | null
   allowRemoteModels: boolean
   remoteHost?: string
   /** Keep what was read (and what was found missing) in the Cache API, for offline visits. */
@@ -151,7 +161,7 @@ export async function readOptionalModelJson(
   path: string,
   fetchFile: typeof fetch = globalThis.fetch.bind(globalThis),
 ): Promise<unknown> {
-  const urls = [`${source.modelBaseUrl}${model}/${path}`]
+  const urls = source.modelBaseUrl === null ? [] : [`${source.modelBaseUrl}${model}/${path}`]
   if (source.allowRemoteModels) urls.push(`${source.remoteHost ?? 'https://huggingface.co/'}${model}/resolve/main/${path}`)
   const cache = source.cache && typeof caches !== 'undefined' ? await caches.open(MODEL_JSON_CACHE).catch(() => null) : null
   let networkError: unknown = null

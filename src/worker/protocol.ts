@@ -49,7 +49,8 @@ export interface WorkerConfig {
     pooling?: 'mean' | 'cls'
   } | null
   device: DevicePreference
-  modelBaseUrl: string
+  /** null: the hub only. */
+  modelBaseUrl: string | null
   wasmBaseUrl: string
   allowRemoteModels: boolean
   remoteHost?: string

@@ -240,7 +240,8 @@ export class WorkerService implements WorkerApi {
     })
     if (choice.info.kind === 'webgpu') useWebGpuAdapter(choice.adapter)
     const report = onProgress ? (e: LoadProgress) => void Promise.resolve(onProgress(e)).catch(() => {}) : undefined
-    const probe = (model: string) => probeDtypes(config.modelBaseUrl, model)
+    const base = config.modelBaseUrl
+    const probe = (model: string) => (base === null ? Promise.resolve([]) : probeDtypes(base, model))
     let reranker: LoadedCrossEncoder | null = null
     let embedder: LoadedEmbedder | null = null
     // The dtypes loaded: the device's default unless its file is missing (see loadWithDtypeFallback).

@@ -111,7 +111,7 @@ test('hostile documents shown through highlight() run nothing', async ({ page })
 test('hostile files in the RAG demo run nothing: contents, markup headings, file names, question', async ({ page }) => {
   test.setTimeout(300_000)
   const w = watch(page)
-  await page.goto('/demo/rag/')
+  await page.goto('/demo/rag/?hub=off') // test mode: no hub probe leaving the origin
   const origin = new URL(page.url()).origin
   await expect(page.locator('body')).toHaveAttribute('data-ready', 'true', { timeout: 120_000 })
   const files = [

@@ -152,6 +152,7 @@ describe('winnowOptions', () => {
     expect(winnowOptions(hub, ['reranker', 'embedder'])).toEqual({
       reranker: { model: REAL_MODELS.reranker, dtype: 'q8' },
       embedder: { model: REAL_MODELS.embedder, dtype: 'q8' },
+      modelBaseUrl: null, // the hub only: no 404 per file from /models/
       allowRemoteModels: true,
       remoteHost: HUB,
     })

@@ -70,6 +70,7 @@ describe('checkOptions', () => {
     }
     expect(codeOf(() => checkOptions(options))).toBe('ok')
     for (const device of ['auto', 'webgpu', 'wasm'] as const) expect(codeOf(() => checkOptions({ device }))).toBe('ok')
+    expect(codeOf(() => checkOptions({ modelBaseUrl: null, allowRemoteModels: true }))).toBe('ok') // the hub only
   })
 
   it.each([
@@ -77,6 +78,8 @@ describe('checkOptions', () => {
     ['a string as options', 'wasm'],
     ['a bad device', { device: 'gpu' }],
     ['a non-string modelBaseUrl', { modelBaseUrl: new URL('https://x.test/models/') }],
+    ['modelBaseUrl null without allowRemoteModels (nowhere to load from)', { modelBaseUrl: null }],
+    ['a null wasmBaseUrl', { wasmBaseUrl: null, allowRemoteModels: true }],
     ['a non-string wasmBaseUrl', { wasmBaseUrl: 1 }],
     ['a non-string remoteHost', { remoteHost: true }],
     ['threads 0', { threads: 0 }],
