@@ -2,6 +2,12 @@
  * A snippet as safe HTML: its text escaped, its highlight ranges wrapped in `<mark>`. The ranges
  * may come from anywhere (a stored hit, a worker message, user code), so they are repaired rather
  * than trusted: the output is well-formed and escaped whatever they hold.
+ *
+ * The output renders exactly the snippet's text: the HTML parser turns a literal CR (alone or
+ * before LF) into LF, so CR is written as the character reference `&#13;`, which it keeps. NUL is
+ * the one character no HTML can render (a literal one is dropped, `&#0;` becomes U+FFFD); it is
+ * written as U+FFFD, one UTF-16 unit like NUL, so every offset still holds. winnow's own snippets
+ * never contain NUL (see `makeSnippet`), so for them the rendering is exact.
  */
 import { WinnowError } from '../errors.js'
 import type { Snippet } from '../types.js'
@@ -14,7 +20,9 @@ export interface HighlightOptions {
 
 /**
  * Renders a snippet as HTML: `& < > " '` escaped, each highlight in `<mark>` (or
- * `<mark class="…">`). Highlight ranges that are not `[start, end)` integer pairs inside the text
+ * `<mark class="…">`). Setting the result as `innerHTML` shows exactly `snippet.text` (CR is
+ * written as `&#13;` so the parser keeps it), except that a NUL shows as U+FFFD, the replacement
+ * character, at the same offset: HTML has no way to render a NUL. Highlight ranges that are not `[start, end)` integer pairs inside the text
  * are repaired, never trusted: fractions round outward, ends are clamped to the text, ranges that
  * are empty, reversed, NaN or not numbers are skipped, overlapping or touching ones merge, and an
  * edge inside a surrogate pair moves outward so no emoji is split.
@@ -25,6 +33,8 @@ export interface HighlightOptions {
  * // 'Pipes &lt;<mark>leak</mark>&gt;'
  * highlight({ text: 'Pipes leak', highlights: [[6, 10]] }, { className: 'hit' })
  * // 'Pipes <mark class="hit">leak</mark>'
+ * highlight({ text: 'line\r\nbreak', highlights: [] })
+ * // 'line&#13;\nbreak' (a literal CR would render as LF)
  */
 export function highlight(snippet: Snippet, options?: HighlightOptions): string {
   if (typeof snippet !== 'object' || snippet === null || typeof snippet.text !== 'string') {
@@ -44,13 +54,17 @@ export function highlight(snippet: Snippet, options?: HighlightOptions): string 
   return html + escapeHtml(text.slice(at))
 }
 
-/** Escapes text for HTML content and for quoted attribute values alike. */
+/**
+ * Escapes text for HTML content and for quoted attribute values alike, so that the parser gives
+ * back exactly this text: markup characters as entities, CR as a character reference (a literal
+ * CR or CR LF would become LF), NUL as U+FFFD (a literal NUL would be dropped).
+ */
 function escapeHtml(text: string): string {
   return text.replace(SPECIAL, (c) => ENTITIES[c]!)
 }
 
-const SPECIAL = /[&<>"']/g
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
+const SPECIAL = /[&<>"'\r\0]/g
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '\r': '&#13;', '\0': '&#xFFFD;' }
 
 /** Valid, sorted, disjoint `[start, end)` ranges inside `text`, from whatever `highlights` holds. */
 function repairRanges(text: string, highlights: unknown): [number, number][] {

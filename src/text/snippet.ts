@@ -20,6 +20,8 @@ const MAX_LENGTH = 100_000
 const MAX_WINDOWS = 10
 const OPTION_KEYS = new Set(['length', 'windows'])
 const ELLIPSIS = '…'
+const NUL = /\0/g
+const REPLACEMENT = '\uFFFD'
 const SEPARATOR = ' … '
 // A sentence start this far before the first match (as a share of the window) is worth starting at.
 const SENTENCE_REACH = 0.3
@@ -54,7 +56,8 @@ export function resolveSnippetOptions(options: unknown): Required<SnippetOptions
 /**
  * The best excerpt of `text` for `query`: up to `windows` windows of about `length` characters
  * each, in text order, joined with ` … `, with `…` where the passage goes on before or after.
- * Whitespace runs become single spaces. Without a match (a vector-only hit, an empty query) it is
+ * Whitespace runs become single spaces, and NUL becomes U+FFFD (HTML cannot render a NUL, and the
+ * replacement keeps every offset, so `highlight()` renders the snippet's text exactly). Without a match (a vector-only hit, an empty query) it is
  * the passage's beginning; when `length` covers the whole passage, the whole passage.
  *
  * @param analyzer The collection's analyzer, so that matching agrees with the keyword index.
@@ -72,7 +75,8 @@ export function makeSnippet(text: string, query: string, analyzer: Analyzer, opt
   const resolved = resolveSnippetOptions(options)
   if (resolved === null) return { text: '', highlights: [] }
   const { length, windows } = resolved
-  const passage = text.replace(/\s+/g, ' ').trim()
+  // NUL → U+FFFD: one UTF-16 unit for another, so offsets stay; HTML can show the one, never the other.
+  const passage = text.replace(/\s+/g, ' ').trim().replace(NUL, REPLACEMENT)
   const queryTerms = analyzer.terms(query)
   if (length >= passage.length && queryTerms.length === 0) return { text: passage, highlights: [] }
 

@@ -13,6 +13,8 @@ const plain = (html: string) =>
     .replace(/&gt;/g, '>')
     .replace(/&quot;/g, '"')
     .replace(/&#39;/g, "'")
+    .replace(/&#13;/g, '\r')
+    .replace(/&#xFFFD;/g, '\uFFFD')
     .replace(/&amp;/g, '&')
 /** Every '<' in the HTML that does not open or close a mark. */
 const strayTags = (html: string) => html.replace(/<mark(?: class="[^"]*")?>|<\/mark>/g, '').match(/</g) ?? []
@@ -31,6 +33,15 @@ describe('highlight', () => {
     expect(html).toContain('&lt;<mark>img</mark> src=x onerror=alert(1)&gt;')
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')
     expect(html.endsWith('<mark>leaks</mark>')).toBe(true)
+  })
+
+  it('writes CR as a character reference (the HTML parser turns a literal CR or CR LF into LF) and NUL as U+FFFD', () => {
+    expect(highlight(snippet('\r\nleak', [[1, 6]]))).toBe('&#13;<mark>\nleak</mark>')
+    expect(highlight(snippet('a\rb\r\nc', [[0, 2]]))).toBe('<mark>a&#13;</mark>b&#13;\nc')
+    expect(highlight(snippet('a\u0000b', [[1, 2]]))).toBe('a<mark>&#xFFFD;</mark>b')
+    // Other controls, noncharacters and lone surrogates go through as they are: the parser keeps them.
+    expect(highlight(snippet('\t\u0007\u001b\u0085\uFFFE\uD800\n', []))).toBe('\t\u0007\u001b\u0085\uFFFE\uD800\n')
+    expect(highlight(snippet('leak', [[0, 4]]), { className: 'a\rb' })).toBe('<mark class="a&#13;b">leak</mark>')
   })
 
   it('adds an escaped class that cannot break out of the attribute', () => {
@@ -66,16 +77,17 @@ describe('highlight', () => {
     }
   })
 
-  it('property: stripping the marks and unescaping gives the text back; no other tag appears', () => {
-    const text = fc.string({ unit: fc.constantFrom('a', 'b', ' ', '<', '>', '&', '"', "'", '😀', '\ud83d', '&lt;', '</mark>', 'é') , maxLength: 40 })
+  it('property: stripping the marks and unescaping gives the text back (NUL as U+FFFD); no other tag, no literal CR or NUL', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'b', ' ', '<', '>', '&', '"', "'", '😀', '\ud83d', '&lt;', '</mark>', 'é', '\r', '\n', '\u0000', '&#13;') , maxLength: 40 })
     const bound = fc.oneof(fc.integer({ min: -5, max: 60 }), fc.double(), fc.constant(Number.NaN))
     const ranges = fc.array(fc.tuple(bound, bound), { maxLength: 8 })
     const className = fc.option(fc.string({ unit: fc.constantFrom('a', '"', "'", '<', '>', '&', ' ', '=') }), { nil: undefined })
     fc.assert(
       fc.property(text, ranges, className, (t, r, c) => {
         const html = highlight(snippet(t, r), { className: c })
-        expect(plain(html)).toBe(t)
+        expect(plain(html)).toBe(t.replace(/\0/g, '\uFFFD'))
         expect(strayTags(html)).toEqual([])
+        expect(html).not.toMatch(/[\r\0]/)
         expect(html).not.toMatch(/<mark[^>]*>(?:<\/mark>)/) // no empty marks
       }),
       { numRuns: 1000 },

@@ -101,6 +101,17 @@ describe('makeSnippet: text and offsets', () => {
     expect(marked(windowed)).toEqual(['leaks'])
   })
 
+  it('writes NUL as U+FFFD (which HTML can render) at the same offset; CR goes with the whitespace', () => {
+    const text = 'pipes\u0000leak\r\rand a\u0000b\r\nleaks'
+    const snippet = makeSnippet(text, 'leak', analyzer, { length: 100 })
+    expect(snippet.text).toBe('pipes\uFFFDleak and a\uFFFDb leaks')
+    expect(snippet.text).not.toMatch(/[\0\r]/)
+    expect(marked(snippet)).toEqual(['leak', 'leaks'])
+    const windowed = makeSnippet(`${filler(20)} \u0000leak\u0000 ${filler(20)}`, 'leak', analyzer, { length: 40 })
+    expect(windowed.text).toContain('\uFFFDleak\uFFFD')
+    expect(marked(windowed)).toEqual(['leak'])
+  })
+
   it('never cuts a word: each word of the snippet is a word of the passage', () => {
     const random = seeded(7)
     const vocabulary = ['pipe', 'leak', 'valve', 'a', 'extraordinarily', 'x', 'pressure-test', 'O’Brien', '2.5', 'über', '(note)']

@@ -59,14 +59,17 @@ export function checkHits(model: CollectionModel, value: unknown, search: Accept
   return null
 }
 
-/** Text as the HTML parser keeps it: CR LF and CR become LF, NUL is dropped. */
-function asParsed(text: string): string {
-  return text.replace(/\r\n?/g, '\n').replace(/\0/g, '')
+/**
+ * The text `highlight()` promises to render: the snippet's own, except NUL, which no HTML can
+ * render, as U+FFFD at the same offset (docs/reference/highlight.md).
+ */
+export function asRendered(text: string): string {
+  return text.replace(/\0/g, '\uFFFD')
 }
 
 /**
  * `highlight()`'s HTML, parsed inertly (a template): only `<mark>` elements with at most a class,
- * and the same text as the snippet.
+ * none empty, and exactly the snippet's text (CR, CR LF, controls and lone surrogates included).
  */
 export function checkHighlight(html: unknown, text: string): string | null {
   if (typeof html !== 'string') return `returned ${typeof html}`
@@ -76,11 +79,14 @@ export function checkHighlight(html: unknown, text: string): string | null {
     if (el.tagName !== 'MARK') return `an element <${el.tagName.toLowerCase()}> in the output`
     for (const attribute of el.attributes) if (attribute.name !== 'class') return `an attribute ${attribute.name} on <mark>`
     if (el.children.length > 0) return 'nested elements'
-    // Empty only when it wrapped nothing but NULs, which the HTML parser drops (as it does elsewhere).
-    if (el.textContent === '' && !text.includes('\0')) return 'an empty <mark>'
+    if (el.textContent === '') return 'an empty <mark>'
   }
   const shown = template.content.textContent ?? ''
-  if (shown !== asParsed(text)) return `the text shown differs from the snippet's (first difference at ${firstDifference(shown, asParsed(text))})`
+  const want = asRendered(text)
+  if (shown !== want) {
+    const at = firstDifference(shown, want)
+    return `the text shown differs from the snippet's at offset ${at}: ${JSON.stringify(shown.slice(at, at + 4))} shown, ${JSON.stringify(want.slice(at, at + 4))} given`
+  }
   return null
 }
 
