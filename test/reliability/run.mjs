@@ -8,9 +8,11 @@
  *   RELIABILITY_SCALE=ci npm run test:reliability  # the shorter run of .ci/run
  *   npm run test:reliability -- --no-build fuzz    # skip the build; extra arguments go to Playwright
  *
- * Replay: FUZZ_SEED, CONCURRENCY_SEED (printed by each run); FUZZ_CALLS, CONCURRENCY_OPS override
- * the scale. WINNOW_TEST_PORT and WINNOW_TEST_DIST as for the browser tests; RELIABILITY_RESULTS
- * moves the figures (and Playwright's output beside them) for a second run in the same checkout.
+ * Replay: FUZZ_SEED (a comma-separated list), CONCURRENCY_SEED, CRASH_SEED, HIGHLIGHT_SEED (each
+ * printed by its run; a failed fuzz seed prints its whole replay command, repeated at the end);
+ * FUZZ_SEEDS, FUZZ_CALLS, CONCURRENCY_OPS override the scale. WINNOW_TEST_PORT and WINNOW_TEST_DIST
+ * as for the browser tests; RELIABILITY_RESULTS moves the figures (and Playwright's output beside
+ * them) for a second run in the same checkout.
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -39,7 +41,7 @@ const run = spawnSync('npx', ['playwright', 'test', '-c', 'playwright.reliabilit
 
 const files = existsSync(FIGURES_DIR) ? readdirSync(FIGURES_DIR).filter((f) => f.endsWith('.json')).sort() : []
 const figures = files.map((f) => JSON.parse(readFileSync(join(FIGURES_DIR, f), 'utf8')))
-const rows = figures.flatMap((f) => Object.entries(f.summary ?? {}).map(([label, value]) => [f.name, label, label === 'seed' ? String(value) : format(value)]))
+const rows = figures.flatMap((f) => Object.entries(f.summary ?? {}).map(([label, value]) => [f.name, label, label === 'seed' || label === 'seeds' ? String(value) : format(value)]))
 const total = (label) => figures.reduce((sum, f) => sum + (typeof f.summary?.[label] === 'number' ? f.summary[label] : 0), 0)
 const failures = figures.reduce((sum, f) => sum + (Number(f.failures) || 0), 0)
 
@@ -49,6 +51,9 @@ console.log(
   `\nkill points survived: ${total('kill points survived')} · calls fuzzed: ${total('calls fuzzed')} · failures: ${failures}` +
     ` · Playwright: ${run.status === 0 ? 'passed' : 'FAILED'}`,
 )
+const seeds = figures.filter((f) => f.summary?.seed !== undefined || f.summary?.seeds !== undefined).map((f) => `${f.name} ${f.summary.seeds ?? f.summary.seed}`)
+if (seeds.length > 0) console.log(`seeds: ${seeds.join(' · ')}`)
+for (const replay of figures.flatMap((f) => f.replays ?? [])) console.log(`replay a failed seed: ${replay}`)
 process.exit(run.status === 0 && failures === 0 ? 0 : run.status || 1)
 
 function format(value) {
