@@ -12,6 +12,6 @@ try {
   const url = server.resolvedUrls?.local[0] ?? `http://127.0.0.1:${requested ?? 4173}/`
   console.log(`\n  winnow demos (Ctrl+C to stop):\n    ${url}demo/              rerank playground\n    ${url}demo/rag/          private RAG over your files\n    ${url}demo/docs-search/  offline docs search\n`)
 } catch (error) {
-  console.error(error.code === 'EADDRINUSE' ? `port ${requested} is taken: choose another with PORT=<port> npm run demo` : String(error?.message ?? error))
+  console.error(error?.code === 'EADDRINUSE' || /already in use/.test(String(error?.message)) ? `port ${requested} is taken: choose another with PORT=<port> npm run demo` : String(error?.message ?? error))
   process.exit(1)
 }
