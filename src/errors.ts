@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   STORAGE_UNAVAILABLE: 'IndexedDB could not be used: unavailable here (some private modes), blocked by another tab, or written by a newer winnow.',
   SNAPSHOT_INVALID: 'A snapshot could not be imported (unreachable, damaged, or built for another format or embedder); the data imported before stays. `details.reason` says which.',
   READ_ONLY: 'The collection is a snapshot: it changes only by importing a newer snapshot.',
+  CSP_BLOCKED: "The page's or the worker's Content-Security-Policy (or Trusted Types) blocked something winnow needs; `details` names the resource and the directive to change.",
   INTERNAL: 'An unexpected failure inside winnow; please report it.',
 } as const
 
@@ -131,4 +132,75 @@ export function deviceLostError(loss: { reason: string; message: string }): Winn
     `the WebGPU device was lost (${loss.reason}${loss.message ? `: ${loss.message}` : ''}); winnow runs on WASM from now on: call again`,
     { reason: loss.reason, message: loss.message },
   )
+}
+
+/**
+ * One Content-Security-Policy violation, as a `securitypolicyviolation` event reports it (in the
+ * page or in a worker), in plain data.
+ */
+export interface PolicyViolation {
+  /** What was blocked: a URL, or `'wasm-eval'`, `'eval'`, `'inline'`, `'trusted-types-sink'`, `'trusted-types-policy'`, `'blob'`, `'data'`. */
+  blockedURI: string
+  /** The directive that applied, e.g. `'script-src-elem'`, `'worker-src'`, `'connect-src'`, `'require-trusted-types-for'`. */
+  effectiveDirective: string
+  /** The context whose policy blocked it: the page, or a worker script (a worker's policy comes from its own response). */
+  documentURI?: string
+  /** The script that made the blocked request, when known. */
+  sourceFile?: string
+  /** For `trusted-types-policy`: the policy name that was refused; otherwise a sample of the blocked code. */
+  sample?: string
+}
+
+/**
+ * The CSP_BLOCKED error for a violation: what was blocked, by whose policy, and the directive to
+ * change, in words a person can act on.
+ *
+ * @example
+ * cspBlockedError({ blockedURI: 'wasm-eval', effectiveDirective: 'script-src', documentURI: 'https://app.example/assets/worker.js' }).message
+ * // "the Content-Security-Policy of https://app.example/assets/worker.js blocked WebAssembly compilation (script-src): add 'wasm-unsafe-eval' to script-src …"
+ */
+export function cspBlockedError(violation: PolicyViolation, context = ''): WinnowError {
+  const { blockedURI, effectiveDirective } = violation
+  const base = effectiveDirective.replace(/-(elem|attr)$/, '')
+  const fallback = base === 'worker-src' ? 'worker-src (or script-src, or default-src, where worker-src is not set)' : `${base} (or default-src, where ${base} is not set)`
+  let what: string
+  let fix: string
+  if (blockedURI === 'wasm-eval' || (blockedURI === 'eval' && /webassembly/i.test(violation.sample ?? ''))) {
+    what = 'WebAssembly compilation'
+    fix = "add 'wasm-unsafe-eval' to script-src: onnxruntime-web runs the models as WebAssembly ('wasm-unsafe-eval' allows compiling WebAssembly only, not JavaScript eval)"
+  } else if (blockedURI === 'eval') {
+    what = 'JavaScript eval'
+    fix = "winnow needs no 'unsafe-eval': please report this with the message"
+  } else if (blockedURI === 'trusted-types-policy' || effectiveDirective === 'trusted-types') {
+    what = `the Trusted Types policy '${violation.sample || 'winnow-rerank'}'`
+    fix = `add ${violation.sample || 'winnow-rerank'} to the trusted-types directive (and 'allow-duplicates' if the page loads winnow twice), or pass createWinnow a TrustedScriptURL of your own policy as workerUrl`
+  } else if (blockedURI === 'trusted-types-sink' || effectiveDirective === 'require-trusted-types-for') {
+    what = 'a plain string where Trusted Types requires a TrustedScriptURL'
+    fix = "allow winnow's policy (trusted-types winnow-rerank) or pass createWinnow a TrustedScriptURL of your own policy as workerUrl"
+  } else if (/^(blob|data)(:|$)/.test(blockedURI)) {
+    const scheme = blockedURI.startsWith('blob') ? 'blob:' : 'data:'
+    what = `a ${scheme} URL`
+    fix =
+      scheme === 'blob:'
+        ? `winnow imports onnxruntime's cached glue from a blob: URL only when its own URL cannot be fetched (offline): serve wasmBaseUrl from a service worker's cache, or add blob: to ${fallback}`
+        : `add data: to ${fallback}`
+  } else {
+    let origin = blockedURI
+    try {
+      const url = new URL(blockedURI)
+      const own = violation.documentURI ? new URL(violation.documentURI).origin : globalThis.location?.origin
+      origin = url.origin === own ? "'self'" : url.origin
+    } catch {
+      // not a URL: name it as given
+    }
+    what = blockedURI
+    fix = `add ${origin} to ${fallback}`
+  }
+  const whose = violation.documentURI ? `the Content-Security-Policy of ${violation.documentURI}` : 'the Content-Security-Policy'
+  return new WinnowError('CSP_BLOCKED', `${context ? `${context}: ` : ''}${whose} blocked ${what} (${effectiveDirective}): ${fix}`, {
+    blockedUri: blockedURI,
+    directive: effectiveDirective,
+    policyOf: violation.documentURI,
+    sourceFile: violation.sourceFile,
+  })
 }

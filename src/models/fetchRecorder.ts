@@ -14,6 +14,8 @@ export interface FetchFailure {
   message?: string
 }
 
+import { policyViolations } from './policyViolations.js'
+
 const MODEL_FILE = /\.(onnx|json|txt|model|onnx_data|wasm|mjs)(\?|$)/i
 
 /**
@@ -30,6 +32,8 @@ export class FetchRecorder {
   readonly failures: FetchFailure[] = []
   /** Every URL requested, in order (to name the file a parse error came from). */
   readonly requested: string[] = []
+  /** Where this load's Content-Security-Policy violations start (see {@link policyViolations}). */
+  violationMark = policyViolations().mark()
   readonly fetch: typeof fetch
 
   constructor(inner: typeof fetch) {
@@ -65,5 +69,6 @@ export class FetchRecorder {
   clear(): void {
     this.failures.length = 0
     this.requested.length = 0
+    this.violationMark = policyViolations().mark()
   }
 }

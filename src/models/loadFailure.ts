@@ -2,6 +2,7 @@ import { WinnowError } from '../errors.js'
 import type { Dtype } from '../types.js'
 import { DTYPE_FILES } from './dtype.js'
 import type { FetchRecorder } from './fetchRecorder.js'
+import { policyViolations } from './policyViolations.js'
 import { forgetCachedFiles } from './runtime.js'
 import { TOKENIZER_FILES } from './vocabulary.js'
 
@@ -20,7 +21,8 @@ export interface LoadFailureContext {
  * loader so the reranker and the embedder fail alike: UNSUPPORTED_DTYPE when only the weights file
  * of the requested dtype is missing and other dtypes exist (`details.available`); MODEL_LOAD_FAILED
  * with `details.damaged` when a file arrived but cannot be parsed (a truncated download); otherwise
- * MODEL_LOAD_FAILED naming the URL and HTTP status that failed. A WinnowError passes through.
+ * MODEL_LOAD_FAILED naming the URL and HTTP status that failed; CSP_BLOCKED when a Content-Security-Policy
+ * violation happened during the load. A WinnowError passes through.
  * Damaged or mismatched files (`details.files`) are dropped from the cache, so a retry downloads
  * them again rather than failing on the same bytes forever.
  *
@@ -36,6 +38,10 @@ export async function explainLoadFailure(error: unknown, context: LoadFailureCon
     if (error.code === 'MODEL_LOAD_FAILED' && Array.isArray(error.details.files)) await forgetCachedFiles(context.model, error.details.files as string[])
     return error
   }
+  // A blocked import, fetch, worker or WebAssembly compilation fails with a message that names
+  // neither the policy nor the directive; the violation event names both.
+  const blocked = context.recorder ? await policyViolations().blockedSince(context.recorder.violationMark, `could not load ${context.model}`) : null
+  if (blocked) return blocked
   const cause = error instanceof Error ? error.message : String(error)
   const weights = `onnx/${DTYPE_FILES[context.dtype]}`
   const failures = context.recorder?.failures ?? []

@@ -1,5 +1,8 @@
 import { env, LogLevel } from '@huggingface/transformers'
+import { WinnowError } from '../errors.js'
 import { FetchRecorder } from './fetchRecorder.js'
+import { policyViolations } from './policyViolations.js'
+import { allowOrtThreadWorkers } from './trustedWorkers.js'
 
 /** Where files come from and how the WASM backend runs. */
 export interface RuntimeOptions {
@@ -63,7 +66,9 @@ export function configureRuntime(options: RuntimeOptions): FetchRecorder {
     env.remotePathTemplate = HUB_PATH_TEMPLATE
   }
   env.useBrowserCache = options.cache && typeof caches !== 'undefined'
-  env.useWasmCache = options.cache && typeof caches !== 'undefined'
+  // transformers.js's own WASM cache imports onnxruntime's glue from a blob: URL, which a
+  // Content-Security-Policy without blob: forbids; loadOrtWasm() caches the files without one.
+  env.useWasmCache = false
   env.fetch = recorder.fetch
   quietOnnxRuntime()
   const wasm = env.backends.onnx?.wasm as
@@ -71,7 +76,7 @@ export function configureRuntime(options: RuntimeOptions): FetchRecorder {
     | undefined
   if (wasm) {
     if (options.wasmBaseUrl) {
-      // An object (not a prefix) so transformers.js can cache both files for offline use.
+      // The device's own pair of files (see ORT_WASM_FILES); loadOrtWasm() loads and caches them.
       const files = ORT_WASM_FILES[options.device]
       wasm.wasmPaths = { mjs: options.wasmBaseUrl + files.mjs, wasm: options.wasmBaseUrl + files.wasm }
     }
@@ -79,6 +84,137 @@ export function configureRuntime(options: RuntimeOptions): FetchRecorder {
     wasm.proxy = false // already in a worker
   }
   return recorder
+}
+
+/** Where onnxruntime-web's files are, and whether to keep them (the fields of {@link RuntimeOptions} that say so). */
+export interface OrtWasmSource {
+  /** Absolute base URL of the onnxruntime-web files; without one (Node) there is nothing to load. */
+  wasmBaseUrl?: string
+  device: 'webgpu' | 'wasm'
+  /** Keep the `.wasm` binary (and its glue) in the Cache API for later and offline visits. */
+  cache: boolean
+}
+
+/**
+ * Loads onnxruntime-web's WASM runtime in a way a strict Content-Security-Policy allows
+ * (`script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'`: no blob:, no data:, no eval). Call it
+ * after {@link configureRuntime} and before the first model load.
+ *
+ * - The glue module (`ort-wasm-simd-threaded[.asyncify].mjs`) is imported from its own URL, so
+ *   onnxruntime's thread workers (`new Worker(new URL(import.meta.url))` in the glue) start from
+ *   that URL too. transformers.js's own WASM cache (off, see configureRuntime) imported it from a
+ *   blob: URL, and the threads became blob: workers.
+ * - With `cache`, the `.wasm` binary is kept in the Cache API and handed to onnxruntime as bytes
+ *   (`env.wasm.wasmBinary`), so a later visit does not download it again. The glue is kept beside it:
+ *   a cached binary is used only while the server's glue is the one it was cached with (the file
+ *   names stay the same across onnxruntime versions).
+ * - Where this worker's policy requires Trusted Types, the glue's thread workers get a
+ *   TrustedScriptURL from winnow's policy (see {@link allowOrtThreadWorkers}).
+ * - Offline — the glue's URL cannot be fetched and no service worker serves it — the cached glue
+ *   is imported from a blob: URL instead, which a policy without blob: in script-src and worker-src
+ *   refuses; with a service worker that serves `wasmBaseUrl`, no blob: is ever needed.
+ *
+ * Rejects with CSP_BLOCKED (what was blocked, and the directive to change) when the policy of this
+ * worker refused something, else MODEL_LOAD_FAILED naming the URL.
+ *
+ * @example
+ * configureRuntime(options)
+ * await loadOrtWasm({ wasmBaseUrl: 'https://app.example/ort/', device: 'wasm', cache: true })
+ */
+export async function loadOrtWasm(source: OrtWasmSource, fetchFile: typeof fetch = globalThis.fetch.bind(globalThis)): Promise<void> {
+  const wasm = env.backends.onnx?.wasm as { wasmPaths?: unknown; wasmBinary?: ArrayBuffer } | undefined
+  if (!wasm || !source.wasmBaseUrl) return
+  const files = ORT_WASM_FILES[source.device]
+  const mjsUrl = source.wasmBaseUrl + files.mjs
+  const wasmUrl = source.wasmBaseUrl + files.wasm
+  wasm.wasmPaths = { mjs: mjsUrl, wasm: wasmUrl }
+  const violations = policyViolations()
+  const mark = violations.mark()
+  const context = `loading onnxruntime-web from ${source.wasmBaseUrl}`
+  /** CSP_BLOCKED when this worker's policy refused something since the start, else `fallback`. */
+  const explain = async (fallback: WinnowError) => (await violations.blockedSince(mark, context)) ?? fallback
+  const importGlue = async (url: string) => {
+    allowOrtThreadWorkers(url)
+    try {
+      await import(/* @vite-ignore */ url)
+    } catch (error) {
+      throw await explain(ortLoadFailed(mjsUrl, error))
+    }
+  }
+
+  const cache = source.cache && typeof caches !== 'undefined' ? await caches.open(env.cacheKey).catch(() => null) : null
+  if (!cache) {
+    // onnxruntime fetches (and compiles while streaming) the binary itself.
+    await importGlue(mjsUrl)
+    return
+  }
+
+  let glue: string | null = null
+  let unreachable: unknown = null
+  try {
+    glue = await (await fetchOrtFile(mjsUrl, fetchFile)).text()
+  } catch (error) {
+    if (error instanceof WinnowError) throw await explain(error)
+    unreachable = error
+  }
+  const cachedGlue = await cache
+    .match(mjsUrl)
+    .then((r) => r?.text() ?? null)
+    .catch(() => null)
+  const cachedBinary = async () => (await cache.match(wasmUrl).catch(() => undefined))?.arrayBuffer() ?? null
+
+  if (glue !== null) {
+    await importGlue(mjsUrl)
+    let binary = cachedGlue === glue ? await cachedBinary().catch(() => null) : null
+    if (!binary) {
+      let response: Response
+      try {
+        response = await fetchOrtFile(wasmUrl, fetchFile)
+      } catch (error) {
+        throw await explain(error instanceof WinnowError ? error : ortLoadFailed(wasmUrl, error))
+      }
+      const stored = response.clone()
+      binary = await response.arrayBuffer()
+      // The binary first: a glue entry then always has its own binary beside it.
+      await cache
+        .put(wasmUrl, stored)
+        .then(() => cache.put(mjsUrl, new Response(glue, { headers: { 'Content-Type': 'text/javascript' } })))
+        .catch(() => {})
+    }
+    wasm.wasmBinary = binary
+    return
+  }
+
+  const binary = cachedGlue === null ? null : await cachedBinary().catch(() => null)
+  if (cachedGlue === null || !binary) throw await explain(ortLoadFailed(mjsUrl, unreachable, 'and no copy is cached'))
+  const blobUrl = URL.createObjectURL(new Blob([cachedGlue], { type: 'text/javascript' }))
+  await importGlue(blobUrl)
+  // Kept for the worker's life: onnxruntime's thread workers start from it.
+  wasm.wasmPaths = { mjs: blobUrl, wasm: wasmUrl }
+  wasm.wasmBinary = binary
+}
+
+/** GET of one onnxruntime file; MODEL_LOAD_FAILED for an HTTP error or an HTML page in its place. */
+async function fetchOrtFile(url: string, fetchFile: typeof fetch): Promise<Response> {
+  const response = await fetchFile(url)
+  const html = /text\/html/i.test(response.headers.get('content-type') ?? '')
+  if (response.ok && !html) return response
+  throw new WinnowError(
+    'MODEL_LOAD_FAILED',
+    `could not load onnxruntime-web: ${url}: ${html ? 'the server answered with an HTML page instead of the file' : `HTTP ${response.status}`}. ` +
+      'Serve the onnxruntime files at wasmBaseUrl (the Vite plugin emits them under ort/; see the deployment guide).',
+    { url, status: response.status, html },
+  )
+}
+
+function ortLoadFailed(url: string, error: unknown, more = ''): WinnowError {
+  const cause = error instanceof Error ? error.message : String(error)
+  return new WinnowError(
+    'MODEL_LOAD_FAILED',
+    `could not load onnxruntime-web: ${url}: ${cause}${more ? ` ${more}` : ''}. Check wasmBaseUrl and that the onnxruntime files are served there.`,
+    { url, status: 0, cause },
+    { cause: error },
+  )
 }
 
 /**

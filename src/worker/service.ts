@@ -3,7 +3,7 @@ import { chooseDevice, isDeviceLostError, type GpuLike } from '../models/device.
 import { DTYPE_FILES, isDefaultDtype, loadWithDtypeFallback, needsF16, normalizeDtypeChoice } from '../models/dtype.js'
 import { loadCrossEncoder, type LoadedCrossEncoder } from '../models/loadCrossEncoder.js'
 import { loadEmbedder, type LoadedEmbedder } from '../models/loadEmbedder.js'
-import { configureRuntime, readOptionalModelJson, useWebGpuAdapter, watchWebGpuDevice, type DeviceLossInfo } from '../models/runtime.js'
+import { configureRuntime, loadOrtWasm, readOptionalModelJson, useWebGpuAdapter, watchWebGpuDevice, type DeviceLossInfo } from '../models/runtime.js'
 import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, Dtype, DtypeChoice, LoadProgress, SearchHit, SnapshotOutcome, SnapshotProgress, StoredDocument } from '../types.js'
 import { CollectionHost } from './collections.js'
 import type { Envelope, InitResult, RawRerank, WorkerApi, WorkerConfig, WorkerSearchOptions } from './protocol.js'
@@ -239,6 +239,8 @@ export class WorkerService implements WorkerApi {
       device: choice.info.kind,
     })
     if (choice.info.kind === 'webgpu') useWebGpuAdapter(choice.adapter)
+    // onnxruntime's glue from its own URL and its binary from the Cache API: no blob: (see loadOrtWasm).
+    await loadOrtWasm({ wasmBaseUrl: config.wasmBaseUrl, device: kind, cache: config.cache }, recorder.fetch)
     const report = onProgress ? (e: LoadProgress) => void Promise.resolve(onProgress(e)).catch(() => {}) : undefined
     const base = config.modelBaseUrl
     const probe = (model: string) => (base === null ? Promise.resolve([]) : probeDtypes(base, model))
