@@ -58,8 +58,22 @@ export interface WinnowOptions {
   onDeviceChange?: (device: DeviceInfo) => void
   /** Cancels loading. */
   signal?: AbortSignal
-  /** Worker script URL (advanced: bundlers set this up from the package). */
-  workerUrl?: string | URL
+  /**
+   * Worker script URL (advanced: bundlers set this up from the package). Under Trusted Types
+   * (`require-trusted-types-for 'script'`) a string or URL goes through winnow's policy
+   * `winnow-rerank`, which the page's `trusted-types` directive must allow; or pass a
+   * TrustedScriptURL made by a policy of your own.
+   */
+  workerUrl?: string | URL | TrustedScriptURLLike
+}
+
+/**
+ * A Trusted Types `TrustedScriptURL` (what `trustedTypes.createPolicy(...).createScriptURL()`
+ * returns), which TypeScript's DOM types do not declare.
+ */
+export interface TrustedScriptURLLike {
+  toJSON(): string
+  toString(): string
 }
 
 /** Load progress: one file's bytes, plus the fraction over all files seen so far. */

@@ -17,7 +17,7 @@ import type {
 import { CollectionHandle, type Collection, type CollectionOwner } from './collection.js'
 import type { Envelope, InitResult, RawRerank, WorkerApi, WorkerConfig } from '../worker/protocol.js'
 import { abortError, WorkerConnection, type ConnectionEvents, type SpawnWorker } from './connection.js'
-import { spawnDefaultWorker } from './spawn.js'
+import { spawnDefaultWorker, spawnWorkerFrom } from './spawn.js'
 import { checkCallOptions, checkOptions, checkRerankArgs } from './validate.js'
 
 /** The default reranker: ms-marco-MiniLM-L-6-v2 in transformers.js layout. */
@@ -75,7 +75,7 @@ export interface Winnow {
 export async function createWinnow(options: WinnowOptions = {}): Promise<Winnow> {
   checkOptions(options)
   const spawn: SpawnWorker = options.workerUrl
-    ? (name) => new Worker(options.workerUrl!, { type: 'module', name })
+    ? (name) => spawnWorkerFrom(options.workerUrl!, name)
     : spawnDefaultWorker
   // The connection reports a lost WebGPU device to the client, which exists only just below.
   const events: ConnectionEvents = {}
