@@ -11,7 +11,8 @@
  */
 export { createWinnow, DEFAULT_RERANKER, type Winnow } from './client/createWinnow.js'
 export type { Collection } from './client/collection.js'
-export { highlight } from './text/highlight.js'
+export { highlight, type HighlightOptions } from './text/highlight.js'
+export { highlightNodes, type HighlightNodesOptions } from './text/highlightDom.js'
 export { WinnowError, ERROR_CODES, type WinnowErrorCode, type WinnowErrorDetails } from './errors.js'
 export type {
   SnapshotOutcome,
@@ -52,4 +53,5 @@ export type {
   RerankOptions,
   RerankResult,
   WinnowOptions,
+  TrustedScriptURLLike,
 } from './types.js'

@@ -66,8 +66,14 @@ function escapeHtml(text: string): string {
 const SPECIAL = /[&<>"'\r\0]/g
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '\r': '&#13;', '\0': '&#xFFFD;' }
 
-/** Valid, sorted, disjoint `[start, end)` ranges inside `text`, from whatever `highlights` holds. */
-function repairRanges(text: string, highlights: unknown): [number, number][] {
+/**
+ * Valid, sorted, disjoint `[start, end)` ranges inside `text`, from whatever `highlights` holds
+ * (shared with {@link highlightNodes}, so both render the same marks).
+ *
+ * @example
+ * repairRanges('Pipes leak', [[6.5, 99], [0, 2], [1, 5]]) // [[0, 5], [6, 10]]
+ */
+export function repairRanges(text: string, highlights: unknown): [number, number][] {
   if (!Array.isArray(highlights)) return []
   const ranges: [number, number][] = []
   for (const range of highlights as unknown[]) {
