@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   WEBGPU_UNAVAILABLE: "device: 'webgpu' was asked for but no WebGPU adapter exists.",
   ABORTED: 'The call was cancelled through its AbortSignal.',
   WORKER_CRASHED: 'The worker died while the call was pending; the next call starts a fresh one.',
+  WORKER_UNRESPONSIVE: 'The worker stopped answering, or made no progress on a call, for `hangTimeoutMs` (a runaway loop, a GPU queue that never completes): it was stopped, pending calls were rejected, and the next call starts a fresh one.',
   DEVICE_LOST: 'The WebGPU device was lost while the call was pending (GPU reset, driver update, memory pressure); the instance now runs on WASM: call again.',
   DISPOSED: 'The instance was disposed; create a new one.',
   DIMENSION_MISMATCH: "A vector has a different length than the collection's vectors.",

@@ -56,6 +56,17 @@ export interface WinnowOptions {
    * `winnow.device` from then on). The instance stays on WASM; a new `createWinnow` tries WebGPU again.
    */
   onDeviceChange?: (device: DeviceInfo) => void
+  /**
+   * How long the worker may go without answering a heartbeat, or without progress on a call it
+   * runs, before winnow calls it hung: it is stopped, pending calls reject with
+   * WORKER_UNRESPONSIVE, and the next call starts a fresh worker. The worker answers between
+   * batches; one batch blocks it for seconds at most on a slow device (a 64-row WASM batch, a
+   * WebGPU batch compiling shaders for a new input shape), so the default leaves a wide margin.
+   * Loading a model and its first run may take five times as long (at least a minute); a
+   * download that merely goes slowly is never cut (bound it with `signal`). Raise it for very
+   * large models on slow devices; `Infinity` turns the check off. Default `60_000`.
+   */
+  hangTimeoutMs?: number
   /** Cancels loading. */
   signal?: AbortSignal
   /**

@@ -1,6 +1,7 @@
 import * as Comlink from 'comlink'
 import { WinnowError } from '../errors.js'
-import { ALIVE_MESSAGE, DEVICE_LOST_MESSAGE, LOCK_PREFIX, type WorkerApi } from '../worker/protocol.js'
+import { ALIVE_MESSAGE, DEVICE_LOST_MESSAGE, LOCK_PREFIX, type WorkerApi, type WorkerPulse } from '../worker/protocol.js'
+import { DEFAULT_HANG_TIMEOUT_MS, Heartbeat, type HangReport } from './heartbeat.js'
 
 /** Makes a worker with the given name (the name doubles as its liveness lock). */
 export type SpawnWorker = (name: string) => Worker
@@ -10,6 +11,8 @@ export interface CallOptions {
   signal?: AbortSignal
   /** Runs when the signal fires while the call is pending, with the worker the call went to (to tell it to stop). */
   onAbort?: (api: Comlink.Remote<WorkerApi>) => void
+  /** The call loads models: the worker may be silent for longer meanwhile (see `loadSilenceMs` in heartbeat.ts). */
+  load?: boolean
 }
 
 /** What a worker reports outside of call results. */
@@ -18,14 +21,22 @@ export interface ConnectionEvents {
   onDeviceLost?: (loss: { reason: string; message: string }) => void
 }
 
+/** How the connection watches its worker. */
+export interface ConnectionOptions {
+  /** See `WinnowOptions.hangTimeoutMs`; `Infinity` turns the heartbeat off. Default 60 s. */
+  hangTimeoutMs?: number
+}
+
 let connectionCounter = 0
 
 /**
  * Owns at most one live worker and every call pending on it. Comlink alone would leave calls
  * hanging forever when a worker dies; here every pending call is rejected with WORKER_CRASHED when
  * the worker reports an uncaught error or — detected through a Web Lock the worker holds for its
- * whole life — stops existing for any reason (crash, `close()`, out of memory). The next
- * {@link api} call starts a fresh worker.
+ * whole life — stops existing for any reason (crash, `close()`, out of memory). A worker that
+ * lives but is stuck (a loop that never ends, a GPU queue that never completes) is found by a
+ * {@link Heartbeat} while calls are pending: it is stopped and they reject with
+ * WORKER_UNRESPONSIVE. The next {@link api} call starts a fresh worker.
  *
  * @example
  * const connection = new WorkerConnection((name) => new Worker(url, { type: 'module', name }))
@@ -39,11 +50,18 @@ export class WorkerConnection {
   private closed: WinnowError | null = null
   private readonly id = ++connectionCounter
   private generation = 0
+  private heartbeat: Heartbeat | null = null
+  private readonly hangTimeoutMs: number
+  /** Pending calls that load models. */
+  private loads = 0
 
   constructor(
     private readonly spawn: SpawnWorker,
     private readonly events: ConnectionEvents = {},
-  ) {}
+    options: ConnectionOptions = {},
+  ) {
+    this.hangTimeoutMs = options.hangTimeoutMs ?? DEFAULT_HANG_TIMEOUT_MS
+  }
 
   /** Whether a worker is running now. */
   get alive(): boolean {
@@ -78,8 +96,15 @@ export class WorkerConnection {
     })
     this.worker = worker
     this.watch = watch
-    this.remote = Comlink.wrap<WorkerApi>(worker)
-    return this.remote
+    const remote = Comlink.wrap<WorkerApi>(worker)
+    this.remote = remote
+    this.heartbeat = new Heartbeat({
+      timeoutMs: this.hangTimeoutMs,
+      loading: () => this.loads > 0,
+      ping: () => remote.ping() as Promise<WorkerPulse>,
+      onHung: (report) => this.hung(generation, report),
+    })
+    return remote
   }
 
   /**
@@ -95,9 +120,14 @@ export class WorkerConnection {
     } catch (e) {
       return Promise.reject(e)
     }
+    const heartbeat = this.heartbeat
     return new Promise<T>((resolve, reject) => {
+      let settled = false
       const settle = () => {
+        if (!settled && options.load) this.loads--
+        settled = true
         this.pending.delete(fail)
+        if (this.pending.size === 0) heartbeat?.stop()
         signal?.removeEventListener('abort', onAbort)
       }
       const fail = (error: WinnowError) => {
@@ -113,6 +143,9 @@ export class WorkerConnection {
         }
       }
       this.pending.add(fail)
+      if (options.load) this.loads++
+      // Watched while anything is pending; an idle worker cannot keep a call waiting.
+      heartbeat?.start()
       signal?.addEventListener('abort', onAbort, { once: true })
       let sent: Promise<T>
       try {
@@ -148,8 +181,25 @@ export class WorkerConnection {
     this.stop(new WinnowError('WORKER_CRASHED', `${why}; pending calls were rejected and the next call starts a new worker`))
   }
 
+  private hung(generation: number, report: HangReport): void {
+    if (generation !== this.generation || !this.worker) return
+    const what =
+      report.reason === 'silent'
+        ? `the worker answered no heartbeat for ${report.ms} ms (something blocks it)`
+        : `the worker's running call made no progress for ${report.ms} ms (a GPU queue that never completes?)`
+    this.stop(
+      new WinnowError(
+        'WORKER_UNRESPONSIVE',
+        `${what}; it was stopped, pending calls were rejected, and the next call starts a new worker. If your device is this slow, raise hangTimeoutMs (now ${this.hangTimeoutMs} ms)`,
+        { reason: report.reason, ms: report.ms, hangTimeoutMs: this.hangTimeoutMs },
+      ),
+    )
+  }
+
   private stop(reason: WinnowError): void {
     const worker = this.worker
+    this.heartbeat?.stop()
+    this.heartbeat = null
     this.watch?.abort()
     this.remote?.[Comlink.releaseProxy]()
     this.worker = null

@@ -61,8 +61,8 @@ export interface Winnow {
 
 /**
  * Starts winnow's worker, chooses the device and loads the reranker. Resolves once the model can
- * run; rejects with MODEL_LOAD_FAILED, UNSUPPORTED_DTYPE, WEBGPU_UNAVAILABLE, INVALID_INPUT or
- * ABORTED (and may simply be called again after a failure).
+ * run; rejects with MODEL_LOAD_FAILED, UNSUPPORTED_DTYPE, WEBGPU_UNAVAILABLE, INVALID_INPUT,
+ * ABORTED or WORKER_UNRESPONSIVE (and may simply be called again after a failure).
  *
  * @example
  * const winnow = await createWinnow({
@@ -79,7 +79,7 @@ export async function createWinnow(options: WinnowOptions = {}): Promise<Winnow>
     : spawnDefaultWorker
   // The connection reports a lost WebGPU device to the client, which exists only just below.
   const events: ConnectionEvents = {}
-  const client = new WinnowClient(new WorkerConnection(spawn, events), toWorkerConfig(options), options)
+  const client = new WinnowClient(new WorkerConnection(spawn, events, { hangTimeoutMs: options.hangTimeoutMs }), toWorkerConfig(options), options)
   events.onDeviceLost = (loss) => client.deviceLost(loss)
   try {
     await client.start(options.signal)
@@ -163,7 +163,7 @@ class WinnowClient implements Winnow, CollectionOwner {
     if (!this.starting || this.startedGeneration !== this.connection.workerGeneration || !this.connection.alive) {
       const onProgress = this.options.onProgress
       const attempt = this.connection
-        .call((api) => api.init(this.config, onProgress ? proxy(onProgress) : undefined) as Promise<Envelope<InitResult>>)
+        .call((api) => api.init(this.config, onProgress ? proxy(onProgress) : undefined) as Promise<Envelope<InitResult>>, { load: true })
         .then(unwrap)
         .then((info) => {
           const loss = this.deviceLoss

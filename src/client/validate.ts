@@ -89,6 +89,9 @@ export function checkOptions(options: WinnowOptions): void {
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
     invalid(`threads must be a positive integer, got ${describeValue(options.threads)}`)
   }
+  if (options.hangTimeoutMs !== undefined && !(typeof options.hangTimeoutMs === 'number' && options.hangTimeoutMs >= MIN_HANG_TIMEOUT_MS)) {
+    invalid(`hangTimeoutMs must be a number of milliseconds, at least ${MIN_HANG_TIMEOUT_MS} (Infinity turns the check off), got ${describeValue(options.hangTimeoutMs)}`)
+  }
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') invalid('onProgress must be a function')
   if (options.onDeviceChange !== undefined && typeof options.onDeviceChange !== 'function') invalid('onDeviceChange must be a function')
   const r = options.reranker
@@ -111,6 +114,9 @@ export function checkOptions(options: WinnowOptions): void {
     if (e.pooling !== undefined && e.pooling !== 'mean' && e.pooling !== 'cls') invalid(`embedder.pooling must be 'mean' or 'cls'`)
   }
 }
+
+/** Below this, a busy but healthy worker would be taken for a hung one. */
+const MIN_HANG_TIMEOUT_MS = 500
 
 function invalid(message: string): never {
   throw new WinnowError('INVALID_INPUT', message)

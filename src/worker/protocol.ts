@@ -81,12 +81,25 @@ export interface RawRerank {
   documentTruncated: boolean[]
 }
 
+/**
+ * The worker's answer to a heartbeat (see client/heartbeat.ts): whether model work runs, a counter
+ * that moves between its batches, and whether a model is loading or warming up (first runs compile
+ * kernels and shaders in one long batch). Answered whenever the worker's event loop is free.
+ */
+export interface WorkerPulse {
+  busy: boolean
+  progress: number
+  loading: boolean
+}
+
 /** Errors cross the boundary as data, never as thrown values (comlink would drop `code`). */
 export type Envelope<T> = { ok: true; value: T } | { ok: false; error: SerializedError }
 
 /** The worker's RPC surface. */
 export interface WorkerApi {
   init(config: WorkerConfig, onProgress?: (event: LoadProgress) => void): Promise<Envelope<InitResult>>
+  /** The heartbeat: answered between batches, never queued behind model work. */
+  ping(): WorkerPulse
   rerank(callId: number, query: string, documents: string[]): Promise<Envelope<RawRerank>>
   cancel(callId: number): void
   dispose(): Promise<void>

@@ -8,6 +8,8 @@ export type Checkpoint = () => Promise<void>
 
 interface Entry {
   id: number
+  /** A model's first runs (kernel and shader compilation): one long batch, reported as loading. */
+  warmUp: boolean
   task: (checkpoint: Checkpoint) => Promise<unknown>
   resolve: (value: unknown) => void
   reject: (reason: unknown) => void
@@ -27,10 +29,11 @@ interface Entry {
 export class SerialQueue {
   private readonly waiting: Entry[] = []
   private running: Entry | null = null
+  private steps = 0
 
-  run<T>(id: number, task: (checkpoint: Checkpoint) => Promise<T>): Promise<T> {
+  run<T>(id: number, task: (checkpoint: Checkpoint) => Promise<T>, options: { warmUp?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.waiting.push({ id, task, resolve: resolve as (v: unknown) => void, reject, cancelled: false })
+      this.waiting.push({ id, warmUp: options.warmUp === true, task, resolve: resolve as (v: unknown) => void, reject, cancelled: false })
       this.pump()
     })
   }
@@ -50,12 +53,27 @@ export class SerialQueue {
     return this.waiting.length + (this.running ? 1 : 0)
   }
 
+  /**
+   * What the page's heartbeat reads: whether a task runs, and a counter that moves whenever one
+   * starts, passes a checkpoint (between batches) or ends. A task that runs while the counter
+   * stands still is stuck inside one batch (a GPU queue that never completes) — unless it is a
+   * warm-up (`loading`), whose one batch may compile for long.
+   *
+   * @example
+   * queue.pulse() // { busy: true, progress: 41, loading: false }
+   */
+  pulse(): { busy: boolean; progress: number; loading: boolean } {
+    return { busy: this.running !== null, progress: this.steps, loading: this.running?.warmUp ?? false }
+  }
+
   private pump(): void {
     if (this.running) return
     const entry = this.waiting.shift()
     if (!entry) return
     this.running = entry
+    this.steps++
     const checkpoint: Checkpoint = async () => {
+      this.steps++
       await yieldToEventLoop()
       if (entry.cancelled) throw aborted()
     }
@@ -67,6 +85,7 @@ export class SerialQueue {
       )
       .finally(() => {
         this.running = null
+        this.steps++
         this.pump()
       })
   }

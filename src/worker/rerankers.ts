@@ -126,7 +126,7 @@ export class RerankerPool {
         const started = performance.now()
         await encoder.score(CALIBRATION_QUERY, passages)
         this.record(entry, CALIBRATION_QUERY, passages, performance.now() - started)
-      })
+      }, { warmUp: true })
       .catch(() => {
         // Uncalibrated: the first real run measures it; a model that cannot run fails there, typed.
       })

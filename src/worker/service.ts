@@ -6,7 +6,7 @@ import { loadEmbedder, type LoadedEmbedder } from '../models/loadEmbedder.js'
 import { configureRuntime, loadOrtWasm, readOptionalModelJson, useWebGpuAdapter, watchWebGpuDevice, type DeviceLossInfo } from '../models/runtime.js'
 import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, Dtype, DtypeChoice, LoadProgress, SearchHit, SnapshotOutcome, SnapshotProgress, StoredDocument } from '../types.js'
 import { CollectionHost } from './collections.js'
-import type { Envelope, InitResult, RawRerank, WorkerApi, WorkerConfig, WorkerSearchOptions } from './protocol.js'
+import type { Envelope, InitResult, RawRerank, WorkerApi, WorkerConfig, WorkerPulse, WorkerSearchOptions } from './protocol.js'
 import { SerialQueue } from './queue.js'
 import { RerankerPool } from './rerankers.js'
 import { releaseProxy } from 'comlink'
@@ -56,6 +56,8 @@ export class WorkerService implements WorkerApi {
   private readonly lossSignal = new Promise<void>((resolve) => (this.signalLoss = resolve))
   private readonly queue = new SerialQueue()
   private rerankers: RerankerPool | null = null
+  /** Model loads running (init's, and rerankers a search loads): the heartbeat allows them longer. */
+  private loadsInFlight = 0
   private readonly collections = new CollectionHost(this.queue, () => this.models(), () => this.rerankerPool())
 
   constructor(private readonly events: WorkerEvents = {}) {}
@@ -63,7 +65,7 @@ export class WorkerService implements WorkerApi {
   init(config: WorkerConfig, onProgress?: (event: LoadProgress) => void): Promise<Envelope<InitResult>> {
     return envelope(async () => {
       if (!this.loading) {
-        this.loading = this.load(config, onProgress)
+        this.loading = this.counted(this.load(config, onProgress))
         // A failure must not poison the cached promise: the next init tries again.
         this.loading.catch(() => {
           this.loading = null
@@ -86,6 +88,11 @@ export class WorkerService implements WorkerApi {
         return { logits: scores.logits, queryTruncated: scores.queryTruncated, documentTruncated: scores.documentTruncated }
       })
     }))
+  }
+
+  ping(): WorkerPulse {
+    const pulse = this.queue.pulse()
+    return { ...pulse, loading: pulse.loading || this.loadsInFlight > 0 }
   }
 
   cancel(callId: number): void {
@@ -201,6 +208,16 @@ export class WorkerService implements WorkerApi {
     }
   }
 
+  /** Counts a load in flight for {@link ping} until it settles. */
+  private counted<T>(load: Promise<T>): Promise<T> {
+    this.loadsInFlight++
+    const done = () => {
+      this.loadsInFlight--
+    }
+    load.then(done, done)
+    return load
+  }
+
   private deviceLost(loss: DeviceLossInfo): void {
     if (this.disposing || this.deviceLoss) return
     this.deviceLoss = loss
@@ -309,7 +326,7 @@ export class WorkerService implements WorkerApi {
     if (kind === 'webgpu') this.watchingDevice = watchWebGpuDevice((loss) => this.deviceLost(loss))
     const pool = new RerankerPool(
       this.queue,
-      (model, dtype) => loadCrossEncoder({ model, dtype, device: kind, recorder, probeDtypes: probe }),
+      (model, dtype) => this.counted(loadCrossEncoder({ model, dtype, device: kind, recorder, probeDtypes: probe })),
       (given) => {
         const dtype = normalizeDtypeChoice(given as DtypeChoice | undefined)[kind]
         if (kind === 'webgpu' && needsF16(dtype) && !choice.info.adapter?.shaderF16) {

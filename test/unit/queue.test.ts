@@ -119,6 +119,40 @@ describe('SerialQueue', () => {
     expect(await b).toBe('b')
   })
 
+  it('pulse(): busy while a task runs; progress moves when a task starts, passes a checkpoint, or ends', async () => {
+    const queue = new SerialQueue()
+    expect(queue.pulse()).toEqual({ busy: false, progress: 0, loading: false })
+    const inBatch = gate()
+    const reached = gate()
+    let checkpoint!: Checkpoint
+    const task = queue.run(1, async (c) => {
+      checkpoint = c
+      reached.open()
+      await inBatch.promise // a batch that does not end: no checkpoint, no progress
+      await c()
+      return 'done'
+    })
+    await reached.promise
+    const started = queue.pulse()
+    expect(started.busy).toBe(true)
+    await tick()
+    expect(queue.pulse()).toEqual(started) // stuck inside the batch: the counter stands still
+    inBatch.open()
+    expect(await task).toBe('done')
+    expect(checkpoint).toBeTypeOf('function')
+    await tick()
+    const ended = queue.pulse()
+    expect(ended.busy).toBe(false)
+    expect(ended.progress).toBe(started.progress + 2) // the checkpoint, then the end
+    expect(started.loading).toBe(false)
+    const warm = gate()
+    const warming = queue.run(2, () => warm.promise, { warmUp: true })
+    await tick()
+    expect(queue.pulse()).toMatchObject({ busy: true, loading: true })
+    warm.open()
+    await warming
+  })
+
   it('counts queued and running tasks', async () => {
     const queue = new SerialQueue()
     expect(queue.size).toBe(0)

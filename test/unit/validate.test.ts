@@ -71,6 +71,7 @@ describe('checkOptions', () => {
     expect(codeOf(() => checkOptions(options))).toBe('ok')
     for (const device of ['auto', 'webgpu', 'wasm'] as const) expect(codeOf(() => checkOptions({ device }))).toBe('ok')
     expect(codeOf(() => checkOptions({ modelBaseUrl: null, allowRemoteModels: true }))).toBe('ok') // the hub only
+    for (const hangTimeoutMs of [500, 60_000, Number.POSITIVE_INFINITY]) expect(codeOf(() => checkOptions({ hangTimeoutMs }))).toBe('ok')
   })
 
   it.each([
@@ -85,6 +86,10 @@ describe('checkOptions', () => {
     ['threads 0', { threads: 0 }],
     ['threads 1.5', { threads: 1.5 }],
     ['a non-function onProgress', { onProgress: 'log' }],
+    ['hangTimeoutMs 0', { hangTimeoutMs: 0 }],
+    ['hangTimeoutMs under 500 ms', { hangTimeoutMs: 100 }],
+    ['hangTimeoutMs NaN', { hangTimeoutMs: Number.NaN }],
+    ['hangTimeoutMs as a string', { hangTimeoutMs: '60000' }],
     ['a null reranker', { reranker: null }],
     ['reranker.maxLength 0', { reranker: { maxLength: 0 } }],
     ['reranker.maxQueryLength -1', { reranker: { maxQueryLength: -1 } }],
