@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   STORAGE_UNAVAILABLE: 'IndexedDB could not be used: unavailable here (some private modes), blocked by another tab, or written by a newer winnow.',
   SNAPSHOT_INVALID: 'A snapshot could not be imported (unreachable, damaged, or built for another format or embedder); the data imported before stays. `details.reason` says which.',
   READ_ONLY: 'The collection is a snapshot: it changes only by importing a newer snapshot.',
+  COLLECTION_DELETED: "The handle's collection no longer exists: deleted by deleteCollection (in this tab or another), or its storage cleared by the browser. `details.reason` says which; open it again with winnow.collection(name) for a new, empty one.",
   CSP_BLOCKED: "The page's or the worker's Content-Security-Policy (or Trusted Types) blocked something winnow needs; `details` names the resource and the directive to change.",
   INTERNAL: 'An unexpected failure inside winnow; please report it.',
 } as const

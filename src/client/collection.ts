@@ -12,7 +12,7 @@ import type {
   SnapshotOutcome,
   StoredDocument,
 } from '../types.js'
-import type { Envelope, WorkerApi, WorkerSearchResult } from '../worker/protocol.js'
+import type { CollectionRef, Envelope, OpenedCollection, WorkerApi, WorkerSearchResult } from '../worker/protocol.js'
 import { abortError, type WorkerConnection } from './connection.js'
 import { checkCallOptions } from './validate.js'
 
@@ -60,13 +60,17 @@ export interface CollectionOwner {
 
 /**
  * The page-side handle: forwards to the worker, rebuilds typed errors, and reopens the collection
- * on a fresh worker after a crash.
+ * on a fresh worker after a crash. Calls name the collection with the incarnation it opened, so a
+ * handle whose collection was deleted (here, in another tab, by the browser) gets COLLECTION_DELETED
+ * rather than an empty collection created in its place.
  *
  * @example
  * const docs = await CollectionHandle.open(owner, 'handbook', {})
  */
 export class CollectionHandle implements Collection {
   private openedOn = -1
+  /** Which creation of the collection this handle opened; null until the first open. */
+  private incarnation: string | null = null
 
   private constructor(
     private readonly owner: CollectionOwner,
@@ -94,7 +98,7 @@ export class CollectionHandle implements Collection {
     try {
       return unwrap(
         await this.owner.connection.call(
-          (api) => api.add(callId, this.name, documents, onProgress ? proxy(onProgress) : undefined) as Promise<Envelope<AddResult>>,
+          (api) => api.add(callId, this.ref, documents, onProgress ? proxy(onProgress) : undefined) as Promise<Envelope<AddResult>>,
         ),
       )
     } finally {
@@ -103,24 +107,24 @@ export class CollectionHandle implements Collection {
   }
 
   async delete(ids: readonly string[]): Promise<number> {
-    return this.simple((api) => api.remove(this.name, ids) as Promise<Envelope<number>>)
+    return this.simple((api) => api.remove(this.ref, ids) as Promise<Envelope<number>>)
   }
 
   async get(id: string): Promise<StoredDocument | null> {
     if (typeof id !== 'string') throw new WinnowError('INVALID_INPUT', 'id must be a string')
-    return this.simple((api) => api.get(this.name, id) as Promise<Envelope<StoredDocument | null>>)
+    return this.simple((api) => api.get(this.ref, id) as Promise<Envelope<StoredDocument | null>>)
   }
 
   async count(): Promise<number> {
-    return this.simple((api) => api.count(this.name) as Promise<Envelope<number>>)
+    return this.simple((api) => api.count(this.ref) as Promise<Envelope<number>>)
   }
 
   async clear(): Promise<void> {
-    return this.simple((api) => api.clear(this.name) as Promise<Envelope<void>>)
+    return this.simple((api) => api.clear(this.ref) as Promise<Envelope<void>>)
   }
 
   async info(): Promise<CollectionInfo> {
-    return this.simple((api) => api.collectionInfo(this.name) as Promise<Envelope<CollectionInfo>>)
+    return this.simple((api) => api.collectionInfo(this.ref) as Promise<Envelope<CollectionInfo>>)
   }
 
   async syncSnapshot(options: { signal?: AbortSignal } = {}): Promise<SnapshotOutcome> {
@@ -129,7 +133,7 @@ export class CollectionHandle implements Collection {
     await this.ensureOpen(signal)
     const callId = this.owner.nextCallId()
     return unwrap(
-      await this.owner.connection.call((api) => api.syncSnapshot(callId, this.name) as Promise<Envelope<SnapshotOutcome>>, {
+      await this.owner.connection.call((api) => api.syncSnapshot(callId, this.ref) as Promise<Envelope<SnapshotOutcome>>, {
         signal,
         onAbort: (api) => void api.cancel(callId),
       }),
@@ -148,7 +152,7 @@ export class CollectionHandle implements Collection {
         })
       : undefined
     const { hits, route } = unwrap(
-      await this.owner.connection.call((api) => api.search(callId, this.name, query, rest, firstStage) as Promise<Envelope<WorkerSearchResult>>, {
+      await this.owner.connection.call((api) => api.search(callId, this.ref, query, rest, firstStage) as Promise<Envelope<WorkerSearchResult>>, {
         signal,
         onAbort: (api) => void api.cancel(callId),
       }),
@@ -169,13 +173,22 @@ export class CollectionHandle implements Collection {
     const { onSnapshotProgress, ...data } = this.options
     if (onSnapshotProgress !== undefined && typeof onSnapshotProgress !== 'function') throw new WinnowError('INVALID_INPUT', 'onSnapshotProgress must be a function')
     // The callback lives for the collection (background imports report later), so it is not released.
-    unwrap(
+    const opened = unwrap(
       await this.owner.connection.call(
-        (api) => api.openCollection(this.name, data, onSnapshotProgress ? proxy(onSnapshotProgress) : undefined) as Promise<Envelope<CollectionInfo>>,
+        (api) =>
+          api.openCollection(this.name, data, onSnapshotProgress ? proxy(onSnapshotProgress) : undefined, this.incarnation ?? undefined) as Promise<
+            Envelope<OpenedCollection>
+          >,
         { signal },
       ),
     )
+    this.incarnation = opened.incarnation
     this.openedOn = generation
+  }
+
+  /** How calls name the collection: with the incarnation this handle opened, once it has one. */
+  private get ref(): CollectionRef {
+    return this.incarnation === null ? this.name : { name: this.name, incarnation: this.incarnation }
   }
 }
 

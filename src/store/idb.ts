@@ -1,7 +1,7 @@
 import { deleteDB, openDB, unwrap, type IDBPDatabase } from 'idb'
 import { WinnowError } from '../errors.js'
+import { collectionDeletedError, type DeletedReason } from './deleted.js'
 import { MIGRATIONS, STORES, type StoreName } from './migrations.js'
-import { goneError } from './snapshots.js'
 import type {
   ChunkRecord,
   CollectionStore,
@@ -30,6 +30,8 @@ type DB = IDBPDatabase<unknown>
  *
  * Multi-tab: a connection closes itself as soon as another tab asks for a newer schema
  * (`versionchange`), and the next call reopens it, so an upgrade never deadlocks with an idle tab.
+ * A collection deleted or cleared underneath (another tab's deleteCollection, the browser evicting
+ * the origin's storage) is never recreated empty by a later call: see {@link IdbStore}.
  *
  * @example
  * const backend = new IdbBackend()
@@ -41,9 +43,9 @@ export class IdbBackend implements StoreBackend {
     return globalThis.indexedDB
   }
 
-  async open(name: string): Promise<CollectionStore> {
+  async open(name: string, options: { create?: boolean } = {}): Promise<CollectionStore> {
     if (!this.factory) throw new WinnowError('STORAGE_UNAVAILABLE', 'IndexedDB is not available in this context')
-    const store = new IdbStore(name, DB_PREFIX + name)
+    const store = new IdbStore(name, DB_PREFIX + name, { create: options.create !== false, gone: (reason) => collectionDeletedError(name, reason) })
     await store.connect()
     return store
   }
@@ -67,31 +69,82 @@ export class IdbBackend implements StoreBackend {
   }
 }
 
+/** How an {@link IdbStore} treats a database that is not there. */
+export interface IdbStoreOptions {
+  /** Create the database when the first connection finds none. A reconnection never creates one. */
+  create: boolean
+  /** The error for a database that is gone (COLLECTION_DELETED, or a snapshot version's `gone`). */
+  gone: (reason: DeletedReason) => WinnowError
+}
+
 /**
- * One collection database. With `mustExist`, a database that is gone (deleted by another tab after
- * a snapshot swap) is not recreated empty: opening fails with STORAGE_UNAVAILABLE, `details.gone`.
+ * One collection database. It is created (when `create`) only by the first connection; once a
+ * connection was open, a database that disappears is gone for good: the store learns it from the
+ * `versionchange` of a deletion (which is also how Chromium announces clearing the origin's
+ * storage), or, after the connection closed for another reason, by reconnecting without creating
+ * and finding nothing — or another database of the same name, told apart by the random
+ * `incarnation` written at creation. Every call then rejects with `gone`.
  */
 export class IdbStore implements CollectionStore {
   private connection: Promise<DB> | null = null
   private closed = false
+  private connectedOnce = false
+  private knownIncarnation: string | null = null
+  /** Set once the database is known to be gone: every call rejects with it from then on. */
+  private lost: WinnowError | null = null
+  /** The browser closed the connection (a `close` event: storage cleared, a disk failure); a failed commit then checks whether the database is gone. */
+  private forciblyClosed = false
 
   constructor(
     readonly name: string,
     private readonly dbName: string,
-    private readonly mustExist = false,
+    private readonly options: IdbStoreOptions,
   ) {}
 
-  /** Opens (or reopens after another tab's upgrade closed us). */
+  /** Which creation of the database this store opened ('' for one created before winnow wrote it). */
+  get incarnation(): string | undefined {
+    return this.knownIncarnation ?? undefined
+  }
+
+  /** Opens (or reopens after another tab's upgrade, or the browser, closed us). */
   connect(): Promise<DB> {
+    // Gone first: an engine dropped because its collection is gone closes its store, and calls
+    // still running on it should learn why.
+    if (this.lost) return Promise.reject(this.lost)
     if (this.closed) return Promise.reject(new WinnowError('DISPOSED', `collection '${this.name}' was closed`))
     if (!this.connection) {
-      const attempt = openCollectionDb(
-        this.dbName,
-        () => {
-          if (this.connection === attempt) this.connection = null
-        },
-        this.mustExist ? () => goneError(this.name, this.dbName.slice(this.dbName.lastIndexOf(':') + 1)) : null,
-      )
+      const mustExist = this.connectedOnce || !this.options.create
+      const attempt: Promise<DB> = (async () => {
+        const db = await openCollectionDb(
+          this.dbName,
+          {
+            versionChange: (deleting) => {
+              if (this.connection === attempt) this.connection = null
+              if (deleting && !this.closed) this.goneFor('deleted')
+            },
+            terminated: () => {
+              if (this.connection === attempt) this.connection = null
+              this.forciblyClosed = true
+            },
+          },
+          mustExist ? () => this.goneFor('deleted') : null,
+        )
+        let incarnation: string
+        try {
+          incarnation = await readIncarnation(db)
+        } catch (error) {
+          db.close()
+          throw storageError(error, this.name)
+        }
+        if (this.knownIncarnation !== null && incarnation !== this.knownIncarnation) {
+          db.close()
+          throw this.goneFor('replaced')
+        }
+        this.knownIncarnation = incarnation
+        this.connectedOnce = true
+        this.forciblyClosed = false
+        return db
+      })()
       this.connection = attempt
       attempt.catch(() => {
         if (this.connection === attempt) this.connection = null
@@ -100,68 +153,107 @@ export class IdbStore implements CollectionStore {
     return this.connection
   }
 
-  async readManifest(): Promise<Manifest | null> {
-    const db = await this.connect()
-    return ((await db.get('meta', 'manifest')) as Manifest | undefined) ?? null
+  async check(): Promise<void> {
+    await this.connect()
   }
 
-  async readSegments(ids?: readonly number[]): Promise<SegmentRecord[]> {
-    const db = await this.connect()
-    if (!ids) return (await db.getAll('segments')) as SegmentRecord[]
-    const tx = db.transaction('segments')
-    const found = await Promise.all(ids.map((id) => tx.store.get(id) as Promise<SegmentRecord | undefined>))
-    return found.filter((s): s is SegmentRecord => s !== undefined)
+  /** Marks the database gone (once; the first reason stays) and returns the error calls get. */
+  private goneFor(reason: DeletedReason): WinnowError {
+    this.lost ??= this.options.gone(reason)
+    return this.lost
   }
 
-  async readTombstones(): Promise<number[]> {
-    const db = await this.connect()
-    return (await db.getAllKeys('tombstones')) as number[]
+  /**
+   * Runs a read on the connection. A connection that closed meanwhile (another tab's upgrade, a
+   * deletion, the browser clearing storage) is reopened once, which tells a gone database from a
+   * closed one; any other failure is a typed storage error.
+   */
+  private async read<T>(fn: (db: DB) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const db = await this.connect()
+      try {
+        return await fn(db)
+      } catch (error) {
+        if (this.lost) throw this.lost
+        if (attempt === 0 && isClosedConnection(error)) continue
+        throw storageError(error, this.name)
+      }
+    }
   }
 
-  async readQuantized(segments?: readonly number[]): Promise<QuantizedBlockRecord[]> {
-    const db = await this.connect()
-    if (!segments) return (await db.getAll('quantized')) as QuantizedBlockRecord[]
-    const tx = db.transaction('quantized')
-    const parts = await Promise.all(segments.map((s) => tx.store.getAll(segmentRange(s)) as Promise<QuantizedBlockRecord[]>))
-    return parts.flat()
+  readManifest(): Promise<Manifest | null> {
+    return this.read(async (db) => ((await db.get('meta', 'manifest')) as Manifest | undefined) ?? null)
   }
 
-  async readVectors(keys: readonly (readonly [number, number])[]): Promise<VectorBlockRecord[]> {
-    const db = await this.connect()
-    const tx = db.transaction('vectors')
-    const found = await Promise.all(keys.map((k) => tx.store.get([k[0], k[1]]) as Promise<VectorBlockRecord | undefined>))
-    return found.filter((v): v is VectorBlockRecord => v !== undefined)
+  readSegments(ids?: readonly number[]): Promise<SegmentRecord[]> {
+    return this.read(async (db) => {
+      if (!ids) return (await db.getAll('segments')) as SegmentRecord[]
+      const tx = db.transaction('segments')
+      const found = await Promise.all(ids.map((id) => tx.store.get(id) as Promise<SegmentRecord | undefined>))
+      return found.filter((s): s is SegmentRecord => s !== undefined)
+    })
   }
 
-  async readPostings(terms: readonly string[]): Promise<Map<string, PostingRecord[]>> {
-    const db = await this.connect()
-    const tx = db.transaction('postings')
-    const lists = await Promise.all(
-      terms.map((term) => tx.store.getAll(IDBKeyRange.bound([term, -Infinity], [term, Infinity])) as Promise<PostingRecord[]>),
-    )
-    return new Map(terms.map((term, i) => [term, lists[i]!]))
+  readTombstones(): Promise<number[]> {
+    return this.read(async (db) => (await db.getAllKeys('tombstones')) as number[])
   }
 
-  async readSegmentPostings(segment: number): Promise<PostingRecord[]> {
-    const db = await this.connect()
-    return (await db.getAllFromIndex('postings', 'segment', segment)) as PostingRecord[]
+  readQuantized(segments?: readonly number[]): Promise<QuantizedBlockRecord[]> {
+    return this.read(async (db) => {
+      if (!segments) return (await db.getAll('quantized')) as QuantizedBlockRecord[]
+      const tx = db.transaction('quantized')
+      const parts = await Promise.all(segments.map((s) => tx.store.getAll(segmentRange(s)) as Promise<QuantizedBlockRecord[]>))
+      return parts.flat()
+    })
   }
 
-  async readChunks(seqs: readonly number[]): Promise<(ChunkRecord | undefined)[]> {
-    const db = await this.connect()
-    const tx = db.transaction('chunks')
-    return Promise.all(seqs.map((s) => tx.store.get(s) as Promise<ChunkRecord | undefined>))
+  readVectors(keys: readonly (readonly [number, number])[]): Promise<VectorBlockRecord[]> {
+    return this.read(async (db) => {
+      const tx = db.transaction('vectors')
+      const found = await Promise.all(keys.map((k) => tx.store.get([k[0], k[1]]) as Promise<VectorBlockRecord | undefined>))
+      return found.filter((v): v is VectorBlockRecord => v !== undefined)
+    })
   }
 
-  async readDocs(ids: readonly string[]): Promise<(DocRecord | undefined)[]> {
-    const db = await this.connect()
-    const tx = db.transaction('docs')
-    return Promise.all(ids.map((id) => tx.store.get(id) as Promise<DocRecord | undefined>))
+  readPostings(terms: readonly string[]): Promise<Map<string, PostingRecord[]>> {
+    return this.read(async (db) => {
+      const tx = db.transaction('postings')
+      const lists = await Promise.all(
+        terms.map((term) => tx.store.getAll(IDBKeyRange.bound([term, -Infinity], [term, Infinity])) as Promise<PostingRecord[]>),
+      )
+      return new Map(terms.map((term, i) => [term, lists[i]!]))
+    })
+  }
+
+  readSegmentPostings(segment: number): Promise<PostingRecord[]> {
+    return this.read(async (db) => (await db.getAllFromIndex('postings', 'segment', segment)) as PostingRecord[])
+  }
+
+  readChunks(seqs: readonly number[]): Promise<(ChunkRecord | undefined)[]> {
+    return this.read((db) => {
+      const tx = db.transaction('chunks')
+      return Promise.all(seqs.map((s) => tx.store.get(s) as Promise<ChunkRecord | undefined>))
+    })
+  }
+
+  readDocs(ids: readonly string[]): Promise<(DocRecord | undefined)[]> {
+    return this.read((db) => {
+      const tx = db.transaction('docs')
+      return Promise.all(ids.map((id) => tx.store.get(id) as Promise<DocRecord | undefined>))
+    })
   }
 
   async commit(batch: WriteBatch): Promise<void> {
-    const db = await this.connect()
-    const tx = db.transaction(STORES as unknown as StoreName[], 'readwrite', { durability: 'strict' })
+    const begin = (db: DB) => db.transaction(STORES as unknown as StoreName[], 'readwrite', { durability: 'strict' })
+    let tx: ReturnType<typeof begin>
+    try {
+      tx = begin(await this.connect())
+    } catch (error) {
+      // Nothing was written yet: a connection that closed meanwhile is reopened once (or found gone).
+      if (this.lost) throw this.lost
+      if (!isClosedConnection(error)) throw storageError(error, this.name)
+      tx = begin(await this.connect())
+    }
     // Only IndexedDB requests are awaited until `tx.done`: awaiting anything else would let the
     // transaction auto-commit half-way. Request failures surface through `tx.done`.
     const pending: Promise<unknown>[] = []
@@ -213,8 +305,26 @@ export class IdbStore implements CollectionStore {
     try {
       await tx.done
     } catch (error) {
-      throw storageError(tx.error ?? error, this.name)
+      throw await this.commitFailure(tx.error ?? error)
     }
+  }
+
+  /**
+   * Why a commit failed. A transaction aborted because the browser closed the connection (it
+   * cleared the origin's storage) or the database was deleted meanwhile is COLLECTION_DELETED
+   * when a reconnection finds it gone; anything else is a storage error (STORAGE_FULL for quota).
+   */
+  private async commitFailure(error: unknown): Promise<WinnowError> {
+    if (this.lost) return this.lost
+    if (this.forciblyClosed || isClosedConnection(error) || (error as { name?: string } | null)?.name === 'AbortError') {
+      try {
+        await this.connect()
+      } catch (reconnect) {
+        if (this.lost) return this.lost
+        void reconnect
+      }
+    }
+    return storageError(error, this.name)
   }
 
   close(): void {
@@ -225,26 +335,39 @@ export class IdbStore implements CollectionStore {
   }
 }
 
+/** Where a collection's incarnation (see {@link IdbStore}) is kept, beside the manifest. */
+const INCARNATION_KEY = 'incarnation'
+
+/** What an open connection reports to its store. */
+interface ConnectionEvents {
+  /** Another tab wants a newer schema (`deleting: false`) or to delete the database (`deleting: true`); we closed. */
+  versionChange: (deleting: boolean) => void
+  /** The browser closed the connection (it cleared the origin's storage, or the disk failed). */
+  terminated: () => void
+}
+
 /** Opens at our schema version; a database written by a newer winnow is used if it still has our stores. */
-async function openCollectionDb(dbName: string, onClosed: () => void, gone: (() => WinnowError) | null): Promise<DB> {
+async function openCollectionDb(dbName: string, events: ConnectionEvents, gone: (() => WinnowError) | null): Promise<DB> {
   let vanished = false
   const callbacks = {
     upgrade(db: DB, oldVersion: number, _newVersion: number | null, tx: Parameters<NonNullable<Parameters<typeof openDB>[2]>['upgrade'] & {}>[3]) {
       if (oldVersion === 0 && gone) {
         // Aborting the upgrade of a database that did not exist undoes its creation.
         vanished = true
+        tx.done.catch(() => {}) // the abort is the point: not an unhandled rejection
         tx.abort()
         return
       }
       for (const step of MIGRATIONS.slice(oldVersion)) step(db, tx as never)
+      if (oldVersion === 0) void tx.objectStore('meta').put(newIncarnation(), INCARNATION_KEY)
     },
-    blocking() {
+    blocking(_currentVersion: number, blockedVersion: number | null) {
       // Another tab wants a newer schema (or to delete the collection): let it, reopen on next use.
-      onClosed()
+      events.versionChange(blockedVersion === null)
       void opened.then((db) => db.close()).catch(() => {})
     },
     terminated() {
-      onClosed()
+      events.terminated()
     },
   }
   let opened: Promise<DB>
@@ -271,6 +394,24 @@ async function openCollectionDb(dbName: string, onClosed: () => void, gone: (() 
     })
   }
   return db
+}
+
+/** The incarnation written at creation; '' for a database created before winnow wrote one. */
+async function readIncarnation(db: DB): Promise<string> {
+  const value = (await db.get('meta', INCARNATION_KEY)) as unknown
+  return typeof value === 'string' ? value : ''
+}
+
+/** A random id for a new database: another creation under the same name gets another one. */
+function newIncarnation(): string {
+  const random = globalThis.crypto?.randomUUID?.()
+  return random ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`
+}
+
+/** A request or transaction refused because its connection closed (or is closing). */
+function isClosedConnection(error: unknown): boolean {
+  const name = (error as { name?: string } | null)?.name
+  return name === 'InvalidStateError' || (name === 'AbortError' && /clos/i.test(String((error as { message?: string }).message ?? '')))
 }
 
 function blockedError(dbName: string): WinnowError {

@@ -1,7 +1,7 @@
 import { deleteDB, openDB, type IDBPDatabase } from 'idb'
 import { WinnowError } from '../errors.js'
 import { BLOCKED_TIMEOUT_MS, IdbStore, storageError, withTimeout } from './idb.js'
-import { versionKey, type SnapshotPointer, type SnapshotStorage } from './snapshots.js'
+import { goneError, versionKey, type SnapshotPointer, type SnapshotStorage } from './snapshots.js'
 import type { CollectionStore } from './types.js'
 
 /** Pointers live in their own small database; versions in `winnow-snapshot:<name>:<version>` (not `winnow:`, so `list()` of ordinary collections skips them). */
@@ -68,7 +68,8 @@ export class IdbSnapshotStorage implements SnapshotStorage {
   }
 
   async openVersion(name: string, version: string, options: { create: boolean }): Promise<CollectionStore> {
-    const store = new IdbStore(name, VERSION_PREFIX + `${name}:${versionKey(version)}`, !options.create)
+    // A version deleted underneath (another tab swapped and dropped it) is `gone`: the reader follows the pointer.
+    const store = new IdbStore(name, VERSION_PREFIX + `${name}:${versionKey(version)}`, { create: options.create, gone: () => goneError(name, version) })
     await store.connect()
     return store
   }

@@ -1,3 +1,5 @@
+import { WinnowError } from '../errors.js'
+import { collectionDeletedError, type DeletedReason } from './deleted.js'
 import type {
   ChunkRecord,
   CollectionStore,
@@ -12,6 +14,10 @@ import type {
 } from './types.js'
 
 interface Tables {
+  /** A random id per creation (see `CollectionStore.incarnation`). */
+  incarnation: string
+  /** Set by `destroy()`: stores still holding these tables reject every call. */
+  deleted: boolean
   manifest: Manifest | null
   docs: Map<string, DocRecord>
   chunks: Map<number, ChunkRecord>
@@ -40,10 +46,18 @@ export class MemoryBackend implements StoreBackend {
   /** Errors thrown by the next commits, in order (fault injection for tests). */
   readonly failCommits: Error[] = []
 
-  async open(name: string): Promise<CollectionStore> {
+  /**
+   * Opens (creating unless `create: false`). `gone` makes the error a store of a destroyed
+   * collection rejects with (default COLLECTION_DELETED; snapshot versions use their own).
+   */
+  async open(name: string, options: { create?: boolean; gone?: (reason: DeletedReason) => WinnowError } = {}): Promise<CollectionStore> {
+    const gone = options.gone ?? ((reason: DeletedReason) => collectionDeletedError(name, reason))
     let tables = this.collections.get(name)
     if (!tables) {
+      if (options.create === false) throw gone('deleted')
       tables = {
+        incarnation: `${++incarnations}-${Math.random().toString(36).slice(2)}`,
+        deleted: false,
         manifest: null,
         docs: new Map(),
         chunks: new Map(),
@@ -55,10 +69,12 @@ export class MemoryBackend implements StoreBackend {
       }
       this.collections.set(name, tables)
     }
-    return new MemoryStore(name, tables, this.failCommits)
+    return new MemoryStore(name, tables, this.failCommits, gone)
   }
 
   async destroy(name: string): Promise<void> {
+    const tables = this.collections.get(name)
+    if (tables) tables.deleted = true
     this.collections.delete(name)
   }
 
@@ -94,15 +110,31 @@ export class MemoryBackend implements StoreBackend {
 }
 
 const key = (segment: number, block: number) => `${segment}/${block}`
+let incarnations = 0
 
 class MemoryStore implements CollectionStore {
   private closed = false
 
   constructor(
     readonly name: string,
-    private readonly t: Tables,
+    private readonly tables: Tables,
     private readonly failCommits: Error[],
+    private readonly gone: (reason: DeletedReason) => WinnowError,
   ) {}
+
+  get incarnation(): string {
+    return this.tables.incarnation
+  }
+
+  /** The tables, unless the collection was destroyed (as IndexedDB's store learns from `versionchange`). */
+  private get t(): Tables {
+    if (this.tables.deleted) throw this.gone('deleted')
+    return this.tables
+  }
+
+  async check(): Promise<void> {
+    void this.t
+  }
 
   async readManifest(): Promise<Manifest | null> {
     return clone(this.t.manifest)

@@ -68,7 +68,7 @@ export class MemorySnapshotStorage implements SnapshotStorage {
   async openVersion(name: string, version: string, options: { create: boolean }): Promise<CollectionStore> {
     const key = storeName(name, version)
     if (!options.create && !this.backend.has(key)) throw goneError(name, version)
-    return this.backend.open(key)
+    return this.backend.open(key, { gone: () => goneError(name, version) })
   }
 
   async destroyVersion(name: string, version: string): Promise<void> {

@@ -135,6 +135,18 @@ export interface WriteBatch {
  */
 export interface CollectionStore {
   readonly name: string
+  /**
+   * Which creation of the collection this is: a random id written when its storage was created
+   * ('' for one created before winnow wrote them). A collection deleted and created again under
+   * the same name has another, so a handle can tell it is not the one it opened.
+   */
+  readonly incarnation?: string
+  /**
+   * Resolves while the store is still there (reconnecting if the browser closed it); rejects with
+   * COLLECTION_DELETED (or, for a snapshot version, STORAGE_UNAVAILABLE with `details.gone`) once it
+   * was deleted or cleared underneath.
+   */
+  check?(): Promise<void>
   readManifest(): Promise<Manifest | null>
   readSegments(ids?: readonly number[]): Promise<SegmentRecord[]>
   readTombstones(): Promise<number[]>
@@ -153,7 +165,11 @@ export interface CollectionStore {
 
 /** Opens and deletes collections. */
 export interface StoreBackend {
-  open(name: string): Promise<CollectionStore>
+  /**
+   * Opens a collection, creating it when missing — unless `create: false`, when a missing one
+   * rejects with COLLECTION_DELETED (a handle reopening what it had opened must not get an empty one).
+   */
+  open(name: string, options?: { create?: boolean }): Promise<CollectionStore>
   /** Removes a collection and everything in it; fine if it does not exist. */
   destroy(name: string): Promise<void>
   /** Names of the collections that exist. */

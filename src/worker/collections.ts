@@ -4,13 +4,14 @@ import type { LoadedEmbedder } from '../models/loadEmbedder.js'
 import { embedderPort } from './embedderPort.js'
 import { CollectionEngine, type EmbedderPort } from '../search/collection.js'
 import { createCoordination, type Coordination } from '../store/coordination.js'
+import { collectionDeletedError, isCollectionDeleted } from '../store/deleted.js'
 import { IdbBackend } from '../store/idb.js'
 import type { CollectionStore, StoreBackend } from '../store/types.js'
 import { IdbSnapshotStorage } from '../store/idbSnapshots.js'
 import { isGone, type SnapshotPointer, type SnapshotStorage } from '../store/snapshots.js'
 import { checkSnapshotOptions, importLatest } from '../snapshot/sync.js'
 import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, SearchHit, SnapshotOutcome, SnapshotProgress, StoredDocument } from '../types.js'
-import type { WorkerSearchOptions } from './protocol.js'
+import type { CollectionRef, WorkerSearchOptions } from './protocol.js'
 import { yieldToEventLoop, type SerialQueue } from './queue.js'
 import type { RerankerPool } from './rerankers.js'
 import type { PipelineResult } from '../search/pipeline.js'
@@ -36,7 +37,14 @@ interface Entry {
   engine: Promise<CollectionEngine>
   /** Set (before `engine` resolves) when the collection mirrors a snapshot. */
   snapshot: SnapshotState | null
+  /** Which creation of the collection the engine serves (set before `engine` resolves); see {@link CollectionRef}. */
+  incarnation: string | null
+  /** A plain collection's store, to find it deleted or cleared underneath before a call. */
+  store: CollectionStore | null
 }
+
+/** The incarnation of every snapshot collection: a mirror of its URL, re-imported if deleted. */
+const SNAPSHOT_INCARNATION = 'snapshot'
 
 /** Announced (with generation 0) when a snapshot collection's pointer moved. */
 const SNAPSHOT_TOPIC = '\u0000snapshot:'
@@ -55,6 +63,11 @@ export interface HostEnvironment {
  * Snapshot collections (`{ snapshot: url }`) serve an imported version read-only; a newer version
  * is imported beside it and swapped in once complete — searches already running finish on the
  * engine they started with, which is closed (and its version deleted) after the last one.
+ *
+ * A handle names its collection with the incarnation it opened ({@link CollectionRef}): a call for
+ * a collection deleted since (here, in another tab, or cleared by the browser), or deleted and
+ * created again, rejects with COLLECTION_DELETED and never creates an empty one; the entry is
+ * dropped, so `winnow.collection(name)` then opens a new collection cleanly.
  *
  * @example
  * const host = new CollectionHost(queue, () => models, () => rerankers)
@@ -83,64 +96,82 @@ export class CollectionHost {
     })
   }
 
-  async open(name: string, options: CollectionOptions, onSnapshotProgress?: (p: SnapshotProgress) => void): Promise<CollectionInfo> {
+  /**
+   * Opens a collection (once per name; later calls share the engine). `expected`: the incarnation
+   * a handle opened before (reopening after a worker restart): the collection must still be that
+   * one, else COLLECTION_DELETED — nothing is created.
+   */
+  async open(name: string, options: CollectionOptions, onSnapshotProgress?: (p: SnapshotProgress) => void, expected?: string): Promise<CollectionInfo> {
+    return (await this.openForHandle(name, options, onSnapshotProgress, expected)).info
+  }
+
+  /** {@link open}, with the incarnation the handle is to name the collection by from now on. */
+  async openForHandle(
+    name: string,
+    options: CollectionOptions,
+    onSnapshotProgress?: (p: SnapshotProgress) => void,
+    expected?: string,
+  ): Promise<{ info: CollectionInfo; incarnation: string }> {
     checkName(name)
     if (options !== undefined && (options === null || typeof options !== 'object')) throw new WinnowError('INVALID_INPUT', 'collection options must be an object')
+    if (expected !== undefined && typeof expected !== 'string') throw new WinnowError('INVALID_INPUT', 'the incarnation must be a string')
     const { onSnapshotProgress: _callback, ...data } = (options ?? {}) as CollectionOptions
     checkSnapshotOptions(data)
     const key = optionsKey(data)
-    const existing = this.engines.get(name)
+    let existing = this.engines.get(name)
+    // An entry whose collection was deleted or cleared underneath is dropped: the open starts afresh.
+    if (existing && !(await this.stillThere(name, existing))) existing = this.engines.get(name)
     if (existing && existing.options !== key && key !== '{}') {
       throw new WinnowError('INVALID_INPUT', `collection '${name}' is already open with other options in this instance; open it once, or omit the options`)
     }
     if (!existing) {
-      const entry: Entry = { options: key, engine: null as never, snapshot: null }
-      entry.engine = this.openAny(name, data, entry, onSnapshotProgress)
+      const entry: Entry = { options: key, engine: null as never, snapshot: null, incarnation: null, store: null }
+      entry.engine = this.openAny(name, data, entry, onSnapshotProgress, expected)
       this.engines.set(name, entry)
       // A failed open must not stick: the next call tries again.
       entry.engine.catch(() => {
         if (this.engines.get(name) === entry) this.engines.delete(name)
       })
     } else if (existing.snapshot && onSnapshotProgress) existing.snapshot.onProgress = onSnapshotProgress
-    return this.info(name)
+    return this.use(expected === undefined ? name : { name, incarnation: expected }, 'read', async (engine, entry) => ({
+      info: infoOf(engine, entry),
+      incarnation: entry.incarnation ?? '',
+    }))
   }
 
   /** The collection's facts, with the snapshot version serving it. */
-  async info(name: string): Promise<CollectionInfo> {
-    return this.use(name, 'read', async (engine, entry) => {
-      const p = entry.snapshot?.pointer
-      return { ...engine.info(), snapshot: p ? { version: p.version, url: p.url, importedAt: p.importedAt } : null }
-    })
+  async info(collection: CollectionRef): Promise<CollectionInfo> {
+    return this.use(collection, 'read', async (engine, entry) => infoOf(engine, entry))
   }
 
-  async add(callId: number, name: string, documents: unknown, onProgress?: (p: AddProgress) => void): Promise<AddResult> {
+  async add(callId: number, collection: CollectionRef, documents: unknown, onProgress?: (p: AddProgress) => void): Promise<AddResult> {
     try {
-      return await this.use(name, 'write', (engine) => engine.add(documents, this.checkpointFor(callId), onProgress))
+      return await this.use(collection, 'write', (engine) => engine.add(documents, this.checkpointFor(callId), onProgress))
     } finally {
       this.cancelled.delete(callId)
     }
   }
 
-  remove(name: string, ids: unknown): Promise<number> {
-    return this.use(name, 'write', (engine) => engine.delete(ids))
+  remove(collection: CollectionRef, ids: unknown): Promise<number> {
+    return this.use(collection, 'write', (engine) => engine.delete(ids))
   }
 
-  get(name: string, id: string): Promise<StoredDocument | null> {
-    return this.use(name, 'read', (engine) => engine.get(id))
+  get(collection: CollectionRef, id: string): Promise<StoredDocument | null> {
+    return this.use(collection, 'read', (engine) => engine.get(id))
   }
 
-  count(name: string): Promise<number> {
-    return this.use(name, 'read', (engine) => engine.count())
+  count(collection: CollectionRef): Promise<number> {
+    return this.use(collection, 'read', (engine) => engine.count())
   }
 
-  clear(name: string): Promise<void> {
-    return this.use(name, 'write', (engine) => engine.clear())
+  clear(collection: CollectionRef): Promise<void> {
+    return this.use(collection, 'write', (engine) => engine.clear())
   }
 
-  async search(callId: number, name: string, query: string, options: WorkerSearchOptions, onFirstStage?: (hits: SearchHit[]) => void): Promise<PipelineResult> {
+  async search(callId: number, collection: CollectionRef, query: string, options: WorkerSearchOptions, onFirstStage?: (hits: SearchHit[]) => void): Promise<PipelineResult> {
     const checkpoint = this.checkpointFor(callId)
     try {
-      return await this.use(name, 'read', async (engine) => {
+      return await this.use(collection, 'read', async (engine) => {
         const models = await this.models()
         if (options !== undefined && (options === null || typeof options !== 'object')) throw new WinnowError('INVALID_INPUT', 'search options must be an object')
         return engine.search({ ...(options ?? {}), query }, checkpoint, {
@@ -158,9 +189,10 @@ export class CollectionHost {
   }
 
   /** Checks a snapshot collection's manifest again and imports a changed version (resolves after the swap). */
-  async syncSnapshot(callId: number, name: string): Promise<SnapshotOutcome> {
+  async syncSnapshot(callId: number, collection: CollectionRef): Promise<SnapshotOutcome> {
+    const name = refOf(collection).name
     try {
-      return await this.use(name, 'read', (_engine, entry) => {
+      return await this.use(collection, 'read', (_engine, entry) => {
         if (!entry.snapshot) throw new WinnowError('INVALID_INPUT', `collection '${name}' is not a snapshot collection; open it with { snapshot: url }`)
         return this.sync(name, entry, this.checkpointFor(callId))
       })
@@ -198,15 +230,20 @@ export class CollectionHost {
 
   /**
    * Runs `fn` on the collection's current engine, counted so a retired engine closes only after its
-   * last call. Writes to a snapshot collection are refused; a read that finds its snapshot version
-   * deleted (another tab swapped) follows the pointer and runs once more.
+   * last call. A handle's call (a `{ name, incarnation }` ref) for a collection deleted or replaced
+   * since rejects with COLLECTION_DELETED, as does any call once the store finds itself deleted
+   * underneath; the entry is then dropped. Writes to a snapshot collection are refused; a read that
+   * finds its snapshot version deleted (another tab swapped) follows the pointer and runs once more.
    */
-  private async use<T>(name: string, kind: 'read' | 'write', fn: (engine: CollectionEngine, entry: Entry) => Promise<T>): Promise<T> {
+  private async use<T>(collection: CollectionRef, kind: 'read' | 'write', fn: (engine: CollectionEngine, entry: Entry) => Promise<T>): Promise<T> {
+    const { name, incarnation } = refOf(collection)
     for (let attempt = 0; ; attempt++) {
-      checkName(name)
-      if (!this.engines.has(name)) await this.open(name, {})
-      const entry = this.engines.get(name)!
+      // Not open in this worker (a restart, or deleted here): reopen without creating when a handle asks.
+      if (!this.engines.has(name)) await this.openForHandle(name, {}, undefined, incarnation)
+      const entry = this.engines.get(name)
+      if (!entry) throw collectionDeletedError(name, 'deleted')
       const engine = await entry.engine
+      if (incarnation !== undefined && entry.incarnation !== incarnation) throw collectionDeletedError(name, 'replaced')
       if (kind === 'write' && entry.snapshot) {
         throw new WinnowError('READ_ONLY', `collection '${name}' mirrors the snapshot ${entry.snapshot.url}; it changes only when a newer snapshot is imported (rebuild the index with npx winnow-rerank index)`, { collection: name })
       }
@@ -214,9 +251,16 @@ export class CollectionHost {
       if (!u) this.usage.set(engine, (u = { active: 0 }))
       u.active++
       try {
+        await entry.store?.check?.()
         return await fn(engine, entry)
       } catch (error) {
+        if (isCollectionDeleted(error)) this.forget(name, entry)
         if (attempt === 0 && entry.snapshot && isGone(error)) {
+          if (!(await this.env.snapshots.readPointer(name))) {
+            // Deleted (deleteCollection here or in another tab), not swapped: nothing to follow.
+            this.forget(name, entry)
+            throw collectionDeletedError(name, 'deleted')
+          }
           await this.followPointer(name, entry)
           continue
         }
@@ -227,11 +271,38 @@ export class CollectionHost {
     }
   }
 
-  private async openAny(name: string, options: CollectionOptions, entry: Entry, onProgress?: (p: SnapshotProgress) => void): Promise<CollectionEngine> {
+  /** Whether an open entry's collection is still there; drops the entry when it is not. */
+  private async stillThere(name: string, entry: Entry): Promise<boolean> {
+    try {
+      await entry.engine
+    } catch {
+      return false // a failed open has dropped itself
+    }
+    try {
+      await entry.store?.check?.()
+      return true
+    } catch (error) {
+      if (!isCollectionDeleted(error)) return true // the calls report other failures
+      this.forget(name, entry)
+      return false
+    }
+  }
+
+  /** Drops an entry (its collection is gone) and closes its engine. */
+  private forget(name: string, entry: Entry): void {
+    if (this.engines.get(name) !== entry) return
+    this.engines.delete(name)
+    void entry.engine.then((e) => e.close()).catch(() => {})
+  }
+
+  private async openAny(name: string, options: CollectionOptions, entry: Entry, onProgress?: (p: SnapshotProgress) => void, expected?: string): Promise<CollectionEngine> {
     const pointer = await this.env.snapshots.readPointer(name)
     const url = options.snapshot === undefined ? undefined : String(options.snapshot)
-    if (url === undefined && !pointer) return this.openEngine(name, options)
+    if (url === undefined && !pointer) return this.openEngine(name, options, entry, expected)
+    // A handle of a plain collection finds a snapshot collection of that name: not the one it opened.
+    if (expected !== undefined && expected !== SNAPSHOT_INCARNATION) throw collectionDeletedError(name, 'replaced')
     if (!pointer) await this.refuseIfPlainCollection(name)
+    entry.incarnation = SNAPSHOT_INCARNATION
     const state: SnapshotState = { url: url ?? pointer!.url, pointer, onProgress, syncing: null }
     entry.snapshot = state
     if (!pointer) {
@@ -343,8 +414,20 @@ export class CollectionHost {
     }
   }
 
-  private async openEngine(name: string, options: CollectionOptions): Promise<CollectionEngine> {
-    return this.engineOn(name, await this.env.backend.open(name), options)
+  /**
+   * A plain collection's engine. With `expected` (a handle reopening it) the collection must exist
+   * and be the same creation; otherwise it is created when missing.
+   */
+  private async openEngine(name: string, options: CollectionOptions, entry: Entry, expected?: string): Promise<CollectionEngine> {
+    const store = await this.env.backend.open(name, { create: expected === undefined })
+    const incarnation = store.incarnation ?? ''
+    if (expected !== undefined && incarnation !== expected) {
+      store.close()
+      throw collectionDeletedError(name, 'replaced')
+    }
+    entry.incarnation = incarnation
+    entry.store = store
+    return this.engineOn(name, store, options)
   }
 
   private async engineOn(name: string, store: CollectionStore, options: CollectionOptions): Promise<CollectionEngine> {
@@ -390,6 +473,24 @@ function optionsKey(options: object): string {
   } catch (error) {
     throw new WinnowError('INVALID_INPUT', `collection options must be plain data (strings, numbers, booleans, arrays, objects): ${error instanceof Error ? error.message : String(error)}`)
   }
+}
+
+/** A collection's facts as `info()` gives them: the engine's, with the snapshot version serving it. */
+function infoOf(engine: CollectionEngine, entry: Entry): CollectionInfo {
+  const p = entry.snapshot?.pointer
+  return { ...engine.info(), snapshot: p ? { version: p.version, url: p.url, importedAt: p.importedAt } : null }
+}
+
+/** The name and (for a handle's call) the incarnation a call names; the name is checked. */
+function refOf(collection: CollectionRef): { name: string; incarnation?: string } {
+  if (typeof collection === 'string' || collection === null || typeof collection !== 'object') {
+    checkName(collection)
+    return { name: collection }
+  }
+  const { name, incarnation } = collection as { name: unknown; incarnation: unknown }
+  checkName(name)
+  if (typeof incarnation !== 'string') throw new WinnowError('INVALID_INPUT', 'the incarnation must be a string')
+  return { name, incarnation }
 }
 
 function checkName(name: unknown): asserts name is string {

@@ -92,6 +92,19 @@ export interface WorkerPulse {
   loading: boolean
 }
 
+/**
+ * How a call names a collection: its name, or — from a handle — its name and the incarnation the
+ * handle opened (a random id per creation, see `CollectionStore.incarnation`), so that a call for
+ * a collection deleted since rejects with COLLECTION_DELETED instead of creating an empty one.
+ */
+export type CollectionRef = string | { name: string; incarnation: string }
+
+/** What `openCollection` answers: the collection's facts and the incarnation to name it by. */
+export interface OpenedCollection {
+  info: CollectionInfo
+  incarnation: string
+}
+
 /** Errors cross the boundary as data, never as thrown values (comlink would drop `code`). */
 export type Envelope<T> = { ok: true; value: T } | { ok: false; error: SerializedError }
 
@@ -103,17 +116,18 @@ export interface WorkerApi {
   rerank(callId: number, query: string, documents: string[]): Promise<Envelope<RawRerank>>
   cancel(callId: number): void
   dispose(): Promise<void>
-  openCollection(name: string, options: CollectionOptions, onSnapshotProgress?: (p: SnapshotProgress) => void): Promise<Envelope<CollectionInfo>>
-  collectionInfo(name: string): Promise<Envelope<CollectionInfo>>
-  syncSnapshot(callId: number, name: string): Promise<Envelope<SnapshotOutcome>>
-  add(callId: number, name: string, documents: unknown, onProgress?: (p: AddProgress) => void): Promise<Envelope<AddResult>>
-  remove(name: string, ids: unknown): Promise<Envelope<number>>
-  get(name: string, id: string): Promise<Envelope<StoredDocument | null>>
-  count(name: string): Promise<Envelope<number>>
-  clear(name: string): Promise<Envelope<void>>
+  /** Opens a collection; `incarnation` (a handle reopening on a new worker): it must still be that one. */
+  openCollection(name: string, options: CollectionOptions, onSnapshotProgress?: (p: SnapshotProgress) => void, incarnation?: string): Promise<Envelope<OpenedCollection>>
+  collectionInfo(collection: CollectionRef): Promise<Envelope<CollectionInfo>>
+  syncSnapshot(callId: number, collection: CollectionRef): Promise<Envelope<SnapshotOutcome>>
+  add(callId: number, collection: CollectionRef, documents: unknown, onProgress?: (p: AddProgress) => void): Promise<Envelope<AddResult>>
+  remove(collection: CollectionRef, ids: unknown): Promise<Envelope<number>>
+  get(collection: CollectionRef, id: string): Promise<Envelope<StoredDocument | null>>
+  count(collection: CollectionRef): Promise<Envelope<number>>
+  clear(collection: CollectionRef): Promise<Envelope<void>>
   search(
     callId: number,
-    name: string,
+    collection: CollectionRef,
     query: string,
     options: WorkerSearchOptions,
     onFirstStage?: (hits: SearchHit[]) => void,

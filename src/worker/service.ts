@@ -6,7 +6,7 @@ import { loadEmbedder, type LoadedEmbedder } from '../models/loadEmbedder.js'
 import { configureRuntime, loadOrtWasm, readOptionalModelJson, useWebGpuAdapter, watchWebGpuDevice, type DeviceLossInfo } from '../models/runtime.js'
 import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, Dtype, DtypeChoice, LoadProgress, SearchHit, SnapshotOutcome, SnapshotProgress, StoredDocument } from '../types.js'
 import { CollectionHost } from './collections.js'
-import type { Envelope, InitResult, RawRerank, WorkerApi, WorkerConfig, WorkerPulse, WorkerSearchOptions } from './protocol.js'
+import type { CollectionRef, Envelope, InitResult, OpenedCollection, RawRerank, WorkerApi, WorkerConfig, WorkerPulse, WorkerSearchOptions } from './protocol.js'
 import { SerialQueue } from './queue.js'
 import { RerankerPool } from './rerankers.js'
 import { releaseProxy } from 'comlink'
@@ -118,20 +118,20 @@ export class WorkerService implements WorkerApi {
     }
   }
 
-  openCollection(name: string, options: CollectionOptions, onSnapshotProgress?: (p: SnapshotProgress) => void): Promise<Envelope<CollectionInfo>> {
+  openCollection(name: string, options: CollectionOptions, onSnapshotProgress?: (p: SnapshotProgress) => void, incarnation?: string): Promise<Envelope<OpenedCollection>> {
     const report = onSnapshotProgress ? (p: SnapshotProgress) => void Promise.resolve(onSnapshotProgress(p)).catch(() => {}) : undefined
-    return envelope(() => this.collections.open(name, options, report))
+    return envelope(() => this.collections.openForHandle(name, options, report, incarnation))
   }
 
-  collectionInfo(name: string): Promise<Envelope<CollectionInfo>> {
-    return envelope(() => this.collections.info(name))
+  collectionInfo(collection: CollectionRef): Promise<Envelope<CollectionInfo>> {
+    return envelope(() => this.collections.info(collection))
   }
 
-  syncSnapshot(callId: number, name: string): Promise<Envelope<SnapshotOutcome>> {
-    return envelope(() => this.collections.syncSnapshot(callId, name))
+  syncSnapshot(callId: number, collection: CollectionRef): Promise<Envelope<SnapshotOutcome>> {
+    return envelope(() => this.collections.syncSnapshot(callId, collection))
   }
 
-  add(callId: number, name: string, documents: unknown, onProgress?: (p: AddProgress) => void): Promise<Envelope<AddResult>> {
+  add(callId: number, collection: CollectionRef, documents: unknown, onProgress?: (p: AddProgress) => void): Promise<Envelope<AddResult>> {
     // Progress crosses to the page on the callback's own port, so it could land after the result:
     // keep the last call and wait for the page to have handled it (a port delivers in order, so
     // every earlier one has run too). onProgress is never called after add() settles.
@@ -139,7 +139,7 @@ export class WorkerService implements WorkerApi {
     const report = onProgress ? (p: AddProgress) => void (handled = Promise.resolve(onProgress(p)).catch(() => {})) : undefined
     return envelope(async () => {
       try {
-        return await this.onDevice(() => this.collections.add(callId, name, documents, report))
+        return await this.onDevice(() => this.collections.add(callId, collection, documents, report))
       } finally {
         // Bounded: a callback that returns a promise that never settles must not hang the add.
         await Promise.race([handled, new Promise((resolve) => setTimeout(resolve, PROGRESS_FLUSH_MS))])
@@ -147,25 +147,25 @@ export class WorkerService implements WorkerApi {
     })
   }
 
-  remove(name: string, ids: unknown): Promise<Envelope<number>> {
-    return envelope(() => this.collections.remove(name, ids))
+  remove(collection: CollectionRef, ids: unknown): Promise<Envelope<number>> {
+    return envelope(() => this.collections.remove(collection, ids))
   }
 
-  get(name: string, id: string): Promise<Envelope<StoredDocument | null>> {
-    return envelope(() => this.collections.get(name, id))
+  get(collection: CollectionRef, id: string): Promise<Envelope<StoredDocument | null>> {
+    return envelope(() => this.collections.get(collection, id))
   }
 
-  count(name: string): Promise<Envelope<number>> {
-    return envelope(() => this.collections.count(name))
+  count(collection: CollectionRef): Promise<Envelope<number>> {
+    return envelope(() => this.collections.count(collection))
   }
 
-  clear(name: string): Promise<Envelope<void>> {
-    return envelope(() => this.collections.clear(name))
+  clear(collection: CollectionRef): Promise<Envelope<void>> {
+    return envelope(() => this.collections.clear(collection))
   }
 
   search(
     callId: number,
-    name: string,
+    collection: CollectionRef,
     query: string,
     options: WorkerSearchOptions,
     onFirstStage?: (hits: SearchHit[]) => void,
@@ -173,7 +173,7 @@ export class WorkerService implements WorkerApi {
     return envelope(async () => {
       try {
         const report = onFirstStage ? (hits: SearchHit[]) => void Promise.resolve(onFirstStage(hits)).catch(() => {}) : undefined
-        return await this.onDevice(() => this.collections.search(callId, name, query, options, report))
+        return await this.onDevice(() => this.collections.search(callId, collection, query, options, report))
       } finally {
         // The page's callback travels as a comlink proxy (a MessagePort): free it with the call.
         ;(onFirstStage as unknown as Record<symbol, (() => void) | undefined> | undefined)?.[releaseProxy]?.()
@@ -257,7 +257,7 @@ export class WorkerService implements WorkerApi {
     })
     if (choice.info.kind === 'webgpu') useWebGpuAdapter(choice.adapter)
     // onnxruntime's glue from its own URL and its binary from the Cache API: no blob: (see loadOrtWasm).
-    await loadOrtWasm({ wasmBaseUrl: config.wasmBaseUrl, device: kind, cache: config.cache }, recorder.fetch)
+    await loadOrtWasm({ wasmBaseUrl: config.wasmBaseUrl, device: kind, threads, cache: config.cache }, recorder.fetch)
     const report = onProgress ? (e: LoadProgress) => void Promise.resolve(onProgress(e)).catch(() => {}) : undefined
     const base = config.modelBaseUrl
     const probe = (model: string) => (base === null ? Promise.resolve([]) : probeDtypes(base, model))

@@ -93,10 +93,10 @@ describe('Heartbeat', () => {
     let progress = 0
     for (let i = 0; i < 40; i++) {
       // Each batch takes 4 s (under the timeout), then the task passes a checkpoint.
-      await r.advance(4000, { busy: true, progress })
+      await r.advance(4000, { busy: true, progress, loading: false })
       progress++
     }
-    await r.advance(5000, { busy: false, progress })
+    await r.advance(5000, { busy: false, progress, loading: false })
     await r.advance(5000, { busy: true, progress: progress + 1, loading: false })
     expect(r.hangs).toEqual([])
   })
