@@ -1,7 +1,7 @@
 import { WinnowError } from '../errors.js'
 import type { Dtype } from '../types.js'
 import { DTYPE_FILES } from './dtype.js'
-import type { FetchRecorder } from './fetchRecorder.js'
+import type { FetchFailure, FetchRecorder } from './fetchRecorder.js'
 import { policyViolations } from './policyViolations.js'
 import { forgetCachedFiles } from './runtime.js'
 import { TOKENIZER_FILES } from './vocabulary.js'
@@ -20,7 +20,9 @@ export interface LoadFailureContext {
  * Turns whatever a transformers.js load threw into the error winnow reports, shared by every model
  * loader so the reranker and the embedder fail alike: UNSUPPORTED_DTYPE when only the weights file
  * of the requested dtype is missing and other dtypes exist (`details.available`); MODEL_LOAD_FAILED
- * with `details.damaged` when a file arrived but cannot be parsed (a truncated download); otherwise
+ * with `details.damaged` when a file arrived but cannot be parsed (a truncated download), or its
+ * transfer was cut short (`details.cut`: the connection closed early, or the body fell short of its
+ * Content-Length; nothing of it was cached, see FetchRecorder); otherwise
  * MODEL_LOAD_FAILED naming the URL and HTTP status that failed; CSP_BLOCKED when a Content-Security-Policy
  * violation happened during the load. A WinnowError passes through.
  * Damaged or mismatched files (`details.files`) are dropped from the cache, so a retry downloads
@@ -45,6 +47,8 @@ export async function explainLoadFailure(error: unknown, context: LoadFailureCon
   const cause = error instanceof Error ? error.message : String(error)
   const weights = `onnx/${DTYPE_FILES[context.dtype]}`
   const failures = context.recorder?.failures ?? []
+  const cut = failures.find((f) => f.cut)
+  if (cut) return cutShort(cut, context.model, cause, error)
   const weightsFailure = failures.find((f) => f.url.endsWith(weights))
   const missingWeights = weightsFailure ? weightsFailure.status === 404 && !weightsFailure.html : /could not locate file|not found locally|local file missing/i.test(cause) && cause.includes(weights)
   if (missingWeights && !failures.some((f) => f.url.endsWith('config.json'))) {
@@ -87,6 +91,34 @@ export async function explainLoadFailure(error: unknown, context: LoadFailureCon
     )
   }
   return new WinnowError('MODEL_LOAD_FAILED', `could not load ${context.model}: ${cause}`, { model: context.model, cause }, { cause: error })
+}
+
+/**
+ * MODEL_LOAD_FAILED for a transfer cut short. The part that arrived was never parsed or cached
+ * (the body's stream failed first); an older copy of the file in the cache is dropped too.
+ */
+async function cutShort(cut: FetchFailure, model: string, cause: string, error: unknown): Promise<WinnowError> {
+  const file = modelFile(cut.url, model)
+  if (file) await forgetCachedFiles(model, [file])
+  const size = cut.expected !== undefined ? `${cut.received} of ${cut.expected} bytes` : `${cut.received} bytes`
+  return new WinnowError(
+    'MODEL_LOAD_FAILED',
+    `could not load ${model}: the download of ${cut.url} was cut short after ${size} (the server closed the connection early, or sent a wrong Content-Length). ` +
+      'Nothing of it was cached, so the next load downloads it again; if this repeats, check the server or a proxy in between.',
+    { model, damaged: true, cut: true, url: cut.url, file, received: cut.received, expected: cut.expected, cause },
+    { cause: error },
+  )
+}
+
+/**
+ * A model file's path inside its folder, from its URL: `onnx/model.onnx` from
+ * `https://app.example/models/org/name/onnx/model.onnx` or a hub's `…/org/name/resolve/main/onnx/model.onnx`.
+ */
+function modelFile(url: string, model: string): string | null {
+  const path = decodeURIComponent(new URL(url, 'http://x/').pathname)
+  const at = path.lastIndexOf(`/${model}/`)
+  if (at < 0) return null
+  return path.slice(at + model.length + 2).replace(/^resolve\/[^/]+\//, '')
 }
 
 /** JSON files a model load parses; one of them is at fault when parsing JSON failed. */

@@ -13,6 +13,7 @@ import { expect, test, type BrowserContext, type Page, type Worker } from '@play
 import { appendFileSync, existsSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { startCutServer, type CutServer } from './cutServer.js'
 import { writeFigures } from './figures.js'
 import { SCALE } from './scale.js'
 
@@ -125,16 +126,16 @@ const MODELS: { model: string; kind: ModelKind }[] = [
 ]
 
 /** createWinnow for one model on WASM (fp32, the cache on as by default); rejects as the load does. */
-function load(page: Page, model: string, kind: ModelKind): Promise<Settled> {
+function load(page: Page, model: string, kind: ModelKind, modelBaseUrl?: string): Promise<Settled> {
   return page.evaluate(
-    ({ model, kind, bound }) =>
+    ({ model, kind, bound, modelBaseUrl }) =>
       (window as any).__settle(async () => {
         const api = (window as any).winnowApi
         const options = kind === 'reranker' ? { reranker: { model, dtype: 'fp32' } } : { reranker: false, embedder: { model, dtype: 'fp32' } }
-        const winnow = await api.createWinnow({ ...options, device: 'wasm' })
+        const winnow = await api.createWinnow({ ...options, device: 'wasm', ...(modelBaseUrl ? { modelBaseUrl } : {}) })
         await winnow.dispose()
       }, bound),
-    { model, kind, bound: BOUND_MS },
+    { model, kind, bound: BOUND_MS, modelBaseUrl },
   )
 }
 
@@ -143,18 +144,19 @@ function load(page: Page, model: string, kind: ModelKind): Promise<Settled> {
  * fault left there) and gives the reference result: the PyTorch logit for the reranker, the text
  * itself as the nearest neighbour of its own embedding for the embedder.
  */
-async function nextCallWorks(page: Page, model: string, kind: ModelKind): Promise<boolean> {
+async function nextCallWorks(page: Page, model: string, kind: ModelKind, modelBaseUrl?: string): Promise<boolean> {
   const settled: Settled = await page.evaluate(
-    ({ model, kind, bound, pair, texts }) =>
+    ({ model, kind, bound, pair, texts, modelBaseUrl }) =>
       (window as any).__settle(async () => {
         const api = (window as any).winnowApi
+        const base = modelBaseUrl ? { modelBaseUrl } : {}
         if (kind === 'reranker') {
-          const winnow = await api.createWinnow({ reranker: { model, dtype: 'fp32' }, device: 'wasm' })
+          const winnow = await api.createWinnow({ reranker: { model, dtype: 'fp32' }, device: 'wasm', ...base })
           const ranked = await winnow.rerank(pair.query, [pair.document])
           await winnow.dispose()
           return Math.abs(ranked[0].logit - pair.logit) < 1e-4
         }
-        const winnow = await api.createWinnow({ reranker: false, embedder: { model, dtype: 'fp32' }, device: 'wasm' })
+        const winnow = await api.createWinnow({ reranker: false, embedder: { model, dtype: 'fp32' }, device: 'wasm', ...base })
         const docs = await winnow.collection(`next-${Math.random().toString(36).slice(2)}`, { chunking: false })
         await docs.add(texts.map((text: string, i: number) => ({ id: `t${i}`, text })))
         const hits = await docs.search(texts[1], { mode: 'vector', k: 1, rerank: false })
@@ -162,9 +164,18 @@ async function nextCallWorks(page: Page, model: string, kind: ModelKind): Promis
         await winnow.dispose()
         return hits[0]?.id === 't1'
       }, bound),
-    { model, kind, bound: BOUND_MS, pair: rerankPair, texts: embedderTexts },
+    { model, kind, bound: BOUND_MS, pair: rerankPair, texts: embedderTexts, modelBaseUrl },
   )
   return settled.outcome === 'resolved' && settled.value === true
+}
+
+/** Every URL under `prefix` in the page's Cache API (whatever transformers.js names its cache). */
+async function cachedUrls(page: Page, prefix: string): Promise<string[]> {
+  return page.evaluate(async (prefix) => {
+    const urls: string[] = []
+    for (const name of await caches.keys()) for (const request of await (await caches.open(name)).keys()) if (request.url.startsWith(prefix)) urls.push(request.url)
+    return urls
+  }, prefix)
 }
 
 /** Serves `body` (or a status) for one file of a model, for GET and HEAD alike. */
@@ -281,6 +292,70 @@ for (const { model, kind } of MODELS) {
     })
   })
 }
+
+// ---------------------------------------------------------------------------------------------
+// A transfer cut short: a real server (test/reliability/cutServer.ts) announces the whole file and
+// closes the connection half-way, or ends a chunked response without its last chunk. The load is
+// MODEL_LOAD_FAILED with details.damaged and details.cut, nothing of the part is in the Cache API,
+// and a load from the same URLs (the cache on) works once the server sends whole files again.
+
+test.describe('a model transfer cut short (a node:http server on 127.0.0.1)', () => {
+  let server: CutServer
+  test.beforeAll(async () => {
+    server = await startCutServer()
+  })
+  test.afterAll(async () => {
+    await server?.close()
+  })
+
+  const cases = [
+    { mode: 'close-early', label: 'the connection closed after half of the announced Content-Length', model: CE, kind: 'reranker', file: 'onnx/model.onnx' },
+    { mode: 'close-early', label: 'the connection closed after half of the announced Content-Length', model: EMB, kind: 'embedder', file: 'tokenizer.json' },
+    { mode: 'chunked-close', label: 'a chunked response closed before its last chunk', model: CE, kind: 'reranker', file: 'onnx/model.onnx' },
+  ] as const
+  for (const { mode, label, model, kind, file } of cases) {
+    test(`${kind}: ${file}, ${label}, is MODEL_LOAD_FAILED (damaged, cut); nothing of it cached; the same URLs load once whole`, async ({ page }) => {
+      await openHarness(page)
+      server.mode = mode
+      server.cutFile = `${model}/${file}`
+      const cutsBefore = server.cuts
+      const settled = await load(page, model, kind, server.base)
+      const cached = await cachedUrls(page, server.base)
+      server.mode = 'ok'
+      const next = await nextCallWorks(page, model, kind, server.base)
+      record(`${kind}: ${file} cut short (${mode})`, 'MODEL_LOAD_FAILED', settled, next)
+      console.log(`[faults] ${mode}: the browser said: ${settled.details?.cause}`)
+      expect(server.cuts).toBeGreaterThan(cutsBefore)
+      expect(settled.code, settled.message).toBe('MODEL_LOAD_FAILED')
+      expect(settled.details).toMatchObject({ damaged: true, cut: true, file, url: `${server.base}${model}/${file}` })
+      expect(settled.message).toMatch(/cut short/)
+      expect(cached.filter((url) => url.endsWith(`/${file}`))).toEqual([])
+      expect(next).toBe(true)
+    })
+  }
+})
+
+test('a Playwright route fulfilling half of the ONNX file with the whole Content-Length (the body arrives whole-looking, shorter): MODEL_LOAD_FAILED, damaged; nothing cached', async ({ page, context }) => {
+  await openHarness(page)
+  const weights = fixture(CE, 'onnx/model.onnx')
+  await context.route(`**/models/${CE}/onnx/model.onnx`, (route) =>
+    route.request().headers().range
+      ? route.continue()
+      : route.fulfill({ status: 200, headers: { 'content-type': 'application/octet-stream', 'content-length': String(weights.length) }, body: weights.subarray(0, weights.length >> 1) }),
+  )
+  const settled = await load(page, CE, 'reranker')
+  const origin = new URL(page.url()).origin
+  const cached = await cachedUrls(page, `${origin}/models/${CE}/onnx/model.onnx`)
+  await context.unrouteAll()
+  const next = await nextCallWorks(page, CE, 'reranker')
+  record('reranker: onnx/model.onnx routed half-length under the full Content-Length', 'MODEL_LOAD_FAILED', settled, next)
+  append({ note: `a Playwright route with a short body and a larger Content-Length: ${settled.details?.cut ? 'the body ends quietly short of Content-Length (no network error); winnow measured it and failed it as cut' : 'onnxruntime failed to parse the truncated file'}` })
+  console.log(`[faults] route with a short body under a larger Content-Length: ${JSON.stringify(settled.details)}`)
+  expect(settled.code, settled.message).toBe('MODEL_LOAD_FAILED')
+  expect(settled.details).toMatchObject({ damaged: true, file: 'onnx/model.onnx' })
+  expect(cached).toEqual([])
+  expect(next).toBe(true)
+})
 
 // ---------------------------------------------------------------------------------------------
 // A lost WebGPU device. Chromium here has only SwiftShader, a fallback adapter that `device:

@@ -80,4 +80,55 @@ describe('FetchRecorder', () => {
     expect(rec.failures).toBe(kept) // same array, emptied
     expect(rec.find(() => true)).toBeUndefined()
   })
+
+  describe('a body cut short', () => {
+    const URL_ = 'https://app.test/models/m/onnx/model.onnx'
+    /** A body that gives `bytes`, then (optionally) fails like a connection closed early. */
+    const stream = (bytes: number, fail?: Error) => {
+      let pulls = 0
+      return new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (pulls++ === 0) controller.enqueue(new Uint8Array(bytes).fill(7))
+          else if (fail) controller.error(fail)
+          else controller.close()
+        },
+      })
+    }
+    const read = (res: Response) => res.arrayBuffer().then((b) => b.byteLength, (e: unknown) => `rejected: ${e instanceof Error ? e.message : String(e)}`)
+
+    it('passes a whole body through, byte for byte, and records nothing', async () => {
+      const rec = new FetchRecorder(fakeFetch(() => new Response(stream(40), { headers: { 'content-length': '40' } })))
+      const res = await rec.fetch(URL_)
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-length')).toBe('40')
+      expect(await read(res)).toBe(40)
+      expect(rec.failures).toEqual([])
+    })
+
+    it('a body that breaks off (the connection closed) is recorded as cut, with the bytes that came, and the read fails', async () => {
+      const rec = new FetchRecorder(fakeFetch(() => new Response(stream(25, new TypeError('network error')), { headers: { 'content-length': '100' } })))
+      const res = await rec.fetch(URL_)
+      expect(await read(res)).toMatch(/^rejected: .*cut short after 25 of 100 bytes \(network error\)/)
+      expect(rec.failures).toEqual([{ url: URL_, status: 200, html: false, cut: true, received: 25, expected: 100, message: 'network error' }])
+    })
+
+    it('a body that ends quietly before its Content-Length is cut too (never handed on short, to be zero-padded and cached)', async () => {
+      const rec = new FetchRecorder(fakeFetch(() => new Response(stream(60), { headers: { 'content-length': '100' } })))
+      expect(await read(await rec.fetch('/models/m/tokenizer.json'))).toMatch(/^rejected: .*cut short after 60 of 100 bytes/)
+      expect(rec.failures).toMatchObject([{ url: '/models/m/tokenizer.json', cut: true, received: 60, expected: 100 }])
+    })
+
+    it('does not measure what it cannot: a compressed body, a range request, a WASM file; a cancelled body is no cut', async () => {
+      const encoded = new FetchRecorder(fakeFetch(() => new Response(stream(60), { headers: { 'content-length': '100', 'content-encoding': 'br' } })))
+      expect(await read(await encoded.fetch(URL_))).toBe(60)
+      const ranged = new FetchRecorder(fakeFetch(() => new Response(stream(1, new TypeError('network error')), { headers: { 'content-length': '1' } })))
+      const part = await ranged.fetch(URL_, { headers: { Range: 'bytes=0-0' } })
+      expect(await read(part)).toMatch(/^rejected: network error/) // passed through as the network gave it
+      const wasm = new FetchRecorder(fakeFetch(() => new Response(stream(60), { headers: { 'content-length': '100' } })))
+      expect(await read(await wasm.fetch('/ort/ort-wasm-simd-threaded.wasm'))).toBe(60)
+      const cancelled = new FetchRecorder(fakeFetch(() => new Response(stream(60), { headers: { 'content-length': '100' } })))
+      await (await cancelled.fetch(URL_)).body!.cancel()
+      expect([...encoded.failures, ...ranged.failures, ...wasm.failures, ...cancelled.failures]).toEqual([])
+    })
+  })
 })

@@ -119,6 +119,30 @@ describe('explainLoadFailure on damaged files', () => {
     expect(error.message).toMatch(/JSON files .* damaged/)
   })
 
+  it('a transfer cut short is MODEL_LOAD_FAILED, damaged and cut, naming the URL, the file and the bytes, whatever the loader threw', async () => {
+    let pulls = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulls++ === 0) controller.enqueue(new Uint8Array(30))
+        else controller.error(new TypeError('network error'))
+      },
+    })
+    const recorder = new FetchRecorder(async () => new Response(body, { headers: { 'content-length': '90' } }))
+    const response = await recorder.fetch('https://hub.test/org/m/resolve/main/onnx/model_quantized.onnx')
+    const thrown = await response.arrayBuffer().catch((e: unknown) => e)
+    const error = await explainLoadFailure(thrown, context(recorder))
+    expect(error.code).toBe('MODEL_LOAD_FAILED')
+    expect(error.details).toMatchObject({
+      damaged: true,
+      cut: true,
+      url: 'https://hub.test/org/m/resolve/main/onnx/model_quantized.onnx',
+      file: 'onnx/model_quantized.onnx',
+      received: 30,
+      expected: 90,
+    })
+    expect(error.message).toMatch(/cut short after 30 of 90 bytes/)
+  })
+
   it('other failures are not called damaged', async () => {
     const error = await explainLoadFailure(new Error('something else'), context())
     expect(error.code).toBe('MODEL_LOAD_FAILED')
