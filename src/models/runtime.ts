@@ -91,6 +91,8 @@ export interface OrtWasmSource {
   /** Absolute base URL of the onnxruntime-web files; without one (Node) there is nothing to load. */
   wasmBaseUrl?: string
   device: 'webgpu' | 'wasm'
+  /** WASM threads: above 1, onnxruntime starts thread workers from its glue's URL. */
+  threads: number
   /** Keep the `.wasm` binary (and its glue) in the Cache API for later and offline visits. */
   cache: boolean
 }
@@ -119,7 +121,7 @@ export interface OrtWasmSource {
  *
  * @example
  * configureRuntime(options)
- * await loadOrtWasm({ wasmBaseUrl: 'https://app.example/ort/', device: 'wasm', cache: true })
+ * await loadOrtWasm({ wasmBaseUrl: 'https://app.example/ort/', device: 'wasm', threads: 4, cache: true })
  */
 export async function loadOrtWasm(source: OrtWasmSource, fetchFile: typeof fetch = globalThis.fetch.bind(globalThis)): Promise<void> {
   const wasm = env.backends.onnx?.wasm as { wasmPaths?: unknown; wasmBinary?: ArrayBuffer } | undefined
@@ -134,7 +136,7 @@ export async function loadOrtWasm(source: OrtWasmSource, fetchFile: typeof fetch
   /** CSP_BLOCKED when this worker's policy refused something since the start, else `fallback`. */
   const explain = async (fallback: WinnowError) => (await violations.blockedSince(mark, context)) ?? fallback
   const importGlue = async (url: string) => {
-    allowOrtThreadWorkers(url)
+    if (source.threads > 1) allowOrtThreadWorkers(url)
     try {
       await import(/* @vite-ignore */ url)
     } catch (error) {
