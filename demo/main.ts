@@ -4,7 +4,7 @@
  * mode the passages stay in the order given unless the random reranker is switched on.
  */
 import { createWinnow, WinnowError, type Dtype, type Winnow } from '../src/index.ts'
-import { chooseSource, hubFromSearch, winnowOptions, type ModelSource, type RealDtype } from './models.ts'
+import { chooseSource, deviceFromSearch, hubFromSearch, winnowOptions, type ModelSource, type RealDtype } from './models.ts'
 import { ModelPanel } from './panel.ts'
 
 const ROLES = ['reranker'] as const
@@ -17,6 +17,7 @@ const rerankButton = $<HTMLButtonElement>('rerank')
 const results = $<HTMLOListElement>('results')
 const timing = $<HTMLParagraphElement>('timing')
 const hub = hubFromSearch(location.search, location.href)
+$<HTMLSelectElement>('device').value = deviceFromSearch(location.search)
 const base = new URL('/models/', location.href).href
 let winnow: Winnow | null = null
 let running: AbortController | null = null

@@ -14,7 +14,7 @@
  * `?hub=<url>` points the hub at another host (tests use the stand-in at `/hub/`); `?hub=off` never
  * contacts one. Pure apart from the `fetch` and `caches` handed in, so it is unit-tested in Node.
  */
-import type { Dtype, WinnowOptions } from '../src/index.ts'
+import type { DevicePreference, Dtype, WinnowOptions } from '../src/index.ts'
 
 /** The real models the demos are meant to run. */
 export const REAL_MODELS = { reranker: 'Xenova/ms-marco-MiniLM-L-6-v2', embedder: 'Xenova/all-MiniLM-L6-v2' } as const
@@ -92,6 +92,19 @@ export function hubFromSearch(search: string, pageUrl: string): string | null {
   url.search = ''
   url.hash = ''
   return url.href.endsWith('/') ? url.href : `${url.href}/`
+}
+
+/**
+ * The device the page asks winnow for: `?device=webgpu` or `?device=wasm`, else `'auto'` (which
+ * never picks a software WebGPU adapter; the tests ask for WebGPU on one explicitly).
+ *
+ * @example
+ * deviceFromSearch('?device=webgpu') // 'webgpu'
+ * deviceFromSearch('?device=gpu')    // 'auto'
+ */
+export function deviceFromSearch(search: string): DevicePreference {
+  const given = new URLSearchParams(search).get('device')
+  return given === 'webgpu' || given === 'wasm' ? given : 'auto'
 }
 
 /**

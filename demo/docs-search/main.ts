@@ -12,11 +12,11 @@
  * as text nodes and checked same-origin links, never as HTML.
  */
 import { createWinnow, WinnowError, type Collection, type SearchHit, type SearchRoute, type SnapshotProgress, type Winnow } from '../../src/index.ts'
-import { chooseSource, hubFromSearch, REAL_MODELS, vectorFloorFromSearch, winnowOptions, type ModelSource, type RealDtype, type Role } from '../models.ts'
+import { chooseSource, deviceFromSearch, hubFromSearch, REAL_MODELS, vectorFloorFromSearch, winnowOptions, type ModelSource, type RealDtype, type Role } from '../models.ts'
 import { ModelPanel } from '../panel.ts'
 import { flatten, groupByPage, snippetParts, type PageGroup, type ResultItem } from './group.ts'
 import { isAbortError, latestWins } from './latest.ts'
-import { registerOfflineWorker } from './offline.ts'
+import { ORT_GLUE_URLS, registerOfflineWorker } from './offline.ts'
 import { activeKey, EMPTY_SELECTION, reduceSelection, type SelectionAction, type SelectionState } from './selection.ts'
 import { describeDevice, describeModelProgress, describeSnapshot, describeTimings } from './status.ts'
 
@@ -82,7 +82,7 @@ let serving = false
 /** The snapshot version that serves searches, once known. */
 let servingVersion: string | null = null
 
-const offline = registerOfflineWorker({ enabled: import.meta.env.PROD, extraUrls: () => [SNAPSHOT_URL] })
+const offline = registerOfflineWorker({ enabled: import.meta.env.PROD, extraUrls: () => [SNAPSHOT_URL, ...ORT_GLUE_URLS] })
 /** The models this page loads: the reranker, and the embedder when the snapshot's vectors are the real one's. */
 let roles: Role[] = ['reranker']
 const panel = new ModelPanel({
@@ -161,6 +161,7 @@ async function load(source: ModelSource): Promise<Collection> {
     instance = null
     const winnow = await createWinnow({
       ...winnowOptions(source, roles),
+      device: deviceFromSearch(location.search),
       onProgress: (e) => {
         panel.record(e)
         ui.modelProgress.value = e.overall

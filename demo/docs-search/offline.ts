@@ -4,10 +4,18 @@
  * manifest are there offline. The first visit's files loaded before the worker took control are
  * posted to it, so it caches them too.
  */
+import { sameOriginScriptUrl } from '../trustedTypes.ts'
 
 /** The script URL and scope: the page's hashed assets live in /assets/, outside its folder. */
 export const SERVICE_WORKER_URL = '/docs-search-sw.js'
 export const SERVICE_WORKER_SCOPE = '/'
+
+/**
+ * onnxruntime's glue modules under winnow's default `wasmBaseUrl` (WASM and WebGPU), for the worker
+ * to keep: winnow imports them from their own URL, and only a service worker answers that offline
+ * (winnow's worker fetches them, so they are not among the page's own resources).
+ */
+export const ORT_GLUE_URLS = ['/ort/ort-wasm-simd-threaded.mjs', '/ort/ort-wasm-simd-threaded.asyncify.mjs'] as const
 
 /**
  * The same-origin URLs a page loaded (without fragments, no duplicates), for the worker to cache;
@@ -49,7 +57,8 @@ export function registerOfflineWorker(options: { enabled: boolean; extraUrls?: (
   if (!container || !options.enabled) return { postLoaded() {} }
   const firstVisit = !container.controller
   const active = container
-    .register(SERVICE_WORKER_URL, { scope: SERVICE_WORKER_SCOPE })
+    // Through the demos' Trusted Types policy: a page that requires Trusted Types refuses a plain string here.
+    .register(sameOriginScriptUrl(SERVICE_WORKER_URL), { scope: SERVICE_WORKER_SCOPE })
     .then(() => container.ready)
     .then((registration) => registration.active)
     .catch((error: unknown) => {

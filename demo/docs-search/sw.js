@@ -6,10 +6,14 @@
  * Strategy: network first, the cache when the network fails, for same-origin GETs of
  *   - navigations to the search page and its docs pages (paths with a /docs-search/ segment),
  *   - the built assets under /assets/ and the page's own files,
- *   - the snapshot's winnow-index/manifest.json (winnow compares its version with the imported one).
- * Left to the network, never stored: Range requests, /models/ and /ort/ (winnow keeps model and
- * WASM files in the Cache API itself: not twice), the snapshot's shards (imported into IndexedDB),
- * other pages of the origin, and this script (the browser updates it on its own).
+ *   - the snapshot's winnow-index/manifest.json (winnow compares its version with the imported one),
+ *   - onnxruntime's glue modules, /ort/*.mjs (about 50 kB each): winnow imports them from their own
+ *     URL, and offline only this worker can answer it — without it winnow would import its cached
+ *     copy from a blob: URL, which a Content-Security-Policy without blob: refuses.
+ * Left to the network, never stored: Range requests, /models/ and the /ort/ .wasm files (winnow
+ * keeps model and WASM binaries in the Cache API itself: not twice), the snapshot's shards
+ * (imported into IndexedDB), other pages of the origin, and this script (the browser updates it on
+ * its own).
  * A document served from the cache keeps COOP same-origin + COEP require-corp, or the page would
  * lose cross-origin isolation (and WASM its threads).
  */
@@ -17,7 +21,7 @@
 
 /** Bump when the strategy changes: activate() deletes the caches of other versions. */
 const CACHE_PREFIX = 'docs-search-'
-const CACHE_NAME = CACHE_PREFIX + 'v1'
+const CACHE_NAME = CACHE_PREFIX + 'v2'
 
 const ISOLATION_HEADERS = [
   ['Cross-Origin-Opener-Policy', 'same-origin'],
@@ -27,8 +31,9 @@ const NEVER_STORED = ['/models/', '/ort/', '/hub/']
 const APP_PATH = /\/docs-search(\/|$)/
 const ASSETS = '/assets/'
 const MANIFEST = /\/winnow-index\/manifest\.json$/
+const ORT_GLUE = /^\/ort\/[^/]+\.mjs$/
 
-/** Whether this worker caches `url` (a same-origin page, asset or the snapshot manifest). */
+/** Whether this worker caches `url` (a same-origin page, asset, the snapshot manifest or onnxruntime's glue). */
 function cacheable(url) {
   let u
   try {
@@ -39,6 +44,7 @@ function cacheable(url) {
   if (u.origin !== self.location.origin) return false
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return false
   const path = u.pathname
+  if (ORT_GLUE.test(path)) return true
   if (NEVER_STORED.some((prefix) => path.startsWith(prefix))) return false
   if (path === new URL(self.location.href).pathname) return false
   if (path.includes('/winnow-index/')) return MANIFEST.test(path)
@@ -84,7 +90,13 @@ function offlinePage(url) {
     new Response(html, {
       status: 503,
       statusText: 'Offline',
-      headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'X-Docs-Search-Offline': '1' },
+      headers: {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Cache-Control': 'no-store',
+        'X-Docs-Search-Offline': '1',
+        // No script at all, and its one inline style.
+        'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
+      },
     }),
   )
 }

@@ -4,9 +4,10 @@
  * and the prompt a local LLM would get. A host page may plug an LLM in through
  * `window.winnowRag.setGenerator(fn)` (README.md next to this file).
  */
-import { createWinnow, highlight, WinnowError, type Collection, type SearchHit, type SearchOptions, type SearchRoute, type Winnow } from '../../src/index.ts'
-import { chooseSource, hubFromSearch, vectorFloorFromSearch, winnowOptions, type ModelSource, type RealDtype } from '../models.ts'
+import { createWinnow, highlightNodes, WinnowError, type Collection, type SearchHit, type SearchOptions, type SearchRoute, type Winnow } from '../../src/index.ts'
+import { chooseSource, deviceFromSearch, hubFromSearch, vectorFloorFromSearch, winnowOptions, type ModelSource, type RealDtype } from '../models.ts'
 import { ModelPanel } from '../panel.ts'
+import { parseInertHtml, sameOriginScriptUrl } from '../trustedTypes.ts'
 import { assembleContext, mergeOverlapping } from './context.ts'
 import { describePosition, formatBytes, indexProgress, type IndexPhase } from './format.ts'
 import { runGenerator, type Generator } from './generator.ts'
@@ -137,6 +138,7 @@ function load(source: ModelSource): Promise<void> {
     try {
       winnow = await createWinnow({
         ...winnowOptions(source, ROLES),
+        device: deviceFromSearch(location.search),
         onProgress: (e) => {
           panel.record(e)
           ui.modelProgress.value = e.overall
@@ -189,7 +191,9 @@ let pdfjsLoading: Promise<PdfLib> | null = null
 function loadPdf(): Promise<PdfLib> {
   pdfjsLoading ??= (async () => {
     const [pdfjs, worker] = await Promise.all([import('pdfjs-dist'), import('pdfjs-dist/build/pdf.worker.min.mjs?url')])
-    pdfjs.GlobalWorkerOptions.workerSrc = worker.default
+    // The demo starts pdf.js's worker itself, so a page that requires Trusted Types gets it from the
+    // demo's policy (pdf.js would pass its URL to new Worker() as a plain string).
+    pdfjs.GlobalWorkerOptions.workerPort = new Worker(sameOriginScriptUrl(worker.default), { type: 'module' })
     return { getDocument: (source) => pdfjs.getDocument(source) } satisfies PdfLib
   })()
   pdfjsLoading.catch(() => (pdfjsLoading = null)) // a failed load is retried with the next PDF
@@ -197,8 +201,8 @@ function loadPdf(): Promise<PdfLib> {
 }
 
 const parseEnvironment = {
-  // DOMParser builds an inert document: its scripts never run and its images never load.
-  parseHtml: (source: string) => new DOMParser().parseFromString(source, 'text/html') as unknown as HtmlNode,
+  // A template's content is inert: its scripts never run, its images and stylesheets never load.
+  parseHtml: (source: string) => parseInertHtml(source) as unknown as HtmlNode,
   loadPdf,
 }
 
@@ -425,7 +429,9 @@ function renderPassages(hits: readonly SearchHit[], stage: 'first-stage' | 'fina
       )
       const snippet = document.createElement('p')
       snippet.className = 'snippet'
-      snippet.innerHTML = highlight(hit.snippet) // escaped text with <mark>: the file's own markup never runs
+      // Text nodes and <mark> elements: the file's own markup never runs, and no HTML string is
+      // parsed, which a page that requires Trusted Types would refuse.
+      snippet.replaceChildren(highlightNodes(hit.snippet))
       const details = document.createElement('details')
       details.append(
         Object.assign(document.createElement('summary'), { textContent: 'Whole passage' }),

@@ -2,7 +2,8 @@
  * File → text for the private RAG demo: plain text and markdown as they are, HTML as its main
  * content (headings kept as markdown `#` lines, so winnow's chunker still splits at them), PDF
  * through pdf.js with the offset where each page starts. Pure apart from what is passed in: the
- * HTML parser (DOMParser on the page) and pdf.js are injected, so Node tests can run all of it.
+ * HTML parser (a `<template>` on the page, see demo/trustedTypes.ts) and pdf.js are injected, so
+ * Node tests can run all of it.
  */
 
 /** The kinds of file the demo reads. */
@@ -40,7 +41,7 @@ export interface PdfDocument {
 
 /** What {@link parseFile} needs from its environment. */
 export interface ParseEnvironment {
-  /** Parses HTML source into a document without running it (on the page: `DOMParser`). */
+  /** Parses HTML source into nodes without running it (on the page: a `<template>`'s content). */
   parseHtml(source: string): HtmlNode
   /** Loads pdf.js (lazily: only PDFs pay for it). */
   loadPdf(): Promise<PdfLib>

@@ -150,6 +150,16 @@ describe('docs search service worker', () => {
     expect(network.fetched).toEqual([])
   })
 
+  it("stores onnxruntime's glue modules (imported from their own URL, which offline only this worker answers), never the .wasm beside them", async () => {
+    for (const file of ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.asyncify.mjs']) {
+      expect(await (await dispatchFetch(request(`/ort/${file}`)))!.text()).toBe(`body of ${ORIGIN}/ort/${file}`)
+    }
+    expect(await dispatchFetch(request('/ort/ort-wasm-simd-threaded.asyncify.wasm'))).toBeUndefined()
+    expect(await cached()).toEqual([`${ORIGIN}/ort/ort-wasm-simd-threaded.mjs`, `${ORIGIN}/ort/ort-wasm-simd-threaded.asyncify.mjs`])
+    network.online = false
+    expect(await (await dispatchFetch(request('/ort/ort-wasm-simd-threaded.mjs')))!.text()).toBe(`body of ${ORIGIN}/ort/ort-wasm-simd-threaded.mjs`)
+  })
+
   it('stores only complete same-origin 200s, not errors, redirects or opaque responses', async () => {
     const responses: Record<string, () => Response> = {
       '/assets/missing.js': () => basic('nope', { status: 404 }),
@@ -192,6 +202,7 @@ describe('docs search service worker', () => {
     expect(page!.status).toBe(503)
     expect(page!.headers.get('Cross-Origin-Embedder-Policy')).toBe('require-corp')
     expect(page!.headers.get('Cross-Origin-Opener-Policy')).toBe('same-origin')
+    expect(page!.headers.get('Content-Security-Policy')).toBe("default-src 'none'; style-src 'unsafe-inline'")
     const html = await page!.text()
     expect(html).toContain('You are offline')
     expect(html).toContain('href="/demo/docs-search/"')
@@ -215,8 +226,10 @@ describe('docs search service worker', () => {
         42,
       ],
     })
-    expect(network.fetched).toEqual([PAGE, `${ORIGIN}/assets/app.js`, `${PAGE}winnow-index/manifest.json`])
-    expect((await cached()).sort()).toEqual([`${ORIGIN}/assets/already.js`, `${ORIGIN}/assets/app.js`, PAGE, `${PAGE}winnow-index/manifest.json`].sort())
+    expect(network.fetched).toEqual([PAGE, `${ORIGIN}/assets/app.js`, `${ORIGIN}/ort/ort-wasm-simd-threaded.mjs`, `${PAGE}winnow-index/manifest.json`])
+    expect((await cached()).sort()).toEqual(
+      [`${ORIGIN}/assets/already.js`, `${ORIGIN}/assets/app.js`, `${ORIGIN}/ort/ort-wasm-simd-threaded.mjs`, PAGE, `${PAGE}winnow-index/manifest.json`].sort(),
+    )
     await dispatch('message', { type: 'something-else' }) // ignored
   })
 })

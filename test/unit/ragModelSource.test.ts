@@ -1,6 +1,7 @@
 // demo/models.ts: which models the demos (RAG, docs search, the playground) run, and how they say it.
 import { describe, expect, it } from 'vitest'
 import {
+  deviceFromSearch,
   chooseSource,
   DEFAULT_HUB,
   describeSource,
@@ -66,6 +67,15 @@ describe('hubFromSearch', () => {
     expect(hubFromSearch('?hub=none', PAGE)).toBeNull()
     expect(hubFromSearch('?hub=', PAGE)).toBeNull()
     expect(hubFromSearch('?hub=javascript:alert(1)', PAGE)).toBeNull()
+  })
+})
+
+describe('deviceFromSearch', () => {
+  it("is the page's ?device= when it names one, else 'auto'", () => {
+    expect(deviceFromSearch('?device=webgpu')).toBe('webgpu')
+    expect(deviceFromSearch('?hub=off&device=wasm')).toBe('wasm')
+    expect(deviceFromSearch('')).toBe('auto')
+    expect(deviceFromSearch('?device=gpu')).toBe('auto')
   })
 })
 
