@@ -51,9 +51,11 @@ export interface WinnowOptions {
   onProgress?: (event: LoadProgress) => void
   /**
    * Called when the instance changes device after it loaded: when the WebGPU device is lost (GPU
-   * reset, driver update, memory pressure), calls pending then reject with DEVICE_LOST, the models
-   * are loaded again on WASM, and this is called with the new {@link DeviceInfo} (also
-   * `winnow.device` from then on). The instance stays on WASM; a new `createWinnow` tries WebGPU again.
+   * reset, driver update, memory pressure), the models are loaded again on WASM, and this is called
+   * with the new {@link DeviceInfo} (also `winnow.device` from then on). Calls that change nothing
+   * and were pending (rerank, search, get, count, info) run again on WASM, once; writes pending
+   * (add, delete, clear) reject with DEVICE_LOST. The instance stays on WASM; a new `createWinnow`
+   * tries WebGPU again.
    */
   onDeviceChange?: (device: DeviceInfo) => void
   /**

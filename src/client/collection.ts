@@ -13,7 +13,7 @@ import type {
   StoredDocument,
 } from '../types.js'
 import type { CollectionRef, Envelope, OpenedCollection, WorkerApi, WorkerSearchResult } from '../worker/protocol.js'
-import { abortError, type WorkerConnection } from './connection.js'
+import { abortError, retryAfterDeviceLoss, type WorkerConnection } from './connection.js'
 import { checkCallOptions } from './validate.js'
 
 /**
@@ -112,11 +112,11 @@ export class CollectionHandle implements Collection {
 
   async get(id: string): Promise<StoredDocument | null> {
     if (typeof id !== 'string') throw new WinnowError('INVALID_INPUT', 'id must be a string')
-    return this.simple((api) => api.get(this.ref, id) as Promise<Envelope<StoredDocument | null>>)
+    return this.read((api) => api.get(this.ref, id) as Promise<Envelope<StoredDocument | null>>)
   }
 
   async count(): Promise<number> {
-    return this.simple((api) => api.count(this.ref) as Promise<Envelope<number>>)
+    return this.read((api) => api.count(this.ref) as Promise<Envelope<number>>)
   }
 
   async clear(): Promise<void> {
@@ -124,7 +124,7 @@ export class CollectionHandle implements Collection {
   }
 
   async info(): Promise<CollectionInfo> {
-    return this.simple((api) => api.collectionInfo(this.ref) as Promise<Envelope<CollectionInfo>>)
+    return this.read((api) => api.collectionInfo(this.ref) as Promise<Envelope<CollectionInfo>>)
   }
 
   async syncSnapshot(options: { signal?: AbortSignal } = {}): Promise<SnapshotOutcome> {
@@ -143,26 +143,35 @@ export class CollectionHandle implements Collection {
   async search(query: string, options?: SearchOptions): Promise<SearchResults> {
     const { signal, onFirstStage, ...rest } = checkCallOptions(options, 'search', 'onFirstStage') as SearchOptions
     if (signal?.aborted) throw abortError(signal)
-    await this.ensureOpen(signal)
-    const callId = this.owner.nextCallId()
-    // An aborted search stays silent: its first-stage hits must not overwrite a newer search's.
-    const firstStage = onFirstStage
-      ? proxy((hits: SearchHit[]) => {
-          if (!signal?.aborted) onFirstStage(hits)
-        })
-      : undefined
-    const { hits, route } = unwrap(
-      await this.owner.connection.call((api) => api.search(callId, this.ref, query, rest, firstStage) as Promise<Envelope<WorkerSearchResult>>, {
-        signal,
-        onAbort: (api) => void api.cancel(callId),
-      }),
-    )
+    // Idempotent: after a lost WebGPU device it runs again, on WASM (first-stage hits may come twice).
+    const { hits, route } = await retryAfterDeviceLoss(signal, async () => {
+      await this.ensureOpen(signal)
+      const callId = this.owner.nextCallId()
+      // An aborted search stays silent: its first-stage hits must not overwrite a newer search's.
+      const firstStage = onFirstStage
+        ? proxy((hits: SearchHit[]) => {
+            if (!signal?.aborted) onFirstStage(hits)
+          })
+        : undefined
+      return unwrap(
+        await this.owner.connection.call((api) => api.search(callId, this.ref, query, rest, firstStage) as Promise<Envelope<WorkerSearchResult>>, {
+          signal,
+          onAbort: (api) => void api.cancel(callId),
+        }),
+      )
+    })
     return Object.assign(hits, { route })
   }
 
+  /** A write: not retried after a lost device (it may have landed; the caller checks). */
   private async simple<T>(fn: (api: Remote<WorkerApi>) => Promise<Envelope<T>>): Promise<T> {
     await this.ensureOpen()
     return unwrap(await this.owner.connection.call(fn))
+  }
+
+  /** A read: retried once after a lost WebGPU device (the pending call was rejected when the worker moved to WASM). */
+  private read<T>(fn: (api: Remote<WorkerApi>) => Promise<Envelope<T>>): Promise<T> {
+    return retryAfterDeviceLoss(undefined, () => this.simple(fn))
   }
 
   /** Opens the collection in the current worker (again, after a restart). */

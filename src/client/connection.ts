@@ -210,6 +210,24 @@ export class WorkerConnection {
   }
 }
 
+/**
+ * Runs a call that changes nothing (rerank, search, get, count, info) once more when it failed with
+ * DEVICE_LOST: the loss moved the instance to WASM (a new worker, loading already), so the second
+ * run happens there and the caller never sees the loss. Writes are not retried this way: one that
+ * failed may have to be checked first, and the caller decides.
+ *
+ * @example
+ * const hits = await retryAfterDeviceLoss(signal, () => search(query))
+ */
+export async function retryAfterDeviceLoss<T>(signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (error) {
+    if (!(error instanceof WinnowError) || error.code !== 'DEVICE_LOST' || signal?.aborted) throw error
+    return run()
+  }
+}
+
 /** The ABORTED error for a signal, keeping its reason as `cause`. */
 export function abortError(signal: AbortSignal): WinnowError {
   return new WinnowError('ABORTED', 'the call was aborted', {}, { cause: signal.reason })

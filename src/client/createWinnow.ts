@@ -16,7 +16,7 @@ import type {
 } from '../types.js'
 import { CollectionHandle, type Collection, type CollectionOwner } from './collection.js'
 import type { Envelope, InitResult, RawRerank, WorkerApi, WorkerConfig } from '../worker/protocol.js'
-import { abortError, WorkerConnection, type ConnectionEvents, type SpawnWorker } from './connection.js'
+import { abortError, retryAfterDeviceLoss, WorkerConnection, type ConnectionEvents, type SpawnWorker } from './connection.js'
 import { spawnDefaultWorker, spawnWorkerFrom } from './spawn.js'
 import { checkCallOptions, checkOptions, checkRerankArgs } from './validate.js'
 
@@ -224,14 +224,17 @@ class WinnowClient implements Winnow, CollectionOwner {
     if (signal?.aborted) throw abortError(signal)
     if (this.info && !this.info.reranker) throw new WinnowError('INVALID_INPUT', 'this instance was created with reranker: false; create one with a reranker to rerank')
     if (texts.length === 0 || options.topK === 0) return []
-    await this.start(signal)
-    const callId = ++this.callIds
-    const raw = unwrap(
-      await this.connection.call((api) => api.rerank(callId, query, texts) as Promise<Envelope<RawRerank>>, {
-        signal,
-        onAbort: (api) => void api.cancel(callId),
-      }),
-    )
+    // Idempotent: a lost WebGPU device moves the instance to WASM, and the rerank runs again there.
+    const raw = await retryAfterDeviceLoss(signal, async () => {
+      await this.start(signal)
+      const callId = ++this.callIds
+      return unwrap(
+        await this.connection.call((api) => api.rerank(callId, query, texts) as Promise<Envelope<RawRerank>>, {
+          signal,
+          onAbort: (api) => void api.cancel(callId),
+        }),
+      )
+    })
     const scores = Array.from(raw.logits, sigmoid)
     return rankByScore(scores, options.topK ?? texts.length).map((index) => {
       const result: RerankedPassage & { id?: string } = {

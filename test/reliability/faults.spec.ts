@@ -398,7 +398,7 @@ async function loseDevice(page: Page): Promise<number> {
 }
 
 test.describe('lost WebGPU device', () => {
-  test('during a rerank: the call rejects with DEVICE_LOST, onDeviceChange reports WASM, the next call on the same instance gives the reference logit', async ({ page, context }) => {
+  test('during a rerank: the call and the one queued behind it run again on WASM and resolve (as a fresh WASM rerank gives), onDeviceChange reports WASM, the next call gives the reference logit', async ({ page, context }) => {
     await spyOnDevices(context)
     await openHarness(page)
     const started = await page.evaluate(
@@ -414,30 +414,38 @@ test.describe('lost WebGPU device', () => {
           w.queued = settle(w.instance.rerank('quick fox', ['a call queued behind it']))
           return w.instance.device.kind
         }, bound),
-      { model: CE, bound: BOUND_MS },
+      // Setting up is not what is measured: a load and a first WebGPU run on SwiftShader take long on a busy machine.
+      { model: CE, bound: 3 * BOUND_MS },
     )
     expect(started).toMatchObject({ outcome: 'resolved', value: 'webgpu' })
     await page.waitForTimeout(300)
     expect(await loseDevice(page)).toBeGreaterThan(0)
     const out = await page.evaluate(
-      ({ pair, bound }) =>
+      ({ pair, bound, ce }) =>
         (window as any).__settle(async () => {
           const w = window as any
-          const inFlight = await w.inFlight
-          const queued = await w.queued
+          const summary = (s: any) => (s.outcome === 'resolved' ? { outcome: s.outcome, ms: s.ms, length: s.value.length, top: s.value.slice(0, 5).map((r: any) => [r.index, r.logit]) } : s)
+          const inFlight = summary(await w.inFlight)
+          const queued = summary(await w.queued)
           const next = await w.instance.rerank(pair.query, [pair.document])
-          return { inFlight, queued, nextLogit: next[0].logit, device: w.instance.device, changes: w.changes }
+          // What the same rerank gives on WASM from the start, to compare the retried one with.
+          const docs = Array.from({ length: 2000 }, (_, i) => `document ${i} about the quick brown fox and the lazy dog `.repeat(4))
+          const wasm = await w.winnowApi.createWinnow({ reranker: { model: ce, dtype: 'fp32' }, device: 'wasm' })
+          const reference = (await wasm.rerank('quick fox', docs)).slice(0, 5).map((r: any) => [r.index, r.logit])
+          await wasm.dispose()
+          return { inFlight, queued, reference, nextLogit: next[0].logit, device: w.instance.device, changes: w.changes }
         }, bound),
-      { pair: rerankPair, bound: BOUND_MS },
+      { pair: rerankPair, bound: 4 * BOUND_MS, ce: CE },
     )
     expect(out.outcome).toBe('resolved')
-    const { inFlight, queued, nextLogit, device, changes } = out.value
+    const { inFlight, queued, reference, nextLogit, device, changes } = out.value
     const nextCallOk = Math.abs(nextLogit - rerankPair.logit) < 1e-4
-    record('lost WebGPU device during a rerank', 'DEVICE_LOST', inFlight, nextCallOk)
-    expect(inFlight.code, inFlight.message).toBe('DEVICE_LOST')
-    expect(inFlight.details).toMatchObject({ reason: 'destroyed' })
-    expect(inFlight.message).toMatch(/WebGPU device was lost .* WASM/)
-    expect(queued.code, queued.message).toBe('DEVICE_LOST')
+    record('lost WebGPU device during a rerank (run again on WASM)', 'resolved', inFlight, nextCallOk)
+    expect(inFlight.outcome, inFlight.message).toBe('resolved')
+    expect(inFlight.length).toBe(2000)
+    expect(inFlight.top.map((r: number[]) => r[0])).toEqual(reference.map((r: number[]) => r[0]))
+    for (const [i, [, logit]] of reference.entries()) expect(Math.abs(inFlight.top[i][1] - logit)).toBeLessThan(1e-3)
+    expect(queued).toMatchObject({ outcome: 'resolved', length: 1 })
     expect(nextCallOk).toBe(true)
     expect(device.kind).toBe('wasm')
     expect(device.reason).toMatch(/WebGPU device was lost \(destroyed\)/)
@@ -476,7 +484,7 @@ test.describe('lost WebGPU device', () => {
     expect(nextCallOk).toBe(true)
   })
 
-  test('during an add that embeds on WebGPU: DEVICE_LOST, nothing of the add stored, the next add and a reranked search work on WASM', async ({ page, context }) => {
+  test('during an add that embeds on WebGPU, with a search queued behind it: the add (a write) is DEVICE_LOST with nothing stored, the search runs again on WASM and resolves; the next add and a reranked search work', async ({ page, context }) => {
     await spyOnDevices(context)
     await openHarness(page)
     const name = 'device-lost-add'
@@ -496,12 +504,21 @@ test.describe('lost WebGPU device', () => {
     )
     expect(before).toMatchObject({ outcome: 'resolved', value: embedderTexts.length })
     await page.waitForFunction(() => (window as any).embedding === true, undefined, { timeout: BOUND_MS })
+    // Its query embedding waits in the model queue behind the add's slices.
+    await page.evaluate(
+      ({ texts, bound }) => {
+        const w = window as any
+        w.searching = w.__settle(() => w.docs.search(texts[1], { mode: 'vector', k: 1, rerank: false }), bound)
+      },
+      { texts: embedderTexts, bound: BOUND_MS },
+    )
     expect(await loseDevice(page)).toBeGreaterThan(0)
     const out = await page.evaluate(
       ({ texts, bound }) =>
         (window as any).__settle(async () => {
           const w = window as any
           const add = await w.add
+          const searching = await w.searching
           const count = await w.docs.count()
           const big = await w.docs.get('big-0')
           const nearest = (await w.docs.search(texts[1], { mode: 'vector', k: 1, rerank: false }))[0]?.id
@@ -510,7 +527,7 @@ test.describe('lost WebGPU device', () => {
           const device = w.instance.device.kind
           await w.instance.deleteCollection(w.docs.name)
           await w.instance.dispose()
-          return { add, count, big, nearest, next, reranked: reranked.map((h: any) => h.id), device }
+          return { add, searching: { ...searching, value: searching.value?.map((h: any) => h.id) }, count, big, nearest, next, reranked: reranked.map((h: any) => h.id), device }
         }, bound),
       { texts: embedderTexts, bound: BOUND_MS },
     )
@@ -518,7 +535,10 @@ test.describe('lost WebGPU device', () => {
     const v = out.value
     const nextCallOk = v.next.documents === 1 && v.reranked.length === 3 && v.nearest === 't1'
     record('lost WebGPU device during an add (embedding)', 'DEVICE_LOST', v.add, nextCallOk)
+    record('lost WebGPU device during a search (run again on WASM)', 'resolved', v.searching, nextCallOk)
     expect(v.add.code, v.add.message).toBe('DEVICE_LOST')
+    expect(v.searching.outcome, v.searching.message).toBe('resolved')
+    expect(v.searching.value).toEqual(['t1'])
     expect(v.count).toBe(embedderTexts.length)
     expect(v.big).toBeNull()
     expect(v.nearest).toBe('t1')
