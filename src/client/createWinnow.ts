@@ -18,6 +18,7 @@ import { CollectionHandle, type Collection, type CollectionOwner } from './colle
 import type { Envelope, InitResult, RawRerank, WorkerApi, WorkerConfig } from '../worker/protocol.js'
 import { abortError, retryAfterDeviceLoss, WorkerConnection, type ConnectionEvents, type SpawnWorker } from './connection.js'
 import { spawnDefaultWorker, spawnWorkerFrom } from './spawn.js'
+import { workerRefusalError } from './workerRefusals.js'
 import { checkCallOptions, checkOptions, checkRerankArgs } from './validate.js'
 
 /** The default reranker: ms-marco-MiniLM-L-6-v2 in transformers.js layout. */
@@ -62,7 +63,9 @@ export interface Winnow {
 /**
  * Starts winnow's worker, chooses the device and loads the reranker. Resolves once the model can
  * run; rejects with MODEL_LOAD_FAILED, UNSUPPORTED_DTYPE, WEBGPU_UNAVAILABLE, INVALID_INPUT,
- * ABORTED or WORKER_UNRESPONSIVE (and may simply be called again after a failure).
+ * ABORTED, WORKER_UNRESPONSIVE or CSP_BLOCKED (a Content-Security-Policy or Trusted Types refused
+ * the worker or a file it needs; see docs/guides/security-headers.md) (and may simply be called
+ * again after a failure).
  *
  * @example
  * const winnow = await createWinnow({
@@ -85,7 +88,8 @@ export async function createWinnow(options: WinnowOptions = {}): Promise<Winnow>
     await client.start(options.signal)
   } catch (error) {
     await client.dispose()
-    throw error
+    // A worker the page's Content-Security-Policy refused fails like a crash: say which directive.
+    throw (await workerRefusalError(error)) ?? error
   }
   return client
 }

@@ -1,5 +1,6 @@
 import { cspBlockedError, WinnowError } from '../errors.js'
 import type { TrustedScriptURLLike } from '../types.js'
+import { rememberWorkerUrl } from './workerRefusals.js'
 
 /** The name of winnow's Trusted Types policy: allow it with `trusted-types winnow-rerank`. */
 export const TRUSTED_TYPES_POLICY = 'winnow-rerank'
@@ -75,6 +76,7 @@ export function trustedWorkerUrl(url: string | URL | TrustedScriptURLLike): stri
  * const worker = startWorker(options.workerUrl, 'winnow-worker-1-1-x')
  */
 export function startWorker(url: string | URL | TrustedScriptURLLike, name: string, construct: typeof Worker = globalThis.Worker): Worker {
+  rememberWorkerUrl(String(url))
   const trusted = trustedWorkerUrl(url)
   try {
     return new construct(trusted as string | URL, { type: 'module', name })
@@ -84,8 +86,9 @@ export function startWorker(url: string | URL | TrustedScriptURLLike, name: stri
 }
 
 /**
- * A worker constructor that passes its URL through {@link trustedWorkerUrl}: for code that must
- * keep the literal `new Worker(new URL('…', import.meta.url), …)` shape bundlers look for.
+ * A worker constructor that passes its URL through {@link trustedWorkerUrl} (and notes it, see
+ * {@link rememberWorkerUrl}): for code that must keep the literal
+ * `new Worker(new URL('…', import.meta.url), …)` shape bundlers look for.
  *
  * @example
  * const Worker = trustedWorkerClass()
@@ -93,9 +96,9 @@ export function startWorker(url: string | URL | TrustedScriptURLLike, name: stri
  */
 export function trustedWorkerClass(): typeof Worker {
   const Base = globalThis.Worker
-  if (!trustedTypes()) return Base
   return class TrustedWorker extends Base {
     constructor(url: string | URL, options?: WorkerOptions) {
+      rememberWorkerUrl(url)
       try {
         super(trustedWorkerUrl(url) as string | URL, options)
       } catch (error) {

@@ -238,6 +238,16 @@ test.describe('when a policy blocks winnow', () => {
     expect((await reportsSince(mark)).some((r) => r['blocked-uri'] === 'wasm-eval' && /\/assets\/worker-/.test(r['document-uri'] ?? ''))).toBe(true)
   })
 
+  test("worker-src 'none': CSP_BLOCKED names winnow's worker script and worker-src, not a bare WORKER_CRASHED", async ({ page }) => {
+    server.setCsp("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'none'; connect-src 'self'; style-src 'self'")
+    await openHarness(page)
+    const error = await createFails(page, { device: 'wasm' })
+    expect(error.code).toBe('CSP_BLOCKED')
+    expect(error.details.directive).toBe('worker-src')
+    expect(String(error.details.blockedUri)).toMatch(/\/assets\/worker-[\w-]+\.js$/)
+    expect(error.message).toContain("add 'self' to worker-src")
+  })
+
   test("Trusted Types without winnow's policy name: CSP_BLOCKED at once, naming trusted-types and winnow-rerank", async ({ page }) => {
     server.setCsp(`${STRICT_CSP}; require-trusted-types-for 'script'; trusted-types some-other-policy`)
     await openHarness(page)
