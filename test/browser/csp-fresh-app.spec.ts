@@ -7,9 +7,13 @@
  * on every response. The app loads a reranker and an embedder, reranks, searches a collection and
  * renders a snippet with highlightNodes(), on WASM (with threads) and on WebGPU; no violation is
  * reported by the page or by any worker. This is the published worker (dist/worker/worker.js,
- * bundled by the package build), not the demos' build from source.
+ * bundled by the package build), not the demos' build from source. The last test serves the same
+ * build with the nginx configuration of docs/guides/security-headers.md, read from the page.
  */
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect, test, type Page } from '@playwright/test'
@@ -106,3 +110,73 @@ for (const device of ['wasm', 'webgpu'] as const) {
     expect(server!.requests).toContain(device === 'wasm' ? '/ort/ort-wasm-simd-threaded.mjs' : '/ort/ort-wasm-simd-threaded.asyncify.mjs')
   })
 }
+
+/** A free port on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const probe = createServer()
+    probe.once('error', fail)
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => done(port))
+    })
+  })
+}
+
+test("the security-headers guide's nginx configuration serves the app under its policy: threads, a WASM load, no violation, headers on onnxruntime's files too", async ({ page }) => {
+  const doc = readFileSync(join(root, 'docs/guides/security-headers.md'), 'utf8')
+  const block = /<!-- security-headers:nginx -->\s*```nginx\n([\s\S]*?)```/.exec(doc)?.[1]
+  expect(block).toBeTruthy()
+  const policy = /add_header Content-Security-Policy "([^"]+)" always;/.exec(block!)?.[1]
+  // The guide's minimal policy is the one its nginx block sends.
+  expect(doc).toContain(`Content-Security-Policy: ${policy}\n`)
+  const port = await freePort()
+  const site = mkdtempSync(join(tmpdir(), 'winnow-nginx-csp-'))
+  mkdirSync(join(site, 'tmp'))
+  // Violations go to the test's collector: report-uri is added in front of the guide's policy.
+  const server_ = block!
+    .replace('listen 8080;', `listen 127.0.0.1:${port};`)
+    .replace('root /srv/my-app/dist;', `root ${join(app, 'dist')};`)
+    .replaceAll('add_header Content-Security-Policy "', `add_header Content-Security-Policy "report-uri ${server!.url}/__csp-report; `)
+  writeFileSync(
+    join(site, 'nginx.conf'),
+    [
+      'load_module /usr/lib/nginx/modules/ngx_http_brotli_static_module.so;',
+      'daemon off;',
+      'user root;',
+      `pid ${site}/nginx.pid;`,
+      `error_log ${site}/error.log warn;`,
+      'events {}',
+      'http {',
+      `  access_log off; client_body_temp_path ${site}/tmp; proxy_temp_path ${site}/tmp; fastcgi_temp_path ${site}/tmp; uwsgi_temp_path ${site}/tmp; scgi_temp_path ${site}/tmp;`,
+      server_,
+      '}',
+    ].join('\n'),
+  )
+  let nginx: ChildProcess | undefined
+  try {
+    nginx = spawn(process.env.NGINX_PATH ?? '/usr/sbin/nginx', ['-c', join(site, 'nginx.conf'), '-p', site], { stdio: 'ignore' })
+    const origin = `http://127.0.0.1:${port}`
+    for (let i = 0; i < 100 && !(await fetch(origin).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100))
+    for (const path of ['/', '/ort/ort-wasm-simd-threaded.mjs', '/ort/ort-wasm-simd-threaded.wasm']) {
+      const headers = (await fetch(origin + path, { method: 'HEAD' })).headers
+      expect(headers.get('content-security-policy'), path).toContain(policy)
+      expect(headers.get('cross-origin-embedder-policy'), path).toBe('require-corp')
+    }
+    const mark = server!.reports.length
+    const { errors } = await watchPage(page)
+    await page.goto(`${origin}/?device=wasm`)
+    await page.waitForFunction(() => document.body.dataset.result !== undefined, null, { timeout: 120_000 })
+    const result = JSON.parse((await page.evaluate(() => document.body.dataset.result))!)
+    expect(result).toMatchObject({ device: 'wasm', ranked: 2 })
+    expect(result.threads).toBeGreaterThan(1)
+    expect(await page.locator('#app mark').allTextContents()).toEqual(['levain'])
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(server!.reports.slice(mark)).toEqual([])
+    expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual([])
+    expect(errors).toEqual([])
+  } finally {
+    nginx?.kill()
+    rmSync(site, { recursive: true, force: true })
+  }
+})
