@@ -169,7 +169,7 @@ export function cspBlockedError(violation: PolicyViolation, context = ''): Winno
   let fix: string
   if (blockedURI === 'wasm-eval' || (blockedURI === 'eval' && /webassembly/i.test(violation.sample ?? ''))) {
     what = 'WebAssembly compilation'
-    fix = "add 'wasm-unsafe-eval' to script-src: onnxruntime-web runs the models as WebAssembly ('wasm-unsafe-eval' allows compiling WebAssembly only, not JavaScript eval)"
+    fix = "add 'wasm-unsafe-eval' to script-src: the models run as WebAssembly ('wasm-unsafe-eval' allows compiling WebAssembly only, not JavaScript eval)"
   } else if (blockedURI === 'eval') {
     what = 'JavaScript eval'
     fix = "winnow needs no 'unsafe-eval': please report this with the message"
@@ -184,7 +184,7 @@ export function cspBlockedError(violation: PolicyViolation, context = ''): Winno
     what = `a ${scheme} URL`
     fix =
       scheme === 'blob:'
-        ? `winnow imports onnxruntime's cached glue from a blob: URL only when its own URL cannot be fetched (offline): serve wasmBaseUrl from a service worker's cache, or add blob: to ${fallback}`
+        ? `winnow imports its cached copy of the WASM runtime's .mjs from a blob: URL only when the .mjs under wasmBaseUrl cannot be fetched (offline): serve wasmBaseUrl from a service worker's cache, or add blob: to ${fallback}`
         : `add data: to ${fallback}`
   } else {
     let origin = blockedURI
