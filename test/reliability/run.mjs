@@ -41,7 +41,9 @@ const run = spawnSync('npx', ['playwright', 'test', '-c', 'playwright.reliabilit
 
 const files = existsSync(FIGURES_DIR) ? readdirSync(FIGURES_DIR).filter((f) => f.endsWith('.json')).sort() : []
 const figures = files.map((f) => JSON.parse(readFileSync(join(FIGURES_DIR, f), 'utf8')))
-const rows = figures.flatMap((f) => Object.entries(f.summary ?? {}).map(([label, value]) => [f.name, label, label === 'seed' || label === 'seeds' ? String(value) : format(value)]))
+// A long list of seeds would widen the whole table: it is printed in full below it.
+const seedCell = (value) => (String(value).length > 40 ? `${String(value).split(',').length} seeds, listed below` : String(value))
+const rows = figures.flatMap((f) => Object.entries(f.summary ?? {}).map(([label, value]) => [f.name, label, label === 'seed' || label === 'seeds' ? seedCell(value) : format(value)]))
 const total = (label) => figures.reduce((sum, f) => sum + (typeof f.summary?.[label] === 'number' ? f.summary[label] : 0), 0)
 const failures = figures.reduce((sum, f) => sum + (Number(f.failures) || 0), 0)
 
