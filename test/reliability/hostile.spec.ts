@@ -149,7 +149,8 @@ test('hostile files in the RAG demo run nothing: contents, markup headings, file
     await page.click('#ask')
     await expect(page.locator('#passages')).toHaveAttribute('data-answered', String(before + 1), { timeout: 120_000 })
   }
-  await ask('zebrafish onerror script svg')
+  // Words of every passage (the payloads' passages are short windows), so every passage is shown.
+  await ask('zebrafish onerror script svg window pwned')
   await page.evaluate(() => document.querySelectorAll('#passages details').forEach((d) => ((d as HTMLDetailsElement).open = true)))
   const rendered = await page.locator('#passages li').count()
   const passageText = (await page.locator('#passages').textContent()) ?? ''
