@@ -30,6 +30,8 @@ export interface PairScores {
   logits: Float32Array
   queryTruncated: boolean
   documentTruncated: boolean[]
+  /** Passage tokens each pair kept (after truncation), in input order: what the model read of it. */
+  documentTokens: Uint32Array
   /** Batches run, for diagnostics and tests. */
   batches: number
 }
@@ -101,6 +103,7 @@ export class CrossEncoder {
       logits,
       queryTruncated: fits.length > 0 && fits[0]!.queryTruncated,
       documentTruncated: fits.map((f) => f.documentTruncated),
+      documentTokens: Uint32Array.from(fits, (f) => f.documentLength),
       batches: batches.length,
     }
   }
