@@ -17,7 +17,10 @@ export interface RerankerOptions {
   dtype?: DtypeChoice
   /** Maximum tokens per (query, passage) pair, capped by the model's own limit. Default 512. */
   maxLength?: number
-  /** Longest query kept, in tokens; a longer query is cut and reported. Default: half of `maxLength`. */
+  /**
+   * Bound on the query's tokens, applied before a pair that does not fit is cut longest-first (like
+   * sentence-transformers' CrossEncoder). Default: none, exactly the reference rule.
+   */
   maxQueryLength?: number
   /** Padded tokens per batch (batch size × longest pair). Default 1024 on WASM, 4096 on WebGPU. */
   batchTokens?: number
@@ -131,6 +134,19 @@ export type RerankInput = string | { id: string; text: string }
 export interface RerankOptions {
   /** Keep the best `topK`. Default: all. */
   topK?: number
+  /**
+   * Remove the reranker's length trend from its logits: `'auto'` fits it on these passages (a
+   * robust Theil–Sen fit of the logits over ln(passage tokens); at least 8 passages of 3 different
+   * lengths, else nothing is removed), a number is a slope you measured (logits per unit of ln
+   * tokens). Each result's `lengthAdjustment` says what was subtracted. Default: none.
+   */
+  lengthCorrection?: 'auto' | number
+  /**
+   * Blend the reranker's order with the input order (your retriever's ranking, best first) by
+   * reciprocal-rank fusion: results are then ordered by `fusedScore`. `weight` is the reranker's
+   * share (default 0.5), `k` default 60.
+   */
+  rerankFusion?: { method: 'rrf'; k?: number; weight?: number }
   signal?: AbortSignal
 }
 
@@ -138,11 +154,15 @@ export interface RerankOptions {
 export interface RerankedPassage {
   /** Position in the input array. */
   index: number
-  /** Relevance in 0..1 (sigmoid of `logit`); comparable within one query, not across queries. */
+  /** Relevance in 0..1 (sigmoid of `logit`, less `lengthAdjustment` when corrected); comparable within one query, not across queries. */
   score: number
   /** The raw score: the model's logit (one-logit heads) or positive minus negative logit (two-logit heads). */
   logit: number
-  /** What had to be cut to fit `maxLength`. */
+  /** With `lengthCorrection`: what was subtracted from `logit` before the sigmoid (`score = sigmoid(logit − lengthAdjustment)`). */
+  lengthAdjustment?: number
+  /** With `rerankFusion`: the blend of this passage's reranker rank and input rank, 0..1; results are ordered by it. */
+  fusedScore?: number
+  /** What had to be cut to fit `maxLength`: `query` is true on every result of a call whose query was cut for any passage. */
   truncated: { query: boolean; document: boolean }
 }
 

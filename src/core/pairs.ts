@@ -1,7 +1,8 @@
 /**
  * Building cross-encoder inputs from separately tokenized query and passage ids, so that
- * truncation cuts the passage (never the query beyond its bound) and the special tokens and
- * segment ids stay exactly where the model's tokenizer puts them.
+ * truncation follows the reference (sentence-transformers' CrossEncoder, i.e. the fast Hugging Face
+ * tokenizer's longest-first pair truncation) and the special tokens and segment ids stay exactly
+ * where the model's tokenizer puts them.
  */
 
 /**
@@ -62,8 +63,11 @@ export function derivePairTemplate(
 export interface PairLimits {
   /** Max tokens of the whole pair including special tokens. */
   maxLength: number
-  /** Max query tokens kept. Clamped so the passage always keeps at least one token. */
-  maxQueryLength: number
+  /**
+   * Optional bound on the query tokens, applied before the longest-first split (clamped so the
+   * passage always keeps at least one token). Undefined: no bound, exactly the reference.
+   */
+  maxQueryLength?: number | undefined
 }
 
 /** How many query and passage tokens a pair keeps, and whether either was cut. */
@@ -77,19 +81,47 @@ export interface PairFit {
 }
 
 /**
- * Decides how much of a query and a passage fit: the query up to its bound, the passage gets the rest.
+ * Longest-first truncation of a pair to `budget` tokens, the rule of Hugging Face tokenizers'
+ * `TruncationStrategy::LongestFirst` (`truncate_encodings`), which sentence-transformers'
+ * CrossEncoder uses: nothing is cut when both fit; otherwise the shorter sequence keeps all its
+ * tokens and the longer one gets the rest, unless the shorter one alone takes more than half: then
+ * both get half the budget, the longer one the odd token (the second one when they are as long).
  *
  * @example
- * fitPair(10, 600, bertTemplate, { maxLength: 512, maxQueryLength: 64 })
- * // { queryLength: 10, documentLength: 499, documentTruncated: true, ... }
+ * longestFirst(90, 1, 125)   // [90, 1]: fits, nothing is cut
+ * longestFirst(10, 600, 125) // [10, 115]
+ * longestFirst(300, 600, 125) // [62, 63]
+ * longestFirst(600, 300, 125) // [63, 62]
+ */
+export function longestFirst(first: number, second: number, budget: number): [number, number] {
+  if (first + second <= budget) return [first, second]
+  const swap = first > second
+  let short = swap ? second : first
+  let long = short > budget ? short : Math.max(short, budget - short)
+  if (short + long > budget) {
+    short = Math.floor(budget / 2)
+    long = short + (budget % 2)
+  }
+  return swap ? [Math.min(long, first), Math.min(short, second)] : [Math.min(short, first), Math.min(long, second)]
+}
+
+/**
+ * Decides how much of a query and a passage fit in `maxLength` with the template's special tokens:
+ * longest-first like the reference ({@link longestFirst}), after cutting the query to
+ * `maxQueryLength` when one is given.
+ *
+ * @example
+ * fitPair(10, 600, bertTemplate, { maxLength: 512 })
+ * // { queryLength: 10, documentLength: 499, documentTruncated: true, queryTruncated: false, length: 512 }
+ * fitPair(90, 1, bertTemplate, { maxLength: 128 }) // nothing cut: 94 tokens
  */
 export function fitPair(queryLength: number, documentLength: number, t: PairTemplate, limits: PairLimits): PairFit {
   const specials = specialCount(t)
   const room = limits.maxLength - specials
   if (room < 2) throw new RangeError(`maxLength ${limits.maxLength} leaves no room for a query and a passage`)
-  const queryBound = Math.max(1, Math.min(limits.maxQueryLength, room - 1))
-  const q = Math.min(queryLength, queryBound)
-  const d = Math.min(documentLength, room - q)
+  const bounded =
+    limits.maxQueryLength === undefined ? queryLength : Math.min(queryLength, Math.max(1, Math.min(limits.maxQueryLength, room - 1)))
+  const [q, d] = longestFirst(bounded, documentLength, room)
   return {
     queryLength: q,
     documentLength: d,

@@ -18,7 +18,8 @@ export interface CrossEncoderSettings {
   template: PairTemplate
   head: ScoreHead
   maxLength: number
-  maxQueryLength: number
+  /** Optional bound on query tokens before the longest-first split; undefined: none (the reference). */
+  maxQueryLength?: number | undefined
   batchTokens: number
   maxBatchRows: number
   /** Whether the ONNX graph takes token_type_ids (BERT does, RoBERTa/XLM-R do not). */
@@ -28,6 +29,7 @@ export interface CrossEncoderSettings {
 /** Raw scores of one call, in input order. */
 export interface PairScores {
   logits: Float32Array
+  /** Whether the query was cut in any pair (longest-first may cut it for a long passage only). */
   queryTruncated: boolean
   documentTruncated: boolean[]
   /** Passage tokens each pair kept (after truncation), in input order: what the model read of it. */
@@ -44,8 +46,9 @@ const CHARS_PER_TOKEN_BOUND = 32
 
 /**
  * Scores (query, passage) pairs with a sequence-classification model. Each pair is encoded as a
- * pair (segment ids from the tokenizer's own template); truncation cuts the passage, and the query
- * only beyond `maxQueryLength`; pairs are batched by a padded-token budget, longest first.
+ * pair (segment ids from the tokenizer's own template); a pair that does not fit is truncated
+ * longest-first like sentence-transformers' CrossEncoder (see `fitPair`), after cutting the query
+ * to `maxQueryLength` when one is set; pairs are batched by a padded-token budget, longest first.
  *
  * @example
  * const scores = await encoder.score('what causes leaks?', passages, async () => signal.throwIfAborted())
@@ -65,12 +68,15 @@ export class CrossEncoder {
     const s = this.settings
     const room = s.maxLength - s.template.prefix.length - s.template.middle.length - s.template.suffix.length
     const queryIds = this.tokenizer.encode(query, { add_special_tokens: false })
+    // A pre-cut passage must stay longer than the query, so that longest-first sees the same order
+    // of lengths as with the whole passage (see `tokenizePassage`).
+    const keep = Math.max(room, queryIds.length)
     const docIds: number[][] = []
     const fits: PairFit[] = []
     for (let i = 0; i < documents.length; i++) {
       if (i % TOKENIZE_CHUNK === 0) await checkpoint()
       const doc = documents[i]!
-      const ids = this.tokenizePassage(doc, room)
+      const ids = this.tokenizePassage(doc, keep)
       docIds.push(ids)
       fits.push(fitPair(queryIds.length, ids.length, s.template, s))
     }
@@ -101,7 +107,7 @@ export class CrossEncoder {
     }
     return {
       logits,
-      queryTruncated: fits.length > 0 && fits[0]!.queryTruncated,
+      queryTruncated: fits.some((f) => f.queryTruncated),
       documentTruncated: fits.map((f) => f.documentTruncated),
       documentTokens: Uint32Array.from(fits, (f) => f.documentLength),
       batches: batches.length,
@@ -109,17 +115,19 @@ export class CrossEncoder {
   }
 
   /**
-   * Tokenizes a passage, pre-cutting very long text: only `room` tokens can be kept, so tokenizing
-   * megabytes would be wasted work. Word-level tokenizers are local (a token depends only on its
-   * word), so the tokens before the cut are exact; if the cut text yields too few tokens, the whole
-   * text is tokenized after all.
+   * Tokenizes a passage, pre-cutting very long text: at most `keep` tokens matter (`keep` is at
+   * least the room of a pair, so a passage can never keep more; and at least the query's length,
+   * so a cut passage, `keep + 1` tokens, is still longer than the query, as the whole one is, and
+   * longest-first cuts both the same way), so tokenizing megabytes would be wasted work.
+   * Word-level tokenizers are local (a token depends only on its word), so the tokens before the
+   * cut are exact; if the cut text yields too few tokens, the whole text is tokenized after all.
    */
-  private tokenizePassage(text: string, room: number): number[] & { cut?: boolean } {
-    const bound = room * CHARS_PER_TOKEN_BOUND
+  private tokenizePassage(text: string, keep: number): number[] & { cut?: boolean } {
+    const bound = keep * CHARS_PER_TOKEN_BOUND
     if (text.length > bound) {
       const ids: number[] & { cut?: boolean } = this.tokenizer.encode(text.slice(0, bound), { add_special_tokens: false })
-      if (ids.length > room + 1) {
-        ids.length = room + 1 // the last token may be a fragment of a word split by the cut: never kept
+      if (ids.length > keep + 1) {
+        ids.length = keep + 1 // the last token may be a fragment of a word split by the cut: never kept
         ids.cut = true
         return ids
       }

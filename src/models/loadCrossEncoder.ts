@@ -87,13 +87,12 @@ export async function loadCrossEncoder(options: CrossEncoderLoadOptions): Promis
       config.max_position_embeddings ?? Infinity,
       tok.model_max_length && tok.model_max_length > 0 ? tok.model_max_length : Infinity,
     )
-    const room = maxLength - template.prefix.length - template.middle.length - template.suffix.length
     const session = (model as unknown as { sessions: Record<string, { inputNames: string[] }> }).sessions.model
     const encoder = new CrossEncoder(tok, model as unknown as LogitsModel, {
       template,
       head,
       maxLength,
-      maxQueryLength: options.maxQueryLength ?? Math.floor(room / 2),
+      maxQueryLength: options.maxQueryLength, // undefined: longest-first like the reference
       batchTokens: options.batchTokens ?? defaultBatchTokens(options.device),
       maxBatchRows: options.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS,
       usesTokenTypes: Boolean(session?.inputNames.includes('token_type_ids')),

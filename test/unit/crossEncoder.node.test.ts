@@ -62,7 +62,7 @@ describe('loadCrossEncoder (Node, tiny fixture)', () => {
     expect(s.head).toEqual({ numLabels: 1, positiveIndex: 0 })
     expect(s.template).toMatchObject({ prefix: [2], middle: [3], suffix: [3], queryType: 0, documentType: 1, suffixTypes: [1] })
     expect(s.maxLength).toBe(128) // 512 requested by default, capped by the model
-    expect(s.maxQueryLength).toBe(62)
+    expect(s.maxQueryLength).toBeUndefined() // no bound: longest-first like the reference
     expect(s.usesTokenTypes).toBe(true)
     expect(s.batchTokens).toBe(1024) // the CPU default (defaultBatchTokens), none was given
   })
