@@ -39,6 +39,7 @@ export type {
   SnippetOptions,
   RerankModel,
   RerankOption,
+  RerankFusion,
   RerankStage,
   StorageInfo,
   StoredDocument,

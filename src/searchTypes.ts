@@ -21,6 +21,14 @@ export interface RerankModel {
   model?: string
   /** Default: the device's default (`{ webgpu: 'q4', wasm: 'q8' }`), as for the instance's reranker. */
   dtype?: DtypeChoice
+  /**
+   * Remove this reranker's length trend from its logits before they are compared: `'auto'` fits
+   * the trend of the logits over ln(passage tokens) on the passages it reads (a robust Theil–Sen
+   * fit; at least 8 passages of 3 different lengths, else nothing is removed), a number is a slope
+   * you measured (logits per unit of ln tokens). Each logit loses `slope · ln(tokens / 100)`.
+   * Default: none. See the reranking guide, "Length bias".
+   */
+  lengthCorrection?: 'auto' | number
 }
 
 /** One stage of a rerank cascade: a reranker and how many of the passages it read go on. */
@@ -34,6 +42,15 @@ export interface RerankStage extends RerankModel {
  * or a cascade of rising cost, each stage keeping fewer (`[{ model: tiny, keep: 30 }, { model: minilm }]`).
  */
 export type RerankOption = boolean | RerankModel | readonly RerankStage[]
+
+/**
+ * Blend the reranker's order with the first stage's (see the reranking guide, "Fusing with the
+ * first stage"). `rrf`: reciprocal-rank fusion, `weight / (k + rerank rank) + (1 − weight) / (k +
+ * first-stage rank)`, scaled so that first in both scores 1 (ranks only). `weighted`: `weight ·
+ * rerankScore + (1 − weight) · first-stage score`, both 0..1. `weight` is the reranker's share,
+ * default 0.5; `k` default 60.
+ */
+export type RerankFusion = { method: 'rrf'; k?: number; weight?: number } | { method: 'weighted'; weight?: number }
 
 /** How `search()` cuts passages for display. */
 export interface SnippetOptions {
@@ -76,6 +93,14 @@ export interface SearchOptions {
   /** Default: `true` when the instance has a reranker, else `false`. */
   rerank?: RerankOption
   /**
+   * Blend the (last) reranker's order with the first stage's instead of replacing it; the hits'
+   * `score` is then the fused score (`rerankScore` stays the cross-encoder's). Needs reranking.
+   *
+   * @example
+   * docs.search('ERR_CERT_DATE_INVALID', { rerankFusion: { method: 'rrf', weight: 0.6 } })
+   */
+  rerankFusion?: RerankFusion
+  /**
    * Maximal marginal relevance: picks hits one at a time by `lambda · relevance − (1 − lambda) ·
    * similarity to the hits already picked` (cosine of the stored vectors; term overlap in
    * collections without vectors). `lambda` 1 is plain relevance order. `true` means `{ lambda: 0.7 }`.
@@ -111,7 +136,7 @@ export interface SearchHit {
   chunkId: string
   chunkIndex: number
   /**
-   * 0..1, higher is better: the cross-encoder's score when the passage was reranked, else the
+   * 0..1, higher is better: with `rerankFusion` the fused score; else the cross-encoder's score when the passage was reranked, else the
    * first stage's score normalised (cosine clamped to 0..1, BM25 divided by the best candidate's,
    * RRF divided by its maximum `2 / (k + 1)`, weighted fusion as is).
    */
@@ -154,7 +179,7 @@ export interface SearchRoute {
   /** The normalised first-stage margin `(s1 − s2) / s1`, when there were candidates. */
   margin: number | null
   /** Each reranker that ran, in order. */
-  stages: { model: string; dtype: Dtype; reranked: number; kept: number; ms: number }[]
+  stages: { model: string; dtype: Dtype; reranked: number; kept: number; ms: number; lengthSlope?: number }[]
   /** What `rerankBudgetMs` decided from: the measured throughput and the estimate for `reranked`. */
   budget: { ms: number; tokensPerSecond: number; estimatedMs: number } | null
   /** Wall-clock ms in the worker. */

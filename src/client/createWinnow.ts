@@ -1,6 +1,9 @@
 import { proxy, type Remote } from 'comlink'
 import { rankByScore } from '../core/ranking.js'
 import { sigmoid } from '../core/scores.js'
+import { lengthAdjustments } from '../core/lengthTrend.js'
+import { fuseRerank } from '../core/rerankFusion.js'
+import { resolveLengthCorrection, resolveRerankFusion } from '../search/rerankOptions.js'
 import { deserializeError, deviceLostError, WinnowError } from '../errors.js'
 import type {
   CollectionOptions,
@@ -223,6 +226,8 @@ class WinnowClient implements Winnow, CollectionOwner {
   async rerank<T extends RerankInput>(query: string, documents: readonly T[], rawOptions?: RerankOptions): Promise<RerankResult<T>[]> {
     const options = checkCallOptions(rawOptions, 'rerank') as RerankOptions
     const { texts, ids } = checkRerankArgs(query, documents, options.topK)
+    const lengthCorrection = resolveLengthCorrection(options.lengthCorrection, 'rerank() options.lengthCorrection')
+    const fusion = resolveRerankFusion(options.rerankFusion, 'rerank() options.rerankFusion', false)
     const { signal } = options
     if (this.disposed) throw new WinnowError('DISPOSED', 'this winnow instance was disposed; call createWinnow() again')
     if (signal?.aborted) throw abortError(signal)
@@ -239,14 +244,21 @@ class WinnowClient implements Winnow, CollectionOwner {
         }),
       )
     })
-    const scores = Array.from(raw.logits, sigmoid)
-    return rankByScore(scores, options.topK ?? texts.length).map((index) => {
+    const adjusted = lengthCorrection === null ? null : lengthAdjustments(raw.logits, raw.documentTokens, lengthCorrection)
+    const scores = Array.from(raw.logits, (logit, i) => sigmoid(logit - (adjusted?.adjustments[i] ?? 0)))
+    // With fusion the order is the fused score's; equal fused scores keep the reranker's order.
+    const fused = fusion === null ? null : fuseRerank(scores.map((rerankScore, i) => ({ rerankScore, firstRank: i + 1 })), fusion)
+    const byReranker = rankByScore(scores)
+    const order = fused === null ? byReranker : byReranker.map((index, r) => ({ index, r })).sort((a, b) => fused[b.index]! - fused[a.index]! || a.r - b.r).map((e) => e.index)
+    return order.slice(0, options.topK ?? texts.length).map((index) => {
       const result: RerankedPassage & { id?: string } = {
         index,
         score: scores[index]!,
         logit: raw.logits[index]!,
         truncated: { query: raw.queryTruncated, document: raw.documentTruncated[index]! },
       }
+      if (adjusted) result.lengthAdjustment = adjusted.adjustments[index]!
+      if (fused) result.fusedScore = fused[index]!
       // checkRerankArgs gave an id exactly to the object inputs, which is what RerankResult<T> says.
       if (ids[index] !== undefined) result.id = ids[index]
       return result as RerankResult<T>

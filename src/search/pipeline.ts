@@ -12,6 +12,8 @@
  * Everything that touches models or storage comes in through {@link PipelinePorts}, so tests drive
  * it with deterministic scorers.
  */
+import { lengthAdjustments } from '../core/lengthTrend.js'
+import { fuseRerank } from '../core/rerankFusion.js'
 import { sigmoid } from '../core/scores.js'
 import type { ChunkRecord } from '../store/types.js'
 import type { Analyzer } from '../text/analyzer.js'
@@ -54,8 +56,15 @@ export interface RerankerPort {
   maxLength: number
   /** Its measured speed; `score` refreshes it. */
   meter: ThroughputMeter
-  /** Raw logits, one per passage, in input order. */
-  score(query: string, passages: readonly string[]): Promise<Float32Array>
+  /** Raw logits, one per passage, in input order, and the passage tokens the model read of each. */
+  score(query: string, passages: readonly string[]): Promise<StageScores>
+}
+
+/** What one reranker run returns to the pipeline. */
+export interface StageScores {
+  logits: Float32Array
+  /** Passage tokens read per pair (after truncation), for `lengthCorrection`. */
+  documentTokens: ArrayLike<number>
 }
 
 /** What the pipeline needs from the collection, the models and the caller. */
@@ -81,6 +90,8 @@ interface Item {
   at: number
   passage: PassageRecord
   rerankScore?: number
+  /** With `rerankFusion`: the blend of the reranker's order and the first stage's, 0..1. */
+  fusedScore?: number
 }
 
 /**
@@ -167,24 +178,37 @@ export async function runPipeline(query: string, options: ResolvedPipeline, port
       await ports.checkpoint()
       const reranker = rerankers[s]!
       const stageStarted = now()
-      const logits = await reranker.score(
+      const { logits, documentTokens } = await reranker.score(
         query,
         reading.map((item) => item.passage.text),
       )
-      reading = reading.map((item, i) => ({ ...item, rerankScore: sigmoid(logits[i]!) }))
+      const correction = options.stages[s]!.lengthCorrection
+      const adjusted = correction === undefined ? null : lengthAdjustments(logits, documentTokens, correction)
+      reading = reading.map((item, i) => ({ ...item, rerankScore: sigmoid(logits[i]! - (adjusted?.adjustments[i] ?? 0)) }))
       // Best first; equal scores keep the first stage's order.
       reading.sort((a, b) => b.rerankScore! - a.rerankScore! || a.at - b.at)
       const read = reading.length
       const keep = options.stages[s]!.keep
       if (keep !== null) reading = reading.slice(0, keep)
-      route.stages.push({ model: reranker.model, dtype: reranker.dtype, reranked: read, kept: reading.length, ms: now() - stageStarted })
+      const stageRoute: SearchRoute['stages'][number] = { model: reranker.model, dtype: reranker.dtype, reranked: read, kept: reading.length, ms: now() - stageStarted }
+      if (adjusted) stageRoute.lengthSlope = adjusted.slope
+      route.stages.push(stageRoute)
+    }
+    if (options.rerankFusion !== null && reading.length > 0) {
+      const fused = fuseRerank(
+        reading.map((item) => ({ rerankScore: item.rerankScore!, firstRank: item.at + 1, firstScore: candidates[item.at]!.normalized })),
+        options.rerankFusion,
+      )
+      reading = reading.map((item, i) => ({ ...item, fusedScore: fused[i]! }))
+      // Equal fused scores keep the reranker's order (reading is in it).
+      reading = reading.map((item, i) => ({ item, i })).sort((a, b) => b.item.fusedScore! - a.item.fusedScore! || a.i - b.i).map((e) => e.item)
     }
     // Candidates the budget left out follow, in first-stage order; those a stage dropped are gone.
     ordered = [...reading, ...pool.slice(count)]
     route.timings.rerankMs = now() - rerankStarted
   }
 
-  const scoreOf = (item: Item) => item.rerankScore ?? candidates[item.at]!.normalized
+  const scoreOf = (item: Item) => item.fusedScore ?? item.rerankScore ?? candidates[item.at]!.normalized
   if (options.minScore !== null) ordered = ordered.filter((item) => scoreOf(item) >= options.minScore!)
   const groups = ordered.map((item) => candidates[item.at]!.docId)
   let picked: number[]
@@ -247,7 +271,7 @@ function buildHit(item: Item, candidate: Candidate, snippet: Snippet): SearchHit
     id: candidate.docId,
     chunkId: `${candidate.docId}#${passage.index}`,
     chunkIndex: passage.index,
-    score: item.rerankScore ?? candidate.normalized,
+    score: item.fusedScore ?? item.rerankScore ?? candidate.normalized,
     firstStageScore: candidate.score,
     rankBefore: item.at + 1,
     scores: { ...candidate.scores },

@@ -8,6 +8,9 @@ import { resolveSnippetOptions } from '../text/snippet.js'
 import type { DtypeChoice, SearchHit, SearchOptions } from '../types.js'
 import type { RerankerPort } from './pipeline.js'
 import type { RetrieveRequest } from './query.js'
+import type { LengthCorrection } from '../core/lengthTrend.js'
+import type { ResolvedRerankFusion } from '../core/rerankFusion.js'
+import { resolveLengthCorrection, resolveRerankFusion } from './rerankOptions.js'
 
 /** What `search()` takes (validated here: the worker is the authority). */
 export interface SearchRequest extends RetrieveRequest, Omit<SearchOptions, 'signal' | 'onFirstStage' | keyof RetrieveRequest> {}
@@ -29,6 +32,8 @@ export interface StageSpec {
   dtype?: DtypeChoice
   /** How many of what it read go on (best first); null: all. */
   keep: number | null
+  /** Remove this stage's length trend from its logits (see core/lengthTrend.ts); absent: none. */
+  lengthCorrection?: LengthCorrection
 }
 
 /** Everything after the first stage, resolved. */
@@ -42,6 +47,8 @@ export interface ResolvedPipeline {
   minScore: number | null
   skipRerankAbove: number | null
   rerankBudgetMs: number | null
+  /** Blend the (last) reranker's order with the first stage's; null: the reranker's order. */
+  rerankFusion: ResolvedRerankFusion | null
   snippet: { length: number; windows: number } | null
 }
 
@@ -52,7 +59,7 @@ export const DEFAULT_CANDIDATES = 50
 /** MMR's weight of relevance when `mmr: true`. */
 export const DEFAULT_MMR_LAMBDA = 0.7
 
-const STAGE_KEYS = new Set(['model', 'dtype', 'keep'])
+const STAGE_KEYS = new Set(['model', 'dtype', 'keep', 'lengthCorrection'])
 
 /**
  * Resolves the pipeline options of a search request. `hasReranker` says whether the instance has a
@@ -72,6 +79,10 @@ export function resolvePipeline(request: Record<string, unknown>, context: { has
   const minScore = optional(request.minScore, 'minScore', (v) => typeof v === 'number' && v >= 0 && v <= 1, 'a number from 0 to 1')
   const skipRerankAbove = optional(request.skipRerankAbove, 'skipRerankAbove', (v) => typeof v === 'number' && v >= 0 && v <= 1, 'a number from 0 to 1')
   const rerankBudgetMs = optional(request.rerankBudgetMs, 'rerankBudgetMs', (v) => typeof v === 'number' && v > 0 && Number.isFinite(v), 'a finite number of ms > 0')
+  const rerankFusion = resolveRerankFusion(request.rerankFusion, 'rerankFusion', true)
+  if (rerankFusion !== null && stages.length === 0) {
+    throw invalid('rerankFusion blends a reranker’s order with the first stage’s, and this search reranks nothing (rerank is off or the instance has no reranker); drop rerankFusion or pass rerank')
+  }
   const widens = stages.length > 0 || mmr !== null || maxPerDocument !== null
   const candidates = request.candidates ?? (widens ? Math.max(k, DEFAULT_CANDIDATES) : k)
   if (!isInt(candidates) || candidates < k || candidates > MAX_K) {
@@ -86,6 +97,7 @@ export function resolvePipeline(request: Record<string, unknown>, context: { has
     minScore,
     skipRerankAbove,
     rerankBudgetMs,
+    rerankFusion,
     snippet: resolveSnippetOptions(request.snippet),
   }
 }
@@ -103,14 +115,14 @@ function resolveRerank(rerank: unknown, hasReranker: boolean): StageSpec[] {
     return rerank.map((stage, i) => resolveStage(stage, `rerank[${i}]`, hasReranker, true))
   }
   if (rerank !== null && typeof rerank === 'object') return [resolveStage(rerank, 'rerank', hasReranker, false)]
-  throw invalid(`rerank must be true, false, { model, dtype } or an array of { model, dtype, keep }, got ${describeValue(rerank)}`)
+  throw invalid(`rerank must be true, false, { model, dtype, lengthCorrection } or an array of { model, dtype, keep, lengthCorrection }, got ${describeValue(rerank)}`)
 }
 
 function resolveStage(stage: unknown, where: string, hasReranker: boolean, inCascade: boolean): StageSpec {
   if (stage === null || typeof stage !== 'object' || Array.isArray(stage)) throw invalid(`${where} must be an object like { model, dtype, keep }, got ${describeValue(stage)}`)
   for (const key of Object.keys(stage)) {
     if (!STAGE_KEYS.has(key) || (key === 'keep' && !inCascade)) {
-      throw invalid(`${where}.${key} is not an option here; a stage takes ${inCascade ? 'model, dtype and keep' : 'model and dtype (keep belongs to cascade stages)'}`)
+      throw invalid(`${where}.${key} is not an option here; a stage takes ${inCascade ? 'model, dtype, keep and lengthCorrection' : 'model, dtype and lengthCorrection (keep belongs to cascade stages)'}`)
     }
   }
   const { model, dtype, keep } = stage as { model?: unknown; dtype?: unknown; keep?: unknown }
@@ -122,6 +134,8 @@ function resolveStage(stage: unknown, where: string, hasReranker: boolean, inCas
   if (keep !== undefined && (!isInt(keep) || keep < 1 || keep > MAX_K)) throw invalid(`${where}.keep must be an integer from 1 to ${MAX_K}, got ${describeValue(keep)}`)
   const out: StageSpec = { model: (model as string | undefined) ?? null, keep: (keep as number | undefined) ?? null }
   if (dtype !== undefined) out.dtype = dtype as DtypeChoice
+  const lengthCorrection = resolveLengthCorrection((stage as { lengthCorrection?: unknown }).lengthCorrection, `${where}.lengthCorrection`)
+  if (lengthCorrection !== null) out.lengthCorrection = lengthCorrection
   return out
 }
 

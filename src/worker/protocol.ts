@@ -79,6 +79,8 @@ export interface RawRerank {
   logits: Float32Array
   queryTruncated: boolean
   documentTruncated: boolean[]
+  /** Passage tokens the model read per pair (for `lengthCorrection`). */
+  documentTokens: Uint32Array
 }
 
 /**

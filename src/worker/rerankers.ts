@@ -93,7 +93,7 @@ export class RerankerPool {
             await checkpoint()
           })
           entry.meter.record(tokensOf(query, passages, encoder.settings.maxLength), performance.now() - started)
-          return scores.logits
+          return { logits: scores.logits, documentTokens: scores.documentTokens }
         }),
     }
   }

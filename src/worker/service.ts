@@ -85,7 +85,7 @@ export class WorkerService implements WorkerApi {
         const started = performance.now()
         const scores = await reranker.encoder.score(query, documents, checkpoint)
         pool.record(entry, query, documents, performance.now() - started)
-        return { logits: scores.logits, queryTruncated: scores.queryTruncated, documentTruncated: scores.documentTruncated }
+        return { logits: scores.logits, queryTruncated: scores.queryTruncated, documentTruncated: scores.documentTruncated, documentTokens: scores.documentTokens }
       })
     }))
   }

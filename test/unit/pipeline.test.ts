@@ -39,7 +39,8 @@ function fakeReranker(model: string, logitOf: (text: string) => number, msPerTok
       const tokens = passages.reduce((n, p) => n + pairTokens(query, p, 512), 0)
       clock += tokens * msPerToken
       meter.record(tokens, tokens * msPerToken)
-      return Float32Array.from(passages, logitOf)
+      // One token per word: what lengthCorrection reads.
+      return { logits: Float32Array.from(passages, logitOf), documentTokens: passages.map((p) => p.split(/\s+/).filter(Boolean).length) }
     },
   }
   return port
@@ -327,5 +328,75 @@ describe('options are validated', () => {
     ]) {
       expect(await codeOf(search(engine, 'apple', bad as never, extras)), JSON.stringify(bad)).toBe('INVALID_INPUT')
     }
+  })
+})
+
+describe('length correction and fusion with the first stage', () => {
+  // Twelve passages that all mention "apple" once: 'gold' ones are relevant; the others are padded
+  // with filler words, so they are longer. The fake cross-encoder is length-biased: its logit is
+  // 1.5 · ln(words) + 2 · gold, so long filler outranks short gold passages.
+  const docs: DocumentInput[] = Array.from({ length: 12 }, (_, i) => {
+    const gold = i % 4 === 0
+    const words = gold ? 4 + i : 40 + 10 * i
+    return { id: `p${i}`, text: ['apple', gold ? 'gold' : 'filler', ...Array.from({ length: words - 2 }, () => 'filler')].join(' ') }
+  })
+  const words = (t: string) => t.split(/\s+/).filter(Boolean).length
+  const biased = () => fakeReranker('biased', (t) => 1.5 * Math.log(words(t)) + 2 * goldCount(t))
+  const golds = ['p0', 'p4', 'p8']
+
+  it("lengthCorrection 'auto' fits the slope on the candidates and puts the relevant passages first", async () => {
+    const engine = await collection(docs)
+    const plain = await search(engine, 'apple', { k: 3, candidates: 12 }, withRerankers(biased()))
+    expect(plain.hits.map((h) => h.id).filter((id) => golds.includes(id)).length).toBeLessThan(3)
+    const { hits, route } = await search(engine, 'apple', { k: 3, candidates: 12, rerank: { lengthCorrection: 'auto' } }, withRerankers(biased()))
+    expect(new Set(hits.map((h) => h.id))).toEqual(new Set(golds))
+    expect(route.stages[0]!.lengthSlope).toBeCloseTo(1.5, 4) // fitted on float32 logits
+    // rerankScore is sigmoid(logit − slope · ln(words / 100)).
+    const p0 = hits.find((h) => h.id === 'p0')!
+    expect(p0.rerankScore).toBeCloseTo(sigmoid(1.5 * Math.log(4) + 2 - route.stages[0]!.lengthSlope! * Math.log(4 / 100)), 6)
+  })
+
+  it('a given slope is used as is, per cascade stage', async () => {
+    const engine = await collection(docs)
+    const cheap = fakeReranker('cheap', (t) => 1.5 * Math.log(words(t)) + 2 * goldCount(t))
+    const costly = fakeReranker('costly', (t) => goldCount(t))
+    const { hits, route } = await search(
+      engine,
+      'apple',
+      { k: 3, candidates: 12, rerank: [{ model: 'cheap', keep: 3, lengthCorrection: 1.5 }, { model: 'costly' }] },
+      withRerankers(cheap, costly),
+    )
+    expect(new Set(hits.map((h) => h.id))).toEqual(new Set(golds))
+    expect(route.stages[0]!.lengthSlope).toBe(1.5)
+    expect(route.stages[1]!.lengthSlope).toBeUndefined()
+  })
+
+  it('rerankFusion blends the orders: weight 1 is the reranker, 0 the first stage; the score is the fused one', async () => {
+    const engine = await collection(FRUIT)
+    const reranker = () => fakeReranker('fake', (t) => goldCount(t) - 1)
+    const reranked = (await search(engine, 'apple', { k: 3 }, withRerankers(reranker()))).hits.map((h) => h.id)
+    const first = (await search(engine, 'apple', { k: 3, rerank: false })).hits.map((h) => h.id)
+    expect(reranked).not.toEqual(first)
+    const onlyReranker = await search(engine, 'apple', { k: 3, rerankFusion: { method: 'rrf', weight: 1 } }, withRerankers(reranker()))
+    expect(onlyReranker.hits.map((h) => h.id)).toEqual(reranked)
+    const onlyFirst = await search(engine, 'apple', { k: 3, rerankFusion: { method: 'rrf', weight: 0 } }, withRerankers(reranker()))
+    expect(onlyFirst.hits.map((h) => h.id)).toEqual(first)
+    const even = await search(engine, 'apple', { k: 3, rerankFusion: { method: 'rrf', k: 60 } }, withRerankers(reranker()))
+    for (const hit of even.hits) {
+      const rerankRank = reranked.indexOf(hit.id) + 1
+      expect(hit.score).toBeCloseTo(61 * (0.5 / (60 + rerankRank) + 0.5 / (60 + hit.rankBefore)), 9)
+      expect(hit.rerankScore).toBeCloseTo(sigmoid(goldCount(hit.text) - 1), 6)
+    }
+    const weighted = await search(engine, 'apple', { k: 3, rerankFusion: { method: 'weighted', weight: 0.3 } }, withRerankers(reranker()))
+    const normalized = new Map((await search(engine, 'apple', { k: 3, rerank: false })).hits.map((h) => [h.id, h.score]))
+    for (const hit of weighted.hits) expect(hit.score).toBeCloseTo(0.3 * hit.rerankScore! + 0.7 * normalized.get(hit.id)!, 9)
+    expect(weighted.hits.map((h) => h.score)).toEqual([...weighted.hits.map((h) => h.score)].sort((a, b) => b - a))
+  })
+
+  it('options are validated: fusion without reranking, bad slopes and shapes are INVALID_INPUT', async () => {
+    const engine = await collection(FRUIT)
+    expect(await codeOf(search(engine, 'apple', { rerank: false, rerankFusion: { method: 'rrf' } }))).toBe('INVALID_INPUT')
+    expect(await codeOf(search(engine, 'apple', { rerank: { lengthCorrection: 'yes' as never } }, withRerankers(biased())))).toBe('INVALID_INPUT')
+    expect(await codeOf(search(engine, 'apple', { rerankFusion: { method: 'weighted', weight: 3 } }, withRerankers(biased())))).toBe('INVALID_INPUT')
   })
 })

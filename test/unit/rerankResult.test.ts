@@ -72,7 +72,11 @@ describe('rerank() results at run time', () => {
         }
       },
       async rerank(_callId: number, _query: string, documents: string[]): Promise<Envelope<RawRerank>> {
-        return { ok: true, value: { logits: Float32Array.from(documents, (d) => d.length), queryTruncated: false, documentTruncated: documents.map(() => false) } }
+        // A length-biased fake: logit = 2 · ln(length) + 3 for passages marked '!', else the
+        // length; the length counts as the tokens read.
+        const biased = documents.some((d) => d.startsWith('biased'))
+        const logits = Float32Array.from(documents, (d) => (biased ? 2 * Math.log(d.length) + (d.includes('!') ? 3 : 0) : d.length))
+        return { ok: true, value: { logits, queryTruncated: false, documentTruncated: documents.map(() => false), documentTokens: Uint32Array.from(documents, (d) => d.length) } }
       },
       cancel() {},
       async dispose() {},
@@ -103,5 +107,46 @@ describe('rerank() results at run time', () => {
   it('gives ids to exactly the object inputs of a mixed array', async () => {
     const ranked = await winnow.rerank('q', ['abc', { id: 'obj', text: 'abcdefgh' }])
     expect(ranked.map((r) => ('id' in r ? r.id : 'none'))).toEqual(['obj', 'none'])
+  })
+
+  describe('lengthCorrection and rerankFusion', () => {
+    // 12 passages of growing length; every fourth is the relevant one ('!'), and the short relevant
+    // passages lose to long filler until the length trend is removed.
+    const passages = Array.from({ length: 12 }, (_, i) => `biased${i % 4 === 0 ? '!' : '.'}${'x'.repeat(8 * (i + 1) * (i % 4 === 0 ? 1 : 3))}`)
+    const relevant = passages.map((p, i) => (p.includes('!') ? i : -1)).filter((i) => i >= 0)
+
+    it("'auto' removes the trend: the relevant passages come first, each result says what was subtracted", async () => {
+      const plain = await winnow.rerank('q', passages, { topK: 3 })
+      expect(plain.map((r) => r.index).sort()).not.toEqual(relevant)
+      const corrected = await winnow.rerank('q', passages, { lengthCorrection: 'auto' })
+      expect(corrected.slice(0, 3).map((r) => r.index).sort((a, b) => a - b)).toEqual(relevant)
+      for (const r of corrected) {
+        const slope = r.lengthAdjustment! / Math.log(passages[r.index]!.length / 100)
+        expect(slope).toBeCloseTo(2, 4)
+        expect(r.score).toBeCloseTo(1 / (1 + Math.exp(-(r.logit - r.lengthAdjustment!))), 9)
+      }
+      const fixed = await winnow.rerank('q', passages, { lengthCorrection: 2, topK: 3 })
+      expect(fixed.map((r) => r.index).sort((a, b) => a - b)).toEqual(relevant)
+      expect(fixed[0]!.lengthAdjustment).toBeCloseTo(2 * Math.log(passages[fixed[0]!.index]!.length / 100), 9)
+    })
+
+    it('rerankFusion with the input order: weight 0 keeps the input order, 1 the reranker’s; fusedScore orders', async () => {
+      const byReranker = (await winnow.rerank('q', ['ab', 'abcdef', 'abcd'])).map((r) => r.index)
+      expect(byReranker).toEqual([1, 2, 0])
+      const inputOrder = await winnow.rerank('q', ['ab', 'abcdef', 'abcd'], { rerankFusion: { method: 'rrf', weight: 0 } })
+      expect(inputOrder.map((r) => r.index)).toEqual([0, 1, 2])
+      expect(inputOrder[0]!.fusedScore).toBeCloseTo(1, 12)
+      const even = await winnow.rerank('q', ['ab', 'abcdef', 'abcd'], { rerankFusion: { method: 'rrf', k: 1 } })
+      // k 1: ab (ranks 3, 1) 2·(0.5/4 + 0.5/2) = 0.75; abcdef (1, 2) 2·(0.5/2 + 0.5/3) ≈ 0.833; abcd (2, 3) 2·(0.5/3 + 0.5/4) ≈ 0.583.
+      expect(even.map((r) => r.index)).toEqual([1, 0, 2])
+      expect(even.map((r) => r.fusedScore)).toEqual([expect.closeTo(5 / 6, 12), expect.closeTo(0.75, 12), expect.closeTo(7 / 12, 12)])
+      expect(even[0]!.score).toBeCloseTo(1 / (1 + Math.exp(-6)), 9) // score stays the cross-encoder's
+    })
+
+    it('bad options are INVALID_INPUT before anything runs; weighted fusion needs first-stage scores', async () => {
+      await expect(winnow.rerank('q', ['a'], { lengthCorrection: 'on' as never })).rejects.toMatchObject({ code: 'INVALID_INPUT' })
+      await expect(winnow.rerank('q', ['a'], { rerankFusion: { method: 'weighted' } as never })).rejects.toThrow(/needs first-stage scores/)
+      await expect(winnow.rerank('q', [], { rerankFusion: { method: 'rrf', weight: -1 } })).rejects.toMatchObject({ code: 'INVALID_INPUT' })
+    })
   })
 })

@@ -16,7 +16,7 @@ function fakeLoaded(name: string, log: string[]): LoadedCrossEncoder {
       score: async (_query: string, passages: readonly string[], checkpoint?: () => Promise<void>) => {
         await checkpoint?.()
         log.push(`score ${name} ${passages.length}`)
-        return { logits: Float32Array.from(passages, (p) => p.length), queryTruncated: false, documentTruncated: passages.map(() => false), batches: 1 }
+        return { logits: Float32Array.from(passages, (p) => p.length), queryTruncated: false, documentTruncated: passages.map(() => false), documentTokens: Uint32Array.from(passages, (p) => p.length), batches: 1 }
       },
     } as unknown as LoadedCrossEncoder['encoder'],
     dispose: async () => {
@@ -76,7 +76,7 @@ describe('RerankerPool', () => {
     const { pool: p, queue } = pool(log)
     const entry = await p.get('tiny')
     const port = p.port(entry, 7, async () => {})
-    expect(Array.from(await port.score('q', ['ab', 'abcd']))).toEqual([2, 4])
+    expect(Array.from((await port.score('q', ['ab', 'abcd'])).logits)).toEqual([2, 4])
     expect(entry.meter.samples).toBe(2)
     const pending = p.port(entry, 8, async () => {}).score('q', ['x'])
     queue.cancel(8)
