@@ -5,6 +5,7 @@ import type { Dtype, LoadProgress } from '../types.js'
 import { CrossEncoder, type LogitsModel, type PairTokenizer } from './crossEncoder.js'
 import type { FetchRecorder } from './fetchRecorder.js'
 import { explainLoadFailure } from './loadFailure.js'
+import { usableLength, type LengthConfig } from './modelLimits.js'
 import { ProgressTracker } from './progress.js'
 import { largestTokenId, tokenizerMismatch, type VocabularyTokenizer } from './vocabulary.js'
 import { defaultBatchTokens } from '../core/batching.js'
@@ -59,10 +60,9 @@ export async function loadCrossEncoder(options: CrossEncoderLoadOptions): Promis
     tokenizing.catch(() => loading.then((m) => m.dispose()).catch(() => {}))
     const [tokenizer, loaded] = await Promise.all([tokenizing, loading])
     model = loaded
-    const config = model.config as unknown as {
+    const config = model.config as unknown as LengthConfig & {
       id2label?: Record<string, string>
       num_labels?: number
-      max_position_embeddings?: number
       vocab_size?: number
     }
     const mismatch = tokenizerMismatch(options.model, largestTokenId(tokenizer as unknown as VocabularyTokenizer), config.vocab_size)
@@ -82,11 +82,7 @@ export async function loadCrossEncoder(options: CrossEncoderLoadOptions): Promis
       tok.encode('a', { add_special_tokens: false }),
       tok.encode('b', { add_special_tokens: false }),
     )
-    const maxLength = Math.min(
-      options.maxLength ?? DEFAULT_MAX_LENGTH,
-      config.max_position_embeddings ?? Infinity,
-      tok.model_max_length && tok.model_max_length > 0 ? tok.model_max_length : Infinity,
-    )
+    const maxLength = usableLength(options.maxLength, DEFAULT_MAX_LENGTH, config, tok.model_max_length)
     const session = (model as unknown as { sessions: Record<string, { inputNames: string[] }> }).sessions.model
     const encoder = new CrossEncoder(tok, model as unknown as LogitsModel, {
       template,

@@ -4,6 +4,7 @@ import type { Dtype, LoadProgress } from '../types.js'
 import { Embedder, type HiddenStateModel, type Pooling, type TextTemplate, type TextTokenizer } from './embedder.js'
 import type { FetchRecorder } from './fetchRecorder.js'
 import { explainLoadFailure } from './loadFailure.js'
+import { usableLength, type LengthConfig } from './modelLimits.js'
 import { ProgressTracker } from './progress.js'
 import { largestTokenId, tokenizerMismatch, type VocabularyTokenizer } from './vocabulary.js'
 import { defaultBatchTokens } from '../core/batching.js'
@@ -63,8 +64,9 @@ const POOLED_OUTPUT = 'sentence_embedding'
  * so a graph that cannot run fails here rather than on the first `embed`. Failures become
  * MODEL_LOAD_FAILED or UNSUPPORTED_DTYPE exactly as for the reranker.
  *
- * `maxLength` defaults to min(512, `max_position_embeddings`, the tokenizer's `model_max_length`);
- * a given value is capped the same way. sentence-transformers models often train with shorter
+ * `maxLength` defaults to min(512, the position table's usable length (`max_position_embeddings`,
+ * less the padding offset of RoBERTa-like models: see `positionLimit`), the tokenizer's
+ * `model_max_length`); a given value is capped the same way. sentence-transformers models often train with shorter
  * texts (all-MiniLM-L6-v2: 256 tokens), so pass `maxLength` for those to save time.
  *
  * @example
@@ -82,7 +84,7 @@ export async function loadEmbedder(options: EmbedderLoadOptions): Promise<Loaded
     }
     modelLoad = AutoModel.from_pretrained(options.model, { dtype: options.dtype, device: options.device, progress_callback: progress.listener })
     const [tokenizer, loaded] = await Promise.all([AutoTokenizer.from_pretrained(options.model, { progress_callback: progress.listener }), modelLoad])
-    const config = loaded.config as unknown as { max_position_embeddings?: number; vocab_size?: number }
+    const config = loaded.config as unknown as LengthConfig & { vocab_size?: number }
     const mismatch = tokenizerMismatch(options.model, largestTokenId(tokenizer as unknown as VocabularyTokenizer), config.vocab_size)
     if (mismatch) throw mismatch
     const tok = tokenizer as unknown as TextTokenizer & { model_max_length?: number; pad_token_id?: number | null }
@@ -90,11 +92,7 @@ export async function loadEmbedder(options: EmbedderLoadOptions): Promise<Loaded
     const output = chooseOutput(session?.outputNames ?? [], options.pooling !== undefined)
     const pooling = options.pooling ?? (await decidePooling(options, output === POOLED_OUTPUT))
     const template = deriveTextTemplate(tok.encode('a', { add_special_tokens: true }), tok.encode('a', { add_special_tokens: false }))
-    const maxLength = Math.min(
-      options.maxLength ?? DEFAULT_MAX_LENGTH,
-      config.max_position_embeddings ?? Infinity,
-      tok.model_max_length && tok.model_max_length > 0 ? tok.model_max_length : Infinity,
-    )
+    const maxLength = usableLength(options.maxLength, DEFAULT_MAX_LENGTH, config, tok.model_max_length)
     if (!(maxLength > template.prefix.length + template.suffix.length)) {
       throw new WinnowError('INVALID_INPUT', `maxLength ${maxLength} leaves no room for text after the special tokens`, { maxLength })
     }
