@@ -209,6 +209,16 @@ export interface EmbedderOptions {
    * createWinnow({ embedder: { model: 'my-org/custom-bge', pooling: 'cls' } }) // no 1_Pooling request
    */
   pooling?: 'mean' | 'cls'
+  /**
+   * Text put before every search query before it is embedded, e.g. e5's `'query: '` or bge's
+   * `'Represent this sentence for searching relevant passages: '`. Default: the model's own
+   * convention (a table of well-known ids, else the `prompts` of its
+   * `config_sentence_transformers.json`), else none. `''`: none. A collection records the prefixes
+   * it was built with and keeps using them; see docs/reference/models.md.
+   */
+  queryPrefix?: string
+  /** Text put before every passage before it is embedded, e.g. e5's `'passage: '`. Default as for `queryPrefix`. */
+  documentPrefix?: string
 }
 
 /** What was loaded for the embedder. */
@@ -217,6 +227,17 @@ export interface EmbedderInfo {
   dtype: Dtype
   maxLength: number
   dims: number
+  pooling: 'mean' | 'cls'
+  /** Put before queries by default (a collection built with other prefixes uses its own). */
+  queryPrefix: string
+  /** Put before passages by default. */
+  documentPrefix: string
+}
+
+/** How a collection's passages were embedded, recorded with it; queries are embedded the same way. */
+export interface EmbedderConventions {
+  queryPrefix: string
+  documentPrefix: string
   pooling: 'mean' | 'cls'
 }
 
@@ -346,6 +367,8 @@ export interface CollectionInfo {
   dims: number | null
   vectorSource: 'embedder' | 'caller' | 'none'
   embedder: string | null
+  /** The prefixes and pooling the passages were embedded with; null before the first embedded add, or for a collection written before winnow recorded them (no prefixes). */
+  embedderConventions: EmbedderConventions | null
   analyzer: AnalyzerOptions & { version: number }
   chunking: Required<ChunkingOptions> | null
   /** The imported snapshot version serving this collection, if it is a snapshot collection. */

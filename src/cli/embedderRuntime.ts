@@ -23,6 +23,9 @@ export interface RuntimeEmbedderOptions {
   allowRemote: boolean
   /** Hub to fetch from when `allowRemote` (default https://huggingface.co). */
   remoteHost?: string
+  /** Override the model's query / document prefix (default: its conventions, see conventions.ts). */
+  queryPrefix?: string
+  documentPrefix?: string
 }
 
 /**
@@ -46,6 +49,8 @@ export async function loadRuntimeEmbedder(options: RuntimeEmbedderOptions): Prom
     model,
     dtype,
     device: 'cpu',
+    queryPrefix: options.queryPrefix,
+    documentPrefix: options.documentPrefix,
     readModelJson: async (m, path) => {
       const file = join(modelsDir, m, path)
       return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined
@@ -53,7 +58,7 @@ export async function loadRuntimeEmbedder(options: RuntimeEmbedderOptions): Prom
   })
   const s = loaded.embedder.settings
   return {
-    embedder: { port: embedderPort(loaded, model, new SerialQueue()), info: { model, dtype, dims: s.dims, pooling: s.pooling } },
+    embedder: { port: embedderPort(loaded, model, new SerialQueue()), info: { model, dtype, dims: s.dims, pooling: s.pooling, queryPrefix: loaded.conventions.queryPrefix, documentPrefix: loaded.conventions.documentPrefix } },
     dispose: () => loaded.dispose(),
   }
 }

@@ -34,6 +34,8 @@ export async function runIndex(argv: readonly string[], context: CliContext): Pr
         out: { type: 'string' },
         'base-url': { type: 'string', default: '' },
         embedder: { type: 'string' },
+        'query-prefix': { type: 'string' },
+        'document-prefix': { type: 'string' },
         models: { type: 'string', default: 'models' },
         'allow-remote': { type: 'boolean', default: false },
         dtype: { type: 'string', default: 'q8' },
@@ -62,6 +64,7 @@ export async function runIndex(argv: readonly string[], context: CliContext): Pr
   if (!Number.isInteger(shardBytes) || shardBytes < 4096) return invalid('--shard-size must be an integer of at least 4096')
   if (!Object.prototype.hasOwnProperty.call(DTYPE_FILES, dtype)) return invalid(`--dtype '${values.dtype}' is not a dtype; use one of ${Object.keys(DTYPE_FILES).join(', ')}`)
 
+  if ((values['query-prefix'] !== undefined || values['document-prefix'] !== undefined) && !values.embedder) return invalid('--query-prefix and --document-prefix need --embedder')
   const started = performance.now()
   let embedder: BuildSnapshotOptions['embedder'] = null
   let dispose = async () => {}
@@ -81,12 +84,15 @@ export async function runIndex(argv: readonly string[], context: CliContext): Pr
           modelsDir: resolve(values.models),
           allowRemote: values['allow-remote'],
           remoteHost: context.env.HF_ENDPOINT || DEFAULT_HOST,
+          queryPrefix: values['query-prefix'],
+          documentPrefix: values['document-prefix'],
         },
         context,
       )
       embedder = loaded.embedder
       dispose = loaded.dispose
-      log(`embedder ${values.embedder} (${dtype}, ${embedder.info.dims} dims, ${embedder.info.pooling} pooling)\n`)
+      const prefixes = [embedder.info.queryPrefix && `query prefix ${JSON.stringify(embedder.info.queryPrefix)}`, embedder.info.documentPrefix && `document prefix ${JSON.stringify(embedder.info.documentPrefix)}`].filter(Boolean)
+      log(`embedder ${values.embedder} (${dtype}, ${embedder.info.dims} dims, ${embedder.info.pooling} pooling${prefixes.map((p) => `, ${p}`).join('')})\n`)
     }
     const { manifest, files } = await buildSnapshot(documents, {
       embedder,

@@ -23,6 +23,9 @@ export interface NodeEmbedderOptions {
   modelsDir: string
   allowRemote: boolean
   remoteHost?: string
+  /** `--query-prefix` / `--document-prefix`: override the model's conventions. */
+  queryPrefix?: string
+  documentPrefix?: string
 }
 
 /** A loaded embedder for a snapshot build. */
@@ -57,7 +60,7 @@ export async function loadNodeEmbedder(options: NodeEmbedderOptions, context: Cl
     }
     throw error
   }
-  const loaded = await runtime.loadRuntimeEmbedder({ model, dtype, modelsDir: options.modelsDir, allowRemote: options.allowRemote, remoteHost: options.remoteHost })
+  const loaded = await runtime.loadRuntimeEmbedder({ model, dtype, modelsDir: options.modelsDir, allowRemote: options.allowRemote, remoteHost: options.remoteHost, queryPrefix: options.queryPrefix, documentPrefix: options.documentPrefix })
   // A classifier head (a cross-encoder whose config did not say so) gives 1 or 2 values per text.
   if (loaded.embedder.info.dims <= 2) {
     await loaded.dispose()

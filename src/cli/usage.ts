@@ -30,6 +30,10 @@ Options:
   --base-url <prefix>   prepended to page URLs in results, e.g. /docs/ (default: none)
   --embedder <model>    bi-encoder for vector/hybrid search (default: none, keyword only);
                         needs @huggingface/transformers installed
+  --query-prefix <text> text before every query, e.g. "query: " (default: the model's own
+                        convention; "" for none); recorded in the snapshot for the browser
+  --document-prefix <text>
+                        text before every passage, e.g. "passage: " (default: the model's own)
   --models <dir>        folder of local models (<dir>/<model>/config.json, onnx/...) (default: ./models)
   --allow-remote        fetch hub ids from the Hugging Face hub (or HF_ENDPOINT) when not in --models
   --dtype <dtype>       q8 (default), fp32, q4, fp16 or q4f16

@@ -301,6 +301,8 @@ function toWorkerConfig(options: WinnowOptions): WorkerConfig {
           maxLength: options.embedder.maxLength,
           batchTokens: options.embedder.batchTokens,
           pooling: options.embedder.pooling,
+          queryPrefix: options.embedder.queryPrefix,
+          documentPrefix: options.embedder.documentPrefix,
         }
       : null,
     device: options.device ?? 'auto',

@@ -112,8 +112,16 @@ export function checkOptions(options: WinnowOptions): void {
       if (v !== undefined && !(Number.isInteger(v) && v >= 1)) invalid(`embedder.${key} must be a positive integer, got ${describeValue(v)}`)
     }
     if (e.pooling !== undefined && e.pooling !== 'mean' && e.pooling !== 'cls') invalid(`embedder.pooling must be 'mean' or 'cls'`)
+    for (const key of ['queryPrefix', 'documentPrefix'] as const) {
+      const v = e[key]
+      if (v !== undefined && typeof v !== 'string') invalid(`embedder.${key} must be a string ('' for none), got ${describeValue(v)}`)
+      if (typeof v === 'string' && v.length > MAX_PREFIX_LENGTH) invalid(`embedder.${key} is ${v.length} characters; a prefix is a short instruction (at most ${MAX_PREFIX_LENGTH})`)
+    }
   }
 }
+
+/** Longest query or document prefix accepted: real instructions are under 200 characters. */
+const MAX_PREFIX_LENGTH = 1000
 
 /** Below this, a busy but healthy worker would be taken for a hung one. */
 const MIN_HANG_TIMEOUT_MS = 500

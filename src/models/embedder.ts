@@ -54,6 +54,15 @@ export interface Embeddings {
   truncated: boolean[]
 }
 
+/** Per-call settings of {@link Embedder.embed}. */
+export interface EmbedOptions {
+  /**
+   * Pooling for this call (default `settings.pooling`): a collection embeds with the pooling it
+   * recorded. A graph that pools itself cannot pool otherwise: asking it to is INVALID_INPUT.
+   */
+  pooling?: Pooling
+}
+
 /** Texts tokenized between two checkpoints. */
 const TOKENIZE_CHUNK = 256
 
@@ -65,6 +74,9 @@ const WORD_CACHE_LIMIT = 20_000
 
 /** Longer "words" (URLs, base64, minified code) are counted but not cached: they rarely repeat. */
 const WORD_CACHE_MAX_CHARS = 64
+
+/** The output of graphs that pool themselves (sentence-transformers' pooling baked in). */
+const POOLED_OUTPUT_NAME = 'sentence_embedding'
 
 /** torch.nn.functional.normalize's epsilon, so a zero vector stays zero instead of NaN. */
 const NORM_EPSILON = 1e-12
@@ -96,8 +108,13 @@ export class Embedder {
     texts: readonly string[],
     checkpoint: () => void | Promise<void> = () => {},
     onBatch?: (done: number, total: number) => void,
+    options: EmbedOptions = {},
   ): Promise<Embeddings> {
     const s = this.settings
+    const pooling = options.pooling ?? s.pooling
+    if (pooling !== s.pooling && !this.poolsTokens) {
+      throw new WinnowError('INVALID_INPUT', `this embedding model pools inside its graph (${s.output}) with ${s.pooling} pooling; it cannot pool with ${pooling}`, { pooling, graph: s.pooling })
+    }
     const specials = s.template.prefix.length + s.template.suffix.length
     const room = s.maxLength - specials
     const ids: number[][] = []
@@ -118,11 +135,26 @@ export class Embedder {
       await checkpoint()
       const width = lengths[batch[0]!]! // longest first
       // Only an empty text under a tokenizer without special tokens has no token: it keeps the zero vector.
-      if (width > 0) await this.runBatch(batch, width, ids, lengths, vectors, scratch)
+      if (width > 0) await this.runBatch(batch, width, ids, lengths, vectors, scratch, pooling)
       done += batch.length
       onBatch?.(done, texts.length)
     }
     return { vectors, truncated }
+  }
+
+  /** Whether token vectors are pooled here (so any pooling can be asked for), not by the graph. */
+  get poolsTokens(): boolean {
+    return this.settings.output !== POOLED_OUTPUT_NAME
+  }
+
+  /**
+   * Model tokens of a whole text, without special tokens (e.g. a prefix that every passage carries).
+   *
+   * @example
+   * embedder.countTextTokens('passage: ') // 3 with bert-base-uncased: passage : (and nothing for the space)
+   */
+  countTextTokens(text: string): number {
+    return text === '' ? 0 : this.tokenizer.encode(text, { add_special_tokens: false }).length
   }
 
   /**
@@ -155,6 +187,7 @@ export class Embedder {
     lengths: readonly number[],
     vectors: Float32Array,
     scratch: Float64Array,
+    pooling: Pooling,
   ): Promise<void> {
     const s = this.settings
     const size = batch.length * width
@@ -184,7 +217,7 @@ export class Embedder {
         throw new WinnowError('INTERNAL', `unexpected ${s.output} shape [${out.dims.join(', ')}] for ${s.dims}-dimensional embeddings`)
       }
       batch.forEach((textIndex, row) => {
-        if (tokenLevel) poolRow(data, row, width, lengths[textIndex]!, s.dims, s.pooling, scratch)
+        if (tokenLevel) poolRow(data, row, width, lengths[textIndex]!, s.dims, pooling, scratch)
         else for (let d = 0; d < s.dims; d++) scratch[d] = data[row * s.dims + d]!
         writeNormalized(scratch, vectors, textIndex * s.dims)
       })

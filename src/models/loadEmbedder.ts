@@ -1,6 +1,7 @@
 import { AutoModel, AutoTokenizer, Tensor, type PreTrainedModel } from '@huggingface/transformers'
 import { WinnowError } from '../errors.js'
 import type { Dtype, LoadProgress } from '../types.js'
+import { resolvePrefixes, type EmbedderConventions, type PrefixSource } from './conventions.js'
 import { Embedder, type HiddenStateModel, type Pooling, type TextTemplate, type TextTokenizer } from './embedder.js'
 import type { FetchRecorder } from './fetchRecorder.js'
 import { explainLoadFailure } from './loadFailure.js'
@@ -28,6 +29,13 @@ export interface EmbedderLoadOptions {
    * else `'mean'`. When given, nothing is read.
    */
   pooling?: Pooling
+  /**
+   * Text put before every search query / every passage. Default, in this order: the prefixes of a
+   * well-known model (see `knownPrefixes`); the `prompts` of the model's
+   * `config_sentence_transformers.json` (read only for a model winnow does not know); else none.
+   */
+  queryPrefix?: string
+  documentPrefix?: string
   onProgress?: (event: LoadProgress) => void
   /** Sees every request of the load, to explain failures (browser only). */
   recorder?: FetchRecorder
@@ -45,6 +53,12 @@ export interface EmbedderLoadOptions {
 export interface LoadedEmbedder {
   embedder: Embedder
   dispose(): Promise<void>
+  /** The prefixes and pooling this embedder applies by default (a collection may have recorded others). */
+  conventions: EmbedderConventions
+  /** Which of them the caller chose (a collection built with other values refuses them). */
+  explicit: Partial<EmbedderConventions>
+  /** Where the prefixes came from. */
+  prefixSource: PrefixSource
 }
 
 /** sentence-transformers' pooling module config, relative to the model folder. */
@@ -91,6 +105,7 @@ export async function loadEmbedder(options: EmbedderLoadOptions): Promise<Loaded
     const session = (loaded as unknown as { sessions: Record<string, { inputNames: string[]; outputNames: string[] }> }).sessions.model
     const output = chooseOutput(session?.outputNames ?? [], options.pooling !== undefined)
     const pooling = options.pooling ?? (await decidePooling(options, output === POOLED_OUTPUT))
+    const prefixes = await resolvePrefixes(options)
     const template = deriveTextTemplate(tok.encode('a', { add_special_tokens: true }), tok.encode('a', { add_special_tokens: false }))
     const maxLength = usableLength(options.maxLength, DEFAULT_MAX_LENGTH, config, tok.model_max_length)
     if (!(maxLength > template.prefix.length + template.suffix.length)) {
@@ -113,7 +128,17 @@ export async function loadEmbedder(options: EmbedderLoadOptions): Promise<Loaded
       output,
     })
     progress.ready()
-    return { embedder, dispose: () => loaded.dispose().then(() => undefined) }
+    const explicit: Partial<EmbedderConventions> = {}
+    if (options.queryPrefix !== undefined) explicit.queryPrefix = options.queryPrefix
+    if (options.documentPrefix !== undefined) explicit.documentPrefix = options.documentPrefix
+    if (options.pooling !== undefined) explicit.pooling = options.pooling
+    return {
+      embedder,
+      dispose: () => loaded.dispose().then(() => undefined),
+      conventions: { queryPrefix: prefixes.queryPrefix, documentPrefix: prefixes.documentPrefix, pooling },
+      explicit,
+      prefixSource: prefixes.source,
+    }
   } catch (error) {
     // The weights may still be arriving when the tokenizer or the pooling config failed: free them
     // whenever they land rather than delay the error until then.

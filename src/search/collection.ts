@@ -13,6 +13,8 @@ import { runPipeline, type PipelineResult } from './pipeline.js'
 import { resolvePipeline, type SearchExtras, type SearchRequest } from './searchOptions.js'
 import { pickAnalyzer, pickChunking } from './settings.js'
 import { BlockCache, PostingsCache } from './caches.js'
+import { conflictingConventions, isConventions, legacyConventions, type EmbedderConventions } from '../models/conventions.js'
+import type { Pooling } from '../models/embedder.js'
 
 /** Waits between units of work; throws ABORTED when the call was cancelled. */
 export type Checkpoint = () => Promise<void>
@@ -23,8 +25,19 @@ export interface EmbedderPort {
   readonly dims: number
   /** Most model tokens a passage may have (chunk windows are sized to fit). */
   readonly maxTokens: number
-  embed(texts: readonly string[], checkpoint: Checkpoint, onBatch?: (done: number) => void): Promise<Float32Array>
+  /**
+   * The prefixes and pooling the embedder applies by default. Absent (a test's stand-in): the
+   * collection adds no prefixes and asks for no pooling.
+   */
+  readonly conventions?: EmbedderConventions
+  /** The conventions the caller chose explicitly; a collection recorded with others refuses them. */
+  readonly explicit?: Partial<EmbedderConventions>
+  /** Whether `embed` can pool other than `conventions.pooling` (false: the graph pools itself). */
+  readonly canRepool?: boolean
+  embed(texts: readonly string[], checkpoint: Checkpoint, onBatch?: (done: number) => void, options?: { pooling?: Pooling }): Promise<Float32Array>
   countWordTokens(word: string): number
+  /** Model tokens of a whole text (a prefix); without it a prefix is counted word by word. */
+  countTextTokens?(text: string): number
 }
 
 export type { SearchExtras, SearchRequest } from './searchOptions.js'
@@ -72,6 +85,8 @@ export class CollectionEngine {
     private analyzer: Analyzer,
     private chunking: ResolvedChunking | null,
     private readonly maxTextLength: number,
+    /** How this collection embeds (recorded, or the embedder's for a collection without vectors yet); null without conventions. */
+    private readonly conventions: EmbedderConventions | null,
   ) {
     this.unsubscribe = deps.coordination.subscribe((collection, generation) => {
       // Another tab committed: catch up now, so the page's next search does not pay for it.
@@ -82,8 +97,6 @@ export class CollectionEngine {
   static async open(name: string, deps: Deps, settings: CollectionSettings = {}): Promise<CollectionEngine> {
     const stored = await deps.store.readManifest()
     const analyzerConfig = pickAnalyzer(stored, settings.analyzer)
-    const chunkLimit = Math.min(deps.embedder?.maxTokens ?? Infinity, deps.rerankerTokens ?? Infinity)
-    const chunking = pickChunking(stored, settings.chunking, Number.isFinite(chunkLimit) ? chunkLimit : undefined)
     const maxTextLength = settings.maxTextLength ?? DEFAULT_MAX_TEXT_LENGTH
     if (!(Number.isInteger(maxTextLength) && maxTextLength > 0)) throw invalid(`maxTextLength must be a positive integer`)
     if (stored && deps.embedder && stored.embedder && stored.embedder !== deps.embedder.model) {
@@ -92,6 +105,11 @@ export class CollectionEngine {
         { stored: stored.embedder, loaded: deps.embedder.model },
       )
     }
+    const conventions = pickConventions(name, stored, deps.embedder)
+    // The document prefix is part of every embedded passage: windows leave room for it.
+    const prefixTokens = deps.embedder && conventions ? countPrefixTokens(deps.embedder, conventions.documentPrefix) : 0
+    const chunkLimit = Math.min(deps.embedder ? Math.max(1, deps.embedder.maxTokens - prefixTokens) : Infinity, deps.rerankerTokens ?? Infinity)
+    const chunking = pickChunking(stored, settings.chunking, Number.isFinite(chunkLimit) ? chunkLimit : undefined)
     const manifest: Manifest = stored ?? {
       schema: SCHEMA_VERSION,
       generation: 0,
@@ -108,7 +126,7 @@ export class CollectionEngine {
       updatedAt: Date.now(),
     }
     const { version: _version, ...analyzerOptions } = analyzerConfig
-    const engine = new CollectionEngine(name, deps, manifest, createAnalyzer(analyzerOptions as AnalyzerOptions), chunking, maxTextLength)
+    const engine = new CollectionEngine(name, deps, manifest, createAnalyzer(analyzerOptions as AnalyzerOptions), chunking, maxTextLength, conventions)
     await engine.reload()
     return engine
   }
@@ -122,6 +140,7 @@ export class CollectionEngine {
       dims: m.dims,
       vectorSource: m.vectorSource,
       embedder: m.embedder,
+      embedderConventions: isConventions(m.embedderConventions) ? { ...m.embedderConventions } : null,
       analyzer: this.analyzer.config,
       chunking: this.chunking,
       snapshot: null,
@@ -176,10 +195,13 @@ export class CollectionEngine {
       }
       if (toEmbed.length > 0) {
         onProgress?.({ phase: 'embedding', done: 0, total: toEmbed.length })
+        // The prefix comes first, before the title and section lines: it is what the model was trained to see first.
+        const prefix = this.conventions?.documentPrefix ?? ''
         const embedded = await embedder!.embed(
-          toEmbed.map((e) => e.text),
+          toEmbed.map((e) => prefix + e.text),
           checkpoint,
           (done) => onProgress?.({ phase: 'embedding', done, total: toEmbed.length }),
+          this.embedOptions(),
         )
         toEmbed.forEach((e, i) => vectors!.set(embedded.subarray(i * dims!, (i + 1) * dims!), e.at * dims!))
       }
@@ -220,7 +242,7 @@ export class CollectionEngine {
   async clear(): Promise<void> {
     await this.deps.coordination.withWriteLock(this.name, async () => {
       await this.refresh()
-      const manifest = this.nextManifest({ docCount: 0, chunkCount: 0, totalLength: 0, dims: null, vectorSource: 'none', embedder: null })
+      const manifest = this.nextManifest({ docCount: 0, chunkCount: 0, totalLength: 0, dims: null, vectorSource: 'none', embedder: null, embedderConventions: null })
       await this.deps.store.commit({ manifest, clearAll: true })
       this.table = new ChunkTable()
       this.postings.clear()
@@ -245,6 +267,8 @@ export class CollectionEngine {
       analyzer: this.analyzer,
       store: this.deps.store,
       embedder: this.deps.embedder,
+      queryPrefix: this.conventions?.queryPrefix ?? '',
+      embedOptions: this.embedOptions(),
       postings: this.postings,
       blocks: this.blocks,
       checkpoint,
@@ -369,8 +393,25 @@ export class CollectionEngine {
     this.blocks.clear()
   }
 
+  /** Pooling for the embedder: the collection's, when it knows one. */
+  private embedOptions(): { pooling?: Pooling } {
+    return this.conventions && this.deps.embedder?.conventions ? { pooling: this.conventions.pooling } : {}
+  }
+
   private async commitAdd(prepared: PreparedDocument[], vectors: Float32Array | null, dims: number | null, embeddedBy: string | null): Promise<AddResult> {
+    const recorded = this.manifest.embedderConventions
+    if (embeddedBy && this.conventions && isConventions(recorded) && conflictingConventions(recorded, this.conventions).length > 0) {
+      // Another tab recorded other conventions after this one opened the collection empty.
+      throw invalid(`collection '${this.name}' was meanwhile embedded with other prefixes or pooling (${describeConventions(recorded)}); open it again to use them`, {
+        stored: recorded,
+        requested: this.conventions,
+      })
+    }
     const planned = buildAddBatch({ prepared, vectors, dims, embeddedBy, manifest: this.manifest, table: this.table })
+    // The first embedded add records how passages were embedded (a collection written before
+    // conventions were recorded keeps none: it was embedded without prefixes).
+    const firstEmbedded = embeddedBy !== null && !(this.manifest.vectorSource === 'embedder' && this.manifest.embedder)
+    if (firstEmbedded && this.conventions && this.deps.embedder?.conventions) planned.batch.manifest.embedderConventions = { ...this.conventions }
     await this.deps.store.commit(planned.batch)
     // Durable: now the view may change.
     for (const s of planned.replacedSeqs) this.table.tombstone(s)
@@ -389,6 +430,56 @@ export class CollectionEngine {
     this.manifest = manifest
     this.deps.coordination.announce(this.name, manifest.generation)
   }
+}
+
+/**
+ * How a collection embeds: what it recorded (an explicit option that disagrees is INVALID_INPUT);
+ * for a collection embedded before conventions were recorded, no prefixes and the loaded pooling
+ * (as then); for one without embedded vectors yet, the embedder's own.
+ */
+function pickConventions(name: string, stored: Manifest | null, port: EmbedderPort | null): EmbedderConventions | null {
+  const recorded = stored && isConventions(stored.embedderConventions) ? stored.embedderConventions : null
+  if (!port) return recorded
+  if (!port.conventions) return null
+  const explicit = port.explicit ?? {}
+  const embedded = stored !== null && stored.vectorSource === 'embedder' && stored.embedder !== null
+  if (!embedded) return { ...port.conventions }
+  if (!recorded) {
+    const legacy = legacyConventions(port.conventions.pooling)
+    const conflicts = conflictingConventions(legacy, { queryPrefix: explicit.queryPrefix, documentPrefix: explicit.documentPrefix })
+    if (conflicts.length > 0) {
+      throw invalid(
+        `collection '${name}' was embedded without query or document prefixes (before winnow recorded them), but this instance sets ${conflicts.join(' and ')}; omit ${conflicts.join(' and ')}, or deleteCollection('${name}') and add the documents again`,
+        { stored: { queryPrefix: '', documentPrefix: '' }, requested: explicit, conflicts },
+      )
+    }
+    return legacy
+  }
+  const conflicts = conflictingConventions(recorded, explicit)
+  if (conflicts.length > 0) {
+    throw invalid(
+      `collection '${name}' was embedded with ${describeConventions(recorded)}, but this instance sets ${conflicts.map((k) => `${k} ${JSON.stringify(explicit[k])}`).join(', ')}; omit ${conflicts.join(' and ')} to embed queries as the collection was built, or deleteCollection('${name}') and add the documents again`,
+      { stored: recorded, requested: explicit, conflicts },
+    )
+  }
+  if (recorded.pooling !== port.conventions.pooling && port.canRepool === false) {
+    throw invalid(`collection '${name}' was embedded with ${recorded.pooling} pooling, but this model pools inside its graph with ${port.conventions.pooling}; pass pooling: '${recorded.pooling}' to pool its token vectors instead`, {
+      stored: recorded,
+      loaded: port.conventions,
+    })
+  }
+  return { ...recorded }
+}
+
+/** Model tokens of a prefix (word by word when the embedder cannot count a whole text). */
+function countPrefixTokens(port: EmbedderPort, prefix: string): number {
+  if (prefix === '') return 0
+  if (port.countTextTokens) return port.countTextTokens(prefix)
+  return prefix.split(/\s+/).filter(Boolean).reduce((n, word) => n + port.countWordTokens(word), 0)
+}
+
+function describeConventions(c: EmbedderConventions): string {
+  return `queryPrefix ${JSON.stringify(c.queryPrefix)}, documentPrefix ${JSON.stringify(c.documentPrefix)} and ${c.pooling} pooling`
 }
 
 function invalid(message: string, details: Record<string, unknown> = {}): WinnowError {

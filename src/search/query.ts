@@ -28,6 +28,10 @@ export interface QueryContext {
   analyzer: Analyzer
   store: CollectionStore
   embedder: EmbedderPort | null
+  /** Put before the query text when it is embedded (the collection's recorded convention). */
+  queryPrefix?: string
+  /** Passed to the embedder for the query (the collection's pooling). */
+  embedOptions?: { pooling?: 'mean' | 'cls' }
   postings: PostingsCache
   blocks: BlockCache
   checkpoint: Checkpoint
@@ -306,7 +310,7 @@ async function vectorStage(query: string, given: RetrieveRequest['vector'], dept
     for (let i = 0; i < q.length; i++) q[i]! /= norm
   } else {
     if (query.trim() === '') return { slots: new Int32Array(0), scores: new Float64Array(0) }
-    q = await ctx.embedder!.embed([query], ctx.checkpoint)
+    q = await ctx.embedder!.embed([(ctx.queryPrefix ?? '') + query], ctx.checkpoint, undefined, ctx.embedOptions)
   }
   const { table } = ctx
   const n = candidateCount(depth, table.liveCount)

@@ -35,6 +35,12 @@ export interface SnapshotEmbedder {
   dtype: string
   dims: number
   pooling: string
+  /**
+   * Put before every passage when it was embedded, and before every query a browser embeds. Absent
+   * in snapshots built before winnow recorded prefixes: those were built without.
+   */
+  queryPrefix?: string
+  documentPrefix?: string
 }
 
 /** `manifest.json`. */
@@ -142,6 +148,9 @@ export function parseManifest(json: unknown, supported: { schema: number; analyz
   if (c.vectorSource === 'embedder') {
     const e = c.embedder
     if (!e || typeof e.model !== 'string' || !Number.isInteger(e.dims) || e.dims <= 0 || e.dims !== c.dims) throw formatError('its embedder entry is missing or disagrees with collection.dims')
+    if ((e.queryPrefix !== undefined || e.documentPrefix !== undefined) && (typeof e.queryPrefix !== 'string' || typeof e.documentPrefix !== 'string' || (e.pooling !== 'mean' && e.pooling !== 'cls'))) {
+      throw formatError('its embedder entry has prefixes that are not both strings, or a pooling other than "mean" or "cls"')
+    }
   } else if (c.dims !== null || c.embedder !== null) throw formatError('it has dims or an embedder but no vectors')
   if (!Array.isArray(m.shards)) throw formatError('it has no "shards" list')
   const kinds: readonly string[] = ['documents', 'segments', 'postings', 'vectors']

@@ -92,6 +92,11 @@ export async function importShards(manifest: SnapshotManifest, manifestUrl: stri
     dims: c.dims,
     vectorSource: c.vectorSource,
     embedder: c.embedder?.model ?? null,
+    // A snapshot without prefixes was built before winnow recorded them: queries get none, as then.
+    embedderConventions:
+      c.embedder && typeof c.embedder.queryPrefix === 'string' && typeof c.embedder.documentPrefix === 'string'
+        ? { queryPrefix: c.embedder.queryPrefix, documentPrefix: c.embedder.documentPrefix, pooling: c.embedder.pooling as 'mean' | 'cls' }
+        : null,
     analyzer: c.analyzer,
     chunking: c.chunking,
     docCount: c.documents,

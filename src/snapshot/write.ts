@@ -93,7 +93,7 @@ export async function writeSnapshot(records: CollectionRecords, options: WriteSn
     chunking: m.chunking as Record<string, unknown> | null,
     dims: m.dims,
     vectorSource: m.vectorSource === 'embedder' ? 'embedder' : 'none',
-    embedder: m.vectorSource === 'embedder' ? options.embedder : null,
+    embedder: m.vectorSource === 'embedder' ? withConventions(options.embedder, m) : null,
     documents: m.docCount,
     chunks: m.chunkCount,
     totalLength: m.totalLength,
@@ -103,6 +103,10 @@ export async function writeSnapshot(records: CollectionRecords, options: WriteSn
   if (m.vectorSource === 'caller') throw new Error('snapshots carry vectors made by an embedder (which the browser needs for queries); caller-supplied vectors are not supported')
   if (collection.vectorSource === 'embedder' && (!options.embedder || options.embedder.model !== m.embedder || options.embedder.dims !== m.dims)) {
     throw new Error(`the collection was embedded with ${String(m.embedder)} (${String(m.dims)} dims), but the snapshot names ${options.embedder?.model ?? 'no embedder'}`)
+  }
+  const conventions = m.embedderConventions
+  if (collection.embedder && conventions && options.embedder && conventions.pooling !== options.embedder.pooling) {
+    throw new Error(`the collection was embedded with ${conventions.pooling} pooling, but the snapshot names ${options.embedder.pooling}`)
   }
   const base = { format: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION, collection, shards } as const
   const hash = await sha256Hex(new TextEncoder().encode(hashInput(base)))
@@ -180,4 +184,15 @@ function packPostings(segment: number, group: PostingRecord[]): ShardPayloads['p
     at += p.seqs.length
   })
   return { segment, terms: group.map((p) => p.term), lengths, seqs, tfs }
+}
+
+/**
+ * The snapshot's embedder entry with the prefixes the collection recorded (a browser embeds its
+ * queries with them). A collection without recorded conventions was embedded without prefixes:
+ * its entry carries none, as snapshots did before.
+ */
+function withConventions(embedder: SnapshotEmbedder | null, m: Manifest): SnapshotEmbedder | null {
+  const c = m.embedderConventions
+  if (!embedder || !c) return embedder
+  return { ...embedder, queryPrefix: c.queryPrefix, documentPrefix: c.documentPrefix }
 }

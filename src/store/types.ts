@@ -35,6 +35,12 @@ export interface Manifest {
   vectorSource: VectorSource
   /** Model id that embedded the chunks (`null` for caller vectors or none). */
   embedder: string | null
+  /**
+   * How the embedder was applied ({ queryPrefix, documentPrefix, pooling }), recorded with the
+   * first embedded add so queries are embedded the same way on every reopen. Absent in
+   * collections written before winnow recorded it: those were embedded without prefixes.
+   */
+  embedderConventions?: { queryPrefix: string; documentPrefix: string; pooling: 'mean' | 'cls' } | null
   /** Resolved analyzer settings (JSON); the postings are only valid for this analyzer. */
   analyzer: unknown
   /** Resolved chunking settings (JSON) or null for one chunk per document. */

@@ -23,8 +23,12 @@ export function embedderPort(loaded: LoadedEmbedder, model: string, queue: Seria
     model,
     dims: embedder.settings.dims,
     maxTokens: embedder.settings.maxLength - specials,
+    conventions: loaded.conventions,
+    explicit: loaded.explicit,
+    canRepool: embedder.poolsTokens,
     countWordTokens: (word) => embedder.countWordTokens(word),
-    embed: async (texts, checkpoint, onBatch) => {
+    countTextTokens: (text) => embedder.countTextTokens(text),
+    embed: async (texts, checkpoint, onBatch, options) => {
       const dims = embedder.settings.dims
       const out = new Float32Array(texts.length * dims)
       for (let from = 0; from < texts.length; from += EMBED_SLICE) {
@@ -34,7 +38,7 @@ export function embedderPort(loaded: LoadedEmbedder, model: string, queue: Seria
           embedder.embed(slice, async () => {
             await queueCheckpoint()
             await checkpoint()
-          }),
+          }, undefined, options),
         )
         out.set(vectors, from * dims)
         onBatch?.(from + slice.length)

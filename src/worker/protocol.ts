@@ -47,6 +47,8 @@ export interface WorkerConfig {
     maxLength?: number
     batchTokens?: number
     pooling?: 'mean' | 'cls'
+    queryPrefix?: string
+    documentPrefix?: string
   } | null
   device: DevicePreference
   /** null: the hub only. */

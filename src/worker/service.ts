@@ -307,6 +307,8 @@ export class WorkerService implements WorkerApi {
               maxLength: options.maxLength,
               batchTokens: options.batchTokens,
               pooling: options.pooling,
+              queryPrefix: options.queryPrefix,
+              documentPrefix: options.documentPrefix,
               recorder,
               probeDtypes: probe,
               readModelJson: (model, path) => readOptionalModelJson(config, model, path),
@@ -352,6 +354,8 @@ export class WorkerService implements WorkerApi {
               maxLength: embedder.embedder.settings.maxLength,
               dims: embedder.embedder.settings.dims,
               pooling: embedder.embedder.settings.pooling,
+              queryPrefix: embedder.conventions.queryPrefix,
+              documentPrefix: embedder.conventions.documentPrefix,
             }
           : null,
     }
