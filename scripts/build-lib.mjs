@@ -5,6 +5,8 @@
 //    `wasmPaths`, not from a blob: URL or an import.meta.url asset), comlink and idb inside. An app
 //    therefore installs no @huggingface/transformers (whose onnxruntime-node and sharp dependencies
 //    download native binaries at install time) and its bundler emits no copy of the WASM files;
+//    transformers.js's session and inference chains are rewritten there to recover after a failed
+//    load or run (src/vite/transformersChain.ts; the build fails if they are not found);
 // 3. the four onnxruntime-web files winnow loads are copied to dist/ort/, where the Vite plugin
 //    (winnow-rerank/vite) finds them.
 // The worker URL in dist/client/spawn.js is pointed at the compiled file ('.ts' → '.js').
@@ -41,9 +43,22 @@ const from = "new URL('../worker/worker.ts', import.meta.url)"
 if (!source.includes(from)) throw new Error(`${spawn} no longer contains ${from}`)
 writeFileSync(spawn, source.replace(from, "new URL('../worker/worker.js', import.meta.url)"))
 
+// Compiled above by tsc; the Vite plugin applies the same rewrite to workers bundled from source.
+const { isTransformersBuild, recoverTransformersChains } = await import('../dist/vite/transformersChain.js')
+let chainsRewritten = 0
 const bundle = await rolldown({
   input: 'dist/worker/worker.js',
   platform: 'browser',
+  plugins: [
+    {
+      name: 'winnow:transformers-chains',
+      transform(code, id) {
+        if (!isTransformersBuild(id)) return null
+        chainsRewritten++
+        return { code: recoverTransformersChains(code, id), map: null }
+      },
+    },
+  ],
   // 'onnxruntime-web-use-extern-wasm' selects ort.webgpu.min.mjs, which imports its WASM glue from
   // env.backends.onnx.wasm.wasmPaths (set by src/models/runtime.ts) instead of embedding it.
   resolve: { conditionNames: ['onnxruntime-web-use-extern-wasm', 'browser', 'import', 'module', 'default'] },
@@ -51,6 +66,7 @@ const bundle = await rolldown({
 })
 const { output } = await bundle.write({ file: 'dist/worker/worker.js', format: 'esm', codeSplitting: false, comments: { legal: true, jsdoc: false, annotation: true } })
 await bundle.close()
+if (chainsRewritten !== 1) throw new Error(`expected to rewrite transformers.js's chains in exactly one module, did in ${chainsRewritten}`)
 const worker = readFileSync('dist/worker/worker.js', 'utf8')
 for (const bad of [/^import\b.*from\s*["'](@huggingface\/transformers|onnxruntime-(web|common|node))["']/m, /\bimport\(\s*["'](@huggingface|onnxruntime)/, /\bnew URL\(\s*["'][^"']+\.wasm["']/]) {
   if (bad.test(worker)) throw new Error(`dist/worker/worker.js still matches ${bad}`)

@@ -7,7 +7,9 @@
  *   and serves the WASM files compressed there,
  * - keeps winnow out of dependency pre-bundling, which would break its `new Worker(new URL(...))`,
  * - makes a worker that bundles transformers.js from source use onnxruntime-web's build that loads
- *   its WASM from `ort/`, so the bundler emits no second, never-requested copy of the `.wasm`.
+ *   its WASM from `ort/`, so the bundler emits no second, never-requested copy of the `.wasm`,
+ * - rewrites transformers.js's session and inference chains in such a worker so that one failed
+ *   load or run does not fail every later one (see `transformersChain.ts`).
  * Production servers must send the same two headers for threads, and serve the precompressed
  * files (see docs/guides/deployment.md).
  */
@@ -17,6 +19,7 @@ import { dirname, join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 import type { Connect, Plugin } from 'vite'
+import { isTransformersBuild, recoverTransformersChains } from './transformersChain.js'
 
 /** Options of {@link winnow}. */
 export interface WinnowPluginOptions {
@@ -108,6 +111,21 @@ function externalOrtWasm(): Plugin {
 }
 
 /**
+ * Rewrites transformers.js's module-level promise chains so that a failed session load or run does
+ * not reject every later one (see {@link recoverTransformersChains}); fails the build if they are
+ * not found.
+ */
+function recoverChains(): Plugin {
+  return {
+    name: 'winnow:transformers-chains',
+    transform(code, id) {
+      if (!isTransformersBuild(id)) return null
+      return { code: recoverTransformersChains(code, id), map: null }
+    },
+  }
+}
+
+/**
  * @example
  * // vite.config.ts
  * import { winnow } from 'winnow-rerank/vite'
@@ -144,7 +162,7 @@ export function winnow(options: WinnowPluginOptions = {}): Plugin {
   }
   return {
     name: 'winnow',
-    config: () => ({ optimizeDeps: { exclude: ['winnow-rerank'] }, worker: { format: 'es', plugins: () => [externalOrtWasm()] } }),
+    config: () => ({ optimizeDeps: { exclude: ['winnow-rerank'] }, worker: { format: 'es', plugins: () => [externalOrtWasm(), recoverChains()] } }),
     configResolved(config) {
       base = config.base.endsWith('/') ? config.base : config.base + '/'
       outDir = resolvePath(config.root, config.build.outDir)

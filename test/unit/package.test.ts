@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { brotliDecompressSync, gzipSync } from 'node:zlib'
 import { request, viteMiddleware } from './pluginHelpers.js'
+import { TRANSFORMERS_CHAINS } from '../../src/vite/transformersChain.js'
 import { beforeAll, describe, expect, it } from 'vitest'
 
 const root = resolve(__dirname, '../..')
@@ -57,6 +58,14 @@ describe('the built package', () => {
     expect(code).toContain('ort-wasm-simd-threaded') // onnxruntime-web's JS, loading its glue from wasmPaths
     // No asset URL a bundler would copy: the .wasm files are served from ort/ only.
     expect(code).not.toMatch(/new URL\(\s*["'][^"']+\.wasm["']\s*,\s*import\.meta\.url/)
+  })
+
+  it('bundles transformers.js with session and inference chains that recover after a failure', () => {
+    const code = readFileSync(join(root, 'dist/worker/worker.js'), 'utf8')
+    for (const { from, to } of TRANSFORMERS_CHAINS) {
+      expect(code).toContain(to)
+      expect(code).not.toContain(from)
+    }
   })
 
   it('exports the entry and the Vite plugin with types', () => {
