@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   INVALID_INPUT: 'An argument has the wrong type or an impossible value.',
   MODEL_LOAD_FAILED: 'A model file could not be fetched or parsed.',
   UNSUPPORTED_DTYPE: 'The requested dtype has no file for this model, or cannot run on this device.',
+  UNSUPPORTED_MODEL: "The model's family (config.json `model_type`, `architectures`) is one winnow cannot run in that role: a decoder (LLM reranker or embedder), or a reranker type transformers.js has no sequence-classification class for. `details.modelType` and `details.reason` say which.",
   WEBGPU_UNAVAILABLE: "device: 'webgpu' was asked for but no WebGPU adapter exists.",
   ABORTED: 'The call was cancelled through its AbortSignal.',
   WORKER_CRASHED: 'The worker died while the call was pending; the next call starts a fresh one.',

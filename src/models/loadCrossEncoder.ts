@@ -4,6 +4,7 @@ import { scoreHeadFromConfig } from '../core/scores.js'
 import type { Dtype, LoadProgress } from '../types.js'
 import { CrossEncoder, type LogitsModel, type PairTokenizer } from './crossEncoder.js'
 import type { FetchRecorder } from './fetchRecorder.js'
+import { readSupportedConfig } from './families.js'
 import { explainLoadFailure } from './loadFailure.js'
 import { usableLength, type LengthConfig } from './modelLimits.js'
 import { ProgressTracker } from './progress.js'
@@ -50,12 +51,16 @@ export async function loadCrossEncoder(options: CrossEncoderLoadOptions): Promis
   options.recorder?.clear()
   let model: PreTrainedModel | undefined
   try {
+    const tokenizing = AutoTokenizer.from_pretrained(options.model, { progress_callback: progress.listener })
+    tokenizing.catch(() => {}) // awaited below, unless the model's family is refused first
+    // config.json first: a family winnow cannot run is UNSUPPORTED_MODEL before any weights are requested.
+    const modelConfig = await readSupportedConfig(options.model, 'reranker', progress.listener)
     const loading = AutoModelForSequenceClassification.from_pretrained(options.model, {
+      config: modelConfig,
       dtype: options.dtype,
       device: options.device,
       progress_callback: progress.listener,
     })
-    const tokenizing = AutoTokenizer.from_pretrained(options.model, { progress_callback: progress.listener })
     // If the tokenizer fails first, the weights still arriving must be freed when they land.
     tokenizing.catch(() => loading.then((m) => m.dispose()).catch(() => {}))
     const [tokenizer, loaded] = await Promise.all([tokenizing, loading])

@@ -4,6 +4,7 @@ import type { Dtype, LoadProgress } from '../types.js'
 import { resolvePrefixes, type EmbedderConventions, type PrefixSource } from './conventions.js'
 import { Embedder, type HiddenStateModel, type Pooling, type TextTemplate, type TextTokenizer } from './embedder.js'
 import type { FetchRecorder } from './fetchRecorder.js'
+import { readSupportedConfig } from './families.js'
 import { explainLoadFailure } from './loadFailure.js'
 import { usableLength, type LengthConfig } from './modelLimits.js'
 import { ProgressTracker } from './progress.js'
@@ -96,8 +97,12 @@ export async function loadEmbedder(options: EmbedderLoadOptions): Promise<Loaded
     if (options.pooling !== undefined && options.pooling !== 'mean' && options.pooling !== 'cls') {
       throw new WinnowError('INVALID_INPUT', `pooling must be 'mean' or 'cls', got ${JSON.stringify(options.pooling)}`)
     }
-    modelLoad = AutoModel.from_pretrained(options.model, { dtype: options.dtype, device: options.device, progress_callback: progress.listener })
-    const [tokenizer, loaded] = await Promise.all([AutoTokenizer.from_pretrained(options.model, { progress_callback: progress.listener }), modelLoad])
+    const tokenizing = AutoTokenizer.from_pretrained(options.model, { progress_callback: progress.listener })
+    tokenizing.catch(() => {}) // awaited below, unless the model's family is refused first
+    // config.json first: a decoder (LLM embedder) is UNSUPPORTED_MODEL before any weights are requested.
+    const modelConfig = await readSupportedConfig(options.model, 'embedder', progress.listener)
+    modelLoad = AutoModel.from_pretrained(options.model, { config: modelConfig, dtype: options.dtype, device: options.device, progress_callback: progress.listener })
+    const [tokenizer, loaded] = await Promise.all([tokenizing, modelLoad])
     const config = loaded.config as unknown as LengthConfig & { vocab_size?: number }
     const mismatch = tokenizerMismatch(options.model, largestTokenId(tokenizer as unknown as VocabularyTokenizer), config.vocab_size)
     if (mismatch) throw mismatch
