@@ -16,8 +16,12 @@ import type { Dtype } from '../types.js'
 /** Always requested, in this order; a missing one fails the load. */
 export const CONFIG_FILE = 'config.json'
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'] as const
-/** Read by winnow's embedder when present (same path as `POOLING_CONFIG_PATH` in src/models/loadEmbedder.ts). */
-export const OPTIONAL_FILES = ['1_Pooling/config.json'] as const
+/**
+ * Read by winnow's embedder when present: the pooling config (`POOLING_CONFIG_PATH` in
+ * src/models/loadEmbedder.ts) and the sentence-transformers config whose prompts give the query
+ * and document prefixes (`SENTENCE_TRANSFORMERS_CONFIG_PATH` in src/models/conventions.ts).
+ */
+export const OPTIONAL_FILES = ['1_Pooling/config.json', 'config_sentence_transformers.json'] as const
 /** transformers.js caps external data chunks at this count (MAX_EXTERNAL_DATA_CHUNKS). */
 const MAX_EXTERNAL_DATA_CHUNKS = 100
 const SUBFOLDER = 'onnx'
@@ -64,7 +68,7 @@ export function parseDtypes(value: string): Dtype[] {
  * @example
  * modelFileList({ model_type: 'bert' }, ['q8'])
  * // { required: ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model_quantized.onnx'],
- * //   optional: ['1_Pooling/config.json'] }
+ * //   optional: ['1_Pooling/config.json', 'config_sentence_transformers.json'] }
  * modelFileList({ 'transformers.js_config': { use_external_data_format: true } }, ['fp32']).required
  * // [..., 'onnx/model.onnx', 'onnx/model.onnx_data']
  */

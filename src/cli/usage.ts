@@ -57,7 +57,8 @@ export const PULL_USAGE = `Usage: winnow-rerank models pull <model-id> [options]
 
 Downloads exactly the files winnow loads for <model-id> into <out>/<model-id>/: config.json,
 tokenizer.json, tokenizer_config.json, onnx/model<dtype suffix>.onnx per dtype (and its external
-data files when config.json asks for them), and 1_Pooling/config.json when the model has one.
+data files when config.json asks for them), and 1_Pooling/config.json and
+config_sentence_transformers.json (pooling, query/document prompts) when the model has them.
 Serve <out> at /models/ and pass createWinnow({ modelBaseUrl: '/models/' }).
 
 Options:

@@ -19,6 +19,7 @@ import { DTYPE_FILES } from '../../src/models/dtype.js'
 import type { FetchRecorder } from '../../src/models/fetchRecorder.js'
 import { loadCrossEncoder } from '../../src/models/loadCrossEncoder.js'
 import { loadEmbedder, POOLING_CONFIG_PATH } from '../../src/models/loadEmbedder.js'
+import { SENTENCE_TRANSFORMERS_CONFIG_PATH } from '../../src/models/conventions.js'
 import { configureRuntime } from '../../src/models/runtime.js'
 import { startStandInHub, type StandInHub } from '../helpers/standInHub.js'
 
@@ -132,11 +133,17 @@ describe('models pull fetches exactly what the library requests', () => {
     await loaded.dispose()
     const requested = requestedFiles(recorder, model)
     const pulled = tree(join(out, model))
-    expect(requested.filter((f) => f !== POOLING_CONFIG_PATH)).toEqual(pulled.filter((f) => f !== POOLING_CONFIG_PATH))
-    // The pooling config is requested either way; it is pulled exactly when the hub has it.
+    const optional = (f: string) => f === POOLING_CONFIG_PATH || f === SENTENCE_TRANSFORMERS_CONFIG_PATH
+    expect(requested.filter((f) => !optional(f))).toEqual(pulled.filter((f) => !optional(f)))
+    // The optional configs are requested either way (these ids are unknown to winnow); each is pulled exactly when the hub has it.
     expect(requested).toContain(POOLING_CONFIG_PATH)
+    expect(requested).toContain(SENTENCE_TRANSFORMERS_CONFIG_PATH)
     expect(pulled.includes(POOLING_CONFIG_PATH)).toBe(pooling === 'cls')
-    expect(recorder.failures.map((f) => [f.url.slice(siteUrl.length), f.status])).toEqual(pooling === 'cls' ? [] : [[`/models/${model}/${POOLING_CONFIG_PATH}`, 404]])
+    expect(pulled.includes(SENTENCE_TRANSFORMERS_CONFIG_PATH)).toBe(false)
+    expect(recorder.failures.map((f) => [f.url.slice(siteUrl.length), f.status])).toEqual([
+      ...(pooling === 'cls' ? [] : [[`/models/${model}/${POOLING_CONFIG_PATH}`, 404]]),
+      [`/models/${model}/${SENTENCE_TRANSFORMERS_CONFIG_PATH}`, 404],
+    ])
   })
 })
 
@@ -169,7 +176,7 @@ describe('the file list', () => {
     expect(Object.values(DTYPE_FILES).map((f) => `onnx/${f}`)).toEqual(modelFileList({}, PULL_DTYPES).required.slice(3))
     const byDevice = { 'transformers.js_config': { device_config: { webgpu: { use_external_data_format: { 'model_q4.onnx': 1 } } } } }
     expect(modelFileList(byDevice, ['q4']).required.slice(3)).toEqual(['onnx/model_q4.onnx', 'onnx/model_q4.onnx_data'])
-    expect(OPTIONAL_FILES).toEqual([POOLING_CONFIG_PATH])
+    expect(OPTIONAL_FILES).toEqual([POOLING_CONFIG_PATH, SENTENCE_TRANSFORMERS_CONFIG_PATH])
   })
 
   it('parses --dtype lists and names the valid dtypes for a wrong one', () => {

@@ -49,8 +49,8 @@ describe('winnow-rerank models pull', () => {
     expect(await pull([ID, '--dtype', 'q8', '--out', out, '--host', hub.url])).toBe(0)
     expect(tree(modelDir())).toEqual([...Q8_FILES].sort())
     for (const file of Q8_FILES) expect(readFileSync(join(modelDir(), file)).equals(readFileSync(join(CE, file)))).toBe(true)
-    // The optional pooling config was asked for (404 here) and nothing else was.
-    expect(new Set(hub.requests.map((r) => r.file))).toEqual(new Set([...Q8_FILES, '1_Pooling/config.json']))
+    // The optional pooling and sentence-transformers configs were asked for (404 here) and nothing else was.
+    expect(new Set(hub.requests.map((r) => r.file))).toEqual(new Set([...Q8_FILES, '1_Pooling/config.json', 'config_sentence_transformers.json']))
     expect(text()).toContain(`pulling ${ID} (q8) from ${hub.url}`)
     expect(text()).toMatch(/^4 files to download, 75\.3 KiB$/m)
     expect(text()).toMatch(/onnx\/model_quantized\.onnx {2}67\.8 KiB, sha256 ok/)

@@ -102,7 +102,11 @@ describe('a normal load of the fixture models over HTTP', () => {
     const unlisted = await loadEmbedderOverHttp(UNLISTED)
     disposers.push(() => unlisted.dispose())
     expect(unlisted.embedder.settings.pooling).toBe('mean') // absent: the default
-    expect(served.filter((r) => r.status >= 400)).toEqual([{ method: 'GET', url: `${BASE}${UNLISTED}/${POOLING_CONFIG_PATH}`, status: 404 }])
+    // Its prefixes are unknown too: config_sentence_transformers.json is asked for once as well.
+    expect(served.filter((r) => r.status >= 400)).toEqual([
+      { method: 'GET', url: `${BASE}${UNLISTED}/${POOLING_CONFIG_PATH}`, status: 404 },
+      { method: 'GET', url: `${BASE}${UNLISTED}/config_sentence_transformers.json`, status: 404 },
+    ])
     // An optional file's absence must not read as the cause of a later load failure.
     expect(recorder.failures).toEqual([])
   })
