@@ -18,6 +18,8 @@ tokenizers; these cover the length limit and recovery after a failed run.)
   fault-roberta-cross-encoder        like position-offset-roberta, but the config claims 514 positions: any input
                                      over TABLE - 2 tokens fails in onnxruntime, as a mis-configured model would
   fault-roberta-embedder             the same for the embedder
+  fault-corrupt-onnx                 position-offset-roberta's config and tokenizer with an onnx/model.onnx that is not
+                                     an ONNX file: onnxruntime fails to create its session (a failed load)
 reference.json of each holds PyTorch fp32 outputs (logits; mean-pooled unit embeddings) for short inputs and
 inputs of exactly the usable length, with the token ids fed.
 """
@@ -189,6 +191,13 @@ def main():
     make('position-offset-roberta-embedder', False, TABLE, vocab, 12)
     make('fault-roberta-cross-encoder', True, 514, vocab, 13)
     make('fault-roberta-embedder', False, 514, vocab, 14)
+    corrupt = os.path.join(OUT, 'fault-corrupt-onnx')
+    os.makedirs(os.path.join(corrupt, 'onnx'), exist_ok=True)
+    for f in ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']:
+        with open(os.path.join(OUT, 'position-offset-roberta', f)) as src, open(os.path.join(corrupt, f), 'w') as dst:
+            dst.write(src.read())
+    with open(os.path.join(corrupt, 'onnx', 'model.onnx'), 'wb') as f:
+        f.write(b'this is not an ONNX model: onnxruntime cannot create a session from it\n' * 4)
 
 
 if __name__ == '__main__':
