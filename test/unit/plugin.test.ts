@@ -20,13 +20,23 @@ describe('vite plugin', () => {
     }
   })
 
-  it('keeps winnow out of pre-bundling, builds ES workers and gives workers the external-WASM resolver', () => {
+  it('keeps winnow out of pre-bundling, builds ES workers and gives workers the external-WASM resolver and the chain rewrite', () => {
     const plugin = winnow()
     expect(plugin.name).toBe('winnow')
     const config = (plugin.config as () => { optimizeDeps: unknown; worker: { format: string; plugins: () => { name: string }[] } })()
     expect(config.optimizeDeps).toEqual({ exclude: ['winnow-rerank'] })
     expect(config.worker.format).toBe('es')
-    expect(config.worker.plugins().map((p) => p.name)).toEqual(['winnow:ort-external-wasm'])
+    expect(config.worker.plugins().map((p) => p.name)).toEqual(['winnow:ort-external-wasm', 'winnow:transformers-chains'])
+  })
+
+  it("rewrites transformers.js's chains in a worker bundled from source, and leaves other modules alone", () => {
+    const rewrite = (winnow().config as unknown as () => { worker: { plugins: () => { transform: Function }[] } })().worker.plugins()[1]!
+    const id = createRequire(import.meta.url).resolve('@huggingface/transformers').replace(/transformers\.node\.(c|m)js$/, 'transformers.web.js')
+    const out = rewrite.transform(readFileSync(id, 'utf8'), id)
+    expect(out.code).toContain('webInferenceChain = webInferenceChain.catch(() => {}).then(run)')
+    expect(out.code).toContain('webInitChain = webInitChain.catch(() => {}).then(load)')
+    expect(rewrite.transform('webInferenceChain = webInferenceChain.then(run)', '/x/src/other.js')).toBeNull()
+    expect(() => rewrite.transform('export {}', id)).toThrow(/transformers.js changed/)
   })
 
   it("resolves transformers.js's onnxruntime-web/webgpu to the build that loads its WASM from wasmPaths", async () => {
