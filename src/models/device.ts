@@ -71,12 +71,9 @@ export async function chooseDevice(
   else if (needsF16(dtypes.webgpu) && !described.shaderF16) reason = `dtype ${dtypes.webgpu} needs shader-f16, which the WebGPU adapter lacks`
   else return { info: { kind: 'webgpu', reason: 'a hardware WebGPU adapter is available', adapter: described }, dtype: dtypes.webgpu, adapter }
 
-  if (needsF16(dtypes.wasm)) {
-    throw new WinnowError('UNSUPPORTED_DTYPE', `dtype ${dtypes.wasm} needs WebGPU with shader-f16, and WASM was chosen (${reason}); use q8, q4 or fp32`, {
-      dtype: dtypes.wasm,
-      device: 'wasm',
-    })
-  }
+  // fp16 and q4f16 weights run on WASM too: onnxruntime's CPU kernels compute in float32 where they
+  // have no float16 kernel (casts around them), and MatMulNBits takes float16. Half the download of
+  // fp32 (fp16), but no faster than fp32 or q8 on a CPU.
   return { info: { kind: 'wasm', reason, ...(described ? { adapter: described } : {}) }, dtype: dtypes.wasm }
 }
 

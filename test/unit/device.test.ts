@@ -90,12 +90,14 @@ describe('chooseDevice', () => {
     expect(c.info.adapter?.shaderF16).toBe(true)
   })
 
-  it("auto with dtype 'fp16' and no shader-f16 → wasm, where fp16 is UNSUPPORTED_DTYPE", async () => {
-    const both = normalizeDtypeChoice('fp16')
-    const err = await chooseDevice('auto', both, gpuWith(adapter())).catch((e: unknown) => e)
-    expect(err).toBeInstanceOf(WinnowError)
-    expect((err as WinnowError).code).toBe('UNSUPPORTED_DTYPE')
-    expect((err as WinnowError).details).toMatchObject({ dtype: 'fp16', device: 'wasm' })
+  it("auto with dtype 'fp16' and no shader-f16 → wasm, which runs fp16 (and q4f16) weights", async () => {
+    for (const dtype of ['fp16', 'q4f16'] as const) {
+      const c = await chooseDevice('auto', normalizeDtypeChoice(dtype), gpuWith(adapter()))
+      expect(c.info.kind).toBe('wasm')
+      expect(c.info.reason).toMatch(/shader-f16/)
+      expect(c.dtype).toBe(dtype)
+    }
+    expect((await chooseDevice('wasm', normalizeDtypeChoice('fp16'), undefined)).dtype).toBe('fp16')
   })
 
   it('auto with q4f16 on webgpu but no shader-f16 → wasm q8', async () => {
