@@ -23,6 +23,9 @@ export const ERROR_CODES = {
   READ_ONLY: 'The collection is a snapshot: it changes only by importing a newer snapshot.',
   COLLECTION_DELETED: "The handle's collection no longer exists: deleted by deleteCollection (in this tab or another), or its storage cleared by the browser. `details.reason` says which; open it again with winnow.collection(name) for a new, empty one.",
   CSP_BLOCKED: "The page's or the worker's Content-Security-Policy (or Trusted Types) blocked something winnow needs; `details` names the resource and the directive to change.",
+  REMOTE_FAILED: "A search's remote retriever failed: it threw, the network failed, or its server answered with an error status. `details.status` (HTTP) and `details.message` say what the remote said.",
+  REMOTE_TIMEOUT: "A search's remote retriever did not answer within `remoteTimeoutMs` (default 10 s); its request was aborted.",
+  REMOTE_MALFORMED: "A search's remote retriever answered with something that is not a list of candidates: bad JSON, or a candidate with a missing or wrong field. `details.index` and `details.field` name the first bad one.",
   INTERNAL: 'An unexpected failure inside winnow; please report it.',
 } as const
 
