@@ -60,6 +60,59 @@ export interface SnippetOptions {
   windows?: number
 }
 
+/**
+ * One candidate from a remote retriever: a passage with its own text (the reranker reads `text`).
+ * Plain JSON-safe data; anything else in it is dropped on the page.
+ */
+export interface RemoteCandidate {
+  /** Unique within one answer; the hit's `chunkId` (and its `id`, unless `documentId` is given). */
+  id: string
+  /** The passage the reranker reads, snippets cut and MMR compares (at most 1,000,000 characters). */
+  text: string
+  /** The engine's score, higher is better (`ts_rank_cd`, a cosine, RRF): the hit's `firstStageScore` and `scores.remote`. */
+  score?: number
+  title?: string
+  metadata?: Record<string, unknown>
+  /** Groups passages of one document (`maxPerDocument`, and the hit's `id`). Default: `id`. */
+  documentId?: string
+  /** The passage's unit vector, used by MMR (all candidates must carry one of the same length; else term overlap). */
+  vector?: readonly number[] | Float32Array
+}
+
+/** What a retriever is asked: what it `sends` decides whether `query`, `vector` or both are set. */
+export interface RetrieverRequest {
+  /** The query text; absent when the retriever sends only a vector (`send: 'vector'`). */
+  query?: string
+  /** The query embedded on the device (the search's `vector`, or the instance's embedder); with `send: 'vector'` or `'both'` only. */
+  vector?: number[]
+  /** Candidates wanted: the search's `candidates`. More are cut to it. */
+  k: number
+  /** The search's `filter`, as given: the remote applies it (winnow does not filter remote candidates again). */
+  filter?: Filter
+  /** Aborted when the search is aborted or `remoteTimeoutMs` runs out: pass it to `fetch`. */
+  signal: AbortSignal
+}
+
+/** A remote first stage as a plain function (it is sent the query text). */
+export type RetrieverFunction = (request: RetrieverRequest) => Promise<readonly RemoteCandidate[]> | readonly RemoteCandidate[]
+
+/** A remote first stage: where candidates come from when they do not come from the device. */
+export interface Retriever {
+  retrieve: RetrieverFunction
+  /**
+   * What leaves the device with each request besides `k` and `filter`: `'text'` (default) the query
+   * text; `'vector'` only the query's vector, computed on the device (the text never leaves); `'both'`.
+   */
+  send?: 'text' | 'vector' | 'both'
+  /** Default for `remoteTimeoutMs`. */
+  timeoutMs?: number
+}
+
+/** Options of `winnow.search()`: the pipeline over a remote retriever's candidates, with no collection. */
+export interface RemoteSearchOptions extends Omit<SearchOptions, 'mode' | 'fusion' | 'minVectorScore' | 'firstStage' | 'retriever'> {
+  retriever: Retriever | RetrieverFunction
+}
+
 /** Options of `search()`. */
 export interface SearchOptions {
   /** Default: `'hybrid'` when the collection has vectors and a way to embed the query, else `'keyword'`. */
@@ -118,6 +171,19 @@ export interface SearchOptions {
   snippet?: SnippetOptions | false
   /** Called with the first-stage hits (top `k`, with snippets) before reranking starts. */
   onFirstStage?: (hits: SearchHit[]) => void
+  /**
+   * Take candidates from a remote first stage (a server's engine) instead of, or fused with, the
+   * collection's own. The page calls it; the worker reranks what it returns. See the remote first
+   * stage guide for what leaves the device.
+   */
+  retriever?: Retriever | RetrieverFunction
+  /**
+   * With a `retriever`: `'remote'` (default) its candidates replace the collection's first stage;
+   * `'fuse'` both run and are merged by reciprocal-rank fusion (k 60).
+   */
+  firstStage?: 'remote' | 'fuse'
+  /** With a `retriever`: REMOTE_TIMEOUT after this many ms (the request is aborted). Default: the retriever's `timeoutMs`, else 10,000. */
+  remoteTimeoutMs?: number
   signal?: AbortSignal
 }
 
@@ -148,7 +214,7 @@ export interface SearchHit {
   /** Position in the first stage, from 1. */
   rankBefore: number
   /** Each first-stage list's own score, where the passage appeared in it. */
-  scores: { keyword?: number; vector?: number }
+  scores: { keyword?: number; vector?: number; remote?: number }
   /** The passage, and where it sits in the document's text (`text.slice(start, end)`). */
   text: string
   start: number
@@ -182,8 +248,10 @@ export interface SearchRoute {
   stages: { model: string; dtype: Dtype; reranked: number; kept: number; ms: number; lengthSlope?: number }[]
   /** What `rerankBudgetMs` decided from: the measured throughput and the estimate for `reranked`. */
   budget: { ms: number; tokensPerSecond: number; estimatedMs: number } | null
-  /** Wall-clock ms in the worker. */
-  timings: { firstStageMs: number; rerankMs: number; totalMs: number }
+  /** With a `retriever`: `'remote'` (its candidates only) or `'fused'` (with the collection's). Absent otherwise. */
+  firstStage?: 'remote' | 'fused'
+  /** Wall-clock ms in the worker; `remoteMs`: the retriever's round trip on the page, with a `retriever`. */
+  timings: { firstStageMs: number; rerankMs: number; totalMs: number; remoteMs?: number }
 }
 
 /** What `search()` resolves with: hits best first, and the route the search took. */

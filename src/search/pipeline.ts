@@ -30,9 +30,11 @@ export interface Candidate {
   score: number
   /** The same on 0..1 (see `SearchHit.score`). */
   normalized: number
-  scores: { keyword?: number; vector?: number }
+  scores: { keyword?: number; vector?: number; remote?: number }
   title?: string
   metadata?: Record<string, unknown>
+  /** The hit's chunkId when it is not `<docId>#<index>` (remote candidates: their own id). */
+  chunkId?: string
 }
 
 /** A candidate's passage as stored. */
@@ -41,6 +43,8 @@ export type PassageRecord = Pick<ChunkRecord, 'index' | 'start' | 'end' | 'text'
 /** The first stage's answer, with readers bound to the view it ranked. */
 export interface Retrieved {
   mode: SearchMode
+  /** Where the candidates came from, when not (only) the collection: see `SearchRoute.firstStage`. */
+  source?: 'remote' | 'fused'
   candidates: Candidate[]
   /** Each candidate's passage, by position; null where it was deleted since the ranking. */
   passages: (PassageRecord | null)[]
@@ -140,6 +144,7 @@ export async function runPipeline(query: string, options: ResolvedPipeline, port
     budget: null,
     timings: { firstStageMs, rerankMs: 0, totalMs: 0 },
   }
+  if (retrieved.source) route.firstStage = retrieved.source
 
   let ordered = pool
   if (options.stages.length === 0) {
@@ -269,7 +274,7 @@ function buildHit(item: Item, candidate: Candidate, snippet: Snippet): SearchHit
   const { passage } = item
   const hit: SearchHit = {
     id: candidate.docId,
-    chunkId: `${candidate.docId}#${passage.index}`,
+    chunkId: candidate.chunkId ?? `${candidate.docId}#${passage.index}`,
     chunkIndex: passage.index,
     score: item.fusedScore ?? item.rerankScore ?? candidate.normalized,
     firstStageScore: candidate.score,
