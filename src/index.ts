@@ -11,6 +11,7 @@
  */
 export { createWinnow, DEFAULT_RERANKER, type Winnow } from './client/createWinnow.js'
 export type { Collection } from './client/collection.js'
+export { httpRetriever, type HttpRetrieverOptions } from './client/httpRetriever.js'
 export { highlight, type HighlightOptions } from './text/highlight.js'
 export { highlightNodes, type HighlightNodesOptions } from './text/highlightDom.js'
 export { WinnowError, ERROR_CODES, type WinnowErrorCode, type WinnowErrorDetails } from './errors.js'
@@ -35,6 +36,11 @@ export type {
   SearchOptions,
   SearchResults,
   SearchRoute,
+  RemoteCandidate,
+  RemoteSearchOptions,
+  Retriever,
+  RetrieverFunction,
+  RetrieverRequest,
   Snippet,
   SnippetOptions,
   RerankModel,

@@ -15,6 +15,7 @@ import type {
 import type { CollectionRef, Envelope, OpenedCollection, WorkerApi, WorkerSearchResult } from '../worker/protocol.js'
 import { abortError, retryAfterDeviceLoss, type WorkerConnection } from './connection.js'
 import { checkCallOptions } from './validate.js'
+import { searchWithRetriever } from './remote.js'
 
 /**
  * A persistent collection of documents in IndexedDB, searched in the worker. Every method is a
@@ -56,6 +57,8 @@ export interface CollectionOwner {
   /** Starts the worker (and loads models) if needed; rejects once disposed. */
   ready(signal?: AbortSignal): Promise<Remote<WorkerApi>>
   nextCallId(): number
+  /** Whether the instance has a reranker of its own (known once started). */
+  hasReranker(): boolean
 }
 
 /**
@@ -141,7 +144,24 @@ export class CollectionHandle implements Collection {
   }
 
   async search(query: string, options?: SearchOptions): Promise<SearchResults> {
-    const { signal, onFirstStage, ...rest } = checkCallOptions(options, 'search', 'onFirstStage') as SearchOptions
+    const checked = checkCallOptions(options, 'search', 'onFirstStage')
+    if (checked.retriever !== undefined) {
+      return searchWithRetriever(
+        {
+          connection: this.owner.connection,
+          nextCallId: () => this.owner.nextCallId(),
+          ready: (signal) => this.ensureOpen(signal),
+          hasReranker: () => this.owner.hasReranker(),
+          ref: () => this.ref,
+        },
+        query,
+        checked,
+      )
+    }
+    for (const key of ['firstStage', 'remoteTimeoutMs']) {
+      if (checked[key] !== undefined) throw new WinnowError('INVALID_INPUT', `${key} applies to a search with a retriever, and this one has none; pass options.retriever or drop ${key}`)
+    }
+    const { signal, onFirstStage, ...rest } = checked as SearchOptions
     if (signal?.aborted) throw abortError(signal)
     // Idempotent: after a lost WebGPU device it runs again, on WASM (first-stage hits may come twice).
     const { hits, route } = await retryAfterDeviceLoss(signal, async () => {

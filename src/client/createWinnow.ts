@@ -14,9 +14,12 @@ import type {
   RerankOptions,
   RerankedPassage,
   RerankResult,
+  RemoteSearchOptions,
+  SearchResults,
   StorageInfo,
   WinnowOptions,
 } from '../types.js'
+import { searchWithRetriever } from './remote.js'
 import { CollectionHandle, type Collection, type CollectionOwner } from './collection.js'
 import type { Envelope, InitResult, RawRerank, WorkerApi, WorkerConfig } from '../worker/protocol.js'
 import { abortError, retryAfterDeviceLoss, WorkerConnection, type ConnectionEvents, type SpawnWorker } from './connection.js'
@@ -50,6 +53,15 @@ export interface Winnow {
    * the collection was built with.
    */
   collection(name: string, options?: CollectionOptions): Promise<Collection>
+  /**
+   * Searches without a collection: a remote retriever (your server's engine) gathers candidates,
+   * which carry their own text, and the worker reranks, diversifies and cuts snippets as in
+   * `collection.search()`. See the remote first stage guide for what leaves the device.
+   *
+   * @example
+   * const hits = await winnow.search('what causes memory leaks?', { retriever: httpRetriever({ url: '/api/first-stage' }), k: 5 })
+   */
+  search(query: string, options: RemoteSearchOptions): Promise<SearchResults>
   /** Deletes a collection and everything in it (other tabs let go of it first). */
   deleteCollection(name: string): Promise<void>
   /** Names of the collections on this origin. */
@@ -135,6 +147,27 @@ class WinnowClient implements Winnow, CollectionOwner {
   async collection(name: string, options: CollectionOptions = {}): Promise<Collection> {
     this.assertLive()
     return CollectionHandle.open(this, name, options)
+  }
+
+  hasReranker(): boolean {
+    return this.info?.reranker != null
+  }
+
+  async search(query: string, options: RemoteSearchOptions): Promise<SearchResults> {
+    this.assertLive()
+    const checked = checkCallOptions(options, 'search', 'onFirstStage')
+    if (checked.retriever === undefined) throw new WinnowError('INVALID_INPUT', 'winnow.search() needs options.retriever (a function or httpRetriever()); to search a collection, use collection.search()')
+    return searchWithRetriever(
+      {
+        connection: this.connection,
+        nextCallId: () => this.nextCallId(),
+        ready: async (signal) => void (await this.start(signal)),
+        hasReranker: () => this.hasReranker(),
+        ref: () => null,
+      },
+      query,
+      checked,
+    )
   }
 
   async deleteCollection(name: string): Promise<void> {

@@ -11,6 +11,7 @@ import type { AddProgress, AddResult, CollectionInfo, SearchHit, SearchOptions, 
 import { retrieveCandidates, type QueryContext } from './query.js'
 import { runPipeline, type PipelineResult } from './pipeline.js'
 import { resolvePipeline, type SearchExtras, type SearchRequest } from './searchOptions.js'
+import { checkRemoteFirstStage, fuseRetrieved, remoteRetrieved } from './remote.js'
 import { pickAnalyzer, pickChunking } from './settings.js'
 import { BlockCache, PostingsCache } from './caches.js'
 import { conflictingConventions, isConventions, legacyConventions, type EmbedderConventions } from '../models/conventions.js'
@@ -274,14 +275,30 @@ export class CollectionEngine {
       checkpoint,
     })
     const { query, mode, filter, fusion, vector, minVectorScore } = request
+    const local = (depth: number) => retrieveCandidates({ query, mode, filter, fusion, vector, minVectorScore }, depth, { context, refresh: () => this.refresh() })
+    const remote = extras.remote ? checkRemoteFirstStage(request, extras.remote) : null
     return runPipeline(query, options, {
       analyzer: this.analyzer,
       checkpoint,
       onFirstStage: extras.onFirstStage,
       now: extras.now,
       reranker: (stage) => extras.reranker!(stage),
-      retrieve: (depth) => retrieveCandidates({ query, mode, filter, fusion, vector, minVectorScore }, depth, { context, refresh: () => this.refresh() }),
+      retrieve: !remote
+        ? local
+        : remote.firstStage === 'remote'
+          ? async (depth) => remoteRetrieved(remote.candidates, remote.mode, depth)
+          : async (depth) => fuseRetrieved(await local(depth), remote.candidates, depth),
     })
+  }
+
+  /**
+   * The query's vector as this collection embeds queries (its recorded prefix and pooling), for a
+   * remote retriever that is sent only the vector.
+   */
+  async embedQuery(query: string, checkpoint: Checkpoint): Promise<Float32Array> {
+    if (typeof query !== 'string') throw invalid('query must be a string')
+    if (!this.deps.embedder) throw invalid(`the retriever is sent the query's vector, and collection '${this.name}' has no embedder to compute it; create the instance with an embedder, or pass options.vector`)
+    return this.deps.embedder.embed([(this.conventions?.queryPrefix ?? '') + query], checkpoint, undefined, this.embedOptions())
   }
 
   close(): void {

@@ -183,6 +183,43 @@ export function fuseRetrieved(local: Retrieved, remote: readonly CheckedCandidat
   }
 }
 
+/**
+ * Checks a remote first stage as it reaches the worker: its answer, how it joins, and that no
+ * option of the collection's own first stage comes with `firstStage: 'remote'`.
+ *
+ * @throws WinnowError `INVALID_INPUT` for the options, `REMOTE_MALFORMED` for the answer.
+ * @example
+ * checkRemoteFirstStage({ k: 5 }, { candidates, firstStage: 'remote', mode: 'keyword' })
+ */
+export function checkRemoteFirstStage(
+  request: object,
+  remote: { candidates: unknown; firstStage: unknown; mode: unknown },
+): { candidates: CheckedCandidate[]; firstStage: 'remote' | 'fuse'; mode: SearchMode } {
+  const { firstStage, mode } = remote
+  if (firstStage !== 'remote' && firstStage !== 'fuse') throw new WinnowError('INVALID_INPUT', `firstStage must be 'remote' or 'fuse', got ${describeValue(firstStage)}`)
+  if (mode !== 'keyword' && mode !== 'vector' && mode !== 'hybrid') throw new WinnowError('INVALID_INPUT', `the remote mode must be 'keyword', 'vector' or 'hybrid', got ${describeValue(mode)}`)
+  if (firstStage === 'remote') checkNoLocalOptions(request)
+  return { candidates: checkRemoteCandidates(remote.candidates), firstStage, mode }
+}
+
+/** Options of the collection's own first stage, meaningless when a retriever replaces it. */
+export const LOCAL_FIRST_STAGE_OPTIONS = ['mode', 'fusion', 'minVectorScore'] as const
+
+/**
+ * Refuses options of the collection's own first stage when the retriever's candidates replace it.
+ *
+ * @throws WinnowError `INVALID_INPUT` naming the option.
+ * @example
+ * checkNoLocalOptions({ mode: 'vector' }) // throws: mode belongs to the collection's first stage
+ */
+export function checkNoLocalOptions(request: object): void {
+  for (const key of LOCAL_FIRST_STAGE_OPTIONS) {
+    if ((request as Record<string, unknown>)[key] !== undefined) {
+      throw new WinnowError('INVALID_INPUT', `${key} belongs to the collection's own first stage, which the retriever replaces here; drop ${key}, or pass firstStage: 'fuse' to run both`, { option: key })
+    }
+  }
+}
+
 function remoteCandidate(c: CheckedCandidate, score: number, normalized: number): Candidate {
   const candidate: Candidate = { docId: c.documentId ?? c.id, chunkId: c.id, score, normalized, scores: {} }
   if (c.score !== undefined) candidate.scores.remote = c.score

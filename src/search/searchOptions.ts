@@ -5,7 +5,7 @@
  */
 import { describeValue, WinnowError } from '../errors.js'
 import { resolveSnippetOptions } from '../text/snippet.js'
-import type { DtypeChoice, SearchHit, SearchOptions } from '../types.js'
+import type { DtypeChoice, SearchHit, SearchMode, SearchOptions } from '../types.js'
 import type { RerankerPort } from './pipeline.js'
 import type { RetrieveRequest } from './query.js'
 import type { LengthCorrection } from '../core/lengthTrend.js'
@@ -23,6 +23,18 @@ export interface SearchExtras {
   reranker?: (stage: StageSpec) => Promise<RerankerPort>
   onFirstStage?: (hits: SearchHit[]) => void
   now?: () => number
+  /** Candidates a remote retriever returned (checked again here), and how they join the collection's. */
+  remote?: RemoteFirstStage
+}
+
+/** A remote first stage as it reaches the worker: the page called the retriever. */
+export interface RemoteFirstStage {
+  /** The retriever's answer (checked with checkRemoteCandidates). */
+  candidates: unknown
+  /** 'remote': instead of the collection's first stage; 'fuse': merged with it by RRF. */
+  firstStage: 'remote' | 'fuse'
+  /** What the request carried, for `route.mode`: text 'keyword', vector 'vector', both 'hybrid'. */
+  mode: SearchMode
 }
 
 

@@ -15,6 +15,8 @@ import type { CollectionRef, WorkerSearchOptions } from './protocol.js'
 import { yieldToEventLoop, type SerialQueue } from './queue.js'
 import type { RerankerPool } from './rerankers.js'
 import type { PipelineResult } from '../search/pipeline.js'
+import type { RemoteFirstStage, SearchExtras } from '../search/searchOptions.js'
+import { searchRemote } from '../search/remoteSearch.js'
 
 
 interface Models {
@@ -183,6 +185,52 @@ export class CollectionHost {
           },
         })
       })
+    } finally {
+      this.cancelled.delete(callId)
+    }
+  }
+
+  /** A search over a remote retriever's candidates, in a collection or (null) with none. */
+  async searchRemote(
+    callId: number,
+    collection: CollectionRef | null,
+    query: string,
+    options: WorkerSearchOptions,
+    remote: RemoteFirstStage,
+    onFirstStage?: (hits: SearchHit[]) => void,
+  ): Promise<PipelineResult> {
+    const checkpoint = this.checkpointFor(callId)
+    if (options !== undefined && (options === null || typeof options !== 'object')) throw new WinnowError('INVALID_INPUT', 'search options must be an object')
+    if (remote === null || typeof remote !== 'object') throw new WinnowError('INVALID_INPUT', 'the remote first stage must be an object')
+    const extras = async (): Promise<SearchExtras> => ({
+      hasReranker: (await this.models()).reranker !== null,
+      onFirstStage,
+      remote,
+      reranker: async (stage) => {
+        const pool = await this.rerankers()
+        return pool.port(await pool.get(stage.model, stage.dtype), callId, checkpoint)
+      },
+    })
+    try {
+      if (collection === null) return await searchRemote({ ...(options ?? {}), query }, checkpoint, await extras())
+      return await this.use(collection, 'read', async (engine) => engine.search({ ...(options ?? {}), query }, checkpoint, await extras()))
+    } finally {
+      this.cancelled.delete(callId)
+    }
+  }
+
+  /** The query's vector for a retriever sent only the vector: the collection's conventions, else the instance embedder's. */
+  async embedQuery(callId: number, collection: CollectionRef | null, query: string): Promise<Float32Array> {
+    const checkpoint = this.checkpointFor(callId)
+    try {
+      if (collection !== null) return await this.use(collection, 'read', (engine) => engine.embedQuery(query, checkpoint))
+      if (typeof query !== 'string') throw new WinnowError('INVALID_INPUT', 'query must be a string')
+      const models = await this.models()
+      if (!models.embedder || !models.info.embedder) {
+        throw new WinnowError('INVALID_INPUT', "the retriever is sent the query's vector, and this instance has no embedder to compute it; create it with an embedder, or pass options.vector")
+      }
+      const port = embedderPort(models.embedder, models.info.embedder.model, this.queue)
+      return await port.embed([models.embedder.conventions.queryPrefix + query], checkpoint)
     } finally {
       this.cancelled.delete(callId)
     }

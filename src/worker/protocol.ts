@@ -19,6 +19,8 @@ import type {
   StoredDocument,
 } from '../types.js'
 
+import type { RemoteFirstStage } from '../search/searchOptions.js'
+
 /** Posted by the worker once it holds its liveness lock (see client/connection.ts). */
 export const ALIVE_MESSAGE = 'winnow:alive'
 /** Prefix of the Web Lock a worker holds for as long as it lives. */
@@ -136,6 +138,20 @@ export interface WorkerApi {
     options: WorkerSearchOptions,
     onFirstStage?: (hits: SearchHit[]) => void,
   ): Promise<Envelope<WorkerSearchResult>>
+  /**
+   * A search over a remote retriever's candidates (the page called it): in a collection (`'remote'`
+   * or `'fuse'`), or with none (`collection` null: `winnow.search()`).
+   */
+  searchRemote(
+    callId: number,
+    collection: CollectionRef | null,
+    query: string,
+    options: WorkerSearchOptions,
+    remote: RemoteFirstStage,
+    onFirstStage?: (hits: SearchHit[]) => void,
+  ): Promise<Envelope<WorkerSearchResult>>
+  /** The query's vector (the collection's prefix and pooling, else the instance embedder's), for a retriever sent only the vector. */
+  embedQuery(callId: number, collection: CollectionRef | null, query: string): Promise<Envelope<Float32Array>>
   deleteCollection(name: string): Promise<Envelope<void>>
   listCollections(): Promise<Envelope<string[]>>
 }

@@ -11,6 +11,7 @@ import { SerialQueue } from './queue.js'
 import { RerankerPool } from './rerankers.js'
 import { releaseProxy } from 'comlink'
 import type { PipelineResult } from '../search/pipeline.js'
+import type { RemoteFirstStage } from '../search/searchOptions.js'
 
 /** How long add() waits for the page to handle its last progress event before it resolves anyway. */
 const PROGRESS_FLUSH_MS = 2000
@@ -179,6 +180,28 @@ export class WorkerService implements WorkerApi {
         ;(onFirstStage as unknown as Record<symbol, (() => void) | undefined> | undefined)?.[releaseProxy]?.()
       }
     })
+  }
+
+  searchRemote(
+    callId: number,
+    collection: CollectionRef | null,
+    query: string,
+    options: WorkerSearchOptions,
+    remote: RemoteFirstStage,
+    onFirstStage?: (hits: SearchHit[]) => void,
+  ): Promise<Envelope<PipelineResult>> {
+    return envelope(async () => {
+      try {
+        const report = onFirstStage ? (hits: SearchHit[]) => void Promise.resolve(onFirstStage(hits)).catch(() => {}) : undefined
+        return await this.onDevice(() => this.collections.searchRemote(callId, collection, query, options, remote, report))
+      } finally {
+        ;(onFirstStage as unknown as Record<symbol, (() => void) | undefined> | undefined)?.[releaseProxy]?.()
+      }
+    })
+  }
+
+  embedQuery(callId: number, collection: CollectionRef | null, query: string): Promise<Envelope<Float32Array>> {
+    return envelope(() => this.onDevice(() => this.collections.embedQuery(callId, collection, query)))
   }
 
   deleteCollection(name: string): Promise<Envelope<void>> {
