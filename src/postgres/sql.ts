@@ -217,7 +217,7 @@ export function buildFirstStageQuery(request: FirstStageRequest, config: Resolve
     const query = param(request.query)
     const tsquery = c.keywordMatch === 'websearch' ? `websearch_to_tsquery(${language}, ${query})` : `replace(plainto_tsquery(${language}, ${query})::text, ' & ', ' | ')::tsquery`
     const document = c.tsvector ?? `to_tsvector(${language}, ${c.text})`
-    keyword = { from: `, ${tsquery} AS q`, match: `${document} @@ q`, rank: `ts_rank_cd(${document}, q, ${c.rankNormalization})` }
+    keyword = { from: `, (SELECT ${tsquery} AS q) AS wq`, match: `${document} @@ wq.q`, rank: `ts_rank_cd(${document}, wq.q, ${c.rankNormalization})` }
   }
   const vector = request.mode !== 'keyword' ? param(`[${request.vector!.join(',')}]`, '::vector') : null
   const filter = and(where)
@@ -270,7 +270,7 @@ function filterSql(filter: Record<string, unknown>, metadata: string, param: (va
         const test = `jsonb_path_exists(${target}, ${param(key, '::jsonpath')})`
         out.push(value ? test : `NOT ${test}`)
       } else if (op === 'eq' || op === 'ne') {
-        scalar(value, `filter.${field}${op === 'eq' && !('eq' in (condition as object)) ? '' : '.' + op}`)
+        scalar(value, ops === condition ? `filter.${field}.${op}` : `filter.${field}`)
         const test = path('@ == $v', { v: value })
         out.push(op === 'eq' ? test : `NOT ${test}`)
       } else if (op === 'in' || op === 'nin') {

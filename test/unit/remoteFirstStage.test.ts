@@ -275,7 +275,7 @@ describe('httpRetriever', () => {
 
   it('REMOTE_FAILED with the status and the server’s message; REMOTE_MALFORMED for bad JSON or no list; REMOTE_FAILED status 0 for the network', async () => {
     const signal = new AbortController().signal
-    const call = (respond: () => Response | Promise<Response>) => rejection(httpRetriever({ url: 'http://127.0.0.1:1/fs', fetch: fakeFetch(respond).fetch }).retrieve({ query: 'q', k: 1, signal }))
+    const call = (respond: () => Response | Promise<Response>) => rejection(async () => httpRetriever({ url: 'http://127.0.0.1:1/fs', fetch: fakeFetch(respond).fetch }).retrieve({ query: 'q', k: 1, signal }))
     const failed = await call(() => json({ error: { code: 'internal', message: 'the first stage failed' } }, 500))
     expect(failed.code).toBe('REMOTE_FAILED')
     expect(failed.details).toMatchObject({ status: 500, message: 'the first stage failed', code: 'internal' })
