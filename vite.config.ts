@@ -77,6 +77,7 @@ export default defineConfig({
       input: {
         demo: resolve('demo/index.html'),
         harness: resolve('test/browser/pages/harness.html'),
+        adapters: resolve('test/browser/pages/adapters.html'),
         contract: resolve('test/browser/pages/contract.html'),
         peers: resolve('bench/pages/peers.html'),
         naive: resolve('bench/pages/naive.html'),

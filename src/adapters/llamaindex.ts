@@ -102,7 +102,11 @@ export function hitToNode(hit: SearchHit): NodeWithScore {
   }
   if (hit.rerankScore !== undefined) metadata.rerankScore = hit.rerankScore
   if (hit.title !== undefined) metadata.title = hit.title
-  return { node: new TextNode({ id_: hit.chunkId, text: hit.text, metadata, startCharIdx: hit.start, endCharIdx: hit.end }), score: hit.score }
+  const node = new TextNode({ id_: hit.chunkId, text: hit.text, metadata })
+  // Set here, not in the constructor, which drops a start of 0.
+  node.startCharIdx = hit.start
+  node.endCharIdx = hit.end
+  return { node, score: hit.score }
 }
 
 /**
