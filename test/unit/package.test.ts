@@ -77,6 +77,69 @@ describe('the built package', () => {
   })
 })
 
+describe('the framework adapters (winnow-rerank/ai-sdk, /langchain, /llamaindex)', () => {
+  /** Each subpath, the bare specifiers its code and types may import (its framework's), and what it exports. */
+  const ADAPTERS = [
+    { subpath: './ai-sdk', file: 'dist/adapters/ai-sdk.js', framework: /^@ai-sdk\/provider$/, exports: ['winnowReranker'] },
+    { subpath: './langchain', file: 'dist/adapters/langchain.js', framework: /^@langchain\/core\//, exports: ['WinnowDocumentCompressor', 'WinnowRetriever'] },
+    { subpath: './llamaindex', file: 'dist/adapters/llamaindex.js', framework: /^@llamaindex\/core\//, exports: ['WinnowNodePostprocessor', 'WinnowRetriever'] },
+  ]
+
+  beforeAll(() => {
+    if (!existsSync(join(root, 'dist/adapters/llamaindex.js'))) execFileSync(process.execPath, ['scripts/build-lib.mjs'], { cwd: root, stdio: 'pipe' })
+  }, 120_000)
+
+  it('are listed in package.json exports with types, and their frameworks are optional peers', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+    for (const { subpath, file } of ADAPTERS) expect(pkg.exports[subpath]).toEqual({ types: `./${file.replace(/\.js$/, '.d.ts')}`, default: `./${file}` })
+    for (const peer of ['@ai-sdk/provider', '@langchain/core', '@llamaindex/core']) {
+      expect(pkg.peerDependencies[peer]).toBeTypeOf('string')
+      expect(pkg.peerDependenciesMeta[peer]).toEqual({ optional: true })
+      expect(pkg.dependencies[peer]).toBeUndefined()
+    }
+  })
+
+  it("import only their framework and winnow's main entry, which imports none of them", () => {
+    const main = importGraph(join(root, 'dist/index.js'))
+    expect(main.files.some((f) => f.includes('/adapters/'))).toBe(false)
+    expect([...main.bare]).toEqual(['comlink'])
+    for (const { file, framework } of ADAPTERS) {
+      const entry = join(root, file)
+      const graph = importGraph(entry)
+      // Relative imports lead into the main entry's modules only (through ../index.js).
+      for (const f of graph.files) if (f !== entry) expect(main.files).toContain(f)
+      const code = readFileSync(entry, 'utf8')
+      const relative = [...code.matchAll(/from\s*['"](\.[^'"]+)['"]/g)].map((m) => m[1])
+      expect(relative.every((spec) => spec === '../index.js')).toBe(true)
+      for (const spec of graph.bare) expect(spec === 'comlink' || framework.test(spec)).toBe(true)
+      // The types name the framework's packages and winnow's entry only.
+      const types = readFileSync(entry.replace(/\.js$/, '.d.ts'), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '')
+      for (const m of types.matchAll(/from\s*['"]([^'"]+)['"]/g)) expect(m[1] === '../index.js' || framework.test(m[1]!)).toBe(true)
+    }
+  })
+
+  it('resolve through the exports map and load in Node with their frameworks', async () => {
+    for (const { subpath, exports } of ADAPTERS) {
+      const mod = await import(`winnow-rerank/${subpath.slice(2)}`)
+      for (const name of exports) expect(mod[name]).toBeTypeOf('function')
+    }
+    const { WinnowDocumentCompressor } = await import('winnow-rerank/langchain')
+    const { BaseDocumentCompressor } = await import('@langchain/core/retrievers/document_compressors')
+    expect(BaseDocumentCompressor.isBaseDocumentCompressor(new WinnowDocumentCompressor({ winnow: { rerank: async () => [] } }))).toBe(true)
+  })
+
+  it('are in the packed tarball with every other export target', () => {
+    const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))
+    const files = new Set((packed.files as { path: string }[]).map((f) => f.path))
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+    for (const target of Object.values(pkg.exports) as { types: string; default: string }[]) {
+      expect(files).toContain(target.default.replace(/^\.\//, ''))
+      expect(files).toContain(target.types.replace(/^\.\//, ''))
+    }
+    for (const { file } of ADAPTERS) expect(files).toContain(file)
+  })
+})
+
 describe('the packaged Vite plugin', () => {
   it('finds dist/ort/ and serves its precompressed brotli copy, byte-exact once decoded', async () => {
     const plugin = await import(join(root, 'dist/vite/plugin.js'))
