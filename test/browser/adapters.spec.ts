@@ -98,6 +98,35 @@ test('AI SDK: rerank() with winnowReranker ranks strings and objects as winnow.r
   expect(out.empty).toEqual([])
 })
 
+test("AI SDK: the RAG demo's retrieveWithAiSdk reranks the collection's first stage as winnow.rerank() does and builds the prompt from it", async ({ page }) => {
+  await openAdapters(page)
+  const out = await page.evaluate(
+    async ({ passages, query, model }) => {
+      const { winnowApi, ai } = (window as any).adaptersApi
+      const winnow = await winnowApi.createWinnow({ reranker: { model, dtype: 'fp32' }, device: 'wasm' })
+      await winnow.deleteCollection('adapters-ai-sdk')
+      const collection = await winnow.collection('adapters-ai-sdk', { chunking: false })
+      await collection.add(passages.map((text: string, i: number) => ({ id: `file-${i}.md`, text })))
+      const { passages: kept, prompt } = await ai.retrieveWithAiSdk(winnow, collection, query, { k: 3 })
+      const firstStage = await collection.search(query, { k: 50, rerank: false })
+      const direct = await winnow.rerank(query, firstStage.map((h: any) => h.text), { topK: 3 })
+      const nothing = await ai.retrieveWithAiSdk(winnow, collection, 'zzzz qqqq', { k: 3 })
+      await winnow.deleteCollection('adapters-ai-sdk')
+      await winnow.dispose()
+      return { kept: kept.map((p: any) => [p.hit.chunkId, p.score]), prompt, expected: direct.map((r: any) => [firstStage[r.index].chunkId, r.score]), texts: direct.map((r: any) => firstStage[r.index].text), order: direct.map((r: any) => r.index), nothing }
+    },
+    { passages: PASSAGES, query: QUERY, model: TINY },
+  )
+  expect(out.kept).toHaveLength(3)
+  expectNotInputOrder(out.order)
+  expect(out.kept).toEqual(out.expected)
+  // The prompt cites the kept passages best first.
+  const at = out.texts.map((t: string) => out.prompt.indexOf(t))
+  expect(at.every((i: number) => i > 0)).toBe(true)
+  expect(at).toEqual([...at].sort((a, b) => a - b))
+  expect(out.nothing).toEqual({ passages: [], prompt: '' })
+})
+
 test('LangChain: ContextualCompressionRetriever with WinnowDocumentCompressor, and WinnowRetriever over a collection, order and score as winnow does', async ({ page }) => {
   await openAdapters(page)
   const out = await page.evaluate(

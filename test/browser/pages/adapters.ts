@@ -14,6 +14,7 @@ import * as winnowApi from '../../../src/index.ts'
 import { winnowReranker } from '../../../src/adapters/ai-sdk.ts'
 import * as langchain from '../../../src/adapters/langchain.ts'
 import * as llamaindex from '../../../src/adapters/llamaindex.ts'
+import { retrieveWithAiSdk } from '../../../demo/rag/aiSdk.ts'
 
 /** A LangChain retriever returning fixed Documents: the first stage in front of the compressor. */
 class FixedLangChainRetriever extends LangChainBaseRetriever {
@@ -39,7 +40,7 @@ class FixedLlamaRetriever extends LlamaBaseRetriever {
 Object.assign(window, {
   adaptersApi: {
     winnowApi,
-    ai: { rerank, winnowReranker },
+    ai: { rerank, winnowReranker, retrieveWithAiSdk },
     langchain: { ...langchain, ContextualCompressionRetriever, Document, FixedLangChainRetriever },
     llamaindex: { ...llamaindex, RetrieverQueryEngine, getResponseSynthesizer, MockLLM, TextNode, MetadataMode, FixedLlamaRetriever },
   },
