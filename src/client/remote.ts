@@ -3,20 +3,16 @@
  * the retriever (with the search's signal and a timeout), checks its answer, and hands the
  * candidates to the worker, whose pipeline reranks, diversifies and cuts snippets as for its own.
  */
-import { proxy } from 'comlink'
+import { proxy, type Remote } from 'comlink'
 import { deserializeError, describeValue, WinnowError } from '../errors.js'
-import { checkNoLocalOptions, checkRemoteCandidates } from '../search/remote.js'
 import type { Retriever, RetrieverFunction, RetrieverRequest, SearchHit, SearchMode, SearchResults } from '../types.js'
-import type { CollectionRef, Envelope, WorkerSearchResult } from '../worker/protocol.js'
+import type { CollectionRef, Envelope, WorkerApi, WorkerSearchResult } from '../worker/protocol.js'
 import { abortError, retryAfterDeviceLoss, type WorkerConnection } from './connection.js'
 
 /** How long a retriever may take when neither the search nor the retriever says. */
 export const DEFAULT_REMOTE_TIMEOUT_MS = 10_000
 /** Longest `remoteTimeoutMs` (setTimeout's limit is about 24.8 days; ten minutes is plenty). */
 const MAX_REMOTE_TIMEOUT_MS = 600_000
-/** Candidates gathered by default when something follows the first stage (as searchOptions.ts). */
-const DEFAULT_CANDIDATES = 50
-const MAX_K = 10_000
 
 /** A retriever as given, made uniform. */
 export interface ResolvedRetriever {
@@ -52,44 +48,40 @@ export async function searchWithRetriever(host: RemoteSearchHost, query: unknown
   }
   if (typeof query !== 'string') throw invalid(`query must be a string, got ${describeValue(query)}`)
   const remote = resolveRetriever(retriever)
-  const standalone = host.ref() === null
-  if (firstStage !== 'remote' && firstStage !== 'fuse') throw invalid(`firstStage must be 'remote' or 'fuse', got ${describeValue(firstStage)}`)
-  if (standalone && firstStage === 'fuse') throw invalid("firstStage: 'fuse' merges a collection's first stage with the retriever's; winnow.search() has no collection: use collection.search()")
-  if (firstStage === 'remote') checkNoLocalOptions(rest)
   const timeoutMs = remoteTimeoutMs ?? remote.timeoutMs ?? DEFAULT_REMOTE_TIMEOUT_MS
   checkTimeout(timeoutMs, 'remoteTimeoutMs')
-  if (signal?.aborted) throw abortError(signal)
-  await host.ready(signal)
-  const k = depthOf(rest, host.hasReranker())
+  const mode: SearchMode = remote.send === 'text' ? 'keyword' : remote.send === 'vector' ? 'vector' : 'hybrid'
+  // The worker checks every option (it is the authority) and says how many candidates to ask for.
+  const k = await inWorker(host, signal, (api) => api.planRemoteSearch(host.ref(), rest, { firstStage: firstStage as 'remote', mode }))
 
   const request: Omit<RetrieverRequest, 'signal'> = { k }
   if (remote.send !== 'vector') request.query = query
   if (remote.send !== 'text') request.vector = await queryVector(host, query, rest.vector, signal)
   if (rest.filter !== undefined) request.filter = rest.filter as RetrieverRequest['filter']
   const started = performance.now()
-  const answer = await callRetriever(remote, request, signal, timeoutMs as number)
-  const candidates = checkRemoteCandidates(answer)
+  const candidates = plainCandidates(await callRetriever(remote, request, signal, timeoutMs as number))
   const remoteMs = performance.now() - started
-  const mode: SearchMode = remote.send === 'text' ? 'keyword' : remote.send === 'vector' ? 'vector' : 'hybrid'
 
-  const { hits, route } = await retryAfterDeviceLoss(signal, async () => {
-    await host.ready(signal)
-    const callId = host.nextCallId()
+  const { hits, route } = await inWorker(host, signal, (api, callId) => {
     // An aborted search stays silent: its first-stage hits must not overwrite a newer search's.
     const firstStageHits = onFirstStage
       ? proxy((hits: SearchHit[]) => {
           if (!signal?.aborted) onFirstStage(hits)
         })
       : undefined
-    return unwrap(
-      await host.connection.call(
-        (api) => api.searchRemote(callId, host.ref(), query, rest, { candidates, firstStage, mode }, firstStageHits) as Promise<Envelope<WorkerSearchResult>>,
-        { signal, onAbort: (api) => void api.cancel(callId) },
-      ),
-    )
+    return api.searchRemote(callId, host.ref(), query, rest, { candidates, firstStage: firstStage as 'remote', mode }, firstStageHits) as Promise<Envelope<WorkerSearchResult>>
   })
   route.timings.remoteMs = remoteMs
   return Object.assign(hits, { route })
+}
+
+/** One worker call of a search: started (and the collection opened) first, abortable, retried once after a lost WebGPU device. */
+function inWorker<T>(host: RemoteSearchHost, signal: AbortSignal | undefined, call: (api: Remote<WorkerApi>, callId: number) => Promise<Envelope<T>>): Promise<T> {
+  return retryAfterDeviceLoss(signal, async () => {
+    await host.ready(signal)
+    const callId = host.nextCallId()
+    return unwrap(await host.connection.call((api) => call(api, callId), { signal, onAbort: (api) => void api.cancel(callId) }))
+  })
 }
 
 /**
@@ -156,6 +148,25 @@ export function callRetriever(retriever: ResolvedRetriever, request: Omit<Retrie
   })
 }
 
+/**
+ * The answer as data that can cross to the worker, which checks it (REMOTE_MALFORMED naming the
+ * first bad candidate and field): known fields only, metadata as JSON.
+ */
+function plainCandidates(answer: unknown): unknown[] {
+  if (!Array.isArray(answer)) throw new WinnowError('REMOTE_MALFORMED', `the retriever must answer with an array of { id, text } candidates, got ${describeValue(answer)}`, { field: 'candidates' })
+  return answer.map((c) => {
+    if (c === null || typeof c !== 'object') return c
+    const { id, text, score, title, metadata, documentId, vector } = c as Record<string, unknown>
+    let meta = metadata
+    try {
+      meta = metadata === undefined ? undefined : JSON.parse(JSON.stringify(metadata))
+    } catch {
+      meta = 'not JSON-safe'
+    }
+    return { id, text, score, title, metadata: meta, documentId, vector: ArrayBuffer.isView(vector) ? Array.from(vector as Float32Array) : vector }
+  })
+}
+
 /** What a retriever threw, as a WinnowError: typed errors pass, anything else is REMOTE_FAILED. */
 function remoteFailure(error: unknown): WinnowError {
   if (error instanceof WinnowError) return error
@@ -169,36 +180,10 @@ function remoteFailure(error: unknown): WinnowError {
 /** The query's vector for the retriever: the caller's, else embedded in the worker. */
 async function queryVector(host: RemoteSearchHost, query: string, given: unknown, signal: AbortSignal | undefined): Promise<number[]> {
   if (given !== undefined) {
-    if (!(Array.isArray(given) || given instanceof Float32Array || given instanceof Float64Array)) throw invalid('vector must be a Float32Array or an array of numbers')
-    const vector = Array.from(given as ArrayLike<number>)
-    if (vector.length === 0 || !vector.every(Number.isFinite)) throw invalid('vector must hold finite numbers, and at least one')
-    return vector
+    if (!(Array.isArray(given) || ArrayBuffer.isView(given))) throw invalid('vector must be a Float32Array or an array of numbers')
+    return Array.from(given as ArrayLike<number>)
   }
-  const vector = await retryAfterDeviceLoss(signal, async () => {
-    await host.ready(signal)
-    const callId = host.nextCallId()
-    return unwrap(
-      await host.connection.call((api) => api.embedQuery(callId, host.ref(), query) as Promise<Envelope<Float32Array>>, {
-        signal,
-        onAbort: (api) => void api.cancel(callId),
-      }),
-    )
-  })
-  return Array.from(vector)
-}
-
-/** The search's `candidates`, as the worker will resolve it (the worker checks the rest). */
-function depthOf(options: Record<string, unknown>, hasReranker: boolean): number {
-  const k = options.k ?? 10
-  if (!Number.isInteger(k) || (k as number) < 1 || (k as number) > MAX_K) throw invalid(`k must be an integer from 1 to ${MAX_K}, got ${describeValue(k)}`)
-  const reranks = options.rerank === undefined ? hasReranker : options.rerank !== false
-  const mmr = options.mmr !== undefined && options.mmr !== false
-  const widens = reranks || mmr || (options.maxPerDocument !== undefined && options.maxPerDocument !== null)
-  const candidates = options.candidates ?? (widens ? Math.max(k as number, DEFAULT_CANDIDATES) : k)
-  if (!Number.isInteger(candidates) || (candidates as number) < (k as number) || (candidates as number) > MAX_K) {
-    throw invalid(`candidates must be an integer from k (${k as number}) to ${MAX_K}, got ${describeValue(candidates)}`)
-  }
-  return candidates as number
+  return Array.from(await inWorker(host, signal, (api, callId) => api.embedQuery(callId, host.ref(), query)))
 }
 
 function checkTimeout(value: unknown, name: string): void {

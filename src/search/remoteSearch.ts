@@ -13,6 +13,21 @@ import { resolvePipeline, type SearchExtras } from './searchOptions.js'
 let analyzer: ReturnType<typeof createAnalyzer> | null = null
 
 /**
+ * Checks a search with a retriever before the page calls it, and says how many candidates to ask
+ * for (the search's resolved `candidates`): the worker is the authority on every option.
+ *
+ * @throws WinnowError `INVALID_INPUT` naming the option.
+ * @example
+ * planRemoteSearch({ k: 5 }, { firstStage: 'remote', mode: 'keyword' }, { hasReranker: true, standalone: true }) // 50
+ */
+export function planRemoteSearch(request: Record<string, unknown>, remote: { firstStage: unknown; mode: unknown }, context: { hasReranker: boolean; standalone: boolean }): number {
+  if (request === null || typeof request !== 'object') throw new WinnowError('INVALID_INPUT', 'search options must be an object')
+  if (context.standalone && remote.firstStage === 'fuse') throw new WinnowError('INVALID_INPUT', "firstStage: 'fuse' merges a collection's first stage with the retriever's; winnow.search() has no collection: use collection.search()")
+  checkRemoteFirstStage(request, { ...remote, candidates: [] })
+  return resolvePipeline(request, context).candidates
+}
+
+/**
  * Runs the pipeline over remote candidates only.
  *
  * @throws WinnowError `INVALID_INPUT` for the options (and `firstStage: 'fuse'`: there is no collection to fuse with), `REMOTE_MALFORMED` for the candidates.

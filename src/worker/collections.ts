@@ -16,7 +16,7 @@ import { yieldToEventLoop, type SerialQueue } from './queue.js'
 import type { RerankerPool } from './rerankers.js'
 import type { PipelineResult } from '../search/pipeline.js'
 import type { RemoteFirstStage, SearchExtras } from '../search/searchOptions.js'
-import { searchRemote } from '../search/remoteSearch.js'
+import { planRemoteSearch, searchRemote } from '../search/remoteSearch.js'
 
 
 interface Models {
@@ -217,6 +217,13 @@ export class CollectionHost {
     } finally {
       this.cancelled.delete(callId)
     }
+  }
+
+  /** Checks a search with a retriever (and that its collection is there); the candidates to ask it for. */
+  async planRemote(collection: CollectionRef | null, options: WorkerSearchOptions, remote: Omit<RemoteFirstStage, 'candidates'>): Promise<number> {
+    const hasReranker = (await this.models()).reranker !== null
+    const plan = async () => planRemoteSearch((options ?? {}) as Record<string, unknown>, remote ?? {}, { hasReranker, standalone: collection === null })
+    return collection === null ? plan() : this.use(collection, 'read', plan)
   }
 
   /** The query's vector for a retriever sent only the vector: the collection's conventions, else the instance embedder's. */

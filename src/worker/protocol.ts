@@ -150,6 +150,8 @@ export interface WorkerApi {
     remote: RemoteFirstStage,
     onFirstStage?: (hits: SearchHit[]) => void,
   ): Promise<Envelope<WorkerSearchResult>>
+  /** Checks the options of a search with a retriever before the page calls it; resolves with the candidates to ask for. */
+  planRemoteSearch(collection: CollectionRef | null, options: WorkerSearchOptions, remote: Omit<RemoteFirstStage, 'candidates'>): Promise<Envelope<number>>
   /** The query's vector (the collection's prefix and pooling, else the instance embedder's), for a retriever sent only the vector. */
   embedQuery(callId: number, collection: CollectionRef | null, query: string): Promise<Envelope<Float32Array>>
   deleteCollection(name: string): Promise<Envelope<void>>

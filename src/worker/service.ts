@@ -200,6 +200,10 @@ export class WorkerService implements WorkerApi {
     })
   }
 
+  planRemoteSearch(collection: CollectionRef | null, options: WorkerSearchOptions, remote: Omit<RemoteFirstStage, 'candidates'>): Promise<Envelope<number>> {
+    return envelope(() => this.collections.planRemote(collection, options, remote))
+  }
+
   embedQuery(callId: number, collection: CollectionRef | null, query: string): Promise<Envelope<Float32Array>> {
     return envelope(() => this.onDevice(() => this.collections.embedQuery(callId, collection, query)))
   }
