@@ -85,7 +85,7 @@ export class ModelPanel {
     const chosen = this.offerDtype.value
     this.offerDtype.replaceChildren(
       ...REAL_DTYPES.map((dtype) =>
-        Object.assign(document.createElement('option'), { value: dtype, textContent: `${dtype} · ${downloadSize(roles, dtype)}${dtype === 'fp16' ? ' (WebGPU with f16 only)' : ''}` }),
+        Object.assign(document.createElement('option'), { value: dtype, textContent: `${dtype} · ${downloadSize(roles, dtype)}` }),
       ),
     )
     if (chosen) this.offerDtype.value = chosen

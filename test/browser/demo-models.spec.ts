@@ -34,7 +34,7 @@ test('main demo: the hub is offered with its sizes, downloads with progress, rer
   await expect(page.locator('#hub-offer')).toBeVisible()
   await expect(page.locator('#offer-text')).toContainText(`Xenova/ms-marco-MiniLM-L-6-v2 is available from the stand-in hub at 127.0.0.1:${new URL(origin).port}/hub/.`)
   await expect(page.locator('#offer-text')).toContainText('This stand-in hub serves random test weights under the real names.')
-  expect(await offerChoices(page)).toEqual(['q8 · 23.1 MB', 'fp16 · 45.6 MB (WebGPU with f16 only)', 'fp32 · 91.0 MB'])
+  expect(await offerChoices(page)).toEqual(['q8 · 23.1 MB', 'fp16 · 45.6 MB', 'fp32 · 91.0 MB'])
   // Offered, not taken: nothing but the HEAD of one small file went to the hub.
   expect(requests.filter((u) => u.startsWith(`${origin}/hub/`))).toEqual([`${origin}/hub/${REAL.reranker}/resolve/main/config.json`])
 
@@ -85,7 +85,7 @@ test('RAG demo: both real ids from the hub (46.1 MB at q8), hybrid search with a
   await page.goto(`/demo/rag/${HUB}&minVectorScore=0.99`)
   await waitLoaded(page, 'rag')
   await expect(page.locator('#collection-count')).toContainText('“rag:tiny-random-embedder”')
-  expect(await offerChoices(page)).toEqual(['q8 · 46.1 MB', 'fp16 · 90.9 MB (WebGPU with f16 only)', 'fp32 · 181.4 MB'])
+  expect(await offerChoices(page)).toEqual(['q8 · 46.1 MB', 'fp16 · 90.9 MB', 'fp32 · 181.4 MB'])
   await page.click('#use-hub')
   await expect(page.locator('#model-status')).toContainText(`Ready: ${REAL.embedder} (q8) + ${REAL.reranker} (q8) on wasm`)
   await expect(page.locator('body')).toHaveAttribute('data-ready', 'true')
@@ -124,7 +124,7 @@ test('docs search: the reranker from the hub, then a reload with the network off
   await page.goto(`/demo/docs-search/${HUB}`)
   await waitLoaded(page, 'docs-search')
   // The snapshot is keyword only here: only the reranker is offered.
-  expect(await offerChoices(page)).toEqual(['q8 · 23.1 MB', 'fp16 · 45.6 MB (WebGPU with f16 only)', 'fp32 · 91.0 MB'])
+  expect(await offerChoices(page)).toEqual(['q8 · 23.1 MB', 'fp16 · 45.6 MB', 'fp32 · 91.0 MB'])
   await page.click('#use-hub')
   await page.waitForFunction(() => (window as unknown as { demoModels: { source: { kind: string } | null } }).demoModels.source?.kind === 'hub')
   await waitLoaded(page, 'docs-search')
