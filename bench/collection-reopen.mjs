@@ -134,7 +134,7 @@ try {
   rmSync(profile, { recursive: true, force: true })
 }
 
-// What the worker holds per collection (see src/search/chunkTable.ts): int8 codes + a scale per
+// What the worker holds per collection (see src/collection/chunkTable.ts): int8 codes + a scale per
 // vector, and ~30 bytes of typed arrays per chunk, plus ids and metadata objects.
 result.workerMemoryEstimateMiB = +((N * (DIMS + 4 + 4 + 4 + 4 + 1 + 4 + 4 + 4)) / 2 ** 20).toFixed(1)
 mkdirSync('bench/results', { recursive: true })

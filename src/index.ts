@@ -10,7 +10,7 @@
  * const ranked = await winnow.rerank('what causes memory leaks?', passages, { topK: 5 })
  */
 export { createWinnow, DEFAULT_RERANKER, type Winnow } from './client/createWinnow.js'
-export type { Collection } from './client/collection.js'
+export type { Collection } from './client/collectionHandle.js'
 export { httpRetriever, type HttpRetrieverOptions } from './client/httpRetriever.js'
 export { highlight, type HighlightOptions } from './text/highlight.js'
 export { highlightNodes, type HighlightNodesOptions } from './text/highlightDom.js'

@@ -1,13 +1,7 @@
 /** Public types of winnow. Nothing here has runtime code. */
 
-/** Where models run. `auto` prefers a real (non-fallback) WebGPU adapter, else WASM. */
-export type DevicePreference = 'auto' | 'webgpu' | 'wasm'
-
-/** Model weight formats, named as transformers.js names them. */
-export type Dtype = 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16'
-
-/** A dtype, or one per device kind (used once the device is known). */
-export type DtypeChoice = Dtype | { webgpu?: Dtype; wasm?: Dtype }
+import type { DevicePreference, Dtype, DtypeChoice } from './types/device.js'
+export type { DevicePreference, Dtype, DtypeChoice } from './types/device.js'
 
 /** Options for the cross-encoder reranker. */
 export interface RerankerOptions {
@@ -356,7 +350,7 @@ export interface AddResult {
 }
 
 // Search options, hits and routes live in searchTypes.ts (re-exported here, so one import serves).
-export type * from './searchTypes.js'
+export type * from './types/search.js'
 
 
 /** Facts about a collection. */

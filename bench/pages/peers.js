@@ -4,7 +4,7 @@
 // step that fails or times out loses only itself), and prints and saves what the steps return.
 // Every figure is measured here, in the page, with performance.now().
 import * as winnow from '../../src/index.ts'
-import { candidateCount, rescoreExact, scanQuantized } from '../../src/search/vectorScan.ts'
+import { candidateCount, rescoreExact, scanQuantized } from '../../src/rank/vectorScan.ts'
 import { quantizeInto } from '../../src/core/quantize.ts'
 import { defaultInt8Kernel } from '../../src/core/int8Kernel.ts'
 import { evaluateRun } from '../../src/core/metrics.ts'

@@ -5,7 +5,8 @@
  * worker uses. Only the store differs, and `writeSnapshot` reads its records back.
  */
 
-import { CollectionEngine, type EmbedderPort } from '../search/collection.js'
+import { CollectionEngine } from '../collection/engine.js'
+import type { EmbedderPort } from '../collection/ports.js'
 import { createCoordination } from '../store/coordination.js'
 import { MemoryBackend } from '../store/memory.js'
 import { writeSnapshot, type SnapshotFile } from '../snapshot/write.js'

@@ -1,9 +1,9 @@
 import { proxy, type Remote } from 'comlink'
 import { rankByScore } from '../core/ranking.js'
 import { sigmoid } from '../core/scores.js'
-import { lengthAdjustments } from '../core/lengthTrend.js'
-import { fuseRerank } from '../core/rerankFusion.js'
-import { resolveLengthCorrection, resolveRerankFusion } from '../search/rerankOptions.js'
+import { lengthAdjustments } from '../rank/lengthTrend.js'
+import { fuseRerank } from '../rank/rerankFusion.js'
+import { resolveLengthCorrection, resolveRerankFusion } from '../rank/rerankOptions.js'
 import { deserializeError, deviceLostError, WinnowError } from '../errors.js'
 import type {
   CollectionOptions,
@@ -20,7 +20,7 @@ import type {
   WinnowOptions,
 } from '../types.js'
 import { searchWithRetriever } from './remote.js'
-import { CollectionHandle, type Collection, type CollectionOwner } from './collection.js'
+import { CollectionHandle, type Collection, type CollectionOwner } from './collectionHandle.js'
 import type { Envelope, InitResult, RawRerank, WorkerApi, WorkerConfig } from '../worker/protocol.js'
 import { abortError, retryAfterDeviceLoss, WorkerConnection, type ConnectionEvents, type SpawnWorker } from './connection.js'
 import { spawnDefaultWorker, spawnWorkerFrom } from './spawn.js'

@@ -6,7 +6,7 @@
 import { proxy, type Remote } from 'comlink'
 import { deserializeError, describeValue, WinnowError } from '../errors.js'
 import type { Retriever, RetrieverFunction, RetrieverRequest, SearchHit, SearchMode, SearchResults } from '../types.js'
-import type { CollectionRef, Envelope, WorkerApi, WorkerSearchResult } from '../worker/protocol.js'
+import type { CollectionRef, Envelope, WorkerApi, PipelineResult } from '../worker/protocol.js'
 import { abortError, retryAfterDeviceLoss, type WorkerConnection } from './connection.js'
 
 /** How long a retriever may take when neither the search nor the retriever says. */
@@ -69,7 +69,7 @@ export async function searchWithRetriever(host: RemoteSearchHost, query: unknown
           if (!signal?.aborted) onFirstStage(hits)
         })
       : undefined
-    return api.searchRemote(callId, host.ref(), query, rest, { candidates, firstStage: firstStage as 'remote', mode }, firstStageHits) as Promise<Envelope<WorkerSearchResult>>
+    return api.searchRemote(callId, host.ref(), query, rest, { candidates, firstStage: firstStage as 'remote', mode }, firstStageHits) as Promise<Envelope<PipelineResult>>
   })
   route.timings.remoteMs = remoteMs
   return Object.assign(hits, { route })

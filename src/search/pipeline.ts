@@ -12,82 +12,23 @@
  * Everything that touches models or storage comes in through {@link PipelinePorts}, so tests drive
  * it with deterministic scorers.
  */
-import { lengthAdjustments } from '../core/lengthTrend.js'
-import { fuseRerank } from '../core/rerankFusion.js'
+import { lengthAdjustments } from '../rank/lengthTrend.js'
+import { fuseRerank } from '../rank/rerankFusion.js'
 import { sigmoid } from '../core/scores.js'
 import type { ChunkRecord } from '../store/types.js'
 import type { Analyzer } from '../text/analyzer.js'
 import { makeSnippet } from '../text/snippet.js'
 import type { Dtype, SearchHit, SearchMode, SearchRoute, Snippet } from '../types.js'
-import { capPerGroup, cosineSimilarity, selectDiverse, termOverlapSimilarity } from './diversify.js'
-import type { ResolvedPipeline, StageSpec } from './searchOptions.js'
-import { fitBudget, pairTokens, type BudgetFit, type ThroughputMeter } from './throughput.js'
+import { capPerGroup, cosineSimilarity, selectDiverse, termOverlapSimilarity } from '../rank/diversify.js'
+import type { Candidate, PassageRecord, PipelinePorts, PipelineResult, RerankerPort, ResolvedPipeline, StageSpec } from './types.js'
+import { fitBudget, pairTokens, type BudgetFit, type ThroughputMeter } from '../rank/throughput.js'
 
-/** A first-stage candidate, best first. */
-export interface Candidate {
-  docId: string
-  /** Raw first-stage score. */
-  score: number
-  /** The same on 0..1 (see `SearchHit.score`). */
-  normalized: number
-  scores: { keyword?: number; vector?: number; remote?: number }
-  title?: string
-  metadata?: Record<string, unknown>
-  /** The hit's chunkId when it is not `<docId>#<index>` (remote candidates: their own id). */
-  chunkId?: string
-}
 
-/** A candidate's passage as stored. */
-export type PassageRecord = Pick<ChunkRecord, 'index' | 'start' | 'end' | 'text' | 'section' | 'path'>
 
-/** The first stage's answer, with readers bound to the view it ranked. */
-export interface Retrieved {
-  mode: SearchMode
-  /** Where the candidates came from, when not (only) the collection: see `SearchRoute.firstStage`. */
-  source?: 'remote' | 'fused'
-  candidates: Candidate[]
-  /** Each candidate's passage, by position; null where it was deleted since the ranking. */
-  passages: (PassageRecord | null)[]
-  /** Stored unit vectors by position, or null when the collection has none. */
-  vectors(indices: readonly number[]): Promise<(Float32Array | null)[] | null>
-}
 
-/** A loaded cross-encoder as the pipeline uses it. */
-export interface RerankerPort {
-  model: string
-  dtype: Dtype
-  /** Tokens per pair the model keeps (for the budget's estimates). */
-  maxLength: number
-  /** Its measured speed; `score` refreshes it. */
-  meter: ThroughputMeter
-  /** Raw logits, one per passage, in input order, and the passage tokens the model read of each. */
-  score(query: string, passages: readonly string[]): Promise<StageScores>
-}
 
-/** What one reranker run returns to the pipeline. */
-export interface StageScores {
-  logits: Float32Array
-  /** Passage tokens read per pair (after truncation), for `lengthCorrection`. */
-  documentTokens: ArrayLike<number>
-}
 
-/** What the pipeline needs from the collection, the models and the caller. */
-export interface PipelinePorts {
-  retrieve(depth: number): Promise<Retrieved>
-  /** The reranker of a stage, loaded on first use. */
-  reranker(stage: StageSpec): Promise<RerankerPort>
-  analyzer: Analyzer
-  /** Between steps: yields, and throws ABORTED once the call is cancelled. */
-  checkpoint(): Promise<void>
-  onFirstStage?(hits: SearchHit[]): void
-  now?(): number
-}
 
-/** What a search resolves with, before the page attaches `route` to the array. */
-export interface PipelineResult {
-  hits: SearchHit[]
-  route: SearchRoute
-}
 
 interface Item {
   /** Position in the first stage (0-based). */

@@ -1,39 +1,21 @@
 import { describeValue, WinnowError } from '../errors.js'
 import { VECTOR_BLOCK_ROWS, type ChunkRecord, type CollectionStore, type Manifest } from '../store/types.js'
 import type { Analyzer } from '../text/analyzer.js'
-import { scoreBm25, type QueryTerm, type TermPostings } from './bm25.js'
-import type { BlockCache, PostingsCache } from './caches.js'
-import type { ChunkTable } from './chunkTable.js'
-import type { Checkpoint, EmbedderPort } from './collection.js'
-import { buildAllowedMask, compileFilter } from './filter.js'
-import { toFloat32 } from './ingest.js'
-import { fuse, resolveFusion } from './fusion.js'
+import { scoreBm25, type QueryTerm, type TermPostings } from '../rank/bm25.js'
+import type { ChunkTable } from '../collection/chunkTable.js'
+import type { Checkpoint } from '../core/checkpoint.js'
+import type { BlockCache } from '../collection/caches.js'
+import type { CollectionView } from '../collection/ports.js'
+import { buildAllowedMask, compileFilter } from '../rank/filter.js'
+import { toFloat32 } from '../collection/ingest.js'
+import { fuse, resolveFusion } from '../rank/fusion.js'
 import type { SearchMode, SearchOptions } from '../types.js'
-import { candidateCount, rescoreExact, scanQuantized } from './vectorScan.js'
-import type { Candidate, Retrieved } from './pipeline.js'
+import { candidateCount, rescoreExact, scanQuantized } from '../rank/vectorScan.js'
+import type { Candidate, Retrieved, RetrieveRequest } from './types.js'
 
-/** What the first stage takes (validated here: the worker is the authority). */
-export interface RetrieveRequest {
-  query: string
-  mode?: SearchMode
-  filter?: SearchOptions['filter']
-  fusion?: SearchOptions['fusion']
-  vector?: SearchOptions['vector']
-  minVectorScore?: SearchOptions['minVectorScore']
-}
 
-export interface QueryContext {
-  table: ChunkTable
-  manifest: Manifest
-  analyzer: Analyzer
-  store: CollectionStore
-  embedder: EmbedderPort | null
-  /** Put before the query text when it is embedded (the collection's recorded convention). */
-  queryPrefix?: string
-  /** Passed to the embedder for the query (the collection's pooling). */
-  embedOptions?: { pooling?: 'mean' | 'cls' }
-  postings: PostingsCache
-  blocks: BlockCache
+/** A view of the collection with the call's checkpoint, as the first stage ranks it. */
+export interface QueryContext extends CollectionView {
   checkpoint: Checkpoint
   /**
    * Set while ranking when the store held data this view does not know (postings of a segment it

@@ -5,8 +5,8 @@
  * again: it is the authority).
  */
 import { describeValue, WinnowError } from '../errors.js'
-import type { RemoteCandidate, SearchMode } from '../searchTypes.js'
-import type { Candidate, PassageRecord, Retrieved } from './pipeline.js'
+import type { RemoteCandidate, SearchMode } from '../types/search.js'
+import type { Candidate, PassageRecord, Retrieved } from './types.js'
 
 /** Longest candidate text accepted (as `maxTextLength`'s default). */
 export const MAX_REMOTE_TEXT = 1_000_000

@@ -5,10 +5,11 @@
  */
 import { WinnowError } from '../errors.js'
 import { createAnalyzer } from '../text/analyzer.js'
-import type { Checkpoint } from './collection.js'
-import { runPipeline, type PipelineResult } from './pipeline.js'
+import type { Checkpoint } from '../core/checkpoint.js'
+import { runPipeline } from './pipeline.js'
 import { checkRemoteFirstStage, remoteRetrieved } from './remote.js'
-import { resolvePipeline, type SearchExtras } from './searchOptions.js'
+import { resolvePipeline } from './searchOptions.js'
+import type { PipelineResult, SearchExtras } from './types.js'
 
 let analyzer: ReturnType<typeof createAnalyzer> | null = null
 

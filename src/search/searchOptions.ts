@@ -6,63 +6,16 @@
 import { describeValue, WinnowError } from '../errors.js'
 import { resolveSnippetOptions } from '../text/snippet.js'
 import type { DtypeChoice, SearchHit, SearchMode, SearchOptions } from '../types.js'
-import type { RerankerPort } from './pipeline.js'
-import type { RetrieveRequest } from './query.js'
-import type { LengthCorrection } from '../core/lengthTrend.js'
-import type { ResolvedRerankFusion } from '../core/rerankFusion.js'
-import { resolveLengthCorrection, resolveRerankFusion } from './rerankOptions.js'
-
-/** What `search()` takes (validated here: the worker is the authority). */
-export interface SearchRequest extends RetrieveRequest, Omit<SearchOptions, 'signal' | 'onFirstStage' | keyof RetrieveRequest> {}
-
-/** What a search may use beyond the collection: rerankers, the first-stage callback, a clock. */
-export interface SearchExtras {
-  /** Whether a default reranker exists (then `rerank` defaults to on). */
-  hasReranker?: boolean
-  /** Loads (once) and returns the reranker of a stage. */
-  reranker?: (stage: StageSpec) => Promise<RerankerPort>
-  onFirstStage?: (hits: SearchHit[]) => void
-  now?: () => number
-  /** Candidates a remote retriever returned (checked again here), and how they join the collection's. */
-  remote?: RemoteFirstStage
-}
-
-/** A remote first stage as it reaches the worker: the page called the retriever. */
-export interface RemoteFirstStage {
-  /** The retriever's answer (checked with checkRemoteCandidates). */
-  candidates: unknown
-  /** 'remote': instead of the collection's first stage; 'fuse': merged with it by RRF. */
-  firstStage: 'remote' | 'fuse'
-  /** What the request carried, for `route.mode`: text 'keyword', vector 'vector', both 'hybrid'. */
-  mode: SearchMode
-}
+import type { ResolvedPipeline, StageSpec } from './types.js'
+import type { LengthCorrection } from '../rank/lengthTrend.js'
+import type { ResolvedRerankFusion } from '../rank/rerankFusion.js'
+import { resolveLengthCorrection, resolveRerankFusion } from '../rank/rerankOptions.js'
 
 
-/** One reranker of the cascade; `model` null is the instance's own reranker. */
-export interface StageSpec {
-  model: string | null
-  dtype?: DtypeChoice
-  /** How many of what it read go on (best first); null: all. */
-  keep: number | null
-  /** Remove this stage's length trend from its logits (see core/lengthTrend.ts); absent: none. */
-  lengthCorrection?: LengthCorrection
-}
 
-/** Everything after the first stage, resolved. */
-export interface ResolvedPipeline {
-  k: number
-  candidates: number
-  /** Empty: no reranking. */
-  stages: StageSpec[]
-  mmr: { lambda: number } | null
-  maxPerDocument: number | null
-  minScore: number | null
-  skipRerankAbove: number | null
-  rerankBudgetMs: number | null
-  /** Blend the (last) reranker's order with the first stage's; null: the reranker's order. */
-  rerankFusion: ResolvedRerankFusion | null
-  snippet: { length: number; windows: number } | null
-}
+
+
+
 
 /** Largest `k` or `candidates`: a cross-encoder reading more than this per query is a mistake. */
 export const MAX_K = 10_000

@@ -1,5 +1,5 @@
 import type { LoadedEmbedder } from '../models/loadEmbedder.js'
-import type { EmbedderPort } from '../search/collection.js'
+import type { EmbedderPort } from '../collection/ports.js'
 import type { SerialQueue } from './queue.js'
 
 /** Texts per queued embedding task: queries and reranks slip in between, so a big add never blocks them for long. */

@@ -19,7 +19,7 @@ import type {
   StoredDocument,
 } from '../types.js'
 
-import type { RemoteFirstStage } from '../search/searchOptions.js'
+import type { PipelineResult, RemoteFirstStage } from '../search/types.js'
 
 /** Posted by the worker once it holds its liveness lock (see client/connection.ts). */
 export const ALIVE_MESSAGE = 'winnow:alive'
@@ -72,11 +72,8 @@ export interface InitResult {
 /** Search options as they cross to the worker (the signal and the callback stay on the page). */
 export type WorkerSearchOptions = Omit<SearchOptions, 'signal' | 'onFirstStage'>
 
-/** A search's answer as it crosses back; the page attaches `route` to the hits array. */
-export interface WorkerSearchResult {
-  hits: SearchHit[]
-  route: SearchRoute
-}
+/** A search's answer as it crosses back (the pipeline's result); the page attaches `route` to the hits array. */
+export type { PipelineResult } from '../search/types.js'
 
 /** Raw rerank output; the client turns it into sorted results. */
 export interface RawRerank {
@@ -137,7 +134,7 @@ export interface WorkerApi {
     query: string,
     options: WorkerSearchOptions,
     onFirstStage?: (hits: SearchHit[]) => void,
-  ): Promise<Envelope<WorkerSearchResult>>
+  ): Promise<Envelope<PipelineResult>>
   /**
    * A search over a remote retriever's candidates (the page called it): in a collection (`'remote'`
    * or `'fuse'`), or with none (`collection` null: `winnow.search()`).
@@ -149,7 +146,7 @@ export interface WorkerApi {
     options: WorkerSearchOptions,
     remote: RemoteFirstStage,
     onFirstStage?: (hits: SearchHit[]) => void,
-  ): Promise<Envelope<WorkerSearchResult>>
+  ): Promise<Envelope<PipelineResult>>
   /** Checks the options of a search with a retriever before the page calls it; resolves with the candidates to ask for. */
   planRemoteSearch(collection: CollectionRef | null, options: WorkerSearchOptions, remote: Omit<RemoteFirstStage, 'candidates'>): Promise<Envelope<number>>
   /** The query's vector (the collection's prefix and pooling, else the instance embedder's), for a retriever sent only the vector. */

@@ -1,10 +1,6 @@
 import { WinnowError } from '../errors.js'
+import type { Checkpoint } from '../core/checkpoint.js'
 
-/**
- * Call between units of work: yields to the event loop (so a `cancel` message can arrive), then
- * rejects with ABORTED if the task was cancelled meanwhile.
- */
-export type Checkpoint = () => Promise<void>
 
 interface Entry {
   id: number

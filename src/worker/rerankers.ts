@@ -1,8 +1,9 @@
 import type { LoadedCrossEncoder } from '../models/loadCrossEncoder.js'
-import type { RerankerPort } from '../search/pipeline.js'
-import { pairTokens, ThroughputMeter } from '../search/throughput.js'
+import type { RerankerPort } from '../search/types.js'
+import { pairTokens, ThroughputMeter } from '../rank/throughput.js'
 import type { Dtype } from '../types.js'
-import type { Checkpoint, SerialQueue } from './queue.js'
+import type { Checkpoint } from '../core/checkpoint.js'
+import type { SerialQueue } from './queue.js'
 
 /** A loaded reranker with its measured speed. */
 export interface RerankerEntry {

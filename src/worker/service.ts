@@ -5,13 +5,12 @@ import { loadCrossEncoder, type LoadedCrossEncoder } from '../models/loadCrossEn
 import { loadEmbedder, type LoadedEmbedder } from '../models/loadEmbedder.js'
 import { configureRuntime, loadOrtWasm, readOptionalModelJson, useWebGpuAdapter, watchWebGpuDevice, type DeviceLossInfo } from '../models/runtime.js'
 import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, Dtype, DtypeChoice, LoadProgress, SearchHit, SnapshotOutcome, SnapshotProgress, StoredDocument } from '../types.js'
-import { CollectionHost } from './collections.js'
+import { CollectionHost } from './registry.js'
 import type { CollectionRef, Envelope, InitResult, OpenedCollection, RawRerank, WorkerApi, WorkerConfig, WorkerPulse, WorkerSearchOptions } from './protocol.js'
 import { SerialQueue } from './queue.js'
 import { RerankerPool } from './rerankers.js'
 import { releaseProxy } from 'comlink'
-import type { PipelineResult } from '../search/pipeline.js'
-import type { RemoteFirstStage } from '../search/searchOptions.js'
+import type { PipelineResult, RemoteFirstStage } from '../search/types.js'
 
 /** How long add() waits for the page to handle its last progress event before it resolves anyway. */
 const PROGRESS_FLUSH_MS = 2000

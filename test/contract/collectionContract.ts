@@ -5,9 +5,11 @@
  */
 import { createCoordination, type Coordination } from '../../src/store/coordination.js'
 import type { CollectionStore, StoreBackend } from '../../src/store/types.js'
-import { CollectionEngine, type CollectionSettings } from '../../src/search/collection.js'
+import { CollectionEngine } from '../../src/collection/engine.js'
+import type { CollectionSettings } from '../../src/collection/ports.js'
 import { WinnowError } from '../../src/errors.js'
 import { close, equal, ok, rejects } from './assert.js'
+import { searchCollection } from '../../src/search/searchCollection.js'
 
 export interface ContractEnv {
   backend: StoreBackend
@@ -41,7 +43,7 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
   async 'a new collection is empty and searchable'(env) {
     const c = await open(env)
     equal(await c.count(), 0, 'count')
-    equal((await c.search({ query: 'memory', mode: 'keyword' }, noCheckpoint)).hits, [], 'hits')
+    equal((await searchCollection(c, { query: 'memory', mode: 'keyword' }, noCheckpoint)).hits, [], 'hits')
     equal(await c.get('nothing'), null, 'get')
   },
 
@@ -52,7 +54,7 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     equal(await c.count(), 4, 'count')
     const doc = await c.get('gc')
     equal(doc, { id: 'gc', text: DOCS[1]!.text, chunks: 1, title: 'Garbage collection', metadata: { lang: 'en', year: 2018 } }, 'get')
-    const hits = (await c.search({ query: 'memory leak', mode: 'keyword', k: 10 }, noCheckpoint)).hits
+    const hits = (await searchCollection(c, { query: 'memory leak', mode: 'keyword', k: 10 }, noCheckpoint)).hits
     equal(hits[0]!.id, 'leaks', 'best hit')
     equal(hits[0]!.chunkId, 'leaks#0', 'chunk id')
     ok(hits.every((h, i) => i === 0 || h.score <= hits[i - 1]!.score), 'scores descending')
@@ -74,8 +76,8 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     const r = await c.add([{ id: 'gc', text: 'Tracing collectors walk the heap from roots.' }], noCheckpoint)
     equal(r.replaced, 1, 'replaced')
     equal(await c.count(), 4, 'count unchanged')
-    equal((await c.search({ query: 'garbage reachable', mode: 'keyword' }, noCheckpoint)).hits.map((h) => h.id).includes('gc'), false, 'old text gone')
-    equal((await c.search({ query: 'tracing heap roots', mode: 'keyword' }, noCheckpoint)).hits[0]?.id, 'gc', 'new text found')
+    equal((await searchCollection(c, { query: 'garbage reachable', mode: 'keyword' }, noCheckpoint)).hits.map((h) => h.id).includes('gc'), false, 'old text gone')
+    equal((await searchCollection(c, { query: 'tracing heap roots', mode: 'keyword' }, noCheckpoint)).hits[0]?.id, 'gc', 'new text found')
     equal((await c.get('gc'))?.title, undefined, 'title replaced too')
   },
 
@@ -85,23 +87,23 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     equal(await c.delete(['leaks', 'missing', 'leaks']), 1, 'deleted count')
     equal(await c.count(), 3, 'count')
     equal(await c.get('leaks'), null, 'get deleted')
-    ok(!(await c.search({ query: 'memory leak', mode: 'keyword' }, noCheckpoint)).hits.some((h) => h.id === 'leaks'), 'not found')
+    ok(!(await searchCollection(c, { query: 'memory leak', mode: 'keyword' }, noCheckpoint)).hits.some((h) => h.id === 'leaks'), 'not found')
     await c.clear()
     equal(await c.count(), 0, 'cleared')
-    equal((await c.search({ query: 'memory', mode: 'keyword' }, noCheckpoint)).hits, [], 'no hits after clear')
+    equal((await searchCollection(c, { query: 'memory', mode: 'keyword' }, noCheckpoint)).hits, [], 'no hits after clear')
     await c.add([DOCS[0]!], noCheckpoint)
-    equal((await c.search({ query: 'memory', mode: 'keyword' }, noCheckpoint)).hits.map((h) => h.id), ['leaks'], 'usable after clear')
+    equal((await searchCollection(c, { query: 'memory', mode: 'keyword' }, noCheckpoint)).hits.map((h) => h.id), ['leaks'], 'usable after clear')
   },
 
   async 'a reopened collection answers the same without re-adding'(env) {
     const a = await open(env)
     await a.add(DOCS, noCheckpoint)
     await a.delete(['cache'])
-    const before = (await a.search({ query: 'memory leak references', mode: 'keyword', k: 3 }, noCheckpoint)).hits
+    const before = (await searchCollection(a, { query: 'memory leak references', mode: 'keyword', k: 3 }, noCheckpoint)).hits
     a.close()
     const b = await open(env)
     equal(await b.count(), 3, 'count after reopen')
-    const after = (await b.search({ query: 'memory leak references', mode: 'keyword', k: 3 }, noCheckpoint)).hits
+    const after = (await searchCollection(b, { query: 'memory leak references', mode: 'keyword', k: 3 }, noCheckpoint)).hits
     equal(after, before, 'same hits')
     equal(b.info().analyzer, a.info().analyzer, 'analyzer settings kept')
   },
@@ -117,15 +119,15 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
       ],
       noCheckpoint,
     )
-    const hits = (await c.search({ query: '', mode: 'vector', vector: axis(dims, 1), k: 3 }, noCheckpoint)).hits
+    const hits = (await searchCollection(c, { query: '', mode: 'vector', vector: axis(dims, 1), k: 3 }, noCheckpoint)).hits
     equal(hits.map((h) => h.id), ['y', 'x', 'z'], 'order')
     close(hits[0]!.score, 1 / Math.sqrt(1.25), 1e-5, 'cosine of y')
     close(hits[1]!.score, 0, 1e-6, 'orthogonal x')
     await rejects(c.add([{ id: 'w', text: 'delta', vector: axis(4, 0) }], noCheckpoint), 'DIMENSION_MISMATCH', 'wrong length')
-    await rejects(c.search({ query: '', mode: 'vector', vector: axis(4, 0) }, noCheckpoint), 'DIMENSION_MISMATCH', 'wrong query length')
+    await rejects(searchCollection(c, { query: '', mode: 'vector', vector: axis(4, 0) }, noCheckpoint), 'DIMENSION_MISMATCH', 'wrong query length')
     await rejects(c.add([{ id: 'w', text: 'delta' }], noCheckpoint), 'INVALID_INPUT', 'missing vector in a vector collection')
     equal(await c.count(), 3, 'nothing written by refused adds')
-    const hybrid = (await c.search({ query: 'gamma', vector: axis(dims, 2), k: 2 }, noCheckpoint)).hits
+    const hybrid = (await searchCollection(c, { query: 'gamma', vector: axis(dims, 2), k: 2 }, noCheckpoint)).hits
     equal(hybrid[0]!.id, 'z', 'hybrid by default when a vector is given')
     ok(hybrid[0]!.scores.keyword !== undefined && hybrid[0]!.scores.vector !== undefined, 'both scores reported')
   },
@@ -138,14 +140,14 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
       metadata: { group: i % 6 === 0 ? 'rare' : 'common', n: i },
     }))
     await c.add(docs, noCheckpoint)
-    const hits = (await c.search({ query: 'memory', mode: 'keyword', k: 3, filter: { group: 'rare' } }, noCheckpoint)).hits
+    const hits = (await searchCollection(c, { query: 'memory', mode: 'keyword', k: 3, filter: { group: 'rare' } }, noCheckpoint)).hits
     equal(hits.length, 3, 'k results despite better unfiltered docs')
     ok(hits.every((h) => h.metadata?.group === 'rare'), 'all pass the filter')
-    const ranged = (await c.search({ query: 'memory', mode: 'keyword', k: 30, filter: { n: { gte: 10, lt: 13 } } }, noCheckpoint)).hits
+    const ranged = (await searchCollection(c, { query: 'memory', mode: 'keyword', k: 30, filter: { n: { gte: 10, lt: 13 } } }, noCheckpoint)).hits
     equal(ranged.map((h) => h.id).sort(), ['d10', 'd11', 'd12'], 'range')
-    const inList = (await c.search({ query: 'memory', mode: 'keyword', k: 30, filter: { n: { in: [1, 29] } } }, noCheckpoint)).hits
+    const inList = (await searchCollection(c, { query: 'memory', mode: 'keyword', k: 30, filter: { n: { in: [1, 29] } } }, noCheckpoint)).hits
     equal(inList.map((h) => h.id).sort(), ['d1', 'd29'], 'in')
-    await rejects(c.search({ query: 'memory', filter: { n: { between: 1 } } }, noCheckpoint), 'INVALID_INPUT', 'bad filter')
+    await rejects(searchCollection(c, { query: 'memory', filter: { n: { between: 1 } } }, noCheckpoint), 'INVALID_INPUT', 'bad filter')
   },
 
   async 'hybrid fusion: rrf default, weighted alpha 0 is keyword order'(env) {
@@ -159,12 +161,12 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
       ],
       noCheckpoint,
     )
-    const keyword = (await c.search({ query: 'memory leak', mode: 'keyword', k: 3 }, noCheckpoint)).hits
-    const alpha0 = (await c.search({ query: 'memory leak', mode: 'hybrid', vector: axis(dims, 0), fusion: { method: 'weighted', alpha: 0 }, k: 3 }, noCheckpoint)).hits
+    const keyword = (await searchCollection(c, { query: 'memory leak', mode: 'keyword', k: 3 }, noCheckpoint)).hits
+    const alpha0 = (await searchCollection(c, { query: 'memory leak', mode: 'hybrid', vector: axis(dims, 0), fusion: { method: 'weighted', alpha: 0 }, k: 3 }, noCheckpoint)).hits
     equal(alpha0.slice(0, keyword.length).map((h) => h.id), keyword.map((h) => h.id), 'alpha 0 = keyword order')
-    const alpha1 = (await c.search({ query: 'memory leak', mode: 'hybrid', vector: axis(dims, 0), fusion: { method: 'weighted', alpha: 1 }, k: 3 }, noCheckpoint)).hits
+    const alpha1 = (await searchCollection(c, { query: 'memory leak', mode: 'hybrid', vector: axis(dims, 0), fusion: { method: 'weighted', alpha: 1 }, k: 3 }, noCheckpoint)).hits
     equal(alpha1.map((h) => h.id), ['b', 'c', 'a'], 'alpha 1 = vector order')
-    const rrf = (await c.search({ query: 'memory leak', vector: axis(dims, 0), k: 3 }, noCheckpoint)).hits
+    const rrf = (await searchCollection(c, { query: 'memory leak', vector: axis(dims, 0), k: 3 }, noCheckpoint)).hits
     // b: keyword rank 2, vector rank 1; a: keyword rank 1, vector rank 3 → b first.
     equal(rrf[0]!.id, 'b', 'rrf best')
     close(rrf[0]!.firstStageScore, 1 / 61 + 1 / 62, 1e-9, 'rrf score of b')
@@ -183,14 +185,14 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
       noCheckpoint,
     )
     const ids = async (request: Record<string, unknown>) =>
-      (await c.search({ query: '', k: 10, ...request } as never, noCheckpoint)).hits.map((h) => h.id)
+      (await searchCollection(c, { query: '', k: 10, ...request } as never, noCheckpoint)).hits.map((h) => h.id)
     const near = axis(dims, 0)
     equal(await ids({ mode: 'vector', vector: near }), ['x', 'y', 'z'], 'without a floor the vector side answers k')
     equal(await ids({ mode: 'vector', vector: near, minVectorScore: 0.5 }), ['x'], 'vector mode at 0.5')
     equal(await ids({ mode: 'vector', vector: near, minVectorScore: 0.4 }), ['x', 'y'], 'vector mode at 0.4')
     equal(await ids({ mode: 'vector', vector: near, minVectorScore: -1 }), ['x', 'y', 'z'], '-1 keeps every candidate')
     // Hybrid: the floor thins the vector list only; a keyword match stays, with no vector score.
-    const hybrid = (await c.search({ query: 'gamma', mode: 'hybrid', vector: near, minVectorScore: 0.5 }, noCheckpoint)).hits
+    const hybrid = (await searchCollection(c, { query: 'gamma', mode: 'hybrid', vector: near, minVectorScore: 0.5 }, noCheckpoint)).hits
     equal(hybrid.map((h) => h.id).sort(), ['x', 'z'], 'hybrid keeps the keyword match and the near vector')
     equal(hybrid.find((h) => h.id === 'z')!.scores.vector, undefined, 'the far vector score was dropped before fusion')
     equal(await ids({ query: 'gamma', mode: 'keyword', minVectorScore: 0.99 }), ['z'], 'keyword mode ignores it')
@@ -198,18 +200,18 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     const far = axis(dims, 3)
     for (const fusion of [{ method: 'rrf' }, { method: 'weighted', alpha: 0.5 }] as const) {
       const firstStage: unknown[][] = []
-      const none = await c.search({ query: 'zzqxv flibbertigibbet', mode: 'hybrid', vector: far, fusion, minVectorScore: 0.3 }, noCheckpoint, {
+      const none = await searchCollection(c, { query: 'zzqxv flibbertigibbet', mode: 'hybrid', vector: far, fusion, minVectorScore: 0.3 }, noCheckpoint, {
         onFirstStage: (hits) => firstStage.push(hits),
       })
       equal(none.hits, [], `no hits (${fusion.method})`)
       equal(none.route.candidates, 0, `no candidates (${fusion.method})`)
       equal(firstStage, [[]], `onFirstStage gets [] (${fusion.method})`)
-      equal((await c.search({ query: 'zzqxv flibbertigibbet', mode: 'hybrid', vector: far, fusion }, noCheckpoint)).hits.length, 3, `without it, k hits (${fusion.method})`)
+      equal((await searchCollection(c, { query: 'zzqxv flibbertigibbet', mode: 'hybrid', vector: far, fusion }, noCheckpoint)).hits.length, 3, `without it, k hits (${fusion.method})`)
     }
     for (const bad of [Number.NaN, Infinity, 1.5, -1.01, '0.3', true]) {
-      await rejects(c.search({ query: 'alpha', mode: 'vector', vector: near, minVectorScore: bad } as never, noCheckpoint), 'INVALID_INPUT', `minVectorScore ${String(bad)}`)
+      await rejects(searchCollection(c, { query: 'alpha', mode: 'vector', vector: near, minVectorScore: bad } as never, noCheckpoint), 'INVALID_INPUT', `minVectorScore ${String(bad)}`)
     }
-    await rejects(c.search({ query: 'alpha', mode: 'keyword', minVectorScore: 2 } as never, noCheckpoint), 'INVALID_INPUT', 'checked in keyword mode too')
+    await rejects(searchCollection(c, { query: 'alpha', mode: 'keyword', minVectorScore: 2 } as never, noCheckpoint), 'INVALID_INPUT', 'checked in keyword mode too')
   },
 
   async 'bad input is refused with typed errors and writes nothing'(env) {
@@ -228,7 +230,7 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     for (const [input, code] of cases) await rejects(c.add(input, noCheckpoint), code, `add(${JSON.stringify(input).slice(0, 60)})`)
     equal(await c.count(), 1, 'count unchanged')
     equal(await c.get('ok'), null, 'the valid document of a refused call was not written')
-    equal((await c.search({ query: 'memory', mode: 'keyword' }, noCheckpoint)).hits.map((h) => h.id), ['leaks'], 'index intact')
+    equal((await searchCollection(c, { query: 'memory', mode: 'keyword' }, noCheckpoint)).hits.map((h) => h.id), ['leaks'], 'index intact')
   },
 
   async 'a failed commit leaves the collection as it was'(env) {
@@ -244,8 +246,8 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     await rejects(c.delete(['gc']), 'STORAGE_FULL', 'refused delete')
     fail = false
     equal(await c.count(), 2, 'count')
-    equal((await c.search({ query: 'memory leak', mode: 'keyword', k: 1 }, noCheckpoint)).hits[0]?.text, DOCS[0]!.text, 'old text still served')
-    equal((await c.search({ query: 'garbage', mode: 'keyword' }, noCheckpoint)).hits.length, 1, 'gc still there')
+    equal((await searchCollection(c, { query: 'memory leak', mode: 'keyword', k: 1 }, noCheckpoint)).hits[0]?.text, DOCS[0]!.text, 'old text still served')
+    equal((await searchCollection(c, { query: 'garbage', mode: 'keyword' }, noCheckpoint)).hits.length, 1, 'gc still there')
     const reopened = await open(env)
     equal(await reopened.count(), 2, 'nothing persisted by the failed calls')
   },
@@ -256,7 +258,7 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     const text = `# Guide\n\nIntro words.\n\n## Install\n\n${body('setup')} npm install winnow\n\n## Usage\n\n${body('usage')} call search`
     const r = await c.add([{ id: 'guide', text }], noCheckpoint)
     ok(r.chunks > 4, `several chunks (${r.chunks})`)
-    const hits = (await c.search({ query: 'npm install', mode: 'keyword', k: 1 }, noCheckpoint)).hits
+    const hits = (await searchCollection(c, { query: 'npm install', mode: 'keyword', k: 1 }, noCheckpoint)).hits
     equal(hits[0]!.id, 'guide', 'parent id')
     equal(hits[0]!.section, 'Install', 'section')
     equal(hits[0]!.path, ['Guide', 'Install'], 'path')
@@ -273,8 +275,8 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     await b.add([DOCS[2]!], noCheckpoint)
     await a.delete(['gc'])
     equal(await b.count(), 2, 'b sees a’s delete')
-    equal((await b.search({ query: 'garbage', mode: 'keyword' }, noCheckpoint)).hits.length, 0, 'deleted doc gone in b')
-    equal((await a.search({ query: 'fuite', mode: 'keyword' }, noCheckpoint)).hits[0]?.id, 'fr', 'a sees b’s add')
+    equal((await searchCollection(b, { query: 'garbage', mode: 'keyword' }, noCheckpoint)).hits.length, 0, 'deleted doc gone in b')
+    equal((await searchCollection(a, { query: 'fuite', mode: 'keyword' }, noCheckpoint)).hits[0]?.id, 'fr', 'a sees b’s add')
   },
 
   async 'a read after another tab’s commit sees it, even with an older refresh in flight'(env) {
@@ -308,7 +310,7 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     release()
     await stale
     equal(await counted, 3, 'count sees the commit made while an older refresh was running')
-    equal((await a.search({ query: 'fuite', mode: 'keyword' }, noCheckpoint)).hits[0]?.id, 'fr', 'search sees it too')
+    equal((await searchCollection(a, { query: 'fuite', mode: 'keyword' }, noCheckpoint)).hits[0]?.id, 'fr', 'search sees it too')
   },
 
   async 'a search racing another tab’s merge still finds every match'(env) {
@@ -347,14 +349,14 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     await fillTo(10)
     waitFor = () => b.idle()
     await addOne() // the eleventh segment: B merges in the background
-    const keyword = (await a.search({ query: 'lighthouses', mode: 'keyword', k: 100, rerank: false }, noCheckpoint)).hits
+    const keyword = (await searchCollection(a, { query: 'lighthouses', mode: 'keyword', k: 100, rerank: false }, noCheckpoint)).hits
     equal(raced, 1, 'B’s merge landed while A was reading postings')
     equal(keyword.length, n, 'every note found by keyword')
     await fillTo(10)
-    equal((await a.search({ query: 'lighthouses', mode: 'keyword', k: 100 }, noCheckpoint)).hits.length, n, 'A caught up')
+    equal((await searchCollection(a, { query: 'lighthouses', mode: 'keyword', k: 100 }, noCheckpoint)).hits.length, n, 'A caught up')
     waitFor = () => b.idle()
     await addOne()
-    const vector = (await a.search({ query: '', mode: 'vector', vector: axis(dims, 0), k: 100 }, noCheckpoint)).hits
+    const vector = (await searchCollection(a, { query: '', mode: 'vector', vector: axis(dims, 0), k: 100 }, noCheckpoint)).hits
     equal(raced, 2, 'B’s merge landed while A was reading vector blocks')
     equal(vector.length, n, 'every note found by vector')
   },
@@ -368,13 +370,13 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     await c.delete(['n3', 'n4'])
     await c.add([{ id: 'n5', text: 'note 5 rewritten about lighthouses', metadata: { i: 5 }, vector: axis(dims, 0) }], noCheckpoint)
     await c.idle()
-    const keyword = (await c.search({ query: 'lighthouses', mode: 'keyword', k: 50 }, noCheckpoint)).hits
-    const vector = (await c.search({ query: '', mode: 'vector', vector: axis(dims, 0), k: 50 }, noCheckpoint)).hits
+    const keyword = (await searchCollection(c, { query: 'lighthouses', mode: 'keyword', k: 50 }, noCheckpoint)).hits
+    const vector = (await searchCollection(c, { query: '', mode: 'vector', vector: axis(dims, 0), k: 50 }, noCheckpoint)).hits
     ok(c.segmentCount() <= 10, `segments after compaction (${c.segmentCount()})`)
     const fresh = await open(env)
     equal(await fresh.count(), 22, 'count')
-    equal((await fresh.search({ query: 'lighthouses', mode: 'keyword', k: 50 }, noCheckpoint)).hits.map((h) => h.id), keyword.map((h) => h.id), 'same keyword answers after reopen')
-    equal((await fresh.search({ query: '', mode: 'vector', vector: axis(dims, 0), k: 50 }, noCheckpoint)).hits.map((h) => h.id), vector.map((h) => h.id), 'same vector answers')
+    equal((await searchCollection(fresh, { query: 'lighthouses', mode: 'keyword', k: 50 }, noCheckpoint)).hits.map((h) => h.id), keyword.map((h) => h.id), 'same keyword answers after reopen')
+    equal((await searchCollection(fresh, { query: '', mode: 'vector', vector: axis(dims, 0), k: 50 }, noCheckpoint)).hits.map((h) => h.id), vector.map((h) => h.id), 'same vector answers')
     equal(keyword.length, 11, 'the 12 odd notes less n3 (n5 rewritten, still about lighthouses)')
     ok(!vector.some((h) => h.id === 'n3' || h.id === 'n4'), 'deleted documents stay deleted')
     equal(vector[0]!.id, 'n5', 'the rewritten vector')
@@ -386,7 +388,7 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     await c.idle()
     const left = await store.readTombstones()
     ok(left.length <= 3, `tombstones of the bulk segment reclaimed (left: ${left.length})`)
-    equal((await c.search({ query: 'bulk', mode: 'keyword', k: 100 }, noCheckpoint)).hits.length, 40, 'the 40 kept bulk notes')
+    equal((await searchCollection(c, { query: 'bulk', mode: 'keyword', k: 100 }, noCheckpoint)).hits.length, 40, 'the 40 kept bulk notes')
   },
 
   async 'collections are independent and can be deleted'(env) {

@@ -9,7 +9,7 @@ import {
   type Bm25Input,
   type QueryTerm,
   type TermPostings,
-} from '../../src/search/bm25.js'
+} from '../../src/rank/bm25.js'
 
 function codeOf(run: () => unknown): string {
   try {

@@ -6,7 +6,7 @@ import { DB_PREFIX, IdbBackend } from '../../src/store/idb.js'
 import { MemoryBackend } from '../../src/store/memory.js'
 import { MemorySnapshotStorage } from '../../src/store/snapshots.js'
 import type { StoreBackend } from '../../src/store/types.js'
-import { CollectionHost } from '../../src/worker/collections.js'
+import { CollectionHost } from '../../src/worker/registry.js'
 import { SerialQueue } from '../../src/worker/queue.js'
 
 const hosts: CollectionHost[] = []

@@ -13,17 +13,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WinnowError } from '../../src/errors.js'
 import type { Pooling } from '../../src/models/embedder.js'
 import { loadEmbedder, type LoadedEmbedder } from '../../src/models/loadEmbedder.js'
-import { CollectionEngine, type EmbedderPort } from '../../src/search/collection.js'
+import { CollectionEngine } from '../../src/collection/engine.js'
+import type { EmbedderPort } from '../../src/collection/ports.js'
 import { hashInput, type SnapshotManifest } from '../../src/snapshot/format.js'
 import { sha256Hex } from '../../src/snapshot/codec.js'
 import { writeSnapshot } from '../../src/snapshot/write.js'
 import { createCoordination } from '../../src/store/coordination.js'
 import { MemoryBackend } from '../../src/store/memory.js'
 import { MemorySnapshotStorage } from '../../src/store/snapshots.js'
-import { CollectionHost } from '../../src/worker/collections.js'
+import { CollectionHost } from '../../src/worker/registry.js'
 import { embedderPort } from '../../src/worker/embedderPort.js'
 import { SerialQueue } from '../../src/worker/queue.js'
 import { snapshotServer } from './snapshotFixtures.js'
+import { searchCollection } from '../../src/search/searchCollection.js'
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/models/', import.meta.url))
 const TINY = 'tiny-random-embedder'
@@ -89,7 +91,7 @@ function storedVector(backend: MemoryBackend, name = 'docs'): Float32Array {
 }
 
 async function vectorScore(engine: CollectionEngine, query = QUERY): Promise<number> {
-  const { hits } = await engine.search({ query, mode: 'vector', k: 1, rerank: false }, none)
+  const { hits } = await searchCollection(engine, { query, mode: 'vector', k: 1, rerank: false }, none)
   return hits[0]!.scores.vector!
 }
 
@@ -152,7 +154,7 @@ describe('embedding conventions in a collection (Node, tiny fixture under real i
     expect(await vectorScore(reopened)).toBeCloseTo(expected, 5)
     // A later add embeds like the first one.
     await reopened.add([{ id: 'b', text: 'a second passage about cats' }], none)
-    const { hits } = await reopened.search({ query: 'a second passage about cats', mode: 'vector', k: 2, rerank: false }, none)
+    const { hits } = await searchCollection(reopened, { query: 'a second passage about cats', mode: 'vector', k: 2, rerank: false }, none)
     const b = hits.find((h) => h.id === 'b')!
     expect(b.scores.vector).toBeCloseTo(dot(await vectorOf('find: a second passage about cats', 'cls'), await vectorOf('doc: a second passage about cats', 'cls')), 5)
     reopened.close()
@@ -193,7 +195,7 @@ describe('embedding conventions in a collection (Node, tiny fixture under real i
     expect(reopened.info().embedderConventions).toBeNull()
     expect(await vectorScore(reopened)).toBeCloseTo(dot(await vectorOf(QUERY), await vectorOf(DOC)), 5)
     await reopened.add([{ id: 'b', text: 'cats chase mice' }], none)
-    const { hits } = await reopened.search({ query: 'cats chase mice', mode: 'vector', k: 2, rerank: false }, none)
+    const { hits } = await searchCollection(reopened, { query: 'cats chase mice', mode: 'vector', k: 2, rerank: false }, none)
     expect(hits.find((h) => h.id === 'b')!.scores.vector).toBeCloseTo(1, 5) // the same text, unprefixed on both sides
     expect(backend.dump('docs').manifest.embedderConventions).toBeUndefined()
     reopened.close()

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { normalize } from '../../src/core/vector.js'
-import { capPerGroup, cosineSimilarity, selectDiverse, termOverlapSimilarity, type Similarity } from '../../src/search/diversify.js'
+import { capPerGroup, cosineSimilarity, selectDiverse, termOverlapSimilarity, type Similarity } from '../../src/rank/diversify.js'
 import { codeOf, seeded } from './helpers.js'
 
 const codeOfCall = (fn: () => unknown) => codeOf(Promise.resolve().then(fn))

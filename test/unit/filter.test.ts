@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { WinnowError } from '../../src/errors.js'
-import { buildAllowedMask, compileFilter, type MetadataPredicate } from '../../src/search/filter.js'
+import { buildAllowedMask, compileFilter, type MetadataPredicate } from '../../src/rank/filter.js'
 
 type Meta = Record<string, unknown> | undefined
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { WinnowError } from '../../src/errors.js'
-import { fuse, resolveFusion, type RankedList } from '../../src/search/fusion.js'
+import { fuse, resolveFusion, type RankedList } from '../../src/rank/fusion.js'
 
 const list = (ids: number[], scores: number[]): RankedList => ({ ids, scores })
 const nanToNull = (a: Float64Array) => Array.from(a, (x) => (Number.isNaN(x) ? null : x))

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { checkCallOptions } from '../../src/client/validate.js'
-import { checkDocuments, toFloat32 } from '../../src/search/ingest.js'
+import { checkDocuments, toFloat32 } from '../../src/collection/ingest.js'
 
 // Regression cases the reliability fuzz (test/reliability/fuzz.spec.ts) found: each one used to
 // escape as a raw TypeError, an INTERNAL error, or silently lost data.

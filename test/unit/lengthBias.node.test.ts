@@ -7,7 +7,7 @@ import { env } from '@huggingface/transformers'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { lengthAdjustments, LENGTH_REFERENCE_TOKENS } from '../../src/core/lengthTrend.js'
+import { lengthAdjustments, LENGTH_REFERENCE_TOKENS } from '../../src/rank/lengthTrend.js'
 import { loadCrossEncoder, type LoadedCrossEncoder } from '../../src/models/loadCrossEncoder.js'
 
 const MODELS = fileURLToPath(new URL('../fixtures/models/', import.meta.url))

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { LENGTH_REFERENCE_TOKENS, lengthAdjustments, MIN_AUTO_PASSAGES, theilSenSlope } from '../../src/core/lengthTrend.js'
-import { fuseRerank } from '../../src/core/rerankFusion.js'
-import { resolveLengthCorrection, resolveRerankFusion } from '../../src/search/rerankOptions.js'
+import { LENGTH_REFERENCE_TOKENS, lengthAdjustments, MIN_AUTO_PASSAGES, theilSenSlope } from '../../src/rank/lengthTrend.js'
+import { fuseRerank } from '../../src/rank/rerankFusion.js'
+import { resolveLengthCorrection, resolveRerankFusion } from '../../src/rank/rerankOptions.js'
 import { codeOf } from './helpers.js'
 
 /** A seeded LCG in [0, 1). */

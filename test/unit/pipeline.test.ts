@@ -4,16 +4,16 @@
  */
 import { describe, expect, it } from 'vitest'
 import { sigmoid } from '../../src/core/scores.js'
-import { CollectionEngine, type SearchExtras, type SearchRequest } from '../../src/search/collection.js'
+import { CollectionEngine } from '../../src/collection/engine.js'
+import type { RerankerPort, SearchExtras, SearchRequest, StageSpec } from '../../src/search/types.js'
 import { margin } from '../../src/search/pipeline.js'
-import type { RerankerPort } from '../../src/search/pipeline.js'
-import type { StageSpec } from '../../src/search/searchOptions.js'
-import { BUDGET_PLANNED_SHARE, pairTokens, ThroughputMeter } from '../../src/search/throughput.js'
+import { BUDGET_PLANNED_SHARE, pairTokens, ThroughputMeter } from '../../src/rank/throughput.js'
 import { createCoordination } from '../../src/store/coordination.js'
 import { MemoryBackend } from '../../src/store/memory.js'
 import type { DocumentInput } from '../../src/types.js'
 import { WinnowError } from '../../src/errors.js'
 import { codeOf } from './helpers.js'
+import { searchCollection } from '../../src/search/searchCollection.js'
 
 const coordination = createCoordination({})
 
@@ -56,7 +56,7 @@ async function collection(docs: DocumentInput[], settings = {}) {
 const noCheckpoint = async () => {}
 
 function search(engine: CollectionEngine, query: string, options: Omit<SearchRequest, 'query'>, extras: SearchExtras = {}) {
-  return engine.search({ query, mode: 'keyword', ...options }, noCheckpoint, { now, ...extras })
+  return searchCollection(engine, { query, mode: 'keyword', ...options }, noCheckpoint, { now, ...extras })
 }
 
 function withRerankers(...ports: FakeReranker[]): SearchExtras {
@@ -231,11 +231,11 @@ describe('diversify and filter', () => {
       { id: 'other', text: 'garbage collection in go', vector: v(0.3, 1) },
     ])
     const query = { mode: 'vector' as const, vector: v(1, 0.05), k: 4, rerank: false as const }
-    const plain = await engine.search({ query: '', ...query }, noCheckpoint)
+    const plain = await searchCollection(engine, { query: '', ...query }, noCheckpoint)
     expect(plain.hits.map((h) => h.id).at(-1)).toBe('other')
-    const diverse = await engine.search({ query: '', ...query, mmr: { lambda: 0.5 } }, noCheckpoint)
+    const diverse = await searchCollection(engine, { query: '', ...query, mmr: { lambda: 0.5 } }, noCheckpoint)
     expect(diverse.hits[1]!.id).toBe('other')
-    const relevanceOnly = await engine.search({ query: '', ...query, mmr: { lambda: 1 } }, noCheckpoint)
+    const relevanceOnly = await searchCollection(engine, { query: '', ...query, mmr: { lambda: 1 } }, noCheckpoint)
     expect(relevanceOnly.hits.map((h) => h.id)).toEqual(plain.hits.map((h) => h.id))
   })
 
@@ -289,7 +289,7 @@ describe('progressive results and snippets', () => {
     const checkpoint = async () => {
       throw new WinnowError('ABORTED', 'the call was aborted')
     }
-    expect(await codeOf(engine.search({ query: 'apple', mode: 'keyword' }, checkpoint, withRerankers(reranker)))).toBe('ABORTED')
+    expect(await codeOf(searchCollection(engine, { query: 'apple', mode: 'keyword' }, checkpoint, withRerankers(reranker)))).toBe('ABORTED')
     expect(reranker.calls).toHaveLength(0)
   })
 

@@ -13,7 +13,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildFirstStageQuery, checkFirstStageRequest, createPostgresHandler, FirstStageRequestError, resolveFirstStage, type PostgresClient } from '../../src/postgres/index.js'
-import { compileFilter } from '../../src/search/filter.js'
+import { compileFilter } from '../../src/rank/filter.js'
 
 interface Row {
   id: string

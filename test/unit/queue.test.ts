@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { SerialQueue, type Checkpoint } from '../../src/worker/queue.js'
+import type { Checkpoint } from '../../src/core/checkpoint.js'
+import { SerialQueue } from '../../src/worker/queue.js'
 import { codeOf } from './helpers.js'
 
 /** A promise resolved from outside. */

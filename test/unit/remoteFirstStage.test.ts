@@ -10,12 +10,13 @@ import { callRetriever, resolveRetriever } from '../../src/client/remote.js'
 import { httpRetriever } from '../../src/client/httpRetriever.js'
 import { checkRemoteCandidates, fuseRetrieved, remoteRetrieved } from '../../src/search/remote.js'
 import { searchRemote } from '../../src/search/remoteSearch.js'
-import { CollectionEngine, type SearchExtras } from '../../src/search/collection.js'
-import type { RerankerPort } from '../../src/search/pipeline.js'
-import { ThroughputMeter } from '../../src/search/throughput.js'
+import { CollectionEngine } from '../../src/collection/engine.js'
+import type { RerankerPort, SearchExtras } from '../../src/search/types.js'
+import { ThroughputMeter } from '../../src/rank/throughput.js'
 import { createCoordination } from '../../src/store/coordination.js'
 import { MemoryBackend } from '../../src/store/memory.js'
 import type { RemoteCandidate, RetrieverRequest } from '../../src/types.js'
+import { searchCollection } from '../../src/search/searchCollection.js'
 
 async function rejection(promise: Promise<unknown> | (() => unknown)): Promise<WinnowError> {
   try {
@@ -160,10 +161,10 @@ describe('remote candidates as the first stage', () => {
       ],
       noCheckpoint,
     )
-    const replaced = await engine.search({ query: 'relevant', k: 5, rerank: false }, noCheckpoint, { remote: { candidates: REMOTE, firstStage: 'remote', mode: 'keyword' } })
+    const replaced = await searchCollection(engine, { query: 'relevant', k: 5, rerank: false }, noCheckpoint, { remote: { candidates: REMOTE, firstStage: 'remote', mode: 'keyword' } })
     expect(replaced.hits.map((h) => h.chunkId)).toEqual(['a', 'b', 'c', 'd'])
     expect(replaced.route.firstStage).toBe('remote')
-    const fused = await engine.search({ query: 'relevant', k: 5, rerank: false, mode: 'keyword' }, noCheckpoint, { remote: { candidates: REMOTE, firstStage: 'fuse', mode: 'keyword' } })
+    const fused = await searchCollection(engine, { query: 'relevant', k: 5, rerank: false, mode: 'keyword' }, noCheckpoint, { remote: { candidates: REMOTE, firstStage: 'fuse', mode: 'keyword' } })
     // 'b' is in both lists (remote id = local document id): it leads, with the local passage.
     expect(fused.hits[0]).toMatchObject({ id: 'b', chunkId: 'b#0', scores: { remote: 6 } })
     expect(fused.hits[0]!.scores.keyword).toBeGreaterThan(0)

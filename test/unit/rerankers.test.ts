@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { WinnowError } from '../../src/errors.js'
 import type { LoadedCrossEncoder } from '../../src/models/loadCrossEncoder.js'
-import { fitBudget, pairTokens, ThroughputMeter } from '../../src/search/throughput.js'
+import { fitBudget, pairTokens, ThroughputMeter } from '../../src/rank/throughput.js'
 import type { Dtype } from '../../src/types.js'
 import { SerialQueue } from '../../src/worker/queue.js'
 import { RerankerPool } from '../../src/worker/rerankers.js'

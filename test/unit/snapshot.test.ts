@@ -5,10 +5,11 @@ import { fetchManifest, importShards } from '../../src/snapshot/importer.js'
 import { writeSnapshot } from '../../src/snapshot/write.js'
 import { MemoryBackend } from '../../src/store/memory.js'
 import { SCHEMA_VERSION } from '../../src/store/types.js'
-import type { EmbedderPort } from '../../src/search/collection.js'
+import type { EmbedderPort } from '../../src/collection/ports.js'
 import { ANALYZER_VERSION } from '../../src/text/analyzer.js'
 import { buildCollection, corpus, engineOver, hashingEmbedder, snapshotServer } from './snapshotFixtures.js'
 import { codeOf } from './helpers.js'
+import { searchCollection } from '../../src/search/searchCollection.js'
 
 const none = async () => {}
 const BASE = 'https://docs.example/winnow-index/'
@@ -98,13 +99,13 @@ describe('import', () => {
     const copy = await engineOver(target, embedder)
     expect(copy.info()).toMatchObject({ documents: 50, chunks: original.info().chunks, dims: 32, embedder: 'hashing-embedder' })
     for (const query of ['snapshot shard', 'unique17', 'anchor manifest offline', 'Ünïcode 3']) {
-      const a = await original.search({ query, mode: 'keyword', k: 10 }, none)
-      const b = await copy.search({ query, mode: 'keyword', k: 10 }, none)
+      const a = await searchCollection(original, { query, mode: 'keyword', k: 10 }, none)
+      const b = await searchCollection(copy, { query, mode: 'keyword', k: 10 }, none)
       expect(b.hits.map((h) => [h.chunkId, h.firstStageScore, h.section, h.snippet.text])).toEqual(a.hits.map((h) => [h.chunkId, h.firstStageScore, h.section, h.snippet.text]))
       expect(b.hits.length).toBeGreaterThan(0)
       // Vectors travel as int8: the same passages, cosines within quantization error.
-      const va = await original.search({ query, mode: 'vector', k: 5 }, none)
-      const vb = await copy.search({ query, mode: 'vector', k: 5 }, none)
+      const va = await searchCollection(original, { query, mode: 'vector', k: 5 }, none)
+      const vb = await searchCollection(copy, { query, mode: 'vector', k: 5 }, none)
       expect(vb.hits.map((h) => h.chunkId).slice(0, 3)).toEqual(va.hits.map((h) => h.chunkId).slice(0, 3))
       vb.hits.forEach((h, i) => expect(Math.abs(h.firstStageScore - va.hits[i]!.firstStageScore)).toBeLessThan(2e-2))
     }

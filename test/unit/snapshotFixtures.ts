@@ -1,4 +1,5 @@
-import { CollectionEngine, type EmbedderPort } from '../../src/search/collection.js'
+import { CollectionEngine } from '../../src/collection/engine.js'
+import type { EmbedderPort } from '../../src/collection/ports.js'
 import { createCoordination } from '../../src/store/coordination.js'
 import { MemoryBackend } from '../../src/store/memory.js'
 import type { CollectionStore } from '../../src/store/types.js'

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { quantize } from '../../src/core/quantize.js'
 import { TopK } from '../../src/core/topk.js'
 import { WinnowError } from '../../src/errors.js'
-import { candidateCount, rescoreExact, scanQuantized, type QuantizedBlock } from '../../src/search/vectorScan.js'
+import { candidateCount, rescoreExact, scanQuantized } from '../../src/rank/vectorScan.js'
+import type { QuantizedBlock } from '../../src/rank/quantizedBlock.js'
 import { seeded } from './helpers.js'
 
 const DIMS = 384

@@ -1,6 +1,7 @@
-import { CollectionEngine } from '../../../src/search/collection.ts'
+import { CollectionEngine } from '../../../src/collection/engine.ts'
 import { IdbBackend } from '../../../src/store/idb.ts'
 import { collectionContract, createCoordination } from '../../contract/collectionContract.ts'
+import { searchCollection } from '../../../src/search/searchCollection.ts'
 
 const w = window as unknown as { contractCases: string[]; runContractCase: (name: string) => Promise<string>; contractReady: boolean }
 w.contractCases = Object.keys(collectionContract)
@@ -34,7 +35,7 @@ w.runContractCase = async (name) => {
   const result = {
     code,
     count: await reopened.count(),
-    hits: (await reopened.search({ query: 'small document bulk', mode: 'keyword' }, noCheckpoint)).hits.map((h) => h.id),
+    hits: (await searchCollection(reopened, { query: 'small document bulk', mode: 'keyword' }, noCheckpoint)).hits.map((h) => h.id),
     big: await reopened.get('big-0'),
     retried: 0,
   }

@@ -2,7 +2,7 @@ import { WinnowError } from '../errors.js'
 import type { LoadedCrossEncoder } from '../models/loadCrossEncoder.js'
 import type { LoadedEmbedder } from '../models/loadEmbedder.js'
 import { embedderPort } from './embedderPort.js'
-import { CollectionEngine, type EmbedderPort } from '../search/collection.js'
+import { CollectionEngine } from '../collection/engine.js'
 import { createCoordination, type Coordination } from '../store/coordination.js'
 import { collectionDeletedError, isCollectionDeleted } from '../store/deleted.js'
 import { IdbBackend } from '../store/idb.js'
@@ -14,8 +14,8 @@ import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, SearchH
 import type { CollectionRef, WorkerSearchOptions } from './protocol.js'
 import { yieldToEventLoop, type SerialQueue } from './queue.js'
 import type { RerankerPool } from './rerankers.js'
-import type { PipelineResult } from '../search/pipeline.js'
-import type { RemoteFirstStage, SearchExtras } from '../search/searchOptions.js'
+import type { PipelineResult, RemoteFirstStage, SearchExtras } from '../search/types.js'
+import { searchCollection } from '../search/searchCollection.js'
 import { planRemoteSearch, searchRemote } from '../search/remoteSearch.js'
 
 
@@ -176,7 +176,7 @@ export class CollectionHost {
       return await this.use(collection, 'read', async (engine) => {
         const models = await this.models()
         if (options !== undefined && (options === null || typeof options !== 'object')) throw new WinnowError('INVALID_INPUT', 'search options must be an object')
-        return engine.search({ ...(options ?? {}), query }, checkpoint, {
+        return searchCollection(engine, { ...(options ?? {}), query }, checkpoint, {
           hasReranker: models.reranker !== null,
           onFirstStage,
           reranker: async (stage) => {
@@ -213,7 +213,7 @@ export class CollectionHost {
     })
     try {
       if (collection === null) return await searchRemote({ ...(options ?? {}), query }, checkpoint, await extras())
-      return await this.use(collection, 'read', async (engine) => engine.search({ ...(options ?? {}), query }, checkpoint, await extras()))
+      return await this.use(collection, 'read', async (engine) => searchCollection(engine, { ...(options ?? {}), query }, checkpoint, await extras()))
     } finally {
       this.cancelled.delete(callId)
     }

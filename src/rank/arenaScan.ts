@@ -13,7 +13,7 @@
  */
 import { ARENA_CHUNK_ROWS, type VectorArena } from '../core/int8Kernel.js'
 import type { TopK } from '../core/topk.js'
-import type { QuantizedBlock } from './vectorScan.js'
+import type { QuantizedBlock } from './quantizedBlock.js'
 
 /** The query as the scan quantized it, and the arena that last received it. */
 export interface ArenaQuery {

@@ -1,4 +1,4 @@
-import type { TermPostings } from './bm25.js'
+import type { TermPostings } from '../rank/bm25.js'
 
 /** Terms whose postings stay cached; a query's terms are read from IndexedDB only on a miss. */
 const POSTINGS_CACHE_TERMS = 4096

@@ -1,7 +1,7 @@
 import { ARENA_MAX_DIMS, defaultInt8Kernel, type Int8Kernel, type VectorArena } from '../core/int8Kernel.js'
 import type { QuantizedBlockRecord, SegmentRecord } from '../store/types.js'
 import { VECTOR_BLOCK_ROWS } from '../store/types.js'
-import type { QuantizedBlock } from './vectorScan.js'
+import type { QuantizedBlock } from '../rank/quantizedBlock.js'
 
 /**
  * What the worker keeps in memory for one collection: per chunk a dense *slot* with its seq, BM25

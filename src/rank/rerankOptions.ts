@@ -4,8 +4,8 @@
  * `rerankFusion` (blend the reranker's order with the first stage's, see core/rerankFusion.ts).
  */
 import { describeValue, WinnowError } from '../errors.js'
-import type { LengthCorrection } from '../core/lengthTrend.js'
-import type { ResolvedRerankFusion } from '../core/rerankFusion.js'
+import type { LengthCorrection } from './lengthTrend.js'
+import type { ResolvedRerankFusion } from './rerankFusion.js'
 
 /** RRF's constant when `rerankFusion` names none: the common choice, as for hybrid fusion. */
 export const DEFAULT_RERANK_FUSION_K = 60

@@ -11,7 +11,7 @@ import {
   type WriteBatch,
 } from '../store/types.js'
 import type { AddResult } from '../types.js'
-import { buildPostings, type TermPostings } from './bm25.js'
+import { buildPostings, type TermPostings } from '../rank/bm25.js'
 import type { ChunkTable } from './chunkTable.js'
 import type { PreparedDocument } from './ingest.js'
 

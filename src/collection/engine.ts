@@ -8,48 +8,16 @@ import { ChunkTable } from './chunkTable.js'
 import { buildMerge, planMerge, segmentStats } from './compaction.js'
 import { checkDocuments, checkVectorRules, DEFAULT_MAX_TEXT_LENGTH, prepareDocuments, type PreparedDocument } from './ingest.js'
 import type { AddProgress, AddResult, CollectionInfo, SearchHit, SearchOptions, StoredDocument } from '../types.js'
-import { retrieveCandidates, type QueryContext } from './query.js'
-import { runPipeline, type PipelineResult } from './pipeline.js'
-import { resolvePipeline, type SearchExtras, type SearchRequest } from './searchOptions.js'
-import { checkRemoteFirstStage, fuseRetrieved, remoteRetrieved } from './remote.js'
+import type { Checkpoint } from '../core/checkpoint.js'
+import type { CollectionSettings, CollectionView, EmbedderPort } from './ports.js'
 import { pickAnalyzer, pickChunking } from './settings.js'
 import { BlockCache, PostingsCache } from './caches.js'
 import { conflictingConventions, isConventions, legacyConventions, type EmbedderConventions } from '../models/conventions.js'
 import type { Pooling } from '../models/embedder.js'
 
-/** Waits between units of work; throws ABORTED when the call was cancelled. */
-export type Checkpoint = () => Promise<void>
 
-/** The embedder as the collection sees it (the worker wires the model in). */
-export interface EmbedderPort {
-  readonly model: string
-  readonly dims: number
-  /** Most model tokens a passage may have (chunk windows are sized to fit). */
-  readonly maxTokens: number
-  /**
-   * The prefixes and pooling the embedder applies by default. Absent (a test's stand-in): the
-   * collection adds no prefixes and asks for no pooling.
-   */
-  readonly conventions?: EmbedderConventions
-  /** The conventions the caller chose explicitly; a collection recorded with others refuses them. */
-  readonly explicit?: Partial<EmbedderConventions>
-  /** Whether `embed` can pool other than `conventions.pooling` (false: the graph pools itself). */
-  readonly canRepool?: boolean
-  embed(texts: readonly string[], checkpoint: Checkpoint, onBatch?: (done: number) => void, options?: { pooling?: Pooling }): Promise<Float32Array>
-  countWordTokens(word: string): number
-  /** Model tokens of a whole text (a prefix); without it a prefix is counted word by word. */
-  countTextTokens?(text: string): number
-}
 
-export type { SearchExtras, SearchRequest } from './searchOptions.js'
 
-/** Per-collection settings; an omitted one keeps what the collection was built with. */
-export interface CollectionSettings {
-  analyzer?: AnalyzerOptions | false
-  chunking?: ChunkingOptions | false
-  /** Longest document text accepted, in characters. Default 1,000,000. */
-  maxTextLength?: number
-}
 
 interface Deps {
   store: CollectionStore
@@ -253,16 +221,11 @@ export class CollectionEngine {
   }
 
   /**
-   * Searches: the first stage (keyword, vector or hybrid), then what `extras` makes possible —
-   * reranking (with `extras.reranker`), routing, diversification, snippets. Without a reranker
-   * port, `rerank` defaults to off.
+   * The view a search ranks over, as of now: the read side calls {@link refresh} first, and takes a
+   * fresh view after each refresh (the table is replaced when segments are merged or removed).
    */
-  async search(request: SearchRequest, checkpoint: Checkpoint, extras: SearchExtras = {}): Promise<PipelineResult> {
-    if (request === null || typeof request !== 'object') throw invalid('search options must be an object')
-    const options = resolvePipeline(request as unknown as Record<string, unknown>, { hasReranker: extras.hasReranker ?? false })
-    if (options.stages.length > 0 && !extras.reranker) throw invalid('reranking needs a reranker, and none is available here')
-    await this.refresh()
-    const context = (): QueryContext => ({
+  view(): CollectionView {
+    return {
       table: this.table,
       manifest: this.manifest,
       analyzer: this.analyzer,
@@ -272,23 +235,7 @@ export class CollectionEngine {
       embedOptions: this.embedOptions(),
       postings: this.postings,
       blocks: this.blocks,
-      checkpoint,
-    })
-    const { query, mode, filter, fusion, vector, minVectorScore } = request
-    const local = (depth: number) => retrieveCandidates({ query, mode, filter, fusion, vector, minVectorScore }, depth, { context, refresh: () => this.refresh() })
-    const remote = extras.remote ? checkRemoteFirstStage(request, extras.remote) : null
-    return runPipeline(query, options, {
-      analyzer: this.analyzer,
-      checkpoint,
-      onFirstStage: extras.onFirstStage,
-      now: extras.now,
-      reranker: (stage) => extras.reranker!(stage),
-      retrieve: !remote
-        ? local
-        : remote.firstStage === 'remote'
-          ? async (depth) => remoteRetrieved(remote.candidates, remote.mode, depth)
-          : async (depth) => fuseRetrieved(await local(depth), remote.candidates, depth),
-    })
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 /** Public types of `search()`: its options, hits and the route it took. Nothing here has runtime code. */
 
-import type { Dtype, DtypeChoice } from './types.js'
+import type { Dtype, DtypeChoice } from './device.js'
 
 /** First-stage retrieval modes. */
 export type SearchMode = 'keyword' | 'vector' | 'hybrid'

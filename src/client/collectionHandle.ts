@@ -12,7 +12,7 @@ import type {
   SnapshotOutcome,
   StoredDocument,
 } from '../types.js'
-import type { CollectionRef, Envelope, OpenedCollection, WorkerApi, WorkerSearchResult } from '../worker/protocol.js'
+import type { CollectionRef, Envelope, OpenedCollection, WorkerApi, PipelineResult } from '../worker/protocol.js'
 import { abortError, retryAfterDeviceLoss, type WorkerConnection } from './connection.js'
 import { checkCallOptions } from './validate.js'
 import { searchWithRetriever } from './remote.js'
@@ -174,7 +174,7 @@ export class CollectionHandle implements Collection {
           })
         : undefined
       return unwrap(
-        await this.owner.connection.call((api) => api.search(callId, this.ref, query, rest, firstStage) as Promise<Envelope<WorkerSearchResult>>, {
+        await this.owner.connection.call((api) => api.search(callId, this.ref, query, rest, firstStage) as Promise<Envelope<PipelineResult>>, {
           signal,
           onAbort: (api) => void api.cancel(callId),
         }),
