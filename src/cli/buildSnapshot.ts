@@ -6,7 +6,7 @@
  */
 
 import { CollectionEngine } from '../collection/engine.js'
-import type { EmbedderPort } from '../collection/ports.js'
+import type { EmbedderPort } from '../models/embedderPort.js'
 import { createCoordination } from '../store/coordination.js'
 import { MemoryBackend } from '../store/memory.js'
 import { writeSnapshot, type SnapshotFile } from '../snapshot/write.js'

@@ -8,11 +8,11 @@ import { env } from '@huggingface/transformers'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadEmbedder } from '../models/loadEmbedder.js'
-import type { EmbedderPort } from '../collection/ports.js'
+import type { EmbedderPort } from '../models/embedderPort.js'
 import type { SnapshotEmbedder } from '../snapshot/format.js'
 import type { Dtype } from '../types.js'
-import { embedderPort } from '../worker/embedderPort.js'
-import { SerialQueue } from '../worker/queue.js'
+import { embedderPort } from '../models/embedderPort.js'
+import { SerialQueue } from '../models/queue.js'
 
 /** What {@link loadRuntimeEmbedder} takes. */
 export interface RuntimeEmbedderOptions {

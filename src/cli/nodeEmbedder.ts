@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
 import { WinnowError } from '../errors.js'
-import type { EmbedderPort } from '../collection/ports.js'
+import type { EmbedderPort } from '../models/embedderPort.js'
 import type { SnapshotEmbedder } from '../snapshot/format.js'
 import type { Dtype } from '../types.js'
 import { isMissingPackage, type CliContext } from './cliContext.js'

@@ -3,7 +3,7 @@
  * it (the worker wires the model in), its settings, and the read-only view a search ranks over.
  */
 import type { Checkpoint } from '../core/checkpoint.js'
-import type { EmbedderConventions } from '../models/conventions.js'
+import type { EmbedderPort } from '../models/embedderPort.js'
 import type { Pooling } from '../models/embedder.js'
 import type { CollectionStore, Manifest } from '../store/types.js'
 import type { Analyzer } from '../text/analyzer.js'
@@ -11,26 +11,6 @@ import type { AnalyzerOptions, ChunkingOptions } from '../types.js'
 import type { BlockCache, PostingsCache } from './caches.js'
 import type { ChunkTable } from './chunkTable.js'
 
-/** The embedder as the collection sees it (the worker wires the model in). */
-export interface EmbedderPort {
-  readonly model: string
-  readonly dims: number
-  /** Most model tokens a passage may have (chunk windows are sized to fit). */
-  readonly maxTokens: number
-  /**
-   * The prefixes and pooling the embedder applies by default. Absent (a test's stand-in): the
-   * collection adds no prefixes and asks for no pooling.
-   */
-  readonly conventions?: EmbedderConventions
-  /** The conventions the caller chose explicitly; a collection recorded with others refuses them. */
-  readonly explicit?: Partial<EmbedderConventions>
-  /** Whether `embed` can pool other than `conventions.pooling` (false: the graph pools itself). */
-  readonly canRepool?: boolean
-  embed(texts: readonly string[], checkpoint: Checkpoint, onBatch?: (done: number) => void, options?: { pooling?: Pooling }): Promise<Float32Array>
-  countWordTokens(word: string): number
-  /** Model tokens of a whole text (a prefix); without it a prefix is counted word by word. */
-  countTextTokens?(text: string): number
-}
 
 /** Per-collection settings; an omitted one keeps what the collection was built with. */
 export interface CollectionSettings {

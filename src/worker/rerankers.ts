@@ -3,7 +3,7 @@ import type { RerankerPort } from '../search/types.js'
 import { pairTokens, ThroughputMeter } from '../rank/throughput.js'
 import type { Dtype } from '../types.js'
 import type { Checkpoint } from '../core/checkpoint.js'
-import type { SerialQueue } from './queue.js'
+import type { SerialQueue } from '../models/queue.js'
 
 /** A loaded reranker with its measured speed. */
 export interface RerankerEntry {

@@ -7,7 +7,7 @@ import { configureRuntime, loadOrtWasm, readOptionalModelJson, useWebGpuAdapter,
 import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, Dtype, DtypeChoice, LoadProgress, SearchHit, SnapshotOutcome, SnapshotProgress, StoredDocument } from '../types.js'
 import { CollectionHost } from './registry.js'
 import type { CollectionRef, Envelope, InitResult, OpenedCollection, RawRerank, WorkerApi, WorkerConfig, WorkerPulse, WorkerSearchOptions } from './protocol.js'
-import { SerialQueue } from './queue.js'
+import { SerialQueue } from '../models/queue.js'
 import { RerankerPool } from './rerankers.js'
 import { releaseProxy } from 'comlink'
 import type { PipelineResult, RemoteFirstStage } from '../search/types.js'

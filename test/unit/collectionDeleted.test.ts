@@ -7,7 +7,7 @@ import { MemoryBackend } from '../../src/store/memory.js'
 import { MemorySnapshotStorage } from '../../src/store/snapshots.js'
 import type { StoreBackend } from '../../src/store/types.js'
 import { CollectionHost } from '../../src/worker/registry.js'
-import { SerialQueue } from '../../src/worker/queue.js'
+import { SerialQueue } from '../../src/models/queue.js'
 
 const hosts: CollectionHost[] = []
 

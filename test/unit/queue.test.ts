@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Checkpoint } from '../../src/core/checkpoint.js'
-import { SerialQueue } from '../../src/worker/queue.js'
+import { SerialQueue } from '../../src/models/queue.js'
 import { codeOf } from './helpers.js'
 
 /** A promise resolved from outside. */

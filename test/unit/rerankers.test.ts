@@ -3,7 +3,7 @@ import { WinnowError } from '../../src/errors.js'
 import type { LoadedCrossEncoder } from '../../src/models/loadCrossEncoder.js'
 import { fitBudget, pairTokens, ThroughputMeter } from '../../src/rank/throughput.js'
 import type { Dtype } from '../../src/types.js'
-import { SerialQueue } from '../../src/worker/queue.js'
+import { SerialQueue } from '../../src/models/queue.js'
 import { RerankerPool } from '../../src/worker/rerankers.js'
 import { codeOf } from './helpers.js'
 

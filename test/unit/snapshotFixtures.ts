@@ -1,5 +1,5 @@
 import { CollectionEngine } from '../../src/collection/engine.js'
-import type { EmbedderPort } from '../../src/collection/ports.js'
+import type { EmbedderPort } from '../../src/models/embedderPort.js'
 import { createCoordination } from '../../src/store/coordination.js'
 import { MemoryBackend } from '../../src/store/memory.js'
 import type { CollectionStore } from '../../src/store/types.js'

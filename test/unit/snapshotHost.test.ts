@@ -4,7 +4,7 @@ import { MemoryBackend } from '../../src/store/memory.js'
 import { MemorySnapshotStorage, versionKey } from '../../src/store/snapshots.js'
 import type { DocumentInput, SnapshotProgress } from '../../src/types.js'
 import { CollectionHost } from '../../src/worker/registry.js'
-import { SerialQueue } from '../../src/worker/queue.js'
+import { SerialQueue } from '../../src/models/queue.js'
 import { codeOf } from './helpers.js'
 import { buildCollection, corpus, snapshotServer } from './snapshotFixtures.js'
 

@@ -1,6 +1,29 @@
-import type { LoadedEmbedder } from '../models/loadEmbedder.js'
-import type { EmbedderPort } from '../collection/ports.js'
+import type { LoadedEmbedder } from './loadEmbedder.js'
+import type { Checkpoint } from '../core/checkpoint.js'
+import type { EmbedderConventions } from './conventions.js'
+import type { Pooling } from './embedder.js'
 import type { SerialQueue } from './queue.js'
+
+/** The embedder as the collection sees it (the worker wires the model in). */
+export interface EmbedderPort {
+  readonly model: string
+  readonly dims: number
+  /** Most model tokens a passage may have (chunk windows are sized to fit). */
+  readonly maxTokens: number
+  /**
+   * The prefixes and pooling the embedder applies by default. Absent (a test's stand-in): the
+   * collection adds no prefixes and asks for no pooling.
+   */
+  readonly conventions?: EmbedderConventions
+  /** The conventions the caller chose explicitly; a collection recorded with others refuses them. */
+  readonly explicit?: Partial<EmbedderConventions>
+  /** Whether `embed` can pool other than `conventions.pooling` (false: the graph pools itself). */
+  readonly canRepool?: boolean
+  embed(texts: readonly string[], checkpoint: Checkpoint, onBatch?: (done: number) => void, options?: { pooling?: Pooling }): Promise<Float32Array>
+  countWordTokens(word: string): number
+  /** Model tokens of a whole text (a prefix); without it a prefix is counted word by word. */
+  countTextTokens?(text: string): number
+}
 
 /** Texts per queued embedding task: queries and reranks slip in between, so a big add never blocks them for long. */
 const EMBED_SLICE = 32
