@@ -14,7 +14,8 @@ import { parseArgs } from 'node:util'
 import { PGlite } from '@electric-sql/pglite'
 import { evaluateRun } from '../dist/core/metrics.js'
 import { createPostgresHandler } from '../dist/postgres/index.js'
-import { CollectionEngine } from '../dist/search/collection.js'
+import { CollectionEngine } from '../dist/collection/engine.js'
+import { searchCollection } from '../dist/search/searchCollection.js'
 import { MemoryBackend } from '../dist/store/memory.js'
 import { createCoordination } from '../dist/store/coordination.js'
 
@@ -82,7 +83,7 @@ async function winnowRun() {
   const results = new Map()
   const began = performance.now()
   for (const query of queries) {
-    const { hits } = await engine.search({ query: query.text, mode: 'keyword', k: DEPTH, snippet: false, rerank: false }, none, {})
+    const { hits } = await searchCollection(engine, { query: query.text, mode: 'keyword', k: DEPTH, snippet: false, rerank: false }, none, {})
     results.set(query.id, hits.map((h) => h.id))
   }
   const msPerQuery = (performance.now() - began) / queries.length

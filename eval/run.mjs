@@ -15,20 +15,17 @@
 // BEIR layout: corpus.jsonl ({_id, title, text}), queries.jsonl ({_id, text}), qrels/<split>.tsv
 // (query-id, corpus-id, score; one header line). Metrics follow pytrec_eval (src/core/metrics.ts);
 // the mean is over every query with judgments, a query with no results counting 0.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { resolve as resolvePath } from 'node:path'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { evaluateRun } from '../dist/core/metrics.js'
-import { DEFAULT_BM25, buildPostings, scoreBm25 } from '../dist/search/bm25.js'
+import { DEFAULT_BM25, buildPostings, scoreBm25 } from '../dist/rank/bm25.js'
+import { pairTokens, ThroughputMeter } from '../dist/rank/throughput.js'
 import { createAnalyzer } from '../dist/text/analyzer.js'
-import { CollectionEngine } from '../dist/search/collection.js'
+import { CollectionEngine } from '../dist/collection/engine.js'
+import { searchCollection } from '../dist/search/searchCollection.js'
 import { MemoryBackend } from '../dist/store/memory.js'
 import { createCoordination } from '../dist/store/coordination.js'
-import { loadCrossEncoder } from '../dist/models/loadCrossEncoder.js'
-import { loadEmbedder } from '../dist/models/loadEmbedder.js'
-import { embedderPort } from '../dist/worker/embedderPort.js'
-import { SerialQueue } from '../dist/worker/queue.js'
-import { RerankerPool } from '../dist/worker/rerankers.js'
+import { loadNodeModels } from '../dist/models/node.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -197,7 +194,7 @@ export async function retrieveWithCollection(corpus, queries, mode, options = {}
     const k = options.chunking ? depth * 4 : depth
     const request = { query: query.text, mode, k, snippet: false, rerank: models.reranker !== null }
     if (models.reranker) request.candidates = Math.max(k, options.candidates ?? CANDIDATES)
-    const { hits, route } = await engine.search(request, none, models.extras)
+    const { hits, route } = await searchCollection(engine, request, none, models.extras)
     reranked += route.reranked
     const ranked = []
     for (const hit of hits) if (!ranked.includes(hit.id) && ranked.length < depth) ranked.push(hit.id)
@@ -212,45 +209,45 @@ export async function retrieveWithCollection(corpus, queries, mode, options = {}
 
 /**
  * The embedder (vector, hybrid) and reranker (--rerank) on onnxruntime-node, through the same src/
- * code the worker runs: local folders under --models, hub ids with --allow-remote.
+ * code the worker runs (src/models/node.ts): local folders under --models, hub ids with --allow-remote.
  */
 async function loadModels(mode, options) {
   const none = { embedder: null, reranker: null, rerankerTokens: undefined, extras: {}, names: {}, dispose: async () => {} }
   if (mode === 'keyword' && !options.rerank) return none
-  const { env } = await import('@huggingface/transformers')
-  env.localModelPath = resolvePath(options.models ?? '.cache/models') + '/'
-  env.allowLocalModels = true
-  env.allowRemoteModels = Boolean(options.allowRemote)
-  const queue = new SerialQueue()
-  const disposers = []
-  const out = { ...none, names: {} }
-  if (mode !== 'keyword') {
-    const loaded = await loadEmbedder({
-      model: options.embedder,
-      dtype: options.dtype,
-      device: 'cpu',
-      readModelJson: async (model, path) => {
-        const file = `${env.localModelPath}${model}/${path}`
-        return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined
-      },
-    })
-    disposers.push(() => loaded.dispose())
-    out.embedder = embedderPort(loaded, options.embedder, queue)
+  const models = await loadNodeModels({
+    modelsDir: options.models ?? '.cache/models',
+    allowRemote: Boolean(options.allowRemote),
+    embedder: mode !== 'keyword' ? { model: options.embedder, dtype: options.dtype } : undefined,
+    reranker: options.rerank ? { model: options.rerank, dtype: options.dtype } : undefined,
+  })
+  const out = { ...none, names: {}, dispose: () => models.dispose() }
+  if (models.embedder) {
+    out.embedder = models.embedder.port
     out.names.embedder = `${options.embedder} (${options.dtype})`
   }
-  if (options.rerank) {
-    const loaded = await loadCrossEncoder({ model: options.rerank, dtype: options.dtype, device: 'cpu' })
-    disposers.push(() => loaded.dispose())
-    const pool = new RerankerPool(queue, () => Promise.reject(new Error('one reranker only')), () => options.dtype)
-    pool.setDefault(options.rerank, options.dtype, loaded)
-    out.reranker = loaded
-    const s = loaded.encoder.settings
+  const reranker = models.reranker
+  if (reranker) {
+    const s = reranker.loaded.encoder.settings
+    out.reranker = reranker.loaded
     out.rerankerTokens = Math.max(16, s.maxLength - s.template.prefix.length - s.template.middle.length - s.template.suffix.length - 32)
-    out.extras = { hasReranker: true, reranker: async (stage) => pool.port(await pool.get(stage.model, stage.dtype), 1, async () => {}) }
+    // The pipeline's reranker port; the meter follows every run as the worker's does (it matters only to rerankBudgetMs).
+    const meter = new ThroughputMeter()
+    const port = {
+      model: reranker.model,
+      dtype: reranker.dtype,
+      maxLength: reranker.maxLength,
+      meter,
+      score: async (query, passages) => {
+        const started = performance.now()
+        const scores = await reranker.score(query, passages)
+        meter.record(passages.reduce((sum, p) => sum + pairTokens(query, p, reranker.maxLength), 0), performance.now() - started)
+        return { logits: scores.logits, documentTokens: scores.documentTokens }
+      },
+    }
+    // As the worker's pool with this one model: any stage naming another model fails.
+    const one = (stage) => stage.model === null || stage.model === reranker.model
+    out.extras = { hasReranker: true, reranker: async (stage) => (one(stage) ? port : Promise.reject(new Error('one reranker only'))) }
     out.names.reranker = `${options.rerank} (${options.dtype})`
-  }
-  out.dispose = async () => {
-    for (const dispose of disposers) await dispose()
   }
   return out
 }
