@@ -1,3 +1,4 @@
+import { WinnowError } from '../errors.js'
 import type { LoadedCrossEncoder } from '../models/loadCrossEncoder.js'
 import type { RerankerPort } from '../search/types.js'
 import { pairTokens, ThroughputMeter } from '../rank/throughput.js'
@@ -55,7 +56,7 @@ export class RerankerPool {
     if (dtype === undefined && this.defaultKey !== null && (model === null || model === this.defaultModel())) {
       return this.entries.get(this.defaultKey)!
     }
-    if (model === null && this.defaultKey === null) return Promise.reject(new Error('no default reranker'))
+    if (model === null && this.defaultKey === null) return Promise.reject(new WinnowError('INTERNAL', 'no default reranker'))
     const name = model ?? this.defaultModel()
     let resolved: Dtype
     try {
@@ -113,7 +114,7 @@ export class RerankerPool {
   }
 
   private defaultModel(): string {
-    if (this.defaultKey === null) throw new Error('no default reranker')
+    if (this.defaultKey === null) throw new WinnowError('INTERNAL', 'no default reranker')
     return this.defaultKey.slice(0, this.defaultKey.lastIndexOf('@'))
   }
 

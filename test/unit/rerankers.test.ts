@@ -71,6 +71,13 @@ describe('RerankerPool', () => {
     expect(await codeOf(p.get('x', 42))).toBe('INVALID_INPUT')
   })
 
+  it('without an instance reranker, asking for the default one (or a model by default) is a typed INTERNAL error', async () => {
+    const { pool: p, loads } = pool([])
+    expect(await codeOf(p.get(null))).toBe('INTERNAL')
+    expect(await codeOf(p.get(null, 'q8'))).toBe('INTERNAL')
+    expect(loads).toEqual([])
+  })
+
   it('ports score through the queue, refresh the meter, and stop when cancelled', async () => {
     const log: string[] = []
     const { pool: p, queue } = pool(log)
