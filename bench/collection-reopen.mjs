@@ -8,20 +8,17 @@
 // Saves bench/results/<date>-collection.json. Never part of the tests.
 //
 //   npm run bench:collection [-- --passages 100000 --batch 5000]
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { chromium } from '@playwright/test'
 import { CHROMIUM_OPTIONS, serveBuiltApp } from './browser.mjs'
+import { benchArgs, readCorpus, readQueries, sentencesOf } from './lib/common.mjs'
 
-const { values: args } = parseArgs({
-  options: {
-    passages: { type: 'string', default: '100000' },
-    batch: { type: 'string', default: '5000' },
-    dims: { type: 'string', default: '384' },
-    data: { type: 'string', default: '../shared/datasets/scifact' },
-  },
+const args = benchArgs({
+  passages: { type: 'string', default: '100000' },
+  batch: { type: 'string', default: '5000' },
+  dims: { type: 'string', default: '384' },
 })
 const N = Number(args.passages)
 const BATCH = Number(args.batch)
@@ -30,12 +27,8 @@ const PORT = 4176
 const NAME = 'bench-big'
 
 // ---- text: SciFact sentences, two per passage ----
-const sentences = readFileSync(`${args.data}/corpus.jsonl`, 'utf8')
-  .trim()
-  .split('\n')
-  .flatMap((line) => JSON.parse(line).text.split(/(?<=[.!?])\s+/))
-  .filter((s) => s.length > 20)
-const queries = readFileSync(`${args.data}/queries.jsonl`, 'utf8').trim().split('\n').slice(0, 40).map((l) => JSON.parse(l).text)
+const sentences = sentencesOf(readCorpus(args.data))
+const queries = readQueries(args.data).slice(0, 40).map((q) => q.text)
 
 // ---- serve the built harness ----
 const server = await serveBuiltApp(PORT)

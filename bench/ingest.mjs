@@ -9,31 +9,24 @@
 // Saves bench/results/<date>-ingest.json. Never part of the tests.
 //
 //   npm run bench:ingest [-- --passages 20000 --abstracts 300 --embedder minilm-l6-random-embedder]
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
-import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { chromium } from '@playwright/test'
 import { CHROMIUM_OPTIONS, serveBuiltApp } from './browser.mjs'
+import { benchArgs, ensureBenchModel, readCorpus, sentencesOf } from './lib/common.mjs'
 
-const { values: args } = parseArgs({
-  options: {
-    passages: { type: 'string', default: '20000' },
-    abstracts: { type: 'string', default: '300' },
-    embedder: { type: 'string', default: 'minilm-l6-random-embedder' },
-    dtype: { type: 'string', default: 'q8' },
-    data: { type: 'string', default: '../shared/datasets/scifact' },
-  },
+const args = benchArgs({
+  passages: { type: 'string', default: '20000' },
+  abstracts: { type: 'string', default: '300' },
+  embedder: { type: 'string', default: 'minilm-l6-random-embedder' },
+  dtype: { type: 'string', default: 'q8' },
 })
 const PORT = 4181
 const N = Number(args.passages)
-const corpus = readFileSync(`${args.data}/corpus.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-const sentences = corpus.flatMap((d) => d.text.split(/(?<=[.!?])\s+/)).filter((s) => s.length > 20)
+const corpus = readCorpus(args.data)
+const sentences = sentencesOf(corpus)
 const abstracts = corpus.slice(0, Number(args.abstracts)).map((d) => ({ id: d._id, title: d.title, text: d.text }))
-if (!existsSync(`.cache/models/${args.embedder}/onnx/model.onnx`) && args.embedder.startsWith('minilm-l6-random')) {
-  execFileSync('bash', ['scripts/make-models.sh', '--bench'], { stdio: 'inherit' })
-}
+ensureBenchModel(args.embedder)
 
 const server = await serveBuiltApp(PORT)
 const browser = await chromium.launch(CHROMIUM_OPTIONS)
@@ -123,28 +116,14 @@ await browser.close()
 server.kill()
 
 {
-  const { env } = await import('@huggingface/transformers')
-  env.allowRemoteModels = false
-  env.localModelPath = resolve('.cache/models') + '/'
-  const { loadEmbedder } = await import('../dist/models/loadEmbedder.js')
-  const { embedderPort } = await import('../dist/worker/embedderPort.js')
-  const { SerialQueue } = await import('../dist/worker/queue.js')
-  const { CollectionEngine } = await import('../dist/search/collection.js')
+  const { loadNodeModels } = await import('../dist/models/node.js')
+  const { CollectionEngine } = await import('../dist/collection/engine.js')
   const { MemoryBackend } = await import('../dist/store/memory.js')
   const { createCoordination } = await import('../dist/store/coordination.js')
-  const loaded = await loadEmbedder({
-    model: args.embedder,
-    dtype: args.dtype,
-    device: 'cpu',
-    readModelJson: async (model, path) => {
-      const file = `${env.localModelPath}${model}/${path}`
-      return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined
-    },
-  })
+  const models = await loadNodeModels({ modelsDir: '.cache/models', embedder: { model: args.embedder, dtype: args.dtype } })
   const coordination = createCoordination({})
   const none = async () => {}
-  const open = async (name) =>
-    CollectionEngine.open(name, { store: await new MemoryBackend().open(name), coordination, embedder: embedderPort(loaded, args.embedder, new SerialQueue()) }, {})
+  const open = async (name) => CollectionEngine.open(name, { store: await new MemoryBackend().open(name), coordination, embedder: models.embedder.port }, {})
   const warm = await open('warm')
   await warm.add(abstracts.slice(0, 8), none)
   warm.close()
@@ -154,7 +133,7 @@ server.kill()
   const ms = performance.now() - t
   engine.close()
   coordination.close()
-  await loaded.dispose()
+  await models.dispose()
   result.embedding.rows.push({ runtime: 'onnxruntime-node (native)', seconds: +(ms / 1000).toFixed(2), chunks: added.chunks, chunksPerSecond: +((added.chunks / ms) * 1000).toFixed(1) })
   console.log('embedding', result.embedding.rows.at(-1))
 }

@@ -28,28 +28,25 @@ import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { chromium } from '@playwright/test'
 import { CHROMIUM_OPTIONS } from './browser.mjs'
+import { benchArgs, readCorpus, readJsonl, sentencesOf } from './lib/common.mjs'
 
-const { values: args } = parseArgs({
-  options: {
-    only: { type: 'string', default: 'vector,bm25,reopen' },
-    sizes: { type: 'string', default: '10000,100000' },
-    sets: { type: 'string', default: 'random,clustered' },
-    'e2e-sets': { type: 'string', default: 'random,clustered' },
-    queries: { type: 'string', default: '50' },
-    dims: { type: 'string', default: '384' },
-    seed: { type: 'string', default: '7' },
-    batch: { type: 'string', default: '5000' },
-    'orama-similarity': { type: 'string', default: '-1,0' },
-    'reopen-passages': { type: 'string', default: '100000' },
-    'reopen-variants': { type: 'string', default: 'minisearch,orama-keyword,orama-vectors,orama-vectors-raw' },
-    'reopen-modes': { type: 'string', default: 'keyword,vector,hybrid' },
-    'reopen-queries': { type: 'string', default: '40' },
-    'timeout-s': { type: 'string', default: '1200' },
-    data: { type: 'string', default: '../shared/datasets/scifact' },
-  },
+const args = benchArgs({
+  only: { type: 'string', default: 'vector,bm25,reopen' },
+  sizes: { type: 'string', default: '10000,100000' },
+  sets: { type: 'string', default: 'random,clustered' },
+  'e2e-sets': { type: 'string', default: 'random,clustered' },
+  queries: { type: 'string', default: '50' },
+  dims: { type: 'string', default: '384' },
+  seed: { type: 'string', default: '7' },
+  batch: { type: 'string', default: '5000' },
+  'orama-similarity': { type: 'string', default: '-1,0' },
+  'reopen-passages': { type: 'string', default: '100000' },
+  'reopen-variants': { type: 'string', default: 'minisearch,orama-keyword,orama-vectors,orama-vectors-raw' },
+  'reopen-modes': { type: 'string', default: 'keyword,vector,hybrid' },
+  'reopen-queries': { type: 'string', default: '40' },
+  'timeout-s': { type: 'string', default: '1200' },
 })
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean)
 const ONLY = new Set(list(args.only))
@@ -168,10 +165,6 @@ const idbDir = (profile) => join(profile, 'Default', 'IndexedDB')
 
 // ---------------------------------------------------------------- data
 
-function readJsonl(path) {
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l))
-}
-
 // ---------------------------------------------------------------- 1. vector
 
 async function vectorPart() {
@@ -259,11 +252,7 @@ async function bm25Part() {
 
 async function reopenPart() {
   const n = Number(args['reopen-passages'])
-  const sentences = readFileSync(`${args.data}/corpus.jsonl`, 'utf8')
-    .trim()
-    .split('\n')
-    .flatMap((line) => JSON.parse(line).text.split(/(?<=[.!?])\s+/))
-    .filter((s) => s.length > 20)
+  const sentences = sentencesOf(readCorpus(args.data))
   const queries = readJsonl(`${args.data}/queries.jsonl`).slice(0, Number(args['reopen-queries'])).map((q) => q.text)
   const variants = list(args['reopen-variants'])
   const modes = list(args['reopen-modes'])

@@ -10,39 +10,33 @@
 // bench/results/<date>-rerank.json. Never part of the tests.
 //
 //   npm run bench [-- --runs 10 --dtypes q8,fp32,q4 --model minilm-l6-random-cross-encoder]
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
-import { parseArgs } from 'node:util'
 import { chromium } from '@playwright/test'
 import { CHROMIUM_OPTIONS, serveBuiltApp } from './browser.mjs'
+import { benchArgs, ensureBenchModel, readCorpus, readQrels, readQueries } from './lib/common.mjs'
 
-const { values: args } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '10' },
-    dtypes: { type: 'string', default: 'q8,fp32,q4' },
-    model: { type: 'string', default: 'minilm-l6-random-cross-encoder' },
-    data: { type: 'string', default: '../shared/datasets/scifact' },
-    passages: { type: 'string', default: '50' },
-  },
+const args = benchArgs({
+  runs: { type: 'string', default: '10' },
+  dtypes: { type: 'string', default: 'q8,fp32,q4' },
+  model: { type: 'string', default: 'minilm-l6-random-cross-encoder' },
+  passages: { type: 'string', default: '50' },
 })
 const RUNS = Number(args.runs)
 const N = Number(args.passages)
 const PORT = 4175
 
 // ---- data: the first test claim with judgments, its relevant abstracts, then the next ones ----
-const corpus = readFileSync(`${args.data}/corpus.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-const queries = new Map(readFileSync(`${args.data}/queries.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map((q) => [q._id, q.text]))
-const [qid, relevant] = readFileSync(`${args.data}/qrels/test.tsv`, 'utf8').trim().split('\n')[1].split('\t')
+const corpus = readCorpus(args.data)
+const queries = new Map(readQueries(args.data).map((q) => [q._id, q.text]))
+const [qid, relevant] = readQrels(args.data, 'test')[0]
 const query = queries.get(qid)
 const passages = [corpus.find((d) => d._id === relevant), ...corpus.filter((d) => d._id !== relevant).slice(0, N - 1)].map((d) =>
   `${d.title} ${d.text}`.trim(),
 )
 
 // ---- models ----
-if (!existsSync(`.cache/models/${args.model}/onnx/model.onnx`) && args.model.startsWith('minilm-l6-random')) {
-  execFileSync('bash', ['scripts/make-models.sh', '--bench'], { stdio: 'inherit' })
-}
+ensureBenchModel(args.model)
 
 function stats(times) {
   const s = [...times].sort((a, b) => a - b)
@@ -52,11 +46,11 @@ function stats(times) {
 
 // ---- native: the same src/ code on onnxruntime-node ----
 async function native(dtype) {
-  const { env } = await import('@huggingface/transformers')
-  env.allowRemoteModels = false
-  env.localModelPath = new URL('../.cache/models/', import.meta.url).pathname
-  const { loadCrossEncoder } = await import('../dist/models/loadCrossEncoder.js')
-  const { encoder, dispose } = await loadCrossEncoder({ model: args.model, dtype, device: 'cpu' })
+  const { loadNodeModels } = await import('../dist/models/node.js')
+  const models = await loadNodeModels({ modelsDir: new URL('../.cache/models/', import.meta.url).pathname, reranker: { model: args.model, dtype } })
+  // The model's own score, outside the queue: the ceiling, as measured before.
+  const { encoder } = models.reranker.loaded
+  const dispose = () => models.dispose()
   await encoder.score(query, passages)
   const times = []
   for (let i = 0; i < RUNS; i++) {

@@ -8,8 +8,8 @@ import os from 'node:os'
 import { parseArgs } from 'node:util'
 import { defaultInt8Kernel, ARENA_CHUNK_ROWS } from '../dist/core/int8Kernel.js'
 import { quantize } from '../dist/core/quantize.js'
-import { ChunkTable } from '../dist/search/chunkTable.js'
-import { candidateCount, rescoreExact, scanQuantized } from '../dist/search/vectorScan.js'
+import { ChunkTable } from '../dist/collection/chunkTable.js'
+import { candidateCount, rescoreExact, scanQuantized } from '../dist/rank/vectorScan.js'
 
 const { values: args } = parseArgs({
   options: {

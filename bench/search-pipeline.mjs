@@ -9,32 +9,26 @@
 // bench/results/<date>-search.json. Never part of the tests.
 //
 //   npm run bench:search [-- --queries 20 --dtype q8 --model minilm-l6-random-cross-encoder]
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
-import { parseArgs } from 'node:util'
 import { chromium } from '@playwright/test'
 import { CHROMIUM_OPTIONS, serveBuiltApp } from './browser.mjs'
+import { benchArgs, ensureBenchModel, readCorpus, readQrels, readQueries } from './lib/common.mjs'
 
-const { values: args } = parseArgs({
-  options: {
-    queries: { type: 'string', default: '20' },
-    dtype: { type: 'string', default: 'q8' },
-    model: { type: 'string', default: 'minilm-l6-random-cross-encoder' },
-    data: { type: 'string', default: '../shared/datasets/scifact' },
-  },
+const args = benchArgs({
+  queries: { type: 'string', default: '20' },
+  dtype: { type: 'string', default: 'q8' },
+  model: { type: 'string', default: 'minilm-l6-random-cross-encoder' },
 })
 const PORT = 4177
 const Q = Number(args.queries)
 
-const corpus = readFileSync(`${args.data}/corpus.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+const corpus = readCorpus(args.data)
 const docs = corpus.map((d) => ({ id: d._id, title: d.title, text: d.text }))
-const tested = new Set(readFileSync(`${args.data}/qrels/test.tsv`, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')[0]))
-const queries = readFileSync(`${args.data}/queries.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((q) => tested.has(q._id)).slice(0, Q).map((q) => q.text)
+const tested = new Set(readQrels(args.data, 'test').map(([qid]) => qid))
+const queries = readQueries(args.data).filter((q) => tested.has(q._id)).slice(0, Q).map((q) => q.text)
 
-if (!existsSync(`.cache/models/${args.model}/onnx/model.onnx`) && args.model.startsWith('minilm-l6-random')) {
-  execFileSync('bash', ['scripts/make-models.sh', '--bench'], { stdio: 'inherit' })
-}
+ensureBenchModel(args.model)
 const server = await serveBuiltApp(PORT)
 
 const browser = await chromium.launch(CHROMIUM_OPTIONS)

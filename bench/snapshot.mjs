@@ -6,18 +6,15 @@
 // Saves bench/results/<date>-snapshot.json. Never part of the tests.
 //
 //   npm run bench:snapshot [-- --embedder minilm-l6-random-embedder --abstracts 5183]
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { chromium } from '@playwright/test'
 import { CHROMIUM_OPTIONS, serveBuiltApp } from './browser.mjs'
+import { benchArgs, readCorpus } from './lib/common.mjs'
 
-const { values: args } = parseArgs({
-  options: {
-    embedder: { type: 'string', default: 'minilm-l6-random-embedder' },
-    abstracts: { type: 'string', default: '5183' },
-    data: { type: 'string', default: '../shared/datasets/scifact' },
-  },
+const args = benchArgs({
+  embedder: { type: 'string', default: 'minilm-l6-random-embedder' },
+  abstracts: { type: 'string', default: '5183' },
 })
 const PORT = 4183
 const server = await serveBuiltApp(PORT)
@@ -30,16 +27,10 @@ const withEmbedder = existsSync(`${modelsDir}/${args.embedder}/config.json`)
 if (!withEmbedder) console.warn(`${args.embedder} not in .cache/models (npm run models:bench): keyword-only snapshots only`)
 
 async function nodeEmbedder(model) {
-  const { env } = await import('@huggingface/transformers')
-  env.localModelPath = modelsDir + '/'
-  env.allowLocalModels = true
-  env.allowRemoteModels = false
-  const { loadEmbedder } = await import('../dist/models/loadEmbedder.js')
-  const { embedderPort } = await import('../dist/worker/embedderPort.js')
-  const { SerialQueue } = await import('../dist/worker/queue.js')
-  const loaded = await loadEmbedder({ model, dtype: 'q8', device: 'cpu', readModelJson: async (m, p) => (existsSync(`${modelsDir}/${m}/${p}`) ? JSON.parse(readFileSync(`${modelsDir}/${m}/${p}`, 'utf8')) : undefined) })
-  const s = loaded.embedder.settings
-  return { port: embedderPort(loaded, model, new SerialQueue()), info: { model, dtype: 'q8', dims: s.dims, pooling: s.pooling }, dispose: () => loaded.dispose() }
+  const { loadNodeModels } = await import('../dist/models/node.js')
+  const models = await loadNodeModels({ modelsDir, embedder: { model, dtype: 'q8' } })
+  const e = models.embedder
+  return { port: e.port, info: { model, dtype: 'q8', dims: e.dims, pooling: e.pooling }, dispose: () => models.dispose() }
 }
 
 const tmp = resolve('dist-bench/snapshot-docs')
@@ -47,11 +38,8 @@ rmSync(tmp, { recursive: true, force: true })
 await renderDocs('docs', tmp, {})
 const corpora = {
   docs: toDocuments(await readSite(tmp, { baseUrl: 'docs/' })),
-  scifact: readFileSync(`${args.data}/corpus.jsonl`, 'utf8')
-    .trim()
-    .split('\n')
+  scifact: readCorpus(args.data)
     .slice(0, Number(args.abstracts))
-    .map((l) => JSON.parse(l))
     .map((d) => ({ id: String(d._id), title: d.title || undefined, text: d.text })),
 }
 
