@@ -5,12 +5,7 @@ import type {
   AddResult,
   CollectionInfo,
   CollectionOptions,
-  DeviceInfo,
-  DevicePreference,
-  DtypeChoice,
-  EmbedderInfo,
   LoadProgress,
-  RerankerInfo,
   SearchHit,
   SearchOptions,
   SearchRoute,
@@ -20,6 +15,7 @@ import type {
 } from '../types.js'
 
 import type { PipelineResult, RemoteFirstStage } from '../search/types.js'
+import type { ModelsConfig, ModelsInfo } from '../models/compose.js'
 
 /** Posted by the worker once it holds its liveness lock (see client/connection.ts). */
 export const ALIVE_MESSAGE = 'winnow:alive'
@@ -32,42 +28,11 @@ export const LOCK_PREFIX = 'winnow-worker-'
  */
 export const DEVICE_LOST_MESSAGE = 'winnow:device-lost'
 
-/** Everything the worker needs to load; resolved to absolute URLs on the main thread. */
-export interface WorkerConfig {
-  /** null: no reranker (first-stage search only). */
-  reranker: {
-    model: string
-    dtype?: DtypeChoice
-    maxLength?: number
-    maxQueryLength?: number
-    batchTokens?: number
-  } | null
-  /** The bi-encoder for vector search, if any. */
-  embedder: {
-    model: string
-    dtype?: DtypeChoice
-    maxLength?: number
-    batchTokens?: number
-    pooling?: 'mean' | 'cls'
-    queryPrefix?: string
-    documentPrefix?: string
-  } | null
-  device: DevicePreference
-  /** null: the hub only. */
-  modelBaseUrl: string | null
-  wasmBaseUrl: string
-  allowRemoteModels: boolean
-  remoteHost?: string
-  threads?: number
-  cache: boolean
-}
+/** Everything the worker needs to load; resolved to absolute URLs on the main thread (see models/compose.ts). */
+export type WorkerConfig = ModelsConfig
 
 /** What init reports. */
-export interface InitResult {
-  device: DeviceInfo
-  reranker: RerankerInfo | null
-  embedder: EmbedderInfo | null
-}
+export type InitResult = ModelsInfo
 
 /** Search options as they cross to the worker (the signal and the callback stay on the page). */
 export type WorkerSearchOptions = Omit<SearchOptions, 'signal' | 'onFirstStage'>

@@ -1,10 +1,8 @@
 import { deviceLostError, serializeError, WinnowError } from '../errors.js'
-import { chooseDevice, isDeviceLostError, type GpuLike } from '../models/device.js'
-import { DTYPE_FILES, isDefaultDtype, loadWithDtypeFallback, needsF16, normalizeDtypeChoice } from '../models/dtype.js'
-import { loadCrossEncoder, type LoadedCrossEncoder } from '../models/loadCrossEncoder.js'
-import { loadEmbedder, type LoadedEmbedder } from '../models/loadEmbedder.js'
-import { configureRuntime, loadOrtWasm, readOptionalModelJson, useWebGpuAdapter, watchWebGpuDevice, type DeviceLossInfo } from '../models/runtime.js'
-import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, Dtype, DtypeChoice, LoadProgress, SearchHit, SnapshotOutcome, SnapshotProgress, StoredDocument } from '../types.js'
+import { loadModels, type ComposedModels } from '../models/compose.js'
+import { isDeviceLostError } from '../models/device.js'
+import { watchWebGpuDevice, type DeviceLossInfo } from '../models/runtime.js'
+import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, LoadProgress, SearchHit, SnapshotOutcome, SnapshotProgress, StoredDocument } from '../types.js'
 import { CollectionHost } from './registry.js'
 import type { CollectionRef, Envelope, InitResult, OpenedCollection, RawRerank, WorkerApi, WorkerConfig, WorkerPulse, WorkerSearchOptions } from './protocol.js'
 import { SerialQueue } from '../models/queue.js'
@@ -14,15 +12,6 @@ import type { PipelineResult, RemoteFirstStage } from '../search/types.js'
 
 /** How long add() waits for the page to handle its last progress event before it resolves anyway. */
 const PROGRESS_FLUSH_MS = 2000
-
-interface Loaded {
-  reranker: LoadedCrossEncoder | null
-  embedder: LoadedEmbedder | null
-  info: InitResult
-}
-
-/** Most threads worth asking for: beyond 4, small BERT batches gain little and starve the page. */
-const MAX_DEFAULT_THREADS = 4
 
 /**
  * How long a failed model run waits for the device's `lost` promise: a loss makes runs fail in
@@ -37,8 +26,8 @@ export interface WorkerEvents {
 }
 
 /**
- * The worker's service: loads the reranker once (a failed load is retried by the next init) and
- * runs rerank calls one at a time, cancellable by call id. When the WebGPU device is lost it tells
+ * The worker's service: loads the models once (a failed load is retried by the next init;
+ * composition is models/compose.ts) and runs rerank calls one at a time, cancellable by call id. When the WebGPU device is lost it tells
  * its host (`events.onDeviceLost`) and fails the model calls with DEVICE_LOST from then on: models
  * cannot move devices in place (open collections hold their embedder), so the host starts a new
  * worker on WASM.
@@ -47,7 +36,7 @@ export interface WorkerEvents {
  * Comlink.expose(new WorkerService({ onDeviceLost: (loss) => postMessage({ type: DEVICE_LOST_MESSAGE, loss }) }))
  */
 export class WorkerService implements WorkerApi {
-  private loading: Promise<Loaded> | null = null
+  private loading: Promise<ComposedModels> | null = null
   /** Set once the WebGPU device is lost (or a run says so); null while it works or on WASM. */
   private deviceLoss: DeviceLossInfo | null = null
   private watchingDevice = false
@@ -257,152 +246,21 @@ export class WorkerService implements WorkerApi {
     return this.rerankers!
   }
 
-  private models(): Promise<Loaded> {
+  private models(): Promise<ComposedModels> {
     if (!this.loading) return Promise.reject(new WinnowError('INTERNAL', 'called before init'))
     return this.loading
   }
 
-  private async load(config: WorkerConfig, onProgress?: (event: LoadProgress) => void): Promise<Loaded> {
-    const scope = globalThis as unknown as { crossOriginIsolated?: boolean; navigator?: Navigator & { gpu?: GpuLike } }
-    const isolated = scope.crossOriginIsolated === true
-    const cores = scope.navigator?.hardwareConcurrency || 1
-    const threads = isolated ? Math.max(1, Math.min(16, Math.floor(config.threads ?? Math.min(MAX_DEFAULT_THREADS, cores)))) : 1
-
-    const rerankerDtypes = config.reranker ? normalizeDtypeChoice(config.reranker.dtype) : null
-    const embedderDtypes = config.embedder ? normalizeDtypeChoice(config.embedder.dtype) : null
-    const choice = await chooseDevice(config.device, rerankerDtypes ?? embedderDtypes ?? normalizeDtypeChoice(undefined), scope.navigator?.gpu)
-    const kind = choice.info.kind
-    const recorder = configureRuntime({
-      modelBaseUrl: config.modelBaseUrl,
-      wasmBaseUrl: config.wasmBaseUrl,
-      allowRemoteModels: config.allowRemoteModels,
-      remoteHost: config.remoteHost,
-      threads,
-      cache: config.cache,
-      device: choice.info.kind,
-    })
-    if (choice.info.kind === 'webgpu') useWebGpuAdapter(choice.adapter)
-    // onnxruntime's glue from its own URL and its binary from the Cache API: no blob: (see loadOrtWasm).
-    await loadOrtWasm({ wasmBaseUrl: config.wasmBaseUrl, device: kind, threads, cache: config.cache }, recorder.fetch)
-    const report = onProgress ? (e: LoadProgress) => void Promise.resolve(onProgress(e)).catch(() => {}) : undefined
-    const base = config.modelBaseUrl
-    const probe = (model: string) => (base === null ? Promise.resolve([]) : probeDtypes(base, model))
-    let reranker: LoadedCrossEncoder | null = null
-    let embedder: LoadedEmbedder | null = null
-    // The dtypes loaded: the device's default unless its file is missing (see loadWithDtypeFallback).
-    let rerankerDtype = choice.dtype
-    let embedderDtype = embedderDtypes?.[kind] ?? choice.dtype
-    try {
-      const shaderF16 = Boolean(choice.info.adapter?.shaderF16)
-      if (config.reranker) {
-        const options = config.reranker
-        const loaded = await loadWithDtypeFallback(
-          (dtype) =>
-            loadCrossEncoder({
-              model: options.model,
-              dtype,
-              device: kind,
-              maxLength: options.maxLength,
-              maxQueryLength: options.maxQueryLength,
-              batchTokens: options.batchTokens,
-              recorder,
-              probeDtypes: probe,
-              onProgress: report,
-            }),
-          choice.dtype,
-          { device: kind, pinned: !isDefaultDtype(options.dtype, kind), shaderF16 },
-        )
-        reranker = loaded.value
-        rerankerDtype = loaded.dtype
-      }
-      if (config.embedder) {
-        const dtype = embedderDtypes![kind]
-        if (kind === 'webgpu' && needsF16(dtype) && !choice.info.adapter?.shaderF16) {
-          throw new WinnowError('UNSUPPORTED_DTYPE', `embedder dtype ${dtype} needs the WebGPU feature shader-f16, which this adapter lacks; use q4 or fp32`, {
-            dtype,
-            device: 'webgpu',
-          })
-        }
-        const options = config.embedder
-        const loaded = await loadWithDtypeFallback(
-          (dtype) =>
-            loadEmbedder({
-              model: options.model,
-              dtype,
-              device: kind,
-              maxLength: options.maxLength,
-              batchTokens: options.batchTokens,
-              pooling: options.pooling,
-              queryPrefix: options.queryPrefix,
-              documentPrefix: options.documentPrefix,
-              recorder,
-              probeDtypes: probe,
-              readModelJson: (model, path) => readOptionalModelJson(config, model, path),
-              onProgress: report,
-            }),
-          dtype,
-          { device: kind, pinned: !isDefaultDtype(options.dtype, kind), shaderF16 },
-        )
-        embedder = loaded.value
-        embedderDtype = loaded.dtype
-      }
-    } catch (error) {
-      await reranker?.dispose().catch(() => {})
-      throw error
-    }
+  /** Composes the models, then watches the WebGPU device and sets up the reranker pool. */
+  private async load(config: WorkerConfig, onProgress?: (event: LoadProgress) => void): Promise<ComposedModels> {
+    const models = await loadModels(config, onProgress)
     // onnxruntime-web created its device with the first WebGPU session: watch it from now on.
-    if (kind === 'webgpu') this.watchingDevice = watchWebGpuDevice((loss) => this.deviceLost(loss))
-    const pool = new RerankerPool(
-      this.queue,
-      (model, dtype) => this.counted(loadCrossEncoder({ model, dtype, device: kind, recorder, probeDtypes: probe })),
-      (given) => {
-        const dtype = normalizeDtypeChoice(given as DtypeChoice | undefined)[kind]
-        if (kind === 'webgpu' && needsF16(dtype) && !choice.info.adapter?.shaderF16) {
-          throw new WinnowError('UNSUPPORTED_DTYPE', `reranker dtype ${dtype} needs the WebGPU feature shader-f16, which this adapter lacks; use q4 or fp32`, { dtype, device: 'webgpu' })
-        }
-        return dtype
-      },
-    )
-    if (reranker && config.reranker) pool.setDefault(config.reranker.model, rerankerDtype, reranker)
+    if (models.device === 'webgpu') this.watchingDevice = watchWebGpuDevice((loss) => this.deviceLost(loss))
+    const pool = new RerankerPool(this.queue, (model, dtype) => this.counted(models.loadReranker(model, dtype)), models.rerankerDtype)
+    if (models.reranker && config.reranker) pool.setDefault(config.reranker.model, models.info.reranker!.dtype, models.reranker)
     this.rerankers = pool
-    const threadNote = !isolated && (config.threads ?? 1) > 1 ? ' (1 WASM thread: the page is not cross-origin isolated)' : ''
-    const info: InitResult = {
-      device: { ...choice.info, reason: choice.info.reason + threadNote, threads },
-      reranker:
-        reranker && config.reranker
-          ? { model: config.reranker.model, dtype: rerankerDtype, maxLength: reranker.encoder.settings.maxLength, numLabels: reranker.numLabels }
-          : null,
-      embedder:
-        embedder && config.embedder
-          ? {
-              model: config.embedder.model,
-              dtype: embedderDtype,
-              maxLength: embedder.embedder.settings.maxLength,
-              dims: embedder.embedder.settings.dims,
-              pooling: embedder.embedder.settings.pooling,
-              queryPrefix: embedder.conventions.queryPrefix,
-              documentPrefix: embedder.conventions.documentPrefix,
-            }
-          : null,
-    }
-    return { reranker, embedder, info }
+    return models
   }
-}
-
-/** Which dtype files a self-hosted model folder serves (HEAD requests; HTML answers do not count). */
-async function probeDtypes(baseUrl: string, model: string): Promise<Dtype[]> {
-  const found: Dtype[] = []
-  await Promise.all(
-    (Object.keys(DTYPE_FILES) as Dtype[]).map(async (dtype) => {
-      try {
-        const response = await fetch(`${baseUrl}${model}/onnx/${DTYPE_FILES[dtype]}`, { method: 'HEAD' })
-        if (response.ok && !/text\/html/i.test(response.headers.get('content-type') ?? '')) found.push(dtype)
-      } catch {
-        // unreachable: not available
-      }
-    }),
-  )
-  return (Object.keys(DTYPE_FILES) as Dtype[]).filter((d) => found.includes(d))
 }
 
 async function envelope<T>(work: () => Promise<T>): Promise<Envelope<T>> {
