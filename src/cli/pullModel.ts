@@ -177,18 +177,19 @@ async function fetchConfig(
     pulled = { file: CONFIG_FILE, size: result.bytes, status: 'downloaded', optional: false, verified }
   }
   const text = await readFile(dest, 'utf8')
+  let config: unknown
   try {
-    const config = JSON.parse(text) as unknown
-    if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new Error('not an object')
-    return { config, pulled }
+    config = JSON.parse(text) as unknown
   } catch {
-    await rm(dest, { force: true })
-    throw new WinnowError(
-      'MODEL_LOAD_FAILED',
-      `${info.url} is not a model config (not a JSON object${/^\s*</.test(text) ? ': an HTML page' : ''}); is ${context.host} a Hugging Face hub? Check --host and HF_ENDPOINT`,
-      { reason: 'bad-config', url: info.url },
-    )
+    config = undefined // not JSON at all: refused below like JSON that is not an object
   }
+  if (config !== null && typeof config === 'object' && !Array.isArray(config)) return { config, pulled }
+  await rm(dest, { force: true })
+  throw new WinnowError(
+    'MODEL_LOAD_FAILED',
+    `${info.url} is not a model config (not a JSON object${/^\s*</.test(text) ? ': an HTML page' : ''}); is ${context.host} a Hugging Face hub? Check --host and HF_ENDPOINT`,
+    { reason: 'bad-config', url: info.url },
+  )
 }
 
 async function missingDtypeError(

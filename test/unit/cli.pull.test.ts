@@ -217,6 +217,19 @@ describe('winnow-rerank models pull', () => {
     }
   })
 
+  it('refuses a config.json that is JSON but not an object, as MODEL_LOAD_FAILED', async () => {
+    const site = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end('[1, 2]'))
+    await new Promise<void>((done) => site.listen(0, '127.0.0.1', done))
+    const url = `http://127.0.0.1:${(site.address() as AddressInfo).port}`
+    try {
+      expect(await pull([ID, '--dtype', 'q8', '--out', out, '--host', url])).toBe(1)
+      expect(text()).toContain(`MODEL_LOAD_FAILED: ${url}/${ID}/resolve/main/config.json is not a model config (not a JSON object); is ${url} a Hugging Face hub? Check --host and HF_ENDPOINT`)
+      expect(existsSync(join(modelDir(), 'config.json'))).toBe(false)
+    } finally {
+      site.close()
+    }
+  })
+
   it('names the path when --out is a file', async () => {
     const file = join(out, 'models')
     writeFileSync(file, 'not a folder')
