@@ -58,6 +58,17 @@ export class WinnowError extends Error {
   }
 }
 
+/**
+ * The INVALID_INPUT error for a bad argument: `message` names the option and what it takes.
+ * The one helper for it (every module throws `invalidInput(...)`, none declares its own).
+ *
+ * @example
+ * if (typeof query !== 'string') throw invalidInput(`query must be a string, got ${describeValue(query)}`)
+ */
+export function invalidInput(message: string, details: WinnowErrorDetails = {}): WinnowError {
+  return new WinnowError('INVALID_INPUT', message, details)
+}
+
 /** The plain-data form of a {@link WinnowError} that survives `postMessage`. */
 export interface SerializedError {
   code: WinnowErrorCode

@@ -4,7 +4,7 @@
  * `{ candidates: [{ id, text, score, title?, metadata? }] }`, or an error status with
  * `{ error: { code, message } }`.
  */
-import { describeValue, WinnowError } from '../errors.js'
+import { describeValue, invalidInput, WinnowError } from '../errors.js'
 import type { Retriever, RetrieverRequest } from '../types.js'
 
 /** Options of {@link httpRetriever}. */
@@ -40,19 +40,19 @@ const MODES = { keyword: 'text', vector: 'vector', hybrid: 'both' } as const
  * const hits = await docs.search(q, { retriever: httpRetriever({ url: '/api/first-stage', mode: 'keyword' }), k: 10 })
  */
 export function httpRetriever(options: HttpRetrieverOptions): Retriever {
-  if (options === null || typeof options !== 'object') throw invalid(`httpRetriever() options must be an object, got ${describeValue(options)}`)
+  if (options === null || typeof options !== 'object') throw invalidInput(`httpRetriever() options must be an object, got ${describeValue(options)}`)
   const { mode = 'keyword', headers, timeoutMs, credentials = 'same-origin' } = options
-  if (typeof options.url !== 'string' && !(options.url instanceof URL)) throw invalid(`httpRetriever() url must be a string or URL, got ${describeValue(options.url)}`)
+  if (typeof options.url !== 'string' && !(options.url instanceof URL)) throw invalidInput(`httpRetriever() url must be a string or URL, got ${describeValue(options.url)}`)
   let url: string
   try {
     url = new URL(String(options.url), globalThis.document?.baseURI ?? globalThis.location?.href).href
   } catch {
-    throw invalid(`httpRetriever() url ${JSON.stringify(String(options.url))} is not a valid URL`)
+    throw invalidInput(`httpRetriever() url ${JSON.stringify(String(options.url))} is not a valid URL`)
   }
-  if (!Object.hasOwn(MODES, mode)) throw invalid(`httpRetriever() mode must be 'keyword', 'vector' or 'hybrid', got ${describeValue(mode)}`)
-  if (headers !== undefined && typeof headers !== 'function' && (headers === null || typeof headers !== 'object')) throw invalid('httpRetriever() headers must be an object or a function returning one')
-  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0))) throw invalid(`httpRetriever() timeoutMs must be a number of ms > 0, got ${describeValue(timeoutMs)}`)
-  if (options.fetch !== undefined && typeof options.fetch !== 'function') throw invalid('httpRetriever() fetch must be a function')
+  if (!Object.hasOwn(MODES, mode)) throw invalidInput(`httpRetriever() mode must be 'keyword', 'vector' or 'hybrid', got ${describeValue(mode)}`)
+  if (headers !== undefined && typeof headers !== 'function' && (headers === null || typeof headers !== 'object')) throw invalidInput('httpRetriever() headers must be an object or a function returning one')
+  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0))) throw invalidInput(`httpRetriever() timeoutMs must be a number of ms > 0, got ${describeValue(timeoutMs)}`)
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') throw invalidInput('httpRetriever() fetch must be a function')
   const retriever: Retriever = {
     send: MODES[mode],
     async retrieve(request: RetrieverRequest) {
@@ -104,8 +104,4 @@ function failed(url: string, status: number, message: string, code?: string): Wi
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
-}
-
-function invalid(message: string): WinnowError {
-  return new WinnowError('INVALID_INPUT', message)
 }

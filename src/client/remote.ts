@@ -4,7 +4,7 @@
  * candidates to the worker, whose pipeline reranks, diversifies and cuts snippets as for its own.
  */
 import { proxy, type Remote } from 'comlink'
-import { deserializeError, describeValue, WinnowError } from '../errors.js'
+import { describeValue, deserializeError, invalidInput, WinnowError } from '../errors.js'
 import type { Retriever, RetrieverFunction, RetrieverRequest, SearchHit, SearchMode, SearchResults } from '../types.js'
 import type { CollectionRef, Envelope, WorkerApi, PipelineResult } from '../worker/protocol.js'
 import { abortError, retryAfterDeviceLoss, type WorkerConnection } from './connection.js'
@@ -46,7 +46,7 @@ export async function searchWithRetriever(host: RemoteSearchHost, query: unknown
     signal?: AbortSignal
     onFirstStage?: (hits: SearchHit[]) => void
   }
-  if (typeof query !== 'string') throw invalid(`query must be a string, got ${describeValue(query)}`)
+  if (typeof query !== 'string') throw invalidInput(`query must be a string, got ${describeValue(query)}`)
   const remote = resolveRetriever(retriever)
   const timeoutMs = remoteTimeoutMs ?? remote.timeoutMs ?? DEFAULT_REMOTE_TIMEOUT_MS
   checkTimeout(timeoutMs, 'remoteTimeoutMs')
@@ -94,10 +94,10 @@ function inWorker<T>(host: RemoteSearchHost, signal: AbortSignal | undefined, ca
 export function resolveRetriever(value: unknown): ResolvedRetriever {
   if (typeof value === 'function') return { retrieve: value as RetrieverFunction, send: 'text' }
   if (value === null || typeof value !== 'object' || typeof (value as Retriever).retrieve !== 'function') {
-    throw invalid(`retriever must be a function or { retrieve(request), send?, timeoutMs? }, got ${describeValue(value)}`)
+    throw invalidInput(`retriever must be a function or { retrieve(request), send?, timeoutMs? }, got ${describeValue(value)}`)
   }
   const { retrieve, send = 'text', timeoutMs } = value as Retriever
-  if (send !== 'text' && send !== 'vector' && send !== 'both') throw invalid(`retriever.send must be 'text', 'vector' or 'both', got ${describeValue(send)}`)
+  if (send !== 'text' && send !== 'vector' && send !== 'both') throw invalidInput(`retriever.send must be 'text', 'vector' or 'both', got ${describeValue(send)}`)
   if (timeoutMs !== undefined) checkTimeout(timeoutMs, 'retriever.timeoutMs')
   const out: ResolvedRetriever = { retrieve: (request) => retrieve.call(value, request), send }
   if (timeoutMs !== undefined) out.timeoutMs = timeoutMs
@@ -180,21 +180,17 @@ function remoteFailure(error: unknown): WinnowError {
 /** The query's vector for the retriever: the caller's, else embedded in the worker. */
 async function queryVector(host: RemoteSearchHost, query: string, given: unknown, signal: AbortSignal | undefined): Promise<number[]> {
   if (given !== undefined) {
-    if (!(Array.isArray(given) || ArrayBuffer.isView(given))) throw invalid('vector must be a Float32Array or an array of numbers')
+    if (!(Array.isArray(given) || ArrayBuffer.isView(given))) throw invalidInput('vector must be a Float32Array or an array of numbers')
     return Array.from(given as ArrayLike<number>)
   }
   return Array.from(await inWorker(host, signal, (api, callId) => api.embedQuery(callId, host.ref(), query)))
 }
 
 function checkTimeout(value: unknown, name: string): void {
-  if (typeof value !== 'number' || !(value > 0 && value <= MAX_REMOTE_TIMEOUT_MS)) throw invalid(`${name} must be a number of ms from 1 to ${MAX_REMOTE_TIMEOUT_MS}, got ${describeValue(value)}`)
+  if (typeof value !== 'number' || !(value > 0 && value <= MAX_REMOTE_TIMEOUT_MS)) throw invalidInput(`${name} must be a number of ms from 1 to ${MAX_REMOTE_TIMEOUT_MS}, got ${describeValue(value)}`)
 }
 
 function unwrap<T>(envelope: Envelope<T>): T {
   if (envelope.ok) return envelope.value
   throw deserializeError(envelope.error)
-}
-
-function invalid(message: string): WinnowError {
-  return new WinnowError('INVALID_INPUT', message)
 }

@@ -1,4 +1,4 @@
-import { WinnowError, describeValue } from '../errors.js'
+import { describeValue, invalidInput } from '../errors.js'
 import type { RerankInput, WinnowOptions } from '../types.js'
 
 /** Documents split into the texts sent to the worker and the ids kept on the page. */
@@ -14,10 +14,10 @@ export interface CheckedDocuments {
  * checkRerankArgs('q', ['a', { id: 'x', text: 'b' }], 5) // { texts: ['a', 'b'], ids: [undefined, 'x'] }
  */
 export function checkRerankArgs(query: unknown, documents: unknown, topK: unknown): CheckedDocuments {
-  if (typeof query !== 'string') invalid(`query must be a string, got ${describeValue(query)}`)
-  if (!Array.isArray(documents)) invalid(`documents must be an array of strings or { id, text } objects, got ${describeValue(documents)}`)
+  if (typeof query !== 'string') throw invalidInput(`query must be a string, got ${describeValue(query)}`)
+  if (!Array.isArray(documents)) throw invalidInput(`documents must be an array of strings or { id, text } objects, got ${describeValue(documents)}`)
   if (topK !== undefined && !(Number.isInteger(topK) && (topK as number) >= 0)) {
-    invalid(`topK must be a non-negative integer, got ${describeValue(topK)}`)
+    throw invalidInput(`topK must be a non-negative integer, got ${describeValue(topK)}`)
   }
   const texts: string[] = new Array(documents.length)
   const ids: (string | undefined)[] = new Array(documents.length)
@@ -27,11 +27,11 @@ export function checkRerankArgs(query: unknown, documents: unknown, topK: unknow
       ids[i] = undefined
     } else if (doc !== null && typeof doc === 'object' && typeof (doc as { text?: unknown }).text === 'string') {
       const id = (doc as { id?: unknown }).id
-      if (typeof id !== 'string') invalid(`documents[${i}].id must be a string, got ${describeValue(id)}`)
+      if (typeof id !== 'string') throw invalidInput(`documents[${i}].id must be a string, got ${describeValue(id)}`)
       texts[i] = (doc as { text: string }).text
       ids[i] = id
     } else {
-      invalid(`documents[${i}] must be a string or { id, text } with a string text, got ${describeValue(doc)}`)
+      throw invalidInput(`documents[${i}] must be a string or { id, text } with a string text, got ${describeValue(doc)}`)
     }
   })
   return { texts, ids }
@@ -49,20 +49,20 @@ export function checkRerankArgs(query: unknown, documents: unknown, topK: unknow
  */
 export function checkCallOptions(options: unknown, call: string, callback?: string): Record<string, unknown> & { signal?: AbortSignal } {
   if (options === undefined) return {}
-  if (options === null || typeof options !== 'object') invalid(`${call}() options must be an object, got ${describeValue(options)}`)
+  if (options === null || typeof options !== 'object') throw invalidInput(`${call}() options must be an object, got ${describeValue(options)}`)
   let copy: Record<string, unknown>
   try {
     copy = { ...options }
   } catch {
-    invalid(`${call}() options cannot be read (a revoked Proxy?); pass a plain object`)
+    throw invalidInput(`${call}() options cannot be read (a revoked Proxy?); pass a plain object`)
   }
   const signal = copy.signal as { aborted?: unknown; addEventListener?: unknown } | null | undefined
   if (signal === null) delete copy.signal
   else if (signal !== undefined && !(typeof signal === 'object' && typeof signal.aborted === 'boolean' && typeof signal.addEventListener === 'function')) {
-    invalid(`${call}() options.signal must be an AbortSignal, got ${describeValue(signal)}`)
+    throw invalidInput(`${call}() options.signal must be an AbortSignal, got ${describeValue(signal)}`)
   }
   if (callback !== undefined && copy[callback] !== undefined && typeof copy[callback] !== 'function') {
-    invalid(`${call}() options.${callback} must be a function, got ${describeValue(copy[callback])}`)
+    throw invalidInput(`${call}() options.${callback} must be a function, got ${describeValue(copy[callback])}`)
   }
   return copy
 }
@@ -74,48 +74,48 @@ export function checkCallOptions(options: unknown, call: string, callback?: stri
  * checkOptions({ device: 'gpu' }) // throws INVALID_INPUT
  */
 export function checkOptions(options: WinnowOptions): void {
-  if (options === null || typeof options !== 'object') invalid('options must be an object')
+  if (options === null || typeof options !== 'object') throw invalidInput('options must be an object')
   if (options.device !== undefined && !['auto', 'webgpu', 'wasm'].includes(options.device)) {
-    invalid(`device must be 'auto', 'webgpu' or 'wasm', got ${describeValue(options.device)}`)
+    throw invalidInput(`device must be 'auto', 'webgpu' or 'wasm', got ${describeValue(options.device)}`)
   }
   for (const key of ['modelBaseUrl', 'wasmBaseUrl', 'remoteHost'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'string' && !(key === 'modelBaseUrl' && options[key] === null)) {
-      invalid(`${key} must be a string URL${key === 'modelBaseUrl' ? ' (or null: the hub only)' : ''}`)
+      throw invalidInput(`${key} must be a string URL${key === 'modelBaseUrl' ? ' (or null: the hub only)' : ''}`)
     }
   }
   if (options.modelBaseUrl === null && options.allowRemoteModels !== true) {
-    invalid('modelBaseUrl: null leaves nowhere to load models from: pass allowRemoteModels: true (the hub only), or a modelBaseUrl')
+    throw invalidInput('modelBaseUrl: null leaves nowhere to load models from: pass allowRemoteModels: true (the hub only), or a modelBaseUrl')
   }
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
-    invalid(`threads must be a positive integer, got ${describeValue(options.threads)}`)
+    throw invalidInput(`threads must be a positive integer, got ${describeValue(options.threads)}`)
   }
   if (options.hangTimeoutMs !== undefined && !(typeof options.hangTimeoutMs === 'number' && options.hangTimeoutMs >= MIN_HANG_TIMEOUT_MS)) {
-    invalid(`hangTimeoutMs must be a number of milliseconds, at least ${MIN_HANG_TIMEOUT_MS} (Infinity turns the check off), got ${describeValue(options.hangTimeoutMs)}`)
+    throw invalidInput(`hangTimeoutMs must be a number of milliseconds, at least ${MIN_HANG_TIMEOUT_MS} (Infinity turns the check off), got ${describeValue(options.hangTimeoutMs)}`)
   }
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') invalid('onProgress must be a function')
-  if (options.onDeviceChange !== undefined && typeof options.onDeviceChange !== 'function') invalid('onDeviceChange must be a function')
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw invalidInput('onProgress must be a function')
+  if (options.onDeviceChange !== undefined && typeof options.onDeviceChange !== 'function') throw invalidInput('onDeviceChange must be a function')
   const r = options.reranker
   if (r !== undefined && r !== false) {
-    if (r === null || typeof r !== 'object') invalid('reranker must be an object')
-    if (r.model !== undefined && (typeof r.model !== 'string' || r.model.trim() === '')) invalid('reranker.model must be a non-empty string')
+    if (r === null || typeof r !== 'object') throw invalidInput('reranker must be an object')
+    if (r.model !== undefined && (typeof r.model !== 'string' || r.model.trim() === '')) throw invalidInput('reranker.model must be a non-empty string')
     for (const key of ['maxLength', 'maxQueryLength', 'batchTokens'] as const) {
       const v = r[key]
-      if (v !== undefined && !(Number.isInteger(v) && v >= 1)) invalid(`reranker.${key} must be a positive integer, got ${describeValue(v)}`)
+      if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw invalidInput(`reranker.${key} must be a positive integer, got ${describeValue(v)}`)
     }
   }
   const e = options.embedder
   if (e !== undefined) {
-    if (e === null || typeof e !== 'object') invalid('embedder must be an object such as { model: "Xenova/all-MiniLM-L6-v2" }')
-    if (typeof e.model !== 'string' || e.model.trim() === '') invalid('embedder.model must be a non-empty string')
+    if (e === null || typeof e !== 'object') throw invalidInput('embedder must be an object such as { model: "Xenova/all-MiniLM-L6-v2" }')
+    if (typeof e.model !== 'string' || e.model.trim() === '') throw invalidInput('embedder.model must be a non-empty string')
     for (const key of ['maxLength', 'batchTokens'] as const) {
       const v = e[key]
-      if (v !== undefined && !(Number.isInteger(v) && v >= 1)) invalid(`embedder.${key} must be a positive integer, got ${describeValue(v)}`)
+      if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw invalidInput(`embedder.${key} must be a positive integer, got ${describeValue(v)}`)
     }
-    if (e.pooling !== undefined && e.pooling !== 'mean' && e.pooling !== 'cls') invalid(`embedder.pooling must be 'mean' or 'cls'`)
+    if (e.pooling !== undefined && e.pooling !== 'mean' && e.pooling !== 'cls') throw invalidInput(`embedder.pooling must be 'mean' or 'cls'`)
     for (const key of ['queryPrefix', 'documentPrefix'] as const) {
       const v = e[key]
-      if (v !== undefined && typeof v !== 'string') invalid(`embedder.${key} must be a string ('' for none), got ${describeValue(v)}`)
-      if (typeof v === 'string' && v.length > MAX_PREFIX_LENGTH) invalid(`embedder.${key} is ${v.length} characters; a prefix is a short instruction (at most ${MAX_PREFIX_LENGTH})`)
+      if (v !== undefined && typeof v !== 'string') throw invalidInput(`embedder.${key} must be a string ('' for none), got ${describeValue(v)}`)
+      if (typeof v === 'string' && v.length > MAX_PREFIX_LENGTH) throw invalidInput(`embedder.${key} is ${v.length} characters; a prefix is a short instruction (at most ${MAX_PREFIX_LENGTH})`)
     }
   }
 }
@@ -125,7 +125,3 @@ const MAX_PREFIX_LENGTH = 1000
 
 /** Below this, a busy but healthy worker would be taken for a hung one. */
 const MIN_HANG_TIMEOUT_MS = 500
-
-function invalid(message: string): never {
-  throw new WinnowError('INVALID_INPUT', message)
-}

@@ -4,6 +4,7 @@
  * tokenizer's longest-first pair truncation) and the special tokens and segment ids stay exactly
  * where the model's tokenizer puts them.
  */
+import { WinnowError } from '../errors.js'
 
 /**
  * Where a tokenizer puts its special tokens around a pair: `prefix A middle B suffix`, with the
@@ -44,7 +45,7 @@ export function derivePairTemplate(
   const aAt = indexOfRun(full, a, 0)
   const bAt = aAt < 0 ? -1 : indexOfRun(full, b, aAt + a.length)
   if (aAt < 0 || bAt < 0 || a.length === 0 || b.length === 0) {
-    throw new Error('cannot locate the query and passage inside the tokenizer’s pair encoding')
+    throw new WinnowError('UNSUPPORTED_MODEL', 'cannot locate the query and passage inside the tokenizer’s pair encoding', { reason: 'pair-encoding' })
   }
   const types = fullTypes ?? full.map(() => 0)
   return {

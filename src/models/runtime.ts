@@ -322,7 +322,7 @@ export async function readOptionalModelJson(
       await cache?.put(url, new Response('null', { status: 404 })).catch(() => {})
       continue
     }
-    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`)
+    if (!response.ok) throw new WinnowError('MODEL_LOAD_FAILED', `${url}: HTTP ${response.status}`, { url, status: response.status })
     if (/text\/html/i.test(response.headers.get('content-type') ?? '')) continue // an SPA fallback page, not the file
     await cache?.put(url, response.clone()).catch(() => {})
     return response.json()

@@ -3,7 +3,7 @@
  * `lengthCorrection` (remove a length trend from the logits, see core/lengthTrend.ts) and
  * `rerankFusion` (blend the reranker's order with the first stage's, see core/rerankFusion.ts).
  */
-import { describeValue, WinnowError } from '../errors.js'
+import { describeValue, invalidInput, WinnowError } from '../errors.js'
 import type { LengthCorrection } from './lengthTrend.js'
 import type { ResolvedRerankFusion } from './rerankFusion.js'
 
@@ -25,8 +25,7 @@ export function resolveLengthCorrection(value: unknown, where: string): LengthCo
   if (value === undefined || value === null) return null
   if (value === 'auto') return 'auto'
   if (typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_LENGTH_SLOPE) return value
-  throw new WinnowError(
-    'INVALID_INPUT',
+  throw invalidInput(
     `${where} must be 'auto' or a slope in logits per unit of ln(tokens) from -${MAX_LENGTH_SLOPE} to ${MAX_LENGTH_SLOPE}, got ${describeValue(value)}`,
   )
 }
@@ -43,22 +42,18 @@ export function resolveLengthCorrection(value: unknown, where: string): LengthCo
 export function resolveRerankFusion(value: unknown, where: string, allowWeighted: boolean): ResolvedRerankFusion | null {
   if (value === undefined || value === null || value === false) return null
   const shape = allowWeighted ? `{ method: 'rrf', k?, weight? } or { method: 'weighted', weight? }` : `{ method: 'rrf', k?, weight? }`
-  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${where} must be ${shape}, got ${describeValue(value)}`)
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalidInput(`${where} must be ${shape}, got ${describeValue(value)}`)
   const { method, k, weight } = value as { method?: unknown; k?: unknown; weight?: unknown }
   const keys = method === 'rrf' ? ['method', 'k', 'weight'] : ['method', 'weight']
-  if (method !== 'rrf' && method !== 'weighted') throw invalid(`${where}.method must be 'rrf'${allowWeighted ? " or 'weighted'" : ''}, got ${describeValue(method)}`)
+  if (method !== 'rrf' && method !== 'weighted') throw invalidInput(`${where}.method must be 'rrf'${allowWeighted ? " or 'weighted'" : ''}, got ${describeValue(method)}`)
   if (method === 'weighted' && !allowWeighted) {
-    throw invalid(`${where}.method 'weighted' needs first-stage scores, and rerank() has only the input order: use { method: 'rrf' }`)
+    throw invalidInput(`${where}.method 'weighted' needs first-stage scores, and rerank() has only the input order: use { method: 'rrf' }`)
   }
-  for (const key of Object.keys(value)) if (!keys.includes(key)) throw invalid(`${where}.${key} is not an option of ${method} fusion; it takes ${keys.join(', ')}`)
+  for (const key of Object.keys(value)) if (!keys.includes(key)) throw invalidInput(`${where}.${key} is not an option of ${method} fusion; it takes ${keys.join(', ')}`)
   const w = weight ?? DEFAULT_RERANK_FUSION_WEIGHT
-  if (typeof w !== 'number' || !(w >= 0 && w <= 1)) throw invalid(`${where}.weight (the reranker's share) must be a number from 0 to 1, got ${describeValue(weight)}`)
+  if (typeof w !== 'number' || !(w >= 0 && w <= 1)) throw invalidInput(`${where}.weight (the reranker's share) must be a number from 0 to 1, got ${describeValue(weight)}`)
   if (method === 'weighted') return { method, weight: w }
   const kk = k ?? DEFAULT_RERANK_FUSION_K
-  if (typeof kk !== 'number' || !Number.isFinite(kk) || kk < 0) throw invalid(`${where}.k must be a finite number ≥ 0, got ${describeValue(k)}`)
+  if (typeof kk !== 'number' || !Number.isFinite(kk) || kk < 0) throw invalidInput(`${where}.k must be a finite number ≥ 0, got ${describeValue(k)}`)
   return { method, k: kk, weight: w }
-}
-
-function invalid(message: string): WinnowError {
-  return new WinnowError('INVALID_INPUT', message)
 }

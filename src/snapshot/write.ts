@@ -3,6 +3,7 @@
  * here: the CLI writes what this returns, and tests read it directly.
  */
 
+import { invalidInput, WinnowError } from '../errors.js'
 import type { ChunkRecord, DocRecord, Manifest, PostingRecord, QuantizedBlockRecord, SegmentRecord } from '../store/types.js'
 import { encodeRecords, gzip, sha256Hex } from './codec.js'
 import { hashInput, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type ShardEntry, type ShardKind, type ShardPayloads, type SnapshotChunk, type SnapshotDocument, type SnapshotEmbedder, type SnapshotManifest } from './format.js'
@@ -49,7 +50,7 @@ export const DEFAULT_SHARD_BYTES = 512 * 1024
  * const { manifest, files } = await writeSnapshot(backend.dump('docs'), { embedder: null })
  */
 export async function writeSnapshot(records: CollectionRecords, options: WriteSnapshotOptions): Promise<{ manifest: SnapshotManifest; files: SnapshotFile[] }> {
-  if (records.tombstones.length > 0) throw new Error('the collection has deleted chunks not yet compacted; build the snapshot from a fresh collection')
+  if (records.tombstones.length > 0) throw invalidInput('the collection has deleted chunks not yet compacted; build the snapshot from a fresh collection')
   const target = options.shardBytes ?? DEFAULT_SHARD_BYTES
   const m = records.manifest
   const payloads: { kind: ShardKind; records: number; payload: unknown }[] = []
@@ -100,13 +101,13 @@ export async function writeSnapshot(records: CollectionRecords, options: WriteSn
     nextSeq: m.nextSeq,
     nextSegment: m.nextSegment,
   }
-  if (m.vectorSource === 'caller') throw new Error('snapshots carry vectors made by an embedder (which the browser needs for queries); caller-supplied vectors are not supported')
+  if (m.vectorSource === 'caller') throw invalidInput('snapshots carry vectors made by an embedder (which the browser needs for queries); caller-supplied vectors are not supported')
   if (collection.vectorSource === 'embedder' && (!options.embedder || options.embedder.model !== m.embedder || options.embedder.dims !== m.dims)) {
-    throw new Error(`the collection was embedded with ${String(m.embedder)} (${String(m.dims)} dims), but the snapshot names ${options.embedder?.model ?? 'no embedder'}`)
+    throw invalidInput(`the collection was embedded with ${String(m.embedder)} (${String(m.dims)} dims), but the snapshot names ${options.embedder?.model ?? 'no embedder'}`)
   }
   const conventions = m.embedderConventions
   if (collection.embedder && conventions && options.embedder && conventions.pooling !== options.embedder.pooling) {
-    throw new Error(`the collection was embedded with ${conventions.pooling} pooling, but the snapshot names ${options.embedder.pooling}`)
+    throw invalidInput(`the collection was embedded with ${conventions.pooling} pooling, but the snapshot names ${options.embedder.pooling}`)
   }
   const base = { format: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION, collection, shards } as const
   const hash = await sha256Hex(new TextEncoder().encode(hashInput(base)))
@@ -133,7 +134,7 @@ function documentEntries(records: CollectionRecords): SnapshotDocument[] {
       if (doc.metadata !== undefined) out.metadata = doc.metadata
       for (const seq of doc.seqs) {
         const c = chunks.get(seq)
-        if (!c) throw new Error(`document ${doc.id} lists chunk ${seq}, which is not stored`)
+        if (!c) throw new WinnowError('INTERNAL', `document ${doc.id} lists chunk ${seq}, which is not stored`, { id: doc.id, seq })
         const chunk: SnapshotChunk = { seq, index: c.index, start: c.start, end: c.end, section: c.section, path: c.path }
         // Chunk texts are slices of the document: leave them out, the importer cuts them again.
         if (doc.text.slice(c.start, c.end) !== c.text) chunk.text = c.text

@@ -1,4 +1,4 @@
-import { WinnowError } from '../errors.js'
+import { invalidInput, WinnowError } from '../errors.js'
 import { collectionDeletedError, type DeletedReason } from './deleted.js'
 import type {
   ChunkRecord,
@@ -91,7 +91,7 @@ export class MemoryBackend implements StoreBackend {
    */
   dump(name: string): { manifest: Manifest; docs: DocRecord[]; chunks: ChunkRecord[]; segments: SegmentRecord[]; postings: PostingRecord[]; quantized: QuantizedBlockRecord[]; vectors: VectorBlockRecord[]; tombstones: number[] } {
     const t = this.collections.get(name)
-    if (!t?.manifest) throw new Error(`collection '${name}' has nothing stored`)
+    if (!t?.manifest) throw invalidInput(`collection '${name}' has nothing stored`, { name })
     return clone({
       manifest: t.manifest,
       docs: [...t.docs.values()],
@@ -185,7 +185,7 @@ class MemoryStore implements CollectionStore {
   }
 
   async commit(batch: WriteBatch): Promise<void> {
-    if (this.closed) throw new Error('store closed')
+    if (this.closed) throw new WinnowError('STORAGE_UNAVAILABLE', 'store closed')
     const failure = this.failCommits.shift()
     if (failure) throw failure
     // Clone first: a batch that fails to clone must change nothing.

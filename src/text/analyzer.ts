@@ -20,7 +20,7 @@
  * Porter stemming is worth +0.03 nDCG@10 on SciFact, the other choices far less (eval/run.mjs).
  */
 import { stemmer as porterStem } from 'stemmer'
-import { WinnowError, describeValue } from '../errors.js'
+import { describeValue, invalidInput } from '../errors.js'
 import type { AnalyzerOptions } from '../types.js'
 
 export type { AnalyzerOptions }
@@ -133,21 +133,21 @@ const MAX_MIN_TOKEN_LENGTH = 255
 export function resolveAnalyzerConfig(options?: AnalyzerOptions | false): ResolvedAnalyzerConfig {
   const given = options === false ? LANGUAGE_NEUTRAL : options === undefined ? {} : options
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
-    throw invalid('analyzer options must be an object, false, or undefined', { received: describeValue(given) })
+    throw invalidInput('analyzer options must be an object, false, or undefined', { received: describeValue(given) })
   }
   for (const key of Object.keys(given)) {
     if (!OPTION_KEYS.has(key)) {
-      throw invalid(`unknown analyzer option "${key}"; expected one of ${[...OPTION_KEYS].join(', ')}`, { option: key })
+      throw invalidInput(`unknown analyzer option "${key}"; expected one of ${[...OPTION_KEYS].join(', ')}`, { option: key })
     }
   }
   const { lowercase = true, foldAccents = true, stopWords = 'english', stemmer = 'english', minTokenLength = 1 } = given
   requireBoolean('lowercase', lowercase)
   requireBoolean('foldAccents', foldAccents)
   if (stemmer !== 'english' && stemmer !== false) {
-    throw invalid(`analyzer option "stemmer" must be 'english' or false`, { option: 'stemmer', received: describeValue(stemmer) })
+    throw invalidInput(`analyzer option "stemmer" must be 'english' or false`, { option: 'stemmer', received: describeValue(stemmer) })
   }
   if (!Number.isInteger(minTokenLength) || minTokenLength < 1 || minTokenLength > MAX_MIN_TOKEN_LENGTH) {
-    throw invalid(`analyzer option "minTokenLength" must be an integer from 1 to ${MAX_MIN_TOKEN_LENGTH}`, {
+    throw invalidInput(`analyzer option "minTokenLength" must be an integer from 1 to ${MAX_MIN_TOKEN_LENGTH}`, {
       option: 'minTokenLength',
       received: describeValue(minTokenLength),
     })
@@ -234,7 +234,7 @@ export function createAnalyzer(options?: AnalyzerOptions | false): Analyzer {
   }
 
   const terms = (text: string): string[] => {
-    if (typeof text !== 'string') throw invalid('text to analyze must be a string', { received: describeValue(text) })
+    if (typeof text !== 'string') throw invalidInput('text to analyze must be a string', { received: describeValue(text) })
     return collect(normalizeText(text, lowercase, foldAccents), [])
   }
 
@@ -242,7 +242,7 @@ export function createAnalyzer(options?: AnalyzerOptions | false): Analyzer {
   // (NFKD and folding change lengths); each token then goes through the per-text pipeline on its
   // own, which can split it ("½" → "1", "2") but never merges two.
   const spans = (text: string): TermSpan[] => {
-    if (typeof text !== 'string') throw invalid('text to analyze must be a string', { received: describeValue(text) })
+    if (typeof text !== 'string') throw invalidInput('text to analyze must be a string', { received: describeValue(text) })
     const source = ASCII_ONLY.test(text) ? text : text.replace(APOSTROPHES, "'") // one unit each: offsets hold
     const out: TermSpan[] = []
     RAW_TOKEN.lastIndex = 0
@@ -319,14 +319,14 @@ function codePointLength(term: string): number {
 function resolveStopWords(stopWords: unknown): ResolvedAnalyzerConfig['stopWords'] {
   if (stopWords === 'english' || stopWords === false) return stopWords
   if (!Array.isArray(stopWords)) {
-    throw invalid(`analyzer option "stopWords" must be 'english', false, or an array of strings`, {
+    throw invalidInput(`analyzer option "stopWords" must be 'english', false, or an array of strings`, {
       option: 'stopWords',
       received: describeValue(stopWords),
     })
   }
   stopWords.forEach((word, index) => {
     if (typeof word !== 'string' || word.trim() === '') {
-      throw invalid('every stop word must be a non-empty string', { option: 'stopWords', index })
+      throw invalidInput('every stop word must be a non-empty string', { option: 'stopWords', index })
     }
   })
   return [...(stopWords as string[])]
@@ -341,10 +341,6 @@ function stopSet(config: ResolvedAnalyzerConfig): Set<string> | null {
 
 function requireBoolean(option: string, value: unknown): void {
   if (typeof value !== 'boolean') {
-    throw invalid(`analyzer option "${option}" must be true or false`, { option, received: describeValue(value) })
+    throw invalidInput(`analyzer option "${option}" must be true or false`, { option, received: describeValue(value) })
   }
-}
-
-function invalid(message: string, details: Record<string, unknown>): WinnowError {
-  return new WinnowError('INVALID_INPUT', message, details)
 }

@@ -8,6 +8,7 @@
  * its failure, which its own caller has already received. The caller of the failing link still
  * gets the rejection.
  */
+import { WinnowError } from '../errors.js'
 
 /** The two chain links, as transformers.js writes them, and their recovering form. */
 export const TRANSFORMERS_CHAINS = [
@@ -41,7 +42,8 @@ export function recoverTransformersChains(code: string, id = 'transformers.js'):
   for (const { from, to } of TRANSFORMERS_CHAINS) {
     const at = out.indexOf(from)
     if (at < 0 || out.indexOf(from, at + 1) >= 0) {
-      throw new Error(
+      throw new WinnowError(
+        'INTERNAL',
         `winnow: expected exactly one "${from}" in ${id} (${at < 0 ? 'none found' : 'several found'}). ` +
           'transformers.js changed how it chains web sessions and runs: check whether one failed run still breaks every later one, ' +
           'then update TRANSFORMERS_CHAINS in src/vite/transformersChain.ts.',
