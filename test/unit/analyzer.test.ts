@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { WinnowError } from '../../src/errors.js'
+import { codeOf } from '../helpers/errors.js'
 import {
   ANALYZER_VERSION,
   ENGLISH_STOP_WORDS,
@@ -11,15 +11,6 @@ import {
 } from '../../src/text/analyzer.js'
 
 const terms = (text: string, options?: AnalyzerOptions | false) => createAnalyzer(options).terms(text)
-
-function codeOf(run: () => unknown): string {
-  try {
-    run()
-    return 'returned'
-  } catch (e) {
-    return e instanceof WinnowError ? e.code : `not a WinnowError: ${String(e)}`
-  }
-}
 
 describe('createAnalyzer: defaults (Lucene English)', () => {
   it('lowercases, folds accents, drops stop words and stems, keeping text order and repeats', () => {

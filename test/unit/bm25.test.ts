@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { WinnowError } from '../../src/errors.js'
+import { codeOf } from '../helpers/errors.js'
 import {
   DEFAULT_BM25,
   bm25Idf,
@@ -10,15 +10,6 @@ import {
   type QueryTerm,
   type TermPostings,
 } from '../../src/rank/bm25.js'
-
-function codeOf(run: () => unknown): string {
-  try {
-    run()
-    return 'returned'
-  } catch (e) {
-    return e instanceof WinnowError ? e.code : `not a WinnowError: ${String(e)}`
-  }
-}
 
 const postings = (seqs: number[], tfs: number[]): TermPostings => ({ seqs: Uint32Array.from(seqs), tfs: Uint16Array.from(tfs) })
 const identity = (n: number) => Int32Array.from({ length: n }, (_, i) => i)

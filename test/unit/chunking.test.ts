@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { WinnowError } from '../../src/errors.js'
+import { codeOf } from '../helpers/errors.js'
 import {
   approximateTokens,
   chunkText,
@@ -17,15 +17,6 @@ const byLength: TokenCounter = (w) => w.length
 
 function opts(maxTokens: number, overlapTokens: number, headings = true): ResolvedChunking {
   return { maxTokens, overlapTokens, headings }
-}
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn()
-    return 'returned'
-  } catch (e) {
-    return e instanceof WinnowError ? e.code : `not a WinnowError: ${String(e)}`
-  }
 }
 
 /** Sections as [section, path, text] triples: the shape most heading tests assert. */

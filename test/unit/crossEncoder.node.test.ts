@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WinnowError } from '../../src/errors.js'
+import { failure } from '../helpers/errors.js'
 import { CrossEncoder, type LogitsModel, type PairTokenizer } from '../../src/models/crossEncoder.js'
 import { DTYPE_FILES } from '../../src/models/dtype.js'
 import { loadCrossEncoder, type LoadedCrossEncoder } from '../../src/models/loadCrossEncoder.js'
@@ -28,15 +29,6 @@ const LONG = 'the quick brown fox jumps over the lazy dog. '.repeat(50)
 /** Dtypes whose weight file exists in a fixture model folder. */
 const probeDtypes = async (model: string): Promise<Dtype[]> =>
   (Object.keys(DTYPE_FILES) as Dtype[]).filter((d) => existsSync(`${MODELS}${model}/onnx/${DTYPE_FILES[d]}`))
-
-async function failure(p: Promise<unknown>): Promise<WinnowError> {
-  const e = await p.then(
-    () => new Error('resolved'),
-    (err: unknown) => err,
-  )
-  if (!(e instanceof WinnowError)) throw new Error(`expected a WinnowError, got ${String(e)}`)
-  return e
-}
 
 async function scoreAlone(encoder: CrossEncoder, pairs: readonly { query: string; document: string }[]): Promise<number[]> {
   const out: number[] = []

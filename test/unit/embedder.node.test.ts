@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WinnowError } from '../../src/errors.js'
+import { failure } from '../helpers/errors.js'
 import { DTYPE_FILES } from '../../src/models/dtype.js'
 import { Embedder, type EmbedderSettings, type HiddenStateModel, type TextTokenizer } from '../../src/models/embedder.js'
 import { chooseOutput, deriveTextTemplate, knownPooling, loadEmbedder, poolingFromConfig, POOLING_CONFIG_PATH, type LoadedEmbedder } from '../../src/models/loadEmbedder.js'
@@ -98,15 +99,6 @@ async function writePooledGraph(from: string, to: string): Promise<void> {
     parts.push(model.subarray(start, at))
   }
   writeFileSync(`${to}/onnx/model.onnx`, Buffer.concat(parts))
-}
-
-async function failure(p: Promise<unknown>): Promise<WinnowError> {
-  const e = await p.then(
-    () => new Error('resolved'),
-    (err: unknown) => err,
-  )
-  if (!(e instanceof WinnowError)) throw new Error(`expected a WinnowError, got ${String(e)}`)
-  return e
 }
 
 const row = (vectors: Float32Array, i: number, dims = DIMS) => Array.from(vectors.subarray(i * dims, (i + 1) * dims))

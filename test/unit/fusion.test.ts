@@ -1,19 +1,10 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { WinnowError } from '../../src/errors.js'
+import { codeOf } from '../helpers/errors.js'
 import { fuse, resolveFusion, type RankedList } from '../../src/rank/fusion.js'
 
 const list = (ids: number[], scores: number[]): RankedList => ({ ids, scores })
 const nanToNull = (a: Float64Array) => Array.from(a, (x) => (Number.isNaN(x) ? null : x))
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn()
-    return 'returned'
-  } catch (e) {
-    return e instanceof WinnowError ? e.code : `not a WinnowError: ${String(e)}`
-  }
-}
 
 describe('fuse with rrf', () => {
   it('sums 1 / (k + rank) over the lists, rank from 1', () => {

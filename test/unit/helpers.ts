@@ -1,14 +1,5 @@
-import { WinnowError } from '../../src/errors.js'
-
-/** The WinnowError code a promise rejects with, 'resolved' if it resolves, or a marker for other errors. */
-export async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-    return 'resolved'
-  } catch (e) {
-    return e instanceof WinnowError ? e.code : `not a WinnowError: ${String(e)}`
-  }
-}
+/** The WinnowError code of a call or a promise (see test/helpers/errors.ts). */
+export { codeOf } from '../helpers/errors.js'
 
 /** A deterministic pseudo-random generator in [0, 1) (mulberry32), so property data is reproducible. */
 export function seeded(seed: number): () => number {

@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { checkCallOptions } from '../../src/client/validate.js'
 import { checkDocuments, toFloat32 } from '../../src/collection/ingest.js'
+import { codeOf } from '../helpers/errors.js'
 
 // Regression cases the reliability fuzz (test/reliability/fuzz.spec.ts) found: each one used to
 // escape as a raw TypeError, an INTERNAL error, or silently lost data.
 const limits = { maxTextLength: 1000, dims: null }
-const codeOf = (fn: () => unknown) => {
-  try {
-    fn()
-    return 'returned'
-  } catch (e) {
-    return (e as { code?: string }).code ?? `untyped ${(e as Error).name}`
-  }
-}
 
 describe('hostile call options', () => {
   it('refuses null, non-AbortSignal signals, non-function callbacks and unreadable proxies with INVALID_INPUT', () => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkOptions } from '../../src/client/validate.js'
 import { deviceLostError, WinnowError } from '../../src/errors.js'
+import { failure } from '../helpers/errors.js'
 import { isDeviceLostError } from '../../src/models/device.js'
 import { FetchRecorder } from '../../src/models/fetchRecorder.js'
 import { loadCrossEncoder } from '../../src/models/loadCrossEncoder.js'
@@ -16,15 +17,6 @@ import { largestTokenId, tokenizerMismatch } from '../../src/models/vocabulary.j
 const FIXTURES = fileURLToPath(new URL('../fixtures/models/', import.meta.url))
 const CE = 'tiny-random-cross-encoder'
 const EMB = 'tiny-random-embedder'
-
-async function failure(p: Promise<unknown>): Promise<WinnowError> {
-  const e = await p.then(
-    () => new Error('resolved'),
-    (err: unknown) => err,
-  )
-  if (!(e instanceof WinnowError)) throw new Error(`expected a WinnowError, got ${String(e)}`)
-  return e
-}
 
 describe('tokenizerMismatch / largestTokenId', () => {
   it('takes the largest id over the vocabulary and the special tokens', () => {

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { checkOptions, checkRerankArgs } from '../../src/client/validate.js'
-import { WinnowError } from '../../src/errors.js'
+import { codeOf } from '../helpers/errors.js'
 import type { WinnowOptions } from '../../src/types.js'
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn()
-    return 'ok'
-  } catch (e) {
-    return e instanceof WinnowError ? e.code : `not a WinnowError: ${String(e)}`
-  }
-}
 
 describe('checkRerankArgs', () => {
   it('accepts strings', () => {
@@ -52,7 +43,7 @@ describe('checkRerankArgs', () => {
 
 describe('checkOptions', () => {
   it('accepts empty options', () => {
-    expect(codeOf(() => checkOptions({}))).toBe('ok')
+    expect(codeOf(() => checkOptions({}))).toBe('returned')
   })
 
   it('accepts a full valid set of options', () => {
@@ -68,10 +59,10 @@ describe('checkOptions', () => {
       onProgress: () => {},
       signal: new AbortController().signal,
     }
-    expect(codeOf(() => checkOptions(options))).toBe('ok')
-    for (const device of ['auto', 'webgpu', 'wasm'] as const) expect(codeOf(() => checkOptions({ device }))).toBe('ok')
-    expect(codeOf(() => checkOptions({ modelBaseUrl: null, allowRemoteModels: true }))).toBe('ok') // the hub only
-    for (const hangTimeoutMs of [500, 60_000, Number.POSITIVE_INFINITY]) expect(codeOf(() => checkOptions({ hangTimeoutMs }))).toBe('ok')
+    expect(codeOf(() => checkOptions(options))).toBe('returned')
+    for (const device of ['auto', 'webgpu', 'wasm'] as const) expect(codeOf(() => checkOptions({ device }))).toBe('returned')
+    expect(codeOf(() => checkOptions({ modelBaseUrl: null, allowRemoteModels: true }))).toBe('returned') // the hub only
+    for (const hangTimeoutMs of [500, 60_000, Number.POSITIVE_INFINITY]) expect(codeOf(() => checkOptions({ hangTimeoutMs }))).toBe('returned')
   })
 
   it.each([
