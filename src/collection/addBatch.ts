@@ -12,7 +12,7 @@ import {
 } from '../store/types.js'
 import type { AddResult } from '../types.js'
 import { buildPostings, type TermPostings } from '../rank/bm25.js'
-import type { ChunkTable } from './chunkTable.js'
+import type { ChunkView } from './ports.js'
 import type { PreparedDocument } from './ingest.js'
 
 /** What one `add()` writes, and what the in-memory view applies once it is durable. */
@@ -43,12 +43,12 @@ export function buildAddBatch(input: {
   /** The embedder model that made (some of) the vectors, or null. */
   embeddedBy: string | null
   manifest: Manifest
-  table: ChunkTable
+  table: ChunkView
 }): PlannedAdd {
   const { prepared, vectors, dims, embeddedBy, manifest, table } = input
-  const replacedIds = prepared.map((d) => d.id).filter((id) => table.docSlots.has(id))
+  const replacedIds = prepared.map((d) => d.id).filter((id) => table.hasDocument(id))
   const replacedSeqs = replacedIds.flatMap((id) => table.seqsOf(id))
-  const replacedLength = replacedSeqs.reduce((n, s) => n + table.lengths[table.slotOf[s]!]!, 0)
+  const replacedLength = replacedSeqs.reduce((n, s) => n + table.lengthOfSeq(s), 0)
   const base = manifest.nextSeq
   const segmentId = manifest.nextSegment
   const n = prepared.reduce((sum, d) => sum + d.chunks.length, 0)

@@ -2,6 +2,7 @@ import { ARENA_MAX_DIMS, defaultInt8Kernel, type Int8Kernel, type VectorArena } 
 import type { QuantizedBlockRecord, SegmentRecord } from '../store/types.js'
 import { VECTOR_BLOCK_ROWS } from '../store/types.js'
 import type { QuantizedBlock } from '../rank/quantizedBlock.js'
+import type { ChunkView } from './ports.js'
 
 /**
  * What the worker keeps in memory for one collection: per chunk a dense *slot* with its seq, BM25
@@ -25,24 +26,24 @@ import type { QuantizedBlock } from '../rank/quantizedBlock.js'
  * table.addSegment(segment, quantizedBlocks)
  * table.tombstone(seq)
  */
-export class ChunkTable {
+export class ChunkTable implements ChunkView {
   /** Slots in use (live or tombstoned). */
   size = 0
-  seqs = new Uint32Array(1024)
-  lengths = new Uint32Array(1024)
+  private seqs = new Uint32Array(1024)
+  private lengths = new Uint32Array(1024)
   /** 1 = live, 0 = deleted (tombstoned, awaiting compaction). */
-  live = new Uint8Array(1024)
+  private live = new Uint8Array(1024)
   /** Segment id of each slot (to find its fp32 block). */
-  segmentOf = new Int32Array(1024)
+  private segmentOf = new Int32Array(1024)
   /** Row of the slot's vector within its segment, -1 if it has none. */
-  vectorRowOf = new Int32Array(1024)
-  docIds: string[] = []
-  metadata: (Record<string, unknown> | undefined)[] = []
-  titles: (string | undefined)[] = []
+  private vectorRowOf = new Int32Array(1024)
+  private readonly docIds: string[] = []
+  private readonly metadataOf: (Record<string, unknown> | undefined)[] = []
+  private readonly titles: (string | undefined)[] = []
   /** seq → slot, -1 when absent or deleted (BM25 skips those). */
-  slotOf = new Int32Array(1024).fill(-1)
+  private slotOf = new Int32Array(1024).fill(-1)
   /** Live slots of each document, in chunk order. */
-  readonly docSlots = new Map<string, number[]>()
+  private readonly docSlots = new Map<string, number[]>()
   readonly blocks: QuantizedBlock[] = []
   /** Segment ids loaded, ascending. */
   readonly segments: number[] = []
@@ -72,7 +73,7 @@ export class ChunkTable {
       this.vectorRowOf[slot] = segment.vectorBlocks > 0 ? i : -1
       const doc = segment.docs[segment.docOf[i]!]!
       this.docIds[slot] = doc.id
-      this.metadata[slot] = doc.metadata
+      this.metadataOf[slot] = doc.metadata
       this.titles[slot] = doc.title
       this.mapSeq(seq, slot)
       let slots = this.docSlots.get(doc.id)
@@ -114,6 +115,58 @@ export class ChunkTable {
   /** The live chunk seqs of a document, in chunk order (empty if absent). */
   seqsOf(docId: string): number[] {
     return (this.docSlots.get(docId) ?? []).map((s) => this.seqs[s]!)
+  }
+
+  docId(slot: number): string {
+    return this.docIds[slot]!
+  }
+
+  title(slot: number): string | undefined {
+    return this.titles[slot]
+  }
+
+  metadata(slot: number): Record<string, unknown> | undefined {
+    return this.metadataOf[slot]
+  }
+
+  seq(slot: number): number {
+    return this.seqs[slot]!
+  }
+
+  segment(slot: number): number {
+    return this.segmentOf[slot]!
+  }
+
+  vectorRow(slot: number): number {
+    return this.vectorRowOf[slot]!
+  }
+
+  isLive(slot: number): boolean {
+    return this.live[slot] === 1
+  }
+
+  hasSeq(seq: number): boolean {
+    return seq < this.slotOf.length && this.slotOf[seq]! >= 0
+  }
+
+  lengthOfSeq(seq: number): number {
+    return this.lengths[this.slotOf[seq]!]!
+  }
+
+  hasDocument(docId: string): boolean {
+    return this.docSlots.has(docId)
+  }
+
+  liveMask(): Uint8Array {
+    return this.live
+  }
+
+  bm25Columns(): { slotOf: Int32Array; lengths: Uint32Array } {
+    return { slotOf: this.slotOf, lengths: this.lengths }
+  }
+
+  metadataColumn(): (Record<string, unknown> | undefined)[] {
+    return this.metadataOf.slice(0, this.size)
   }
 
   /** Bytes of int8 codes held in the arena, and the arena's whole memory (diagnostics, benchmarks). */

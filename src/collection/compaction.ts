@@ -1,4 +1,5 @@
-import type { ChunkTable } from './chunkTable.js'
+import { WinnowError } from '../errors.js'
+import type { ChunkView } from './ports.js'
 import { quantize } from '../core/quantize.js'
 import {
   VECTOR_BLOCK_ROWS,
@@ -23,14 +24,14 @@ const KEEP_SEGMENTS = 5
  * @example
  * const plan = planMerge(segmentStats(table))
  */
-export function segmentStats(table: ChunkTable): { id: number; size: number; live: number; vectors: boolean }[] {
+export function segmentStats(table: ChunkView): { id: number; size: number; live: number; vectors: boolean }[] {
   const stats = new Map<number, { id: number; size: number; live: number; vectors: boolean }>()
   for (const id of table.segments) stats.set(id, { id, size: 0, live: 0, vectors: false })
   for (let slot = 0; slot < table.size; slot++) {
-    const s = stats.get(table.segmentOf[slot]!)!
+    const s = stats.get(table.segment(slot))!
     s.size++
-    s.live += table.live[slot]!
-    if (table.vectorRowOf[slot]! >= 0) s.vectors = true
+    s.live += table.isLive(slot) ? 1 : 0
+    if (table.vectorRow(slot) >= 0) s.vectors = true
   }
   return [...stats.values()]
 }
@@ -117,7 +118,7 @@ export async function buildMerge(
     const all = new Float32Array(seqs.length * dims)
     liveRows.forEach(({ segment, row }, i) => {
       const block = blocks.get(`${segment}/${Math.floor(row / VECTOR_BLOCK_ROWS)}`)
-      if (!block) throw new Error(`vector block ${segment}/${Math.floor(row / VECTOR_BLOCK_ROWS)} is missing`)
+      if (!block) throw new WinnowError('INTERNAL', `vector block ${segment}/${Math.floor(row / VECTOR_BLOCK_ROWS)} is missing`, { segment, block: Math.floor(row / VECTOR_BLOCK_ROWS) })
       const r = row % VECTOR_BLOCK_ROWS
       all.set(block.subarray(r * dims, (r + 1) * dims), i * dims)
     })

@@ -1,4 +1,4 @@
-import { WinnowError } from '../errors.js'
+import { invalidInput } from '../errors.js'
 import type { Coordination } from '../store/coordination.js'
 import { SCHEMA_VERSION, type CollectionStore, type Manifest } from '../store/types.js'
 import { createAnalyzer, type Analyzer, type AnalyzerOptions } from '../text/analyzer.js'
@@ -68,9 +68,9 @@ export class CollectionEngine {
     const stored = await deps.store.readManifest()
     const analyzerConfig = pickAnalyzer(stored, settings.analyzer)
     const maxTextLength = settings.maxTextLength ?? DEFAULT_MAX_TEXT_LENGTH
-    if (!(Number.isInteger(maxTextLength) && maxTextLength > 0)) throw invalid(`maxTextLength must be a positive integer`)
+    if (!(Number.isInteger(maxTextLength) && maxTextLength > 0)) throw invalidInput(`maxTextLength must be a positive integer`)
     if (stored && deps.embedder && stored.embedder && stored.embedder !== deps.embedder.model) {
-      throw invalid(
+      throw invalidInput(
         `collection '${name}' was embedded with ${stored.embedder}, but this instance loads ${deps.embedder.model}; use the same embedder or deleteCollection('${name}') and add the documents again`,
         { stored: stored.embedder, loaded: deps.embedder.model },
       )
@@ -123,7 +123,7 @@ export class CollectionEngine {
   }
 
   async get(id: string): Promise<StoredDocument | null> {
-    if (typeof id !== 'string') throw invalid(`id must be a string`)
+    if (typeof id !== 'string') throw invalidInput(`id must be a string`)
     const [doc] = await this.deps.store.readDocs([id])
     if (!doc) return null
     const out: StoredDocument = { id: doc.id, text: doc.text, chunks: doc.seqs.length }
@@ -188,13 +188,13 @@ export class CollectionEngine {
 
   /** Removes documents by id; returns how many existed. */
   async delete(ids: unknown): Promise<number> {
-    if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw invalid('ids must be an array of strings')
+    if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw invalidInput('ids must be an array of strings')
     return this.deps.coordination.withWriteLock(this.name, async () => {
       await this.refresh()
-      const present = [...new Set(ids as string[])].filter((id) => this.table.docSlots.has(id))
+      const present = [...new Set(ids as string[])].filter((id) => this.table.hasDocument(id))
       if (present.length === 0) return 0
       const seqs = present.flatMap((id) => this.table.seqsOf(id))
-      const removedLength = seqs.reduce((n, s) => n + this.table.lengths[this.table.slotOf[s]!]!, 0)
+      const removedLength = seqs.reduce((n, s) => n + this.table.lengthOfSeq(s), 0)
       const manifest = this.nextManifest({
         docCount: this.manifest.docCount - present.length,
         chunkCount: this.manifest.chunkCount - seqs.length,
@@ -244,8 +244,8 @@ export class CollectionEngine {
    * remote retriever that is sent only the vector.
    */
   async embedQuery(query: string, checkpoint: Checkpoint): Promise<Float32Array> {
-    if (typeof query !== 'string') throw invalid('query must be a string')
-    if (!this.deps.embedder) throw invalid(`the retriever is sent the query's vector, and collection '${this.name}' has no embedder to compute it; create the instance with an embedder, or pass options.vector`)
+    if (typeof query !== 'string') throw invalidInput('query must be a string')
+    if (!this.deps.embedder) throw invalidInput(`the retriever is sent the query's vector, and collection '${this.name}' has no embedder to compute it; create the instance with an embedder, or pass options.vector`)
     return this.deps.embedder.embed([(this.conventions?.queryPrefix ?? '') + query], checkpoint, undefined, this.embedOptions())
   }
 
@@ -278,7 +278,7 @@ export class CollectionEngine {
           const plan = planMerge(segmentStats(this.table))
           if (!plan) return
           const table = this.table
-          const batch = await buildMerge(this.deps.store, plan, this.manifest, (seq) => seq < table.slotOf.length && table.slotOf[seq]! >= 0)
+          const batch = await buildMerge(this.deps.store, plan, this.manifest, (seq) => table.hasSeq(seq))
           await this.deps.store.commit(batch)
           this.committed(batch.manifest)
           await this.reload()
@@ -367,7 +367,7 @@ export class CollectionEngine {
     const recorded = this.manifest.embedderConventions
     if (embeddedBy && this.conventions && isConventions(recorded) && conflictingConventions(recorded, this.conventions).length > 0) {
       // Another tab recorded other conventions after this one opened the collection empty.
-      throw invalid(`collection '${this.name}' was meanwhile embedded with other prefixes or pooling (${describeConventions(recorded)}); open it again to use them`, {
+      throw invalidInput(`collection '${this.name}' was meanwhile embedded with other prefixes or pooling (${describeConventions(recorded)}); open it again to use them`, {
         stored: recorded,
         requested: this.conventions,
       })
@@ -413,7 +413,7 @@ function pickConventions(name: string, stored: Manifest | null, port: EmbedderPo
     const legacy = legacyConventions(port.conventions.pooling)
     const conflicts = conflictingConventions(legacy, { queryPrefix: explicit.queryPrefix, documentPrefix: explicit.documentPrefix })
     if (conflicts.length > 0) {
-      throw invalid(
+      throw invalidInput(
         `collection '${name}' was embedded without query or document prefixes (before winnow recorded them), but this instance sets ${conflicts.join(' and ')}; omit ${conflicts.join(' and ')}, or deleteCollection('${name}') and add the documents again`,
         { stored: { queryPrefix: '', documentPrefix: '' }, requested: explicit, conflicts },
       )
@@ -422,13 +422,13 @@ function pickConventions(name: string, stored: Manifest | null, port: EmbedderPo
   }
   const conflicts = conflictingConventions(recorded, explicit)
   if (conflicts.length > 0) {
-    throw invalid(
+    throw invalidInput(
       `collection '${name}' was embedded with ${describeConventions(recorded)}, but this instance sets ${conflicts.map((k) => `${k} ${JSON.stringify(explicit[k])}`).join(', ')}; omit ${conflicts.join(' and ')} to embed queries as the collection was built, or deleteCollection('${name}') and add the documents again`,
       { stored: recorded, requested: explicit, conflicts },
     )
   }
   if (recorded.pooling !== port.conventions.pooling && port.canRepool === false) {
-    throw invalid(`collection '${name}' was embedded with ${recorded.pooling} pooling, but this model pools inside its graph with ${port.conventions.pooling}; pass pooling: '${recorded.pooling}' to pool its token vectors instead`, {
+    throw invalidInput(`collection '${name}' was embedded with ${recorded.pooling} pooling, but this model pools inside its graph with ${port.conventions.pooling}; pass pooling: '${recorded.pooling}' to pool its token vectors instead`, {
       stored: recorded,
       loaded: port.conventions,
     })
@@ -445,8 +445,4 @@ function countPrefixTokens(port: EmbedderPort, prefix: string): number {
 
 function describeConventions(c: EmbedderConventions): string {
   return `queryPrefix ${JSON.stringify(c.queryPrefix)}, documentPrefix ${JSON.stringify(c.documentPrefix)} and ${c.pooling} pooling`
-}
-
-function invalid(message: string, details: Record<string, unknown> = {}): WinnowError {
-  return new WinnowError('INVALID_INPUT', message, details)
 }

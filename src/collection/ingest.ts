@@ -1,5 +1,6 @@
-import { WinnowError, describeValue } from '../errors.js'
+import { describeValue, invalidInput, WinnowError } from '../errors.js'
 import type { Manifest } from '../store/types.js'
+import type { Passage } from '../types.js'
 import type { Analyzer } from '../text/analyzer.js'
 import { chunkText, type ResolvedChunking, type TokenCounter } from '../text/chunking.js'
 
@@ -16,13 +17,8 @@ export interface CheckedDocument {
 }
 
 /** One passage ready to write: its place in the document, analyzed terms and the text to embed. */
-export interface PreparedChunk {
-  index: number
-  start: number
-  end: number
-  text: string
-  section: string | null
-  path: string[]
+/** A passage prepared for a segment: its analyzed terms and what BM25 and the embedder read. */
+export interface PreparedChunk extends Passage {
   terms: string[]
   /** Title and section context plus the passage: what BM25 and the embedder read. */
   contextText: string
@@ -60,36 +56,36 @@ export function checkVectorRules(name: string, manifest: Manifest, withVector: n
  * checkDocuments([{ id: 'a', text: 'hello' }], { maxTextLength: 1e6, dims: null }) // → [{ id: 'a', text: 'hello' }]
  */
 export function checkDocuments(input: unknown, limits: { maxTextLength: number; dims: number | null }): CheckedDocument[] {
-  if (!Array.isArray(input)) invalid(`documents must be an array of { id, text, title?, metadata?, vector? }, got ${describeValue(input)}`)
+  if (!Array.isArray(input)) throw invalidInput(`documents must be an array of { id, text, title?, metadata?, vector? }, got ${describeValue(input)}`)
   const seen = new Set<string>()
   let dims = limits.dims
   return input.map((doc: unknown, i): CheckedDocument => {
-    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) invalid(`documents[${i}] must be an object, got ${describeValue(doc)}`)
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw invalidInput(`documents[${i}] must be an object, got ${describeValue(doc)}`)
     const d = doc as Record<string, unknown>
-    if (typeof d.id !== 'string' || d.id.length === 0) invalid(`documents[${i}].id must be a non-empty string, got ${describeValue(d.id)}`, { index: i })
+    if (typeof d.id !== 'string' || d.id.length === 0) throw invalidInput(`documents[${i}].id must be a non-empty string, got ${describeValue(d.id)}`, { index: i })
     const id = d.id
-    if (seen.has(id)) invalid(`documents[${i}].id '${id}' appears more than once in this call`, { index: i, id })
+    if (seen.has(id)) throw invalidInput(`documents[${i}].id '${id}' appears more than once in this call`, { index: i, id })
     seen.add(id)
-    if (typeof d.text !== 'string') invalid(`documents[${i}].text must be a string, got ${describeValue(d.text)}`, { index: i, id })
-    if (d.text.trim().length === 0) invalid(`documents[${i}].text is empty`, { index: i, id })
+    if (typeof d.text !== 'string') throw invalidInput(`documents[${i}].text must be a string, got ${describeValue(d.text)}`, { index: i, id })
+    if (d.text.trim().length === 0) throw invalidInput(`documents[${i}].text is empty`, { index: i, id })
     if (d.text.length > limits.maxTextLength) {
-      invalid(
+      throw invalidInput(
         `documents[${i}].text has ${d.text.length} characters, over the limit of ${limits.maxTextLength}; split the document or raise the collection's maxTextLength`,
         { index: i, id, length: d.text.length, limit: limits.maxTextLength },
       )
     }
     const checked: CheckedDocument = { id, text: d.text }
     if (d.title !== undefined) {
-      if (typeof d.title !== 'string') invalid(`documents[${i}].title must be a string, got ${describeValue(d.title)}`, { index: i, id })
+      if (typeof d.title !== 'string') throw invalidInput(`documents[${i}].title must be a string, got ${describeValue(d.title)}`, { index: i, id })
       checked.title = d.title
     }
     if (d.metadata !== undefined) checked.metadata = checkMetadata(d.metadata, i, id)
     if (d.vector !== undefined) {
       const v = d.vector
       const isArray = Array.isArray(v) || v instanceof Float32Array || v instanceof Float64Array
-      if (!isArray) invalid(`documents[${i}].vector must be a Float32Array or an array of numbers`, { index: i, id })
+      if (!isArray) throw invalidInput(`documents[${i}].vector must be a Float32Array or an array of numbers`, { index: i, id })
       const vector = toFloat32(v as ArrayLike<number>, `documents[${i}].vector`, { index: i, id })
-      if (vector.length === 0 || !vector.every(Number.isFinite)) invalid(`documents[${i}].vector must be non-empty and finite`, { index: i, id })
+      if (vector.length === 0 || !vector.every(Number.isFinite)) throw invalidInput(`documents[${i}].vector must be non-empty and finite`, { index: i, id })
       if (dims === null) dims = vector.length
       if (vector.length !== dims) {
         throw new WinnowError(
@@ -100,7 +96,7 @@ export function checkDocuments(input: unknown, limits: { maxTextLength: number; 
       }
       let norm = 0
       for (let k = 0; k < vector.length; k++) norm += vector[k]! * vector[k]!
-      if (norm === 0) invalid(`documents[${i}].vector is all zeros`, { index: i, id })
+      if (norm === 0) throw invalidInput(`documents[${i}].vector is all zeros`, { index: i, id })
       norm = Math.sqrt(norm)
       for (let k = 0; k < vector.length; k++) vector[k]! /= norm
       checked.vector = vector
@@ -146,14 +142,14 @@ export function prepareDocuments(
 
 function checkMetadata(value: unknown, i: number, id: string): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) {
-    invalid(`documents[${i}].metadata must be a plain object, got ${describeValue(value)}`, { index: i, id })
+    throw invalidInput(`documents[${i}].metadata must be a plain object, got ${describeValue(value)}`, { index: i, id })
   }
   const out: Record<string, unknown> = {}
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
     // Array.from: a hole is undefined and refused (every() alone would skip it).
     const ok = isScalar(v) || (Array.isArray(v) && Array.from(v).every(isScalar))
     if (!ok) {
-      invalid(
+      throw invalidInput(
         `documents[${i}].metadata.${key} must be a string, finite number, boolean, null or an array of those (dates: ISO strings or epoch numbers)`,
         { index: i, id, field: key },
       )
@@ -175,14 +171,10 @@ export function toFloat32(values: ArrayLike<number>, what: string, details: Reco
   try {
     return Float32Array.from(values)
   } catch {
-    invalid(`${what} must hold numbers`, details)
+    throw invalidInput(`${what} must hold numbers`, details)
   }
 }
 
 function isScalar(v: unknown): boolean {
   return v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))
-}
-
-function invalid(message: string, details: Record<string, unknown> = {}): never {
-  throw new WinnowError('INVALID_INPUT', message, details)
 }

@@ -9,8 +9,7 @@ import type { CollectionStore, Manifest } from '../store/types.js'
 import type { Analyzer } from '../text/analyzer.js'
 import type { AnalyzerOptions, ChunkingOptions } from '../types.js'
 import type { BlockCache, PostingsCache } from './caches.js'
-import type { ChunkTable } from './chunkTable.js'
-
+import type { QuantizedBlock } from '../rank/quantizedBlock.js'
 
 /** Per-collection settings; an omitted one keeps what the collection was built with. */
 export interface CollectionSettings {
@@ -21,12 +20,57 @@ export interface CollectionSettings {
 }
 
 /**
+ * The in-memory chunk table (collection/chunkTable.ts) as everything outside it reads it: per-slot
+ * facts by method, and for hot loops the typed arrays themselves, fetched once per loop (read-only
+ * by contract: only the table writes them). A slot is a chunk's dense position in the table; a seq
+ * its id in the store.
+ */
+export interface ChunkView {
+  /** Slots in use (live or tombstoned). */
+  readonly size: number
+  /** Live slots. */
+  readonly liveCount: number
+  /** Segment ids loaded, ascending. */
+  readonly segments: readonly number[]
+  /** The int8 vector blocks the scan reads. */
+  readonly blocks: readonly QuantizedBlock[]
+  /** The document id of a slot. */
+  docId(slot: number): string
+  /** The title of a slot's document, if it has one. */
+  title(slot: number): string | undefined
+  /** The metadata of a slot's document, if it has any. */
+  metadata(slot: number): Record<string, unknown> | undefined
+  /** The store seq of a slot. */
+  seq(slot: number): number
+  /** The segment a slot's chunk belongs to (to find its fp32 block). */
+  segment(slot: number): number
+  /** Row of a slot's vector within its segment; -1 when it has none. */
+  vectorRow(slot: number): number
+  /** Whether a slot is live (not tombstoned). */
+  isLive(slot: number): boolean
+  /** Whether a chunk seq is live in this table. */
+  hasSeq(seq: number): boolean
+  /** BM25 length of a live chunk seq. */
+  lengthOfSeq(seq: number): number
+  /** Whether a document has live chunks here. */
+  hasDocument(docId: string): boolean
+  /** The live chunk seqs of a document, in chunk order (empty if absent). */
+  seqsOf(docId: string): number[]
+  /** 1 per live slot, 0 per tombstoned one (length ≥ `size`): the scans' mask. Read-only. */
+  liveMask(): Uint8Array
+  /** What BM25 reads per posting: seq → slot (-1 absent or deleted), and each slot's length. Read-only. */
+  bm25Columns(): { slotOf: Int32Array; lengths: Uint32Array }
+  /** The first `size` slots' metadata, for a filter's mask (a copy). */
+  metadataColumn(): (Record<string, unknown> | undefined)[]
+}
+
+/**
  * A collection as the read side ranks it: the in-memory table over the store, the manifest it was
  * read at, the analyzer, and the caches. A view stays valid while a search runs on it; a refresh
  * may replace the table, so a search takes a new view after refreshing.
  */
 export interface CollectionView {
-  table: ChunkTable
+  table: ChunkView
   manifest: Manifest
   analyzer: Analyzer
   store: CollectionStore

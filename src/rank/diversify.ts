@@ -8,7 +8,7 @@
  * out of n costs at most n·(k − 1) similarity calls rather than the naive n·k².
  */
 import { dot } from '../core/vector.js'
-import { WinnowError } from '../errors.js'
+import { invalidInput, WinnowError } from '../errors.js'
 
 /**
  * Similarity between items `i` and `j` of one candidate list, typically in [-1, 1] (cosine) or
@@ -65,13 +65,29 @@ export function selectDiverse(input: SelectDiverseInput): number[] {
   const n = relevance.length
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(relevance[i])) {
-      throw invalid(`relevance[${i}] is ${String(relevance[i])}; pass finite relevance scores (normalise them into [0, 1])`)
+      throw invalidInput(`relevance[${i}] is ${String(relevance[i])}; pass finite relevance scores (normalise them into [0, 1])`)
     }
   }
-  const diversity = 1 - lambda
-  if (diversity !== 0 && typeof similarity !== 'function') throw invalid('similarity must be a function (i, j) => number')
+  if (1 - lambda !== 0 && typeof similarity !== 'function') throw invalidInput('similarity must be a function (i, j) => number')
+  if (input.maxPerGroup !== null && input.maxPerGroup !== undefined) validateCount('maxPerGroup', input.maxPerGroup, 1)
+  if (input.groups !== null && input.groups !== undefined && input.groups.length !== n) {
+    throw invalidInput(`groups has ${input.groups.length} entries but relevance has ${n}; pass one group key per item`)
+  }
+  return pickDiverse(input)
+}
 
-  const groupIds = resolveGroups(input.groups, input.maxPerGroup, n)
+/**
+ * {@link selectDiverse} for an input known to be valid (the search pipeline's, from options
+ * resolved once): the same picks, with nothing checked again.
+ *
+ * @example
+ * pickDiverse({ relevance: [0.9, 0.8], similarity: () => 0, lambda: 0.7, k: 1 }) // [0]
+ */
+export function pickDiverse(input: SelectDiverseInput): number[] {
+  const { relevance, similarity, lambda, k } = input
+  const n = relevance.length
+  const diversity = 1 - lambda
+  const groupIds = groupNumbers(input.groups, input.maxPerGroup, n)
   const cap = groupIds === null ? 0 : (input.maxPerGroup as number)
   const perGroup = groupIds === null ? null : new Int32Array(n)
   // done: picked, or its group is full (a full group never reopens, so the flag is final).
@@ -127,13 +143,27 @@ export function selectDiverse(input: SelectDiverseInput): number[] {
 export function capPerGroup(order: ArrayLike<number>, groups: ArrayLike<string>, maxPerGroup: number, k: number): number[] {
   validateCount('maxPerGroup', maxPerGroup, 1)
   validateCount('k', k, 0)
+  for (let r = 0; r < order.length; r++) {
+    const id = order[r]!
+    if (!Number.isInteger(id) || id < 0 || id >= groups.length) {
+      throw invalidInput(`order[${r}] is ${String(id)}, which is not an item index into groups (length ${groups.length})`)
+    }
+  }
+  return keepPerGroup(order, groups, maxPerGroup, k)
+}
+
+/**
+ * {@link capPerGroup} for arguments known to be valid (the search pipeline's): the same walk, with
+ * nothing checked again.
+ *
+ * @example
+ * keepPerGroup([4, 0, 2, 1], ['a', 'b', 'a', 'b', 'a'], 1, 10) // [4, 0]
+ */
+export function keepPerGroup(order: ArrayLike<number>, groups: ArrayLike<string>, maxPerGroup: number, k: number): number[] {
   const counts = new Map<string, number>()
   const kept: number[] = []
   for (let r = 0; r < order.length && kept.length < k; r++) {
     const id = order[r]!
-    if (!Number.isInteger(id) || id < 0 || id >= groups.length) {
-      throw invalid(`order[${r}] is ${String(id)}, which is not an item index into groups (length ${groups.length})`)
-    }
     const group = groups[id]!
     const count = counts.get(group) ?? 0
     if (count >= maxPerGroup) continue
@@ -199,11 +229,8 @@ export function termOverlapSimilarity(termSets: ReadonlySet<string>[] | string[]
 }
 
 /** Dense group numbers per item (so the pick loop indexes an Int32Array, not a Map), or null for no cap. */
-function resolveGroups(groups: ArrayLike<string> | null | undefined, maxPerGroup: number | null | undefined, n: number): Int32Array | null {
-  if (maxPerGroup !== null && maxPerGroup !== undefined) validateCount('maxPerGroup', maxPerGroup, 1)
-  if (groups === null || groups === undefined) return null
-  if (groups.length !== n) throw invalid(`groups has ${groups.length} entries but relevance has ${n}; pass one group key per item`)
-  if (maxPerGroup === null || maxPerGroup === undefined) return null
+function groupNumbers(groups: ArrayLike<string> | null | undefined, maxPerGroup: number | null | undefined, n: number): Int32Array | null {
+  if (groups === null || groups === undefined || maxPerGroup === null || maxPerGroup === undefined) return null
   const numbers = new Map<string, number>()
   const ids = new Int32Array(n)
   for (let i = 0; i < n; i++) {
@@ -217,16 +244,12 @@ function resolveGroups(groups: ArrayLike<string> | null | undefined, maxPerGroup
 
 function validateLambda(lambda: unknown): void {
   if (typeof lambda !== 'number' || !(lambda >= 0 && lambda <= 1)) {
-    throw invalid(`lambda must be a number in [0, 1] (1 = relevance only, 0 = novelty only), got ${String(lambda)}`)
+    throw invalidInput(`lambda must be a number in [0, 1] (1 = relevance only, 0 = novelty only), got ${String(lambda)}`)
   }
 }
 
 function validateCount(name: string, value: unknown, min: number): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw invalid(`${name} must be an integer >= ${min}, got ${String(value)}`)
+    throw invalidInput(`${name} must be an integer >= ${min}, got ${String(value)}`)
   }
-}
-
-function invalid(message: string): WinnowError {
-  return new WinnowError('INVALID_INPUT', message)
 }

@@ -16,7 +16,7 @@
  *   `ne` and `nin` ("not tagged x" includes untagged). `exists: true` asks for the field to be
  *   present; `null` is a present value and matches only `null`.
  */
-import { WinnowError } from '../errors.js'
+import { invalidInput } from '../errors.js'
 
 /** A metadata value a condition can compare against. */
 export type Scalar = string | number | boolean | null
@@ -37,11 +37,11 @@ export interface Operators {
 /** A scalar (equality) or an object of {@link Operators}. */
 export type Condition = Scalar | Operators
 
-/** Field name → condition; all must hold. */
-export type Filter = Record<string, Condition>
-
-/** A compiled filter: whether one chunk's metadata passes. */
-export type MetadataPredicate = (metadata: Record<string, unknown> | undefined) => boolean
+/**
+ * A filter compiled by {@link compileFilter} from the public `Filter` (field name → {@link Condition},
+ * all must hold): whether one chunk's metadata passes.
+ */
+export type CompiledFilter = (metadata: Record<string, unknown> | undefined) => boolean
 
 type Test = (value: unknown) => boolean
 
@@ -60,10 +60,10 @@ const RANGE = ['gt', 'gte', 'lt', 'lte'] as const
  * passes?.({ lang: 'en', year: 2023, tags: ['guide', 'setup'] }) // true
  * passes?.({ lang: 'en', year: '2023' })                         // false: a string is not a number
  */
-export function compileFilter(filter: unknown): MetadataPredicate | null {
+export function compileFilter(filter: unknown): CompiledFilter | null {
   if (filter === undefined || filter === null) return null
   if (!isPlainObject(filter)) {
-    throw invalid(`filter must be an object mapping metadata fields to conditions, like { lang: 'en' }; got ${shown(filter)}`)
+    throw invalidInput(`filter must be an object mapping metadata fields to conditions, like { lang: 'en' }; got ${shown(filter)}`)
   }
   const keys = Object.keys(filter)
   if (keys.length === 0) return null
@@ -91,7 +91,7 @@ export function compileFilter(filter: unknown): MetadataPredicate | null {
  */
 export function buildAllowedMask(
   metadata: readonly (Record<string, unknown> | undefined)[],
-  predicate: MetadataPredicate,
+  predicate: CompiledFilter,
 ): Uint8Array {
   const mask = new Uint8Array(metadata.length)
   for (let slot = 0; slot < metadata.length; slot++) mask[slot] = predicate(metadata[slot]) ? 1 : 0
@@ -99,17 +99,17 @@ export function buildAllowedMask(
 }
 
 function compileCondition(field: string, condition: unknown): Test {
-  if (condition === undefined) throw invalid(`filter.${field} is undefined; remove the key to not filter on it`, field)
-  if (Array.isArray(condition)) throw invalid(`filter.${field} is an array; use { in: [...] } to match any of several values`, field)
+  if (condition === undefined) throw invalidInput(`filter.${field} is undefined; remove the key to not filter on it`, { field })
+  if (Array.isArray(condition)) throw invalidInput(`filter.${field} is an array; use { in: [...] } to match any of several values`, { field })
   if (!isPlainObject(condition)) return equals(checkScalar(field, 'value', condition))
 
   const ops = Object.keys(condition)
-  if (ops.length === 0) throw invalid(`filter.${field} is an empty condition; give a value or an operator (${OPERATORS.join(', ')})`, field)
+  if (ops.length === 0) throw invalidInput(`filter.${field} is an empty condition; give a value or an operator (${OPERATORS.join(', ')})`, { field })
   const c = condition as Record<string, unknown>
   const tests: Test[] = []
   for (const op of ops) {
     if (!(OPERATORS as readonly string[]).includes(op)) {
-      throw invalid(`filter.${field} has an unknown operator '${op}'; use ${OPERATORS.join(', ')}`, field)
+      throw invalidInput(`filter.${field} has an unknown operator '${op}'; use ${OPERATORS.join(', ')}`, { field })
     }
   }
   if ('eq' in c) tests.push(equals(checkScalar(field, 'eq', c.eq)))
@@ -118,7 +118,7 @@ function compileCondition(field: string, condition: unknown): Test {
   if ('nin' in c) tests.push(not(oneOf(checkList(field, 'nin', c.nin))))
   if (RANGE.some((op) => op in c)) tests.push(range(field, c))
   if ('exists' in c) {
-    if (typeof c.exists !== 'boolean') throw invalid(`filter.${field}.exists must be true or false, got ${shown(c.exists)}`, field)
+    if (typeof c.exists !== 'boolean') throw invalidInput(`filter.${field}.exists must be true or false, got ${shown(c.exists)}`, { field })
     const wanted = c.exists
     tests.push((v) => (v !== undefined) === wanted)
   }
@@ -154,9 +154,9 @@ function range(field: string, c: Record<string, unknown>): Test {
     const bound = c[op]
     const t = typeof bound
     if ((t !== 'number' && t !== 'string') || Number.isNaN(bound)) {
-      throw invalid(`filter.${field}.${op} must be a number or a string (an ISO date for dates), got ${shown(bound)}`, field)
+      throw invalidInput(`filter.${field}.${op} must be a number or a string (an ISO date for dates), got ${shown(bound)}`, { field })
     }
-    if (type !== undefined && t !== type) throw invalid(`filter.${field} mixes number and string bounds; use one type`, field)
+    if (type !== undefined && t !== type) throw invalidInput(`filter.${field} mixes number and string bounds; use one type`, { field })
     type = t as 'number' | 'string'
   }
   // `typeof x === type` first: `'10' > 9` would coerce, and mixed types must never match.
@@ -180,11 +180,11 @@ function range(field: string, c: Record<string, unknown>): Test {
 function checkScalar(field: string, op: string, x: unknown): Scalar {
   if (x === null || typeof x === 'string' || typeof x === 'boolean' || (typeof x === 'number' && !Number.isNaN(x))) return x
   const hint = x instanceof Date ? '; compare ISO strings instead, e.g. { gte: date.toISOString() }' : ''
-  throw invalid(`filter.${field}${op === 'value' ? '' : `.${op}`} must be a string, number, boolean or null, got ${shown(x)}${hint}`, field)
+  throw invalidInput(`filter.${field}${op === 'value' ? '' : `.${op}`} must be a string, number, boolean or null, got ${shown(x)}${hint}`, { field })
 }
 
 function checkList(field: string, op: string, list: unknown): readonly Scalar[] {
-  if (!Array.isArray(list)) throw invalid(`filter.${field}.${op} must be an array of values, got ${shown(list)}`, field)
+  if (!Array.isArray(list)) throw invalidInput(`filter.${field}.${op} must be an array of values, got ${shown(list)}`, { field })
   return list.map((x) => checkScalar(field, op, x))
 }
 
@@ -202,8 +202,4 @@ function shown(x: unknown): string {
   } catch {
     return Object.prototype.toString.call(x)
   }
-}
-
-function invalid(message: string, field?: string): WinnowError {
-  return new WinnowError('INVALID_INPUT', message, field === undefined ? {} : { field })
 }

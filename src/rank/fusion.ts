@@ -8,12 +8,14 @@
  *
  * Lists are short (the first stage's depth, ~100), so this sorts plainly; it is not a hot loop.
  */
-import { WinnowError } from '../errors.js'
+import { invalidInput } from '../errors.js'
+import type { Fusion } from '../types/search.js'
 
-/** How to fuse; see the module comment. */
-export type Fusion =
-  | { method: 'rrf'; /** Rank offset; larger flattens the gap between top and lower ranks. Default 60. */ k?: number }
-  | { method: 'weighted'; /** Weight of the vector side in [0, 1]. Default 0.5. */ alpha?: number }
+/**
+ * A fusion resolved by {@link resolveFusion}: the public {@link Fusion} with its defaults filled in.
+ * {@link fuse} takes only this form, so it trusts its caller and re-checks nothing.
+ */
+export type ResolvedFusion = Required<Fusion>
 
 /** One first-stage list, best first. `scores[i]` belongs to `ids[i]`. */
 export interface RankedList {
@@ -45,24 +47,24 @@ export const DEFAULT_ALPHA = 0.5
  * resolveFusion(undefined)                          // { method: 'rrf', k: 60 }
  * resolveFusion({ method: 'weighted', alpha: 0.7 }) // { method: 'weighted', alpha: 0.7 }
  */
-export function resolveFusion(f: unknown): Required<Fusion> {
+export function resolveFusion(f: unknown): ResolvedFusion {
   if (f === undefined || f === null) return { method: 'rrf', k: DEFAULT_RRF_K }
   if (typeof f !== 'object' || Array.isArray(f)) {
-    throw invalid(`fusion must be an object like { method: 'rrf' } or { method: 'weighted', alpha: 0.5 }, got ${shown(f)}`)
+    throw invalidInput(`fusion must be an object like { method: 'rrf' } or { method: 'weighted', alpha: 0.5 }, got ${shown(f)}`)
   }
   const { method } = f as { method?: unknown }
   const allowedKeys = method === 'rrf' ? ['method', 'k'] : method === 'weighted' ? ['method', 'alpha'] : null
-  if (allowedKeys === null) throw invalid(`fusion.method must be 'rrf' or 'weighted', got ${shown(method)}`)
+  if (allowedKeys === null) throw invalidInput(`fusion.method must be 'rrf' or 'weighted', got ${shown(method)}`)
   for (const key of Object.keys(f)) {
-    if (!allowedKeys.includes(key)) throw invalid(`fusion.${key} does not apply to method '${String(method)}'; it takes ${allowedKeys.slice(1).join(', ')}`)
+    if (!allowedKeys.includes(key)) throw invalidInput(`fusion.${key} does not apply to method '${String(method)}'; it takes ${allowedKeys.slice(1).join(', ')}`)
   }
   if (method === 'rrf') {
     const k = (f as { k?: unknown }).k ?? DEFAULT_RRF_K
-    if (typeof k !== 'number' || !Number.isFinite(k) || k <= 0) throw invalid(`fusion.k must be a finite number > 0, got ${shown(k)}`)
+    if (typeof k !== 'number' || !Number.isFinite(k) || k <= 0) throw invalidInput(`fusion.k must be a finite number > 0, got ${shown(k)}`)
     return { method, k }
   }
   const alpha = (f as { alpha?: unknown }).alpha ?? DEFAULT_ALPHA
-  if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1)) throw invalid(`fusion.alpha must be a number from 0 to 1, got ${shown(alpha)}`)
+  if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1)) throw invalidInput(`fusion.alpha must be a number from 0 to 1, got ${shown(alpha)}`)
   return { method: 'weighted', alpha }
 }
 
@@ -79,15 +81,16 @@ export function resolveFusion(f: unknown): Required<Fusion> {
  * keyword order followed by vector-only items in vector order: the keyword list's last item
  * normalises to 0, the same as an item it lacks, and must still come first.
  *
- * @throws WinnowError `INVALID_INPUT` for an invalid `fusion` (see {@link resolveFusion}), a list
- *   whose `scores` is shorter than its `ids`, or a `k` that is not a number ≥ 0.
+ * `fusion` is resolved already (see {@link resolveFusion}): it is not checked again here.
+ *
+ * @throws WinnowError `INVALID_INPUT` for a list whose `scores` is shorter than its `ids`, or a `k`
+ *   that is not a number ≥ 0.
  * @example
- * const fused = fuse({ ids: [3, 1], scores: [0.9, 0.4] }, { ids: [1, 7], scores: [12, 3] }, { method: 'rrf' }, 2)
+ * const fused = fuse({ ids: [3, 1], scores: [0.9, 0.4] }, { ids: [1, 7], scores: [12, 3] }, resolveFusion({ method: 'rrf' }), 2)
  * // ids [1, 3]: 1/62 + 1/61 for id 1 beats 1/61 for id 3
  */
-export function fuse(vector: RankedList, keyword: RankedList, fusion: Fusion, k: number): FusedList {
-  const resolved = resolveFusion(fusion)
-  if (typeof k !== 'number' || !(k >= 0)) throw invalid(`k must be a number ≥ 0, got ${shown(k)}`)
+export function fuse(vector: RankedList, keyword: RankedList, resolved: ResolvedFusion, k: number): FusedList {
+  if (typeof k !== 'number' || !(k >= 0)) throw invalidInput(`k must be a number ≥ 0, got ${shown(k)}`)
   checkList(vector, 'vector')
   checkList(keyword, 'keyword')
 
@@ -179,14 +182,10 @@ function byRank(rank: number[], a: number, b: number): number {
 
 function checkList(list: RankedList, name: string): void {
   if (list === null || typeof list !== 'object' || list.ids == null || list.scores == null || list.scores.length < list.ids.length) {
-    throw invalid(`the ${name} list needs ids and as many scores`)
+    throw invalidInput(`the ${name} list needs ids and as many scores`)
   }
 }
 
 function shown(value: unknown): string {
   return typeof value === 'string' ? `'${value}'` : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)
-}
-
-function invalid(message: string): WinnowError {
-  return new WinnowError('INVALID_INPUT', message)
 }

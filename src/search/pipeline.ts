@@ -15,20 +15,12 @@
 import { lengthAdjustments } from '../rank/lengthTrend.js'
 import { fuseRerank } from '../rank/rerankFusion.js'
 import { sigmoid } from '../core/scores.js'
-import type { ChunkRecord } from '../store/types.js'
 import type { Analyzer } from '../text/analyzer.js'
-import { makeSnippet } from '../text/snippet.js'
+import { cutSnippet } from '../text/snippet.js'
 import type { Dtype, SearchHit, SearchMode, SearchRoute, Snippet } from '../types.js'
-import { capPerGroup, cosineSimilarity, selectDiverse, termOverlapSimilarity } from '../rank/diversify.js'
+import { cosineSimilarity, keepPerGroup, pickDiverse, termOverlapSimilarity } from '../rank/diversify.js'
 import type { Candidate, PassageRecord, PipelinePorts, PipelineResult, RerankerPort, ResolvedPipeline, StageSpec } from './types.js'
 import { fitBudget, pairTokens, type BudgetFit, type ThroughputMeter } from '../rank/throughput.js'
-
-
-
-
-
-
-
 
 interface Item {
   /** Position in the first stage (0-based). */
@@ -40,10 +32,11 @@ interface Item {
 }
 
 /**
- * Runs the pipeline for one query.
+ * Runs the pipeline for one query, with options resolved once (see `resolveSearch`): nothing here
+ * checks them again.
  *
  * @example
- * const { hits, route } = await runPipeline('memory leaks', resolvePipeline({ k: 5 }, { hasReranker: true }), ports)
+ * const { hits, route } = await runPipeline('memory leaks', resolveSearch({ query: 'memory leaks', k: 5 }, { hasReranker: true, canRerank: true }).pipeline, ports)
  */
 export async function runPipeline(query: string, options: ResolvedPipeline, ports: PipelinePorts): Promise<PipelineResult> {
   const now = ports.now ?? (() => performance.now())
@@ -61,7 +54,7 @@ export async function runPipeline(query: string, options: ResolvedPipeline, port
   const snippetOf = (item: Item): Snippet => {
     let snippet = snippets.get(item.at)
     if (!snippet) {
-      snippet = options.snippet ? makeSnippet(item.passage.text, query, ports.analyzer, options.snippet) : { text: '', highlights: [] }
+      snippet = options.snippet ? cutSnippet(item.passage.text, query, ports.analyzer, options.snippet) : { text: '', highlights: [] }
       snippets.set(item.at, snippet)
     }
     return snippet
@@ -70,7 +63,7 @@ export async function runPipeline(query: string, options: ResolvedPipeline, port
 
   if (ports.onFirstStage) {
     const groups = pool.map((item) => candidates[item.at]!.docId)
-    const first = options.maxPerDocument !== null ? capPerGroup(pool.map((_, i) => i), groups, options.maxPerDocument, options.k) : pool.slice(0, options.k).map((_, i) => i)
+    const first = options.maxPerDocument !== null ? keepPerGroup(pool.map((_, i) => i), groups, options.maxPerDocument, options.k) : pool.slice(0, options.k).map((_, i) => i)
     ports.onFirstStage(first.map((i) => toHit(pool[i]!)))
   }
 
@@ -165,7 +158,7 @@ export async function runPipeline(query: string, options: ResolvedPipeline, port
       vectors !== null && vectors.every((v) => v !== null)
         ? cosineSimilarity(vectors)
         : termOverlapSimilarity(ordered.map((item) => new Set(ports.analyzer.terms(item.passage.text))))
-    picked = selectDiverse({
+    picked = pickDiverse({
       relevance: ordered.map(scoreOf),
       similarity,
       lambda: options.mmr.lambda,
@@ -174,7 +167,7 @@ export async function runPipeline(query: string, options: ResolvedPipeline, port
       maxPerGroup: options.maxPerDocument,
     })
   } else if (options.maxPerDocument !== null) {
-    picked = capPerGroup(
+    picked = keepPerGroup(
       ordered.map((_, i) => i),
       groups,
       options.maxPerDocument,

@@ -1,17 +1,15 @@
-import { describeValue, WinnowError } from '../errors.js'
+import { invalidInput, WinnowError } from '../errors.js'
 import { VECTOR_BLOCK_ROWS, type ChunkRecord, type CollectionStore, type Manifest } from '../store/types.js'
 import type { Analyzer } from '../text/analyzer.js'
 import { scoreBm25, type QueryTerm, type TermPostings } from '../rank/bm25.js'
-import type { ChunkTable } from '../collection/chunkTable.js'
 import type { Checkpoint } from '../core/checkpoint.js'
 import type { BlockCache } from '../collection/caches.js'
-import type { CollectionView } from '../collection/ports.js'
-import { buildAllowedMask, compileFilter } from '../rank/filter.js'
-import { toFloat32 } from '../collection/ingest.js'
-import { fuse, resolveFusion } from '../rank/fusion.js'
-import type { SearchMode, SearchOptions } from '../types.js'
+import type { ChunkView, CollectionView } from '../collection/ports.js'
+import { buildAllowedMask } from '../rank/filter.js'
+import { fuse } from '../rank/fusion.js'
+import type { SearchMode } from '../types.js'
 import { candidateCount, rescoreExact, scanQuantized } from '../rank/vectorScan.js'
-import type { Candidate, Retrieved, RetrieveRequest } from './types.js'
+import type { Candidate, ResolvedFirstStage, Retrieved } from './types.js'
 
 
 /** A view of the collection with the call's checkpoint, as the first stage ranks it. */
@@ -36,44 +34,43 @@ export interface FirstStage {
   normalized: number[]
   keyword: Map<number, number>
   vector: Map<number, number>
-  table: ChunkTable
+  table: ChunkView
 }
 
 /** Hybrid lists are read at least this deep before fusing, so fusion has both sides to work with. */
 const MIN_FUSION_DEPTH = 100
 
 /**
- * Validates the first-stage part of a search and ranks the collection's in-memory view: the best
- * `depth` passages (fewer when fewer match). Texts are not read here (see {@link readPassages}).
+ * Ranks the collection's in-memory view for a first stage resolved once by `resolveSearch`: the
+ * best `depth` passages (fewer when fewer match). Texts are not read here (see {@link readPassages}).
+ * What depends on the collection is checked here: that it has vectors for a vector mode, a way to
+ * embed the query, and the query vector's length (DIMENSION_MISMATCH).
  *
  * @example
- * const stage = await retrieve({ query: 'install', mode: 'keyword' }, 50, context)
+ * const stage = await retrieve(resolveFirstStage('install', { mode: 'keyword' }), 50, context)
  */
-export async function retrieve(request: RetrieveRequest, depth: number, ctx: QueryContext): Promise<FirstStage> {
-  const { query } = request
-  if (typeof query !== 'string') throw invalid(`query must be a string, got ${typeof query}`)
+export async function retrieve(request: ResolvedFirstStage, depth: number, ctx: QueryContext): Promise<FirstStage> {
+  const { query, minVectorScore, filter: predicate } = request
   const hasVectors = ctx.manifest.vectorSource !== 'none' && ctx.manifest.dims !== null
-  const canEmbed = request.vector !== undefined || (ctx.embedder !== null && ctx.manifest.vectorSource === 'embedder')
+  const canEmbed = request.vector !== null || (ctx.embedder !== null && ctx.manifest.vectorSource === 'embedder')
   const mode = request.mode ?? (hasVectors && canEmbed ? 'hybrid' : 'keyword')
-  if (mode !== 'keyword' && mode !== 'vector' && mode !== 'hybrid') throw invalid(`mode must be 'keyword', 'vector' or 'hybrid', got ${String(mode)}`)
-  const fusion = mode === 'hybrid' ? resolveFusion(request.fusion ?? { method: 'rrf', k: 60 }) : null
-  const minVectorScore = resolveMinVectorScore(request.minVectorScore)
-  const predicate = compileFilter(request.filter)
+  const fusion = request.fusion
   const { table } = ctx
   const empty: FirstStage = { mode, slots: [], scores: [], normalized: [], keyword: new Map(), vector: new Map(), table }
   if (mode !== 'keyword') {
     if (!hasVectors) {
       if (ctx.manifest.chunkCount === 0) return empty
-      throw invalid(`mode '${mode}' needs vectors, and this collection has none; use mode 'keyword' or add documents with an embedder`)
+      throw invalidInput(`mode '${mode}' needs vectors, and this collection has none; use mode 'keyword' or add documents with an embedder`)
     }
-    if (!canEmbed) throw invalid(`mode '${mode}' needs a query vector: configure the embedder that built this collection (${ctx.manifest.embedder ?? 'caller vectors'}) or pass options.vector`)
+    if (!canEmbed) throw invalidInput(`mode '${mode}' needs a query vector: configure the embedder that built this collection (${ctx.manifest.embedder ?? 'caller vectors'}) or pass options.vector`)
   }
   if (table.liveCount === 0) return empty
 
-  let allowed: Uint8Array = table.live
+  const live = table.liveMask()
+  let allowed: Uint8Array = live
   if (predicate) {
-    allowed = buildAllowedMask(table.metadata.slice(0, table.size), predicate)
-    for (let s = 0; s < table.size; s++) allowed[s] = allowed[s]! & table.live[s]!
+    allowed = buildAllowedMask(table.metadataColumn(), predicate)
+    for (let s = 0; s < table.size; s++) allowed[s] = allowed[s]! & live[s]!
   }
 
   const listDepth = mode === 'hybrid' ? Math.max(depth, MIN_FUSION_DEPTH) : depth
@@ -109,7 +106,7 @@ export async function retrieve(request: RetrieveRequest, depth: number, ctx: Que
  * const retrieved = await retrieveCandidates({ query: 'install' }, 50, { context: () => ctx, refresh })
  */
 export async function retrieveCandidates(
-  request: RetrieveRequest,
+  request: ResolvedFirstStage,
   depth: number,
   view: { context(): QueryContext; refresh(): Promise<void> },
 ): Promise<Retrieved> {
@@ -131,14 +128,14 @@ export async function retrieveCandidates(
   return {
     mode: stage.mode,
     candidates: slots.map((slot, i) => {
-      const candidate: Candidate = { docId: table.docIds[slot]!, score: stage.scores[i]!, normalized: stage.normalized[i]!, scores: {} }
+      const candidate: Candidate = { docId: table.docId(slot), score: stage.scores[i]!, normalized: stage.normalized[i]!, scores: {} }
       const kw = stage.keyword.get(slot)
       const vec = stage.vector.get(slot)
       if (kw !== undefined) candidate.scores.keyword = kw
       if (vec !== undefined) candidate.scores.vector = vec
-      const title = table.titles[slot]
+      const title = table.title(slot)
       if (title !== undefined) candidate.title = title
-      const metadata = table.metadata[slot]
+      const metadata = table.metadata(slot)
       if (metadata !== undefined) candidate.metadata = metadata
       return candidate
     }),
@@ -154,9 +151,9 @@ export async function retrieveCandidates(
  * @example
  * const passages = await readPassages(stage.table, stage.slots, store)
  */
-export async function readPassages(table: ChunkTable, slots: readonly number[], store: CollectionStore): Promise<(ChunkRecord | null)[]> {
+export async function readPassages(table: ChunkView, slots: readonly number[], store: CollectionStore): Promise<(ChunkRecord | null)[]> {
   if (slots.length === 0) return []
-  const chunks = await store.readChunks(slots.map((s) => table.seqs[s]!))
+  const chunks = await store.readChunks(slots.map((s) => table.seq(s)))
   return slots.map((_, i) => chunks[i] ?? null)
 }
 
@@ -169,7 +166,7 @@ export async function readPassages(table: ChunkTable, slots: readonly number[], 
  * const [first] = await readVectors(stage.table, [stage.slots[0]], store, blocks, 384)
  */
 export async function readVectors(
-  table: ChunkTable,
+  table: ChunkView,
   slots: readonly number[],
   store: CollectionStore,
   blocks: BlockCache,
@@ -178,9 +175,10 @@ export async function readVectors(
   const local = new Map<string, Float32Array>()
   const wanted = new Map<string, [number, number]>()
   for (const slot of slots) {
-    if (table.vectorRowOf[slot]! < 0) continue
-    const block = Math.floor(table.vectorRowOf[slot]! / VECTOR_BLOCK_ROWS)
-    const segment = table.segmentOf[slot]!
+    const row = table.vectorRow(slot)
+    if (row < 0) continue
+    const block = Math.floor(row / VECTOR_BLOCK_ROWS)
+    const segment = table.segment(slot)
     const key = `${segment}/${block}`
     if (local.has(key) || wanted.has(key)) continue
     const cached = blocks.get(segment, block)
@@ -194,30 +192,13 @@ export async function readVectors(
     }
   }
   return slots.map((slot) => {
-    const row = table.vectorRowOf[slot]!
+    const row = table.vectorRow(slot)
     if (row < 0) return null
-    const vectors = local.get(`${table.segmentOf[slot]!}/${Math.floor(row / VECTOR_BLOCK_ROWS)}`)
+    const vectors = local.get(`${table.segment(slot)}/${Math.floor(row / VECTOR_BLOCK_ROWS)}`)
     if (!vectors) return null
     const r = row % VECTOR_BLOCK_ROWS
     return vectors.subarray(r * dims, (r + 1) * dims)
   })
-}
-
-/**
- * Checks `minVectorScore`: undefined (or null) is no floor; otherwise a finite cosine in [-1, 1].
- *
- * @throws WinnowError `INVALID_INPUT` for anything else.
- * @example
- * resolveMinVectorScore(0.3)       // 0.3
- * resolveMinVectorScore(undefined) // null
- * resolveMinVectorScore(2)         // throws INVALID_INPUT
- */
-export function resolveMinVectorScore(value: unknown): number | null {
-  if (value === undefined || value === null) return null
-  if (typeof value !== 'number' || !(value >= -1 && value <= 1)) {
-    throw invalid(`minVectorScore must be a cosine from -1 to 1, got ${describeValue(value)}`)
-  }
-  return value
 }
 
 // The list is best first, so the survivors are a prefix.
@@ -246,8 +227,7 @@ async function keywordStage(query: string, depth: number, allowed: Uint8Array, c
     terms,
     docCount: chunkCount,
     avgLength: chunkCount > 0 ? totalLength / chunkCount : 1,
-    slotOf: ctx.table.slotOf,
-    lengths: ctx.table.lengths,
+    ...ctx.table.bm25Columns(),
     allowed,
     k: depth,
   })
@@ -276,20 +256,14 @@ async function postingsFor(terms: string[], ctx: QueryContext): Promise<Map<stri
   return out
 }
 
-async function vectorStage(query: string, given: RetrieveRequest['vector'], depth: number, allowed: Uint8Array, ctx: QueryContext) {
+async function vectorStage(query: string, given: Float32Array | null, depth: number, allowed: Uint8Array, ctx: QueryContext) {
   const dims = ctx.manifest.dims!
   let q: Float32Array
-  if (given !== undefined) {
-    if (!(Array.isArray(given) || given instanceof Float32Array || given instanceof Float64Array)) throw invalid('vector must be a Float32Array or an array of numbers')
-    q = toFloat32(given as ArrayLike<number>, 'the query vector')
-    if (q.length !== dims) {
-      throw new WinnowError('DIMENSION_MISMATCH', `the query vector has ${q.length} dimensions; this collection's vectors have ${dims}`, { expected: dims, actual: q.length })
+  if (given !== null) {
+    if (given.length !== dims) {
+      throw new WinnowError('DIMENSION_MISMATCH', `the query vector has ${given.length} dimensions; this collection's vectors have ${dims}`, { expected: dims, actual: given.length })
     }
-    let norm = 0
-    for (let i = 0; i < q.length; i++) norm += q[i]! * q[i]!
-    if (!(norm > 0) || !Number.isFinite(norm)) throw invalid('the query vector must be finite and not all zeros')
-    norm = Math.sqrt(norm)
-    for (let i = 0; i < q.length; i++) q[i]! /= norm
+    q = given
   } else {
     if (query.trim() === '') return { slots: new Int32Array(0), scores: new Float64Array(0) }
     q = await ctx.embedder!.embed([(ctx.queryPrefix ?? '') + query], ctx.checkpoint, undefined, ctx.embedOptions)
@@ -311,8 +285,4 @@ async function vectorStage(query: string, given: RetrieveRequest['vector'], dept
     kept.push(slot)
   })
   return rescoreExact(q, Int32Array.from(kept), gathered.subarray(0, kept.length * dims), dims, depth)
-}
-
-function invalid(message: string): WinnowError {
-  return new WinnowError('INVALID_INPUT', message)
 }

@@ -4,9 +4,9 @@
  * the retriever and checks the answer before it crosses to the worker) and the worker (which checks
  * again: it is the authority).
  */
-import { describeValue, WinnowError } from '../errors.js'
+import { describeValue, invalidInput, WinnowError } from '../errors.js'
 import type { RemoteCandidate, SearchMode } from '../types/search.js'
-import type { Candidate, PassageRecord, Retrieved } from './types.js'
+import type { Candidate, CheckedCandidate, CheckedRemoteFirstStage, PassageRecord, Retrieved } from './types.js'
 
 /** Longest candidate text accepted (as `maxTextLength`'s default). */
 export const MAX_REMOTE_TEXT = 1_000_000
@@ -14,17 +14,6 @@ export const MAX_REMOTE_TEXT = 1_000_000
 export const MAX_REMOTE_CANDIDATES = 10_000
 /** reciprocal-rank fusion's k for `firstStage: 'fuse'`. */
 export const REMOTE_RRF_K = 60
-
-/** A checked candidate: plain data, vector as a Float32Array. */
-export interface CheckedCandidate {
-  id: string
-  text: string
-  score?: number
-  title?: string
-  metadata?: Record<string, unknown>
-  documentId?: string
-  vector?: Float32Array
-}
 
 /**
  * Checks a retriever's answer and copies it into plain, cloneable data (unknown fields dropped).
@@ -194,10 +183,10 @@ export function fuseRetrieved(local: Retrieved, remote: readonly CheckedCandidat
 export function checkRemoteFirstStage(
   request: object,
   remote: { candidates: unknown; firstStage: unknown; mode: unknown },
-): { candidates: CheckedCandidate[]; firstStage: 'remote' | 'fuse'; mode: SearchMode } {
+): CheckedRemoteFirstStage {
   const { firstStage, mode } = remote
-  if (firstStage !== 'remote' && firstStage !== 'fuse') throw new WinnowError('INVALID_INPUT', `firstStage must be 'remote' or 'fuse', got ${describeValue(firstStage)}`)
-  if (mode !== 'keyword' && mode !== 'vector' && mode !== 'hybrid') throw new WinnowError('INVALID_INPUT', `the remote mode must be 'keyword', 'vector' or 'hybrid', got ${describeValue(mode)}`)
+  if (firstStage !== 'remote' && firstStage !== 'fuse') throw invalidInput(`firstStage must be 'remote' or 'fuse', got ${describeValue(firstStage)}`)
+  if (mode !== 'keyword' && mode !== 'vector' && mode !== 'hybrid') throw invalidInput(`the remote mode must be 'keyword', 'vector' or 'hybrid', got ${describeValue(mode)}`)
   if (firstStage === 'remote') checkNoLocalOptions(request)
   return { candidates: checkRemoteCandidates(remote.candidates), firstStage, mode }
 }
@@ -215,7 +204,7 @@ export const LOCAL_FIRST_STAGE_OPTIONS = ['mode', 'fusion', 'minVectorScore'] as
 export function checkNoLocalOptions(request: object): void {
   for (const key of LOCAL_FIRST_STAGE_OPTIONS) {
     if ((request as Record<string, unknown>)[key] !== undefined) {
-      throw new WinnowError('INVALID_INPUT', `${key} belongs to the collection's own first stage, which the retriever replaces here; drop ${key}, or pass firstStage: 'fuse' to run both`, { option: key })
+      throw invalidInput(`${key} belongs to the collection's own first stage, which the retriever replaces here; drop ${key}, or pass firstStage: 'fuse' to run both`, { option: key })
     }
   }
 }

@@ -3,21 +3,30 @@
  * first stage's candidates, and the ports the pipeline runs on. Declared here once, so the modules
  * that produce and consume them import each other's types from one place.
  */
+import type { CompiledFilter } from '../rank/filter.js'
+import type { ResolvedFusion } from '../rank/fusion.js'
 import type { LengthCorrection } from '../rank/lengthTrend.js'
 import type { ResolvedRerankFusion } from '../rank/rerankFusion.js'
 import type { ThroughputMeter } from '../rank/throughput.js'
-import type { ChunkRecord } from '../store/types.js'
 import type { Analyzer } from '../text/analyzer.js'
-import type { Dtype, DtypeChoice, SearchHit, SearchMode, SearchOptions, SearchRoute } from '../types.js'
+import type { Dtype, DtypeChoice, Passage, SearchHit, SearchMode, SearchOptions, SearchRoute } from '../types.js'
 
-/** What the first stage takes (validated here: the worker is the authority). */
-export interface RetrieveRequest {
+/**
+ * The collection's own first stage, resolved once by `resolveSearch` (search/searchOptions.ts): the
+ * ranking code trusts it and checks nothing again.
+ */
+export interface ResolvedFirstStage {
   query: string
-  mode?: SearchMode
-  filter?: SearchOptions['filter']
-  fusion?: SearchOptions['fusion']
-  vector?: SearchOptions['vector']
-  minVectorScore?: SearchOptions['minVectorScore']
+  /** As asked; undefined: the collection decides (hybrid when it has vectors and a way to embed the query, else keyword). */
+  mode: SearchMode | undefined
+  /** How hybrid fuses; null when the mode asked for is keyword or vector. */
+  fusion: ResolvedFusion | null
+  /** The compiled `filter`; null: none. */
+  filter: CompiledFilter | null
+  /** The caller's query vector, as a unit-length copy; null: embed the query (or none given in keyword mode). */
+  vector: Float32Array | null
+  /** Cosine floor of the vector side; null: none. */
+  minVectorScore: number | null
 }
 
 /** A first-stage candidate, best first. */
@@ -35,7 +44,7 @@ export interface Candidate {
 }
 
 /** A candidate's passage as stored. */
-export type PassageRecord = Pick<ChunkRecord, 'index' | 'start' | 'end' | 'text' | 'section' | 'path'>
+export type PassageRecord = Passage
 
 /** The first stage's answer, with readers bound to the view it ranked. */
 export interface Retrieved {
@@ -86,8 +95,42 @@ export interface PipelineResult {
   route: SearchRoute
 }
 
-/** What `search()` takes (validated here: the worker is the authority). */
-export interface SearchRequest extends RetrieveRequest, Omit<SearchOptions, 'signal' | 'onFirstStage' | keyof RetrieveRequest> {}
+/** What `search()` takes, unchecked (resolveSearch checks it once: the worker is the authority). */
+export interface SearchRequest extends Omit<SearchOptions, 'signal' | 'onFirstStage'> {
+  query: string
+}
+
+/**
+ * A search's options, validated and resolved once by `resolveSearch`; everything downstream (the
+ * first stage, fusion, the pipeline, snippets, diversification) takes these values as they are.
+ */
+export interface ResolvedSearch {
+  query: string
+  /** The collection's own first stage; null when a remote retriever's candidates replace it. */
+  firstStage: ResolvedFirstStage | null
+  /** Everything after the first stage (with the snippet options). */
+  pipeline: ResolvedPipeline
+  /** A remote first stage, its candidates checked; null: none. */
+  remote: CheckedRemoteFirstStage | null
+}
+
+/** A checked candidate: plain data, vector as a Float32Array. */
+export interface CheckedCandidate {
+  id: string
+  text: string
+  score?: number
+  title?: string
+  metadata?: Record<string, unknown>
+  documentId?: string
+  vector?: Float32Array
+}
+
+/** A remote first stage after resolveSearch checked it. */
+export interface CheckedRemoteFirstStage {
+  candidates: CheckedCandidate[]
+  firstStage: 'remote' | 'fuse'
+  mode: SearchMode
+}
 
 /** What a search may use beyond the collection: rerankers, the first-stage callback, a clock. */
 export interface SearchExtras {

@@ -9,6 +9,8 @@
  * without them. Every write is one {@link WriteBatch} committed atomically.
  */
 
+import type { Passage } from '../types.js'
+
 /** Version of the on-disk layout; `migrations.ts` holds one step per version. */
 export const SCHEMA_VERSION = 1
 
@@ -63,17 +65,9 @@ export interface DocRecord {
 }
 
 /** One passage of a document. */
-export interface ChunkRecord {
+export interface ChunkRecord extends Passage {
   seq: number
   docId: string
-  /** Position among its document's chunks. */
-  index: number
-  /** Character offsets into the document's text. */
-  start: number
-  end: number
-  text: string
-  section: string | null
-  path: string[]
 }
 
 /** What the worker keeps in memory for a segment (small: no texts, no postings, no vectors). */

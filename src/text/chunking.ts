@@ -4,8 +4,8 @@
  * the models' max lengths. Every chunk is a slice of the original text, so offsets map hits back
  * to the document for snippets and highlights.
  */
-import { WinnowError, describeValue } from '../errors.js'
-import type { ChunkingOptions } from '../types.js'
+import { describeValue, invalidInput } from '../errors.js'
+import type { ChunkingOptions, Passage } from '../types.js'
 import { findHeadings, isWhitespaceCode, splitSections, type Section } from './headings.js'
 
 export type { ChunkingOptions }
@@ -17,20 +17,8 @@ export interface ResolvedChunking {
   headings: boolean
 }
 
-/** One passage of a document. */
-export interface Chunk {
-  /** Position among the document's chunks: 0..n-1. */
-  index: number
-  /** Offset of the first character in the original text (UTF-16 code units, like `String#slice`). */
-  start: number
-  /** Offset just past the last character: `text.slice(start, end) === chunk.text`. */
-  end: number
-  /** The passage; never starts or ends with whitespace. */
-  text: string
-  /** The innermost heading above the passage; null before any heading (or with `headings: false`). */
-  section: string | null
-  /** Heading texts from outermost to innermost; empty before any heading. */
-  path: string[]
+/** One passage of a document, as cut, with its size in model tokens. */
+export interface Chunk extends Passage {
   /** Model tokens in the passage, as counted by the {@link TokenCounter} used. */
   tokens: number
 }
@@ -65,19 +53,19 @@ export function resolveChunking(
   if (options === false) return null
   const given: ChunkingOptions = options === undefined || options === true ? {} : options
   if (given === null || typeof given !== 'object' || Array.isArray(given)) {
-    invalid(`chunking must be false or an object { maxTokens, overlapTokens, headings }, got ${describeValue(given)}`)
+    throw invalidInput(`chunking must be false or an object { maxTokens, overlapTokens, headings }, got ${describeValue(given)}`)
   }
   for (const key of Object.keys(given)) {
-    if (!OPTION_KEYS.includes(key)) invalid(`unknown chunking option "${key}"; use ${OPTION_KEYS.join(', ')}`)
+    if (!OPTION_KEYS.includes(key)) throw invalidInput(`unknown chunking option "${key}"; use ${OPTION_KEYS.join(', ')}`)
   }
   const { maxTokens = DEFAULT_MAX_TOKENS, overlapTokens, headings = true } = given
-  if (!isPositiveInteger(maxTokens)) invalid(`chunking.maxTokens must be a positive integer, got ${describeValue(maxTokens)}`)
+  if (!isPositiveInteger(maxTokens)) throw invalidInput(`chunking.maxTokens must be a positive integer, got ${describeValue(maxTokens)}`)
   if (overlapTokens !== undefined && !(Number.isInteger(overlapTokens) && overlapTokens >= 0 && overlapTokens < maxTokens)) {
-    invalid(`chunking.overlapTokens must be an integer from 0 to maxTokens - 1 (${maxTokens - 1}), got ${describeValue(overlapTokens)}`)
+    throw invalidInput(`chunking.overlapTokens must be an integer from 0 to maxTokens - 1 (${maxTokens - 1}), got ${describeValue(overlapTokens)}`)
   }
-  if (typeof headings !== 'boolean') invalid(`chunking.headings must be a boolean, got ${describeValue(headings)}`)
+  if (typeof headings !== 'boolean') throw invalidInput(`chunking.headings must be a boolean, got ${describeValue(headings)}`)
   const limit = limits?.maxTokens
-  if (limit !== undefined && !isPositiveInteger(limit)) invalid(`limits.maxTokens must be a positive integer, got ${describeValue(limit)}`)
+  if (limit !== undefined && !isPositiveInteger(limit)) throw invalidInput(`limits.maxTokens must be a positive integer, got ${describeValue(limit)}`)
   const max = limit === undefined ? maxTokens : Math.min(maxTokens, limit)
   let overlap: number
   if (overlapTokens === undefined) overlap = Math.min(DEFAULT_OVERLAP_TOKENS, Math.floor(max / 4))
@@ -192,8 +180,8 @@ interface Units {
  * for (const c of chunks) console.log(c.index, c.section, markdown.slice(c.start, c.end) === c.text) // true
  */
 export function chunkText(text: string, chunking: ResolvedChunking | null, countTokens: TokenCounter = approximateTokens): Chunk[] {
-  if (typeof text !== 'string') invalid(`text must be a string, got ${describeValue(text)}`)
-  if (typeof countTokens !== 'function') invalid('countTokens must be a function (word: string) => number')
+  if (typeof text !== 'string') throw invalidInput(`text must be a string, got ${describeValue(text)}`)
+  if (typeof countTokens !== 'function') throw invalidInput('countTokens must be a function (word: string) => number')
   if (chunking !== null) checkResolved(chunking)
   const chunks: Chunk[] = []
   if (chunking === null) {
@@ -277,7 +265,7 @@ function grow(units: Units): void {
 
 function count(countTokens: TokenCounter, word: string): number {
   const n = countTokens(word)
-  if (!(n >= 0)) invalid(`countTokens returned ${describeValue(n)} for a word; it must return a non-negative number`)
+  if (!(n >= 0)) throw invalidInput(`countTokens returned ${describeValue(n)} for a word; it must return a non-negative number`)
   return n
 }
 
@@ -380,14 +368,10 @@ function checkResolved(c: ResolvedChunking): void {
     c === null || typeof c !== 'object' || !isPositiveInteger(c.maxTokens) || !Number.isInteger(c.overlapTokens) ||
     c.overlapTokens < 0 || c.overlapTokens >= c.maxTokens || typeof c.headings !== 'boolean'
   ) {
-    invalid('chunking must come from resolveChunking(): { maxTokens, overlapTokens < maxTokens, headings }, or null')
+    throw invalidInput('chunking must come from resolveChunking(): { maxTokens, overlapTokens < maxTokens, headings }, or null')
   }
 }
 
 function isPositiveInteger(v: unknown): v is number {
   return Number.isInteger(v) && (v as number) >= 1
-}
-
-function invalid(message: string): never {
-  throw new WinnowError('INVALID_INPUT', message)
 }

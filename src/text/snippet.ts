@@ -9,7 +9,7 @@
  * edges fall on spaces, or, in text without spaces nearby (Chinese, Japanese, a long URL), between
  * tokens; never inside a word, a surrogate pair, or before a combining mark.
  */
-import { WinnowError, describeValue } from '../errors.js'
+import { describeValue, invalidInput } from '../errors.js'
 import type { Snippet, SnippetOptions } from '../types.js'
 import type { Analyzer, TermSpan } from './analyzer.js'
 
@@ -42,10 +42,10 @@ export function resolveSnippetOptions(options: unknown): Required<SnippetOptions
   if (options === false) return null
   if (options === undefined) return { length: DEFAULT_LENGTH, windows: DEFAULT_WINDOWS }
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw invalid('snippet options must be an object, false, or undefined', { received: describeValue(options) })
+    throw invalidInput('snippet options must be an object, false, or undefined', { received: describeValue(options) })
   }
   for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) throw invalid(`unknown snippet option "${key}"; expected length or windows`, { option: key })
+    if (!OPTION_KEYS.has(key)) throw invalidInput(`unknown snippet option "${key}"; expected length or windows`, { option: key })
   }
   const { length = DEFAULT_LENGTH, windows = DEFAULT_WINDOWS } = options as SnippetOptions
   requireInteger('length', length, MIN_LENGTH, MAX_LENGTH)
@@ -70,10 +70,21 @@ export function resolveSnippetOptions(options: unknown): Required<SnippetOptions
  * snippet.highlights.map(([s, e]) => snippet.text.slice(s, e)) // ['pipes', 'leak', 'leaks']
  */
 export function makeSnippet(text: string, query: string, analyzer: Analyzer, options?: SnippetOptions): Snippet {
-  if (typeof text !== 'string') throw invalid('snippet text must be a string', { received: describeValue(text) })
-  if (typeof query !== 'string') throw invalid('snippet query must be a string', { received: describeValue(query) })
+  if (typeof text !== 'string') throw invalidInput('snippet text must be a string', { received: describeValue(text) })
+  if (typeof query !== 'string') throw invalidInput('snippet query must be a string', { received: describeValue(query) })
   const resolved = resolveSnippetOptions(options)
   if (resolved === null) return { text: '', highlights: [] }
+  return cutSnippet(text, query, analyzer, resolved)
+}
+
+/**
+ * {@link makeSnippet} for arguments known to be valid (the search pipeline's: a string passage and
+ * query, options resolved once by {@link resolveSnippetOptions}): the same excerpt, nothing checked again.
+ *
+ * @example
+ * cutSnippet('Old pipes often leak.', 'leak', createAnalyzer(), { length: 200, windows: 2 }) // { text: 'Old pipes often leak.', highlights: [[16, 20]] }
+ */
+export function cutSnippet(text: string, query: string, analyzer: Analyzer, resolved: Required<SnippetOptions>): Snippet {
   const { length, windows } = resolved
   // NUL → U+FFFD: one UTF-16 unit for another, so offsets stay; HTML can show the one, never the other.
   const passage = text.replace(/\s+/g, ' ').trim().replace(NUL, REPLACEMENT)
@@ -316,10 +327,6 @@ function assemble(passage: string, windows: Range[], matches: Match[]): Snippet 
 
 function requireInteger(option: string, value: unknown, min: number, max: number): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(`snippet option "${option}" must be an integer from ${min} to ${max}`, { option, received: describeValue(value) })
+    throw invalidInput(`snippet option "${option}" must be an integer from ${min} to ${max}`, { option, received: describeValue(value) })
   }
-}
-
-function invalid(message: string, details: Record<string, unknown>): WinnowError {
-  return new WinnowError('INVALID_INPUT', message, details)
 }

@@ -187,6 +187,28 @@ export interface SearchOptions {
   signal?: AbortSignal
 }
 
+/**
+ * One passage of a document, as winnow cuts and stores it: where it sits in the document's text and
+ * the headings above it. Declared once: a chunk as cut (`Chunk`, text/chunking.ts), as prepared for
+ * a segment (`PreparedChunk`, collection/ingest.ts) and as stored (`ChunkRecord`, store/types.ts)
+ * extend it; the pipeline reads it as is (`PassageRecord`, search/types.ts). Internal: not exported
+ * by the package (a hit carries the same fields, with `chunkIndex` for `index`).
+ */
+export interface Passage {
+  /** Position among the document's chunks: 0..n-1. */
+  index: number
+  /** Offset of the first character in the original text (UTF-16 code units, like `String#slice`). */
+  start: number
+  /** Offset just past the last character: `text.slice(start, end) === passage.text`. */
+  end: number
+  /** The passage; never starts or ends with whitespace. */
+  text: string
+  /** The innermost heading above the passage; null before any heading (or with `headings: false`). */
+  section: string | null
+  /** Heading texts from outermost to innermost; empty before any heading. */
+  path: string[]
+}
+
 /** A short excerpt of a passage, with the query's terms located: ranges, not HTML (see `highlight()`). */
 export interface Snippet {
   text: string

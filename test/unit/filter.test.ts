@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { WinnowError } from '../../src/errors.js'
-import { buildAllowedMask, compileFilter, type MetadataPredicate } from '../../src/rank/filter.js'
+import { buildAllowedMask, compileFilter, type CompiledFilter } from '../../src/rank/filter.js'
 
 type Meta = Record<string, unknown> | undefined
 
@@ -16,7 +16,7 @@ const DOCS: Meta[] = [
 
 /** Slots of DOCS that pass `filter`. */
 function passing(filter: unknown): number[] {
-  const predicate = compileFilter(filter) as MetadataPredicate
+  const predicate = compileFilter(filter) as CompiledFilter
   expect(predicate).not.toBeNull()
   return DOCS.flatMap((m, slot) => (predicate(m) ? [slot] : []))
 }

@@ -9,7 +9,7 @@ import { WinnowError } from '../../src/errors.js'
 import { callRetriever, resolveRetriever } from '../../src/client/remote.js'
 import { httpRetriever } from '../../src/client/httpRetriever.js'
 import { checkRemoteCandidates, fuseRetrieved, remoteRetrieved } from '../../src/search/remote.js'
-import { searchRemote } from '../../src/search/remoteSearch.js'
+import { planRemoteSearch, searchRemote } from '../../src/search/remoteSearch.js'
 import { CollectionEngine } from '../../src/collection/engine.js'
 import type { RerankerPort, SearchExtras } from '../../src/search/types.js'
 import { ThroughputMeter } from '../../src/rank/throughput.js'
@@ -149,6 +149,17 @@ describe('remote candidates as the first stage', () => {
     expect((await rejection(searchRemote({ query: 'q', mode: 'vector' }, noCheckpoint, extras(REMOTE)))).details).toEqual({ option: 'mode' })
     expect((await rejection(searchRemote({ query: 'q' }, noCheckpoint, extras(REMOTE, fakeReranker(), 'fuse')))).code).toBe('INVALID_INPUT')
     expect((await rejection(searchRemote({ query: 'q' }, noCheckpoint, extras([{ id: 'a' }])))).code).toBe('REMOTE_MALFORMED')
+  })
+
+  it('the worker’s entry points refuse options that are not an object: INVALID_INPUT', async () => {
+    const store = await new MemoryBackend().open('c')
+    const engine = await CollectionEngine.open('c', { store, coordination: createCoordination({}), embedder: null }, { chunking: false })
+    for (const bad of [null, 5, 'k', true]) {
+      const collection = await rejection(searchCollection(engine, bad as never, noCheckpoint))
+      const remote = await rejection(searchRemote(bad as never, noCheckpoint, extras(REMOTE)))
+      const plan = await rejection(() => planRemoteSearch(bad, { firstStage: 'remote', mode: 'keyword' }, { hasReranker: true, standalone: true }))
+      for (const error of [collection, remote, plan]) expect([error.code, error.message]).toEqual(['INVALID_INPUT', 'search options must be an object'])
+    }
   })
 
   it('replaces or fuses with a collection’s own first stage', async () => {
