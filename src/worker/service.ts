@@ -1,14 +1,18 @@
 import { deviceLostError, serializeError, WinnowError } from '../errors.js'
 import { loadModels, type ComposedModels } from '../models/compose.js'
 import { isDeviceLostError } from '../models/device.js'
+import { embedderPort } from '../models/embedderPort.js'
 import { watchWebGpuDevice, type DeviceLossInfo } from '../models/runtime.js'
-import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, LoadProgress, SearchHit, SnapshotOutcome, SnapshotProgress, StoredDocument } from '../types.js'
-import { CollectionHost } from './registry.js'
-import type { CollectionRef, Envelope, InitResult, OpenedCollection, RawRerank, WorkerApi, WorkerConfig, WorkerPulse, WorkerSearchOptions } from './protocol.js'
 import { SerialQueue } from '../models/queue.js'
+import type { Checkpoint } from '../core/checkpoint.js'
+import type { AddProgress, AddResult, CollectionInfo, CollectionOptions, LoadProgress, SearchHit, SnapshotOutcome, SnapshotProgress, StoredDocument } from '../types.js'
+import type { PipelineResult, RemoteFirstStage, SearchExtras } from '../search/types.js'
+import { searchCollection } from '../search/searchCollection.js'
+import { planRemoteSearch, searchRemote } from '../search/remoteSearch.js'
+import { collectionInfo, CollectionRegistry, type RegistryEnvironment } from './registry.js'
+import type { CollectionRef, Envelope, InitResult, OpenedCollection, RawRerank, WorkerApi, WorkerConfig, WorkerPulse, WorkerSearchOptions } from './protocol.js'
 import { RerankerPool } from './rerankers.js'
 import { releaseProxy } from 'comlink'
-import type { PipelineResult, RemoteFirstStage } from '../search/types.js'
 
 /** How long add() waits for the page to handle its last progress event before it resolves anyway. */
 const PROGRESS_FLUSH_MS = 2000
@@ -25,12 +29,21 @@ export interface WorkerEvents {
   onDeviceLost?: (loss: DeviceLossInfo) => void
 }
 
+/** What the service takes from outside; tests replace them (the browser worker uses the defaults). */
+export interface WorkerDependencies {
+  /** Composes the models at init (default: {@link loadModels}). */
+  loadModels?: (config: WorkerConfig, onProgress?: (event: LoadProgress) => void) => Promise<ComposedModels>
+  /** Where collections and snapshots are stored, and how manifests are fetched. */
+  storage?: Partial<RegistryEnvironment>
+}
+
 /**
- * The worker's service: loads the models once (a failed load is retried by the next init;
- * composition is models/compose.ts) and runs rerank calls one at a time, cancellable by call id. When the WebGPU device is lost it tells
- * its host (`events.onDeviceLost`) and fails the model calls with DEVICE_LOST from then on: models
- * cannot move devices in place (open collections hold their embedder), so the host starts a new
- * worker on WASM.
+ * The worker's RPC surface: loads the models once (a failed load is retried by the next init;
+ * composition is models/compose.ts), runs rerank calls one at a time, cancellable by call id, and
+ * runs each collection call on the registry's open collection. When the WebGPU device is lost it
+ * tells its host (`events.onDeviceLost`) and fails the model calls with DEVICE_LOST from then on:
+ * models cannot move devices in place (open collections hold their embedder), so the host starts a
+ * new worker on WASM.
  *
  * @example
  * Comlink.expose(new WorkerService({ onDeviceLost: (loss) => postMessage({ type: DEVICE_LOST_MESSAGE, loss }) }))
@@ -47,9 +60,16 @@ export class WorkerService implements WorkerApi {
   private rerankers: RerankerPool | null = null
   /** Model loads running (init's, and rerankers a search loads): the heartbeat allows them longer. */
   private loadsInFlight = 0
-  private readonly collections = new CollectionHost(this.queue, () => this.models(), () => this.rerankerPool())
+  private readonly registry: CollectionRegistry
+  private readonly loadModels: NonNullable<WorkerDependencies['loadModels']>
 
-  constructor(private readonly events: WorkerEvents = {}) {}
+  constructor(
+    private readonly events: WorkerEvents = {},
+    deps: WorkerDependencies = {},
+  ) {
+    this.loadModels = deps.loadModels ?? loadModels
+    this.registry = new CollectionRegistry(this.queue, () => this.models(), deps.storage)
+  }
 
   init(config: WorkerConfig, onProgress?: (event: LoadProgress) => void): Promise<Envelope<InitResult>> {
     return envelope(async () => {
@@ -86,14 +106,14 @@ export class WorkerService implements WorkerApi {
 
   cancel(callId: number): void {
     this.queue.cancel(callId)
-    this.collections.cancel(callId)
+    this.registry.cancel(callId)
   }
 
   async dispose(): Promise<void> {
     this.disposing = true // freeing the sessions may destroy the device: that is no loss to report
     const loading = this.loading
     this.loading = null
-    this.collections.closeAll()
+    this.registry.closeAll()
     const pool = this.rerankers
     this.rerankers = null
     await pool?.dispose()
@@ -109,15 +129,26 @@ export class WorkerService implements WorkerApi {
 
   openCollection(name: string, options: CollectionOptions, onSnapshotProgress?: (p: SnapshotProgress) => void, incarnation?: string): Promise<Envelope<OpenedCollection>> {
     const report = onSnapshotProgress ? (p: SnapshotProgress) => void Promise.resolve(onSnapshotProgress(p)).catch(() => {}) : undefined
-    return envelope(() => this.collections.openForHandle(name, options, report, incarnation))
+    return envelope(() => this.registry.open(name, options, report, incarnation))
   }
 
   collectionInfo(collection: CollectionRef): Promise<Envelope<CollectionInfo>> {
-    return envelope(() => this.collections.info(collection))
+    return envelope(() => this.registry.use(collection, 'read', async (engine, _checkpoint, entry) => collectionInfo(engine, entry)))
   }
 
+  /** Checks a snapshot collection's manifest again and imports a changed version (resolves after the swap). */
   syncSnapshot(callId: number, collection: CollectionRef): Promise<Envelope<SnapshotOutcome>> {
-    return envelope(() => this.collections.syncSnapshot(callId, collection))
+    return envelope(() =>
+      this.registry.use(
+        collection,
+        'read',
+        (_engine, checkpoint, { name, mirror }) => {
+          if (!mirror) throw new WinnowError('INVALID_INPUT', `collection '${name}' is not a snapshot collection; open it with { snapshot: url }`)
+          return mirror.sync(checkpoint)
+        },
+        callId,
+      ),
+    )
   }
 
   add(callId: number, collection: CollectionRef, documents: unknown, onProgress?: (p: AddProgress) => void): Promise<Envelope<AddResult>> {
@@ -128,7 +159,7 @@ export class WorkerService implements WorkerApi {
     const report = onProgress ? (p: AddProgress) => void (handled = Promise.resolve(onProgress(p)).catch(() => {})) : undefined
     return envelope(async () => {
       try {
-        return await this.onDevice(() => this.collections.add(callId, collection, documents, report))
+        return await this.onDevice(() => this.registry.use(collection, 'write', (engine, checkpoint) => engine.add(documents, checkpoint, report), callId))
       } finally {
         // Bounded: a callback that returns a promise that never settles must not hang the add.
         await Promise.race([handled, new Promise((resolve) => setTimeout(resolve, PROGRESS_FLUSH_MS))])
@@ -137,19 +168,19 @@ export class WorkerService implements WorkerApi {
   }
 
   remove(collection: CollectionRef, ids: unknown): Promise<Envelope<number>> {
-    return envelope(() => this.collections.remove(collection, ids))
+    return envelope(() => this.registry.use(collection, 'write', (engine) => engine.delete(ids)))
   }
 
   get(collection: CollectionRef, id: string): Promise<Envelope<StoredDocument | null>> {
-    return envelope(() => this.collections.get(collection, id))
+    return envelope(() => this.registry.use(collection, 'read', (engine) => engine.get(id)))
   }
 
   count(collection: CollectionRef): Promise<Envelope<number>> {
-    return envelope(() => this.collections.count(collection))
+    return envelope(() => this.registry.use(collection, 'read', (engine) => engine.count()))
   }
 
   clear(collection: CollectionRef): Promise<Envelope<void>> {
-    return envelope(() => this.collections.clear(collection))
+    return envelope(() => this.registry.use(collection, 'write', (engine) => engine.clear()))
   }
 
   search(
@@ -162,7 +193,18 @@ export class WorkerService implements WorkerApi {
     return envelope(async () => {
       try {
         const report = onFirstStage ? (hits: SearchHit[]) => void Promise.resolve(onFirstStage(hits)).catch(() => {}) : undefined
-        return await this.onDevice(() => this.collections.search(callId, collection, query, options, report))
+        return await this.onDevice(() =>
+          this.registry.use(
+            collection,
+            'read',
+            async (engine, checkpoint) => {
+              const extras = await this.searchExtras(callId, checkpoint, report)
+              checkSearchOptions(options)
+              return searchCollection(engine, { ...(options ?? {}), query }, checkpoint, extras)
+            },
+            callId,
+          ),
+        )
       } finally {
         // The page's callback travels as a comlink proxy (a MessagePort): free it with the call.
         ;(onFirstStage as unknown as Record<symbol, (() => void) | undefined> | undefined)?.[releaseProxy]?.()
@@ -181,7 +223,12 @@ export class WorkerService implements WorkerApi {
     return envelope(async () => {
       try {
         const report = onFirstStage ? (hits: SearchHit[]) => void Promise.resolve(onFirstStage(hits)).catch(() => {}) : undefined
-        return await this.onDevice(() => this.collections.searchRemote(callId, collection, query, options, remote, report))
+        return await this.onDevice(async () => {
+          checkSearchOptions(options)
+          if (remote === null || typeof remote !== 'object') throw new WinnowError('INVALID_INPUT', 'the remote first stage must be an object')
+          if (collection === null) return this.registry.call(callId, async (checkpoint) => searchRemote({ ...(options ?? {}), query }, checkpoint, await this.searchExtras(callId, checkpoint, report, remote)))
+          return this.registry.use(collection, 'read', async (engine, checkpoint) => searchCollection(engine, { ...(options ?? {}), query }, checkpoint, await this.searchExtras(callId, checkpoint, report, remote)), callId)
+        })
       } finally {
         ;(onFirstStage as unknown as Record<symbol, (() => void) | undefined> | undefined)?.[releaseProxy]?.()
       }
@@ -189,19 +236,37 @@ export class WorkerService implements WorkerApi {
   }
 
   planRemoteSearch(collection: CollectionRef | null, options: WorkerSearchOptions, remote: Omit<RemoteFirstStage, 'candidates'>): Promise<Envelope<number>> {
-    return envelope(() => this.collections.planRemote(collection, options, remote))
+    return envelope(async () => {
+      const hasReranker = (await this.models()).reranker !== null
+      const plan = async () => planRemoteSearch((options ?? {}) as Record<string, unknown>, remote ?? {}, { hasReranker, standalone: collection === null })
+      return collection === null ? plan() : this.registry.use(collection, 'read', plan)
+    })
   }
 
+  /** The query's vector for a retriever sent only the vector: the collection's conventions, else the instance embedder's. */
   embedQuery(callId: number, collection: CollectionRef | null, query: string): Promise<Envelope<Float32Array>> {
-    return envelope(() => this.onDevice(() => this.collections.embedQuery(callId, collection, query)))
+    return envelope(() =>
+      this.onDevice(() => {
+        if (collection !== null) return this.registry.use(collection, 'read', (engine, checkpoint) => engine.embedQuery(query, checkpoint), callId)
+        return this.registry.call(callId, async (checkpoint) => {
+          if (typeof query !== 'string') throw new WinnowError('INVALID_INPUT', 'query must be a string')
+          const models = await this.models()
+          if (!models.embedder || !models.info.embedder) {
+            throw new WinnowError('INVALID_INPUT', "the retriever is sent the query's vector, and this instance has no embedder to compute it; create it with an embedder, or pass options.vector")
+          }
+          const port = embedderPort(models.embedder, models.info.embedder.model, this.queue)
+          return port.embed([models.embedder.conventions.queryPrefix + query], checkpoint)
+        })
+      }),
+    )
   }
 
   deleteCollection(name: string): Promise<Envelope<void>> {
-    return envelope(() => this.collections.destroy(name))
+    return envelope(() => this.registry.destroy(name))
   }
 
   listCollections(): Promise<Envelope<string[]>> {
-    return envelope(() => this.collections.list())
+    return envelope(() => this.registry.list())
   }
 
   /**
@@ -220,6 +285,19 @@ export class WorkerService implements WorkerApi {
       }
       if (this.deviceLoss) throw deviceLostError(this.deviceLoss)
       throw error
+    }
+  }
+
+  /** What a search runs with beside its collection: whether there is a reranker, and the pool's port for each stage. */
+  private async searchExtras(callId: number, checkpoint: Checkpoint, onFirstStage?: (hits: SearchHit[]) => void, remote?: RemoteFirstStage): Promise<SearchExtras> {
+    return {
+      hasReranker: (await this.models()).reranker !== null,
+      onFirstStage,
+      remote,
+      reranker: async (stage) => {
+        const pool = await this.rerankerPool()
+        return pool.port(await pool.get(stage.model, stage.dtype), callId, checkpoint)
+      },
     }
   }
 
@@ -253,7 +331,7 @@ export class WorkerService implements WorkerApi {
 
   /** Composes the models, then watches the WebGPU device and sets up the reranker pool. */
   private async load(config: WorkerConfig, onProgress?: (event: LoadProgress) => void): Promise<ComposedModels> {
-    const models = await loadModels(config, onProgress)
+    const models = await this.loadModels(config, onProgress)
     // onnxruntime-web created its device with the first WebGPU session: watch it from now on.
     if (models.device === 'webgpu') this.watchingDevice = watchWebGpuDevice((loss) => this.deviceLost(loss))
     const pool = new RerankerPool(this.queue, (model, dtype) => this.counted(models.loadReranker(model, dtype)), models.rerankerDtype)
@@ -261,6 +339,11 @@ export class WorkerService implements WorkerApi {
     this.rerankers = pool
     return models
   }
+}
+
+/** Search options cross as data: an object, or left out. */
+function checkSearchOptions(options: unknown): void {
+  if (options !== undefined && (options === null || typeof options !== 'object')) throw new WinnowError('INVALID_INPUT', 'search options must be an object')
 }
 
 async function envelope<T>(work: () => Promise<T>): Promise<Envelope<T>> {

@@ -6,19 +6,13 @@ import { DB_PREFIX, IdbBackend } from '../../src/store/idb.js'
 import { MemoryBackend } from '../../src/store/memory.js'
 import { MemorySnapshotStorage } from '../../src/store/snapshots.js'
 import type { StoreBackend } from '../../src/store/types.js'
-import { CollectionHost } from '../../src/worker/registry.js'
-import { SerialQueue } from '../../src/models/queue.js'
+import { workerHost, type WorkerHost } from './workerHost.js'
 
-const hosts: CollectionHost[] = []
+const hosts: WorkerHost[] = []
 
-/** One worker's collections (a tab), over a backend other hosts may share. */
-function host(backend: StoreBackend): CollectionHost {
-  const h = new CollectionHost(
-    new SerialQueue(),
-    async () => ({ reranker: null, embedder: null, info: { embedder: null } }),
-    () => Promise.reject(new Error('no rerankers here')),
-    { backend, snapshots: new MemorySnapshotStorage(), fetch: () => Promise.reject(new Error('offline')) },
-  )
+/** One worker (a tab), through its RPC surface, over a backend other hosts may share. */
+function host(backend: StoreBackend): WorkerHost {
+  const h = workerHost({ backend, snapshots: new MemorySnapshotStorage(), fetch: () => Promise.reject(new Error('offline')) })
   hosts.push(h)
   return h
 }

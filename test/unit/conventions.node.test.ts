@@ -21,7 +21,7 @@ import { writeSnapshot } from '../../src/snapshot/write.js'
 import { createCoordination } from '../../src/store/coordination.js'
 import { MemoryBackend } from '../../src/store/memory.js'
 import { MemorySnapshotStorage } from '../../src/store/snapshots.js'
-import { CollectionHost } from '../../src/worker/registry.js'
+import { fakeModels, workerHost, type WorkerHost } from './workerHost.js'
 import { embedderPort } from '../../src/models/embedderPort.js'
 import { SerialQueue } from '../../src/models/queue.js'
 import { snapshotServer } from './snapshotFixtures.js'
@@ -250,13 +250,8 @@ describe('embedding conventions in snapshots', () => {
     return writeSnapshot(backend.dump('built'), { embedder: { model, dtype: 'fp32', dims: s.dims, pooling: s.pooling }, shardBytes: 4096 })
   }
 
-  function host(l: LoadedEmbedder, model: string, fetch: typeof globalThis.fetch): CollectionHost {
-    return new CollectionHost(
-      new SerialQueue(),
-      async () => ({ reranker: null, embedder: l, info: { embedder: { model } } }),
-      () => Promise.reject(new Error('no rerankers here')),
-      { backend: new MemoryBackend(), snapshots: new MemorySnapshotStorage(), fetch },
-    )
+  function host(l: LoadedEmbedder, model: string, fetch: typeof globalThis.fetch): WorkerHost {
+    return workerHost({ backend: new MemoryBackend(), snapshots: new MemorySnapshotStorage(), fetch }, fakeModels({ loaded: l, model }))
   }
 
   it('the manifest carries the prefixes, and the browser side embeds queries with them', async () => {

@@ -3,22 +3,17 @@ import { writeSnapshot } from '../../src/snapshot/write.js'
 import { MemoryBackend } from '../../src/store/memory.js'
 import { MemorySnapshotStorage, versionKey } from '../../src/store/snapshots.js'
 import type { DocumentInput, SnapshotProgress } from '../../src/types.js'
-import { CollectionHost } from '../../src/worker/registry.js'
-import { SerialQueue } from '../../src/models/queue.js'
+import { workerHost, type WorkerHost } from './workerHost.js'
 import { codeOf } from './helpers.js'
 import { buildCollection, corpus, snapshotServer } from './snapshotFixtures.js'
 
 const BASE = 'https://docs.example/idx/'
 const URL_ = BASE + 'manifest.json'
-const hosts: CollectionHost[] = []
+const hosts: WorkerHost[] = []
 
-function host(storage: MemorySnapshotStorage, fetch: typeof globalThis.fetch, backend = new MemoryBackend()): CollectionHost {
-  const h = new CollectionHost(
-    new SerialQueue(),
-    async () => ({ reranker: null, embedder: null, info: { embedder: null } }),
-    () => Promise.reject(new Error('no rerankers here')),
-    { backend, snapshots: storage, fetch },
-  )
+/** One worker (a tab), through its RPC surface. */
+function host(storage: MemorySnapshotStorage, fetch: typeof globalThis.fetch, backend = new MemoryBackend()): WorkerHost {
+  const h = workerHost({ backend, snapshots: storage, fetch })
   hosts.push(h)
   return h
 }
@@ -32,7 +27,7 @@ async function version(docs: DocumentInput[]) {
   return writeSnapshot(backend.dump('built'), { embedder: null, shardBytes: 4096 })
 }
 
-const ids = async (h: CollectionHost, query: string) => (await h.search(1, 'docs', query, { mode: 'keyword', k: 50, rerank: false })).hits.map((x) => x.id)
+const ids = async (h: WorkerHost, query: string) => (await h.search(1, 'docs', query, { mode: 'keyword', k: 50, rerank: false })).hits.map((x) => x.id)
 
 function until(events: SnapshotProgress[], outcome: string): Promise<SnapshotProgress> {
   return new Promise((resolve, reject) => {
