@@ -4,7 +4,7 @@
  * rerankers a search loads later, the same device, recorder and dtype rule.
  */
 import { WinnowError } from '../errors.js'
-import type { DeviceInfo, DevicePreference, Dtype, DtypeChoice, EmbedderInfo, LoadProgress, RerankerInfo } from '../types.js'
+import type { DeviceInfo, DevicePreference, Dtype, DtypeChoice, EmbedderInfo, EmbedderOptions, LoadProgress, RerankerInfo, RerankerOptions } from '../types.js'
 import { chooseDevice, type GpuLike } from './device.js'
 import { DTYPE_FILES, isDefaultDtype, loadWithDtypeFallback, needsF16, normalizeDtypeChoice } from './dtype.js'
 import { loadCrossEncoder, type LoadedCrossEncoder } from './loadCrossEncoder.js'
@@ -14,23 +14,9 @@ import { configureRuntime, loadOrtWasm, readOptionalModelJson, useWebGpuAdapter 
 /** Everything the worker needs to load; resolved to absolute URLs on the main thread. */
 export interface ModelsConfig {
   /** null: no reranker (first-stage search only). */
-  reranker: {
-    model: string
-    dtype?: DtypeChoice
-    maxLength?: number
-    maxQueryLength?: number
-    batchTokens?: number
-  } | null
+  reranker: (RerankerOptions & { model: string }) | null
   /** The bi-encoder for vector search, if any. */
-  embedder: {
-    model: string
-    dtype?: DtypeChoice
-    maxLength?: number
-    batchTokens?: number
-    pooling?: 'mean' | 'cls'
-    queryPrefix?: string
-    documentPrefix?: string
-  } | null
+  embedder: EmbedderOptions | null
   device: DevicePreference
   /** null: the hub only. */
   modelBaseUrl: string | null

@@ -9,7 +9,7 @@ import type { LengthCorrection } from '../rank/lengthTrend.js'
 import type { ResolvedRerankFusion } from '../rank/rerankFusion.js'
 import type { ThroughputMeter } from '../rank/throughput.js'
 import type { Analyzer } from '../text/analyzer.js'
-import type { Dtype, DtypeChoice, Passage, SearchHit, SearchMode, SearchOptions, SearchRoute } from '../types.js'
+import type { Dtype, DtypeChoice, Passage, RemoteCandidate, SearchHit, SearchMode, SearchOptions, SearchRoute } from '../types.js'
 
 /**
  * The collection's own first stage, resolved once by `resolveSearch` (search/searchOptions.ts): the
@@ -115,15 +115,7 @@ export interface ResolvedSearch {
 }
 
 /** A checked candidate: plain data, vector as a Float32Array. */
-export interface CheckedCandidate {
-  id: string
-  text: string
-  score?: number
-  title?: string
-  metadata?: Record<string, unknown>
-  documentId?: string
-  vector?: Float32Array
-}
+export type CheckedCandidate = Omit<RemoteCandidate, 'vector'> & { vector?: Float32Array }
 
 /** A remote first stage after resolveSearch checked it. */
 export interface CheckedRemoteFirstStage {
