@@ -9,7 +9,7 @@ import { buildAllowedMask } from '../rank/filter.js'
 import { fuse } from '../rank/fusion.js'
 import type { SearchMode } from '../types.js'
 import { candidateCount, rescoreExact, scanQuantized } from '../rank/vectorScan.js'
-import type { Candidate, ResolvedFirstStage, Retrieved } from './types.js'
+import type { Candidate, QueryVector, ResolvedFirstStage, Retrieved } from './types.js'
 
 
 /** A view of the collection with the call's checkpoint, as the first stage ranks it. */
@@ -54,7 +54,8 @@ export async function retrieve(request: ResolvedFirstStage, depth: number, ctx: 
   const hasVectors = ctx.manifest.vectorSource !== 'none' && ctx.manifest.dims !== null
   const canEmbed = request.vector !== null || (ctx.embedder !== null && ctx.manifest.vectorSource === 'embedder')
   const mode = request.mode ?? (hasVectors && canEmbed ? 'hybrid' : 'keyword')
-  const fusion = request.fusion
+  const fusion = mode === 'hybrid' ? request.fusion : null
+  if (fusion instanceof WinnowError) throw fusion
   const { table } = ctx
   const empty: FirstStage = { mode, slots: [], scores: [], normalized: [], keyword: new Map(), vector: new Map(), table }
   if (mode !== 'keyword') {
@@ -256,14 +257,15 @@ async function postingsFor(terms: string[], ctx: QueryContext): Promise<Map<stri
   return out
 }
 
-async function vectorStage(query: string, given: Float32Array | null, depth: number, allowed: Uint8Array, ctx: QueryContext) {
+async function vectorStage(query: string, given: QueryVector | null, depth: number, allowed: Uint8Array, ctx: QueryContext) {
   const dims = ctx.manifest.dims!
   let q: Float32Array
   if (given !== null) {
-    if (given.length !== dims) {
+    if (given.length !== null && given.length !== dims) {
       throw new WinnowError('DIMENSION_MISMATCH', `the query vector has ${given.length} dimensions; this collection's vectors have ${dims}`, { expected: dims, actual: given.length })
     }
-    q = given
+    if (given.error) throw given.error
+    q = given.unit!
   } else {
     if (query.trim() === '') return { slots: new Int32Array(0), scores: new Float64Array(0) }
     q = await ctx.embedder!.embed([(ctx.queryPrefix ?? '') + query], ctx.checkpoint, undefined, ctx.embedOptions)

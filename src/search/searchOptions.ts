@@ -1,20 +1,21 @@
 /**
  * The one place a search's options are validated and resolved: {@link resolveSearch} turns a
  * request into a {@link ResolvedSearch} — the first stage (query, mode, compiled filter, resolved
- * fusion, the query vector as a unit Float32Array, `minVectorScore`), everything after it
+ * fusion, the query vector as a unit Float32Array, `minVectorScore`; an option's error that counts
+ * only where the collection uses it is kept beside it), everything after it
  * (reranking, one model or a cascade; routing, `skipRerankAbove` and `rerankBudgetMs`;
  * diversification; snippets) and a remote first stage. Everything downstream trusts these values
  * and checks nothing again. The worker is the authority; the page only checks what cannot cross
  * to it (the signal, callbacks).
  */
-import { describeValue, invalidInput } from '../errors.js'
+import { describeValue, invalidInput, WinnowError } from '../errors.js'
 import { resolveSnippetOptions } from '../text/snippet.js'
-import type { DtypeChoice } from '../types.js'
+import type { DtypeChoice, SearchMode } from '../types.js'
 import { compileFilter } from '../rank/filter.js'
 import { resolveFusion } from '../rank/fusion.js'
 import { resolveLengthCorrection, resolveRerankFusion } from '../rank/rerankOptions.js'
 import { checkRemoteFirstStage } from './remote.js'
-import type { RemoteFirstStage, ResolvedFirstStage, ResolvedPipeline, ResolvedSearch, StageSpec } from './types.js'
+import type { QueryVector, RemoteFirstStage, ResolvedFirstStage, ResolvedPipeline, ResolvedSearch, StageSpec } from './types.js'
 
 /** Largest `k` or `candidates`: a cross-encoder reading more than this per query is a mistake. */
 export const MAX_K = 10_000
@@ -62,23 +63,37 @@ export function checkRequest(request: unknown): Record<string, unknown> {
 }
 
 /**
- * The collection's own first stage of a request: mode, fusion (hybrid, or the mode left to the
- * collection), `minVectorScore`, the compiled filter, and the query vector (unless the mode is
- * keyword, which reads none) as a unit-length copy. Its length is checked against the collection's
- * when the vectors are scanned (DIMENSION_MISMATCH).
+ * The collection's own first stage of a request: mode, fusion, `minVectorScore`, the compiled
+ * filter, and the query vector. Options the first stage may not use are checked here but their
+ * error counts only where they are used, as the contract has always been: `fusion` only in hybrid
+ * mode (asked for, or chosen by the collection), `vector` only when the collection ranks by vector
+ * and holds passages (its length first: DIMENSION_MISMATCH before a zero or non-finite vector).
+ * A `mode` of null is the mode left to the collection, like any option given as null.
  *
  * @throws WinnowError `INVALID_INPUT` naming the option.
  * @example
  * resolveFirstStage('install', { mode: 'keyword', filter: { lang: 'en' } }).fusion // null
+ * resolveFirstStage('install', { mode: 'keyword', fusion: 'rrf' }).fusion          // null: not used
  */
 export function resolveFirstStage(query: string, request: Record<string, unknown>): ResolvedFirstStage {
-  const mode = request.mode
+  const mode = request.mode ?? undefined
   if (mode !== undefined && mode !== 'keyword' && mode !== 'vector' && mode !== 'hybrid') throw invalidInput(`mode must be 'keyword', 'vector' or 'hybrid', got ${String(mode)}`)
-  const fusion = mode === undefined || mode === 'hybrid' ? resolveFusion(request.fusion ?? { method: 'rrf', k: 60 }) : null
+  // Explicit hybrid: a bad fusion fails now. The mode left to the collection: it fails if hybrid is chosen.
+  const fusion = mode === 'hybrid' ? resolveFusion(request.fusion ?? { method: 'rrf', k: 60 }) : mode === undefined ? deferred(() => resolveFusion(request.fusion ?? { method: 'rrf', k: 60 })) : null
   const minVectorScore = resolveMinVectorScore(request.minVectorScore)
   const filter = compileFilter(request.filter)
-  const vector = mode === 'keyword' || request.vector === undefined ? null : resolveQueryVector(request.vector)
-  return { query, mode, fusion, filter, vector, minVectorScore }
+  const vector = mode === 'keyword' || request.vector === undefined || request.vector === null ? null : resolveQueryVector(request.vector)
+  return { query, mode: mode as SearchMode | undefined, fusion, filter, vector, minVectorScore }
+}
+
+/** The value of `resolve()`, or the WinnowError it throws (an option whose error counts only if it is used). */
+function deferred<T>(resolve: () => T): T | WinnowError {
+  try {
+    return resolve()
+  } catch (error) {
+    if (error instanceof WinnowError) return error
+    throw error
+  }
 }
 
 /**
@@ -99,27 +114,29 @@ export function resolveMinVectorScore(value: unknown): number | null {
 }
 
 /**
- * A caller's query vector as a unit-length Float32Array copy.
+ * A caller's query vector: its length and a unit-length Float32Array copy, or the error that
+ * counts if the collection ranks by vector (see {@link QueryVector}).
  *
- * @throws WinnowError `INVALID_INPUT` for anything but a Float32Array or an array of numbers, or a
- *   vector that is all zeros or not finite.
  * @example
- * resolveQueryVector([3, 4]) // Float32Array [0.6, 0.8]
+ * resolveQueryVector([3, 4]).unit  // Float32Array [0.6, 0.8]
+ * resolveQueryVector([0, 0]).error // INVALID_INPUT: the query vector must be finite and not all zeros
  */
-export function resolveQueryVector(given: unknown): Float32Array {
-  if (!(Array.isArray(given) || given instanceof Float32Array || given instanceof Float64Array)) throw invalidInput('vector must be a Float32Array or an array of numbers')
+export function resolveQueryVector(given: unknown): QueryVector {
+  if (!(Array.isArray(given) || given instanceof Float32Array || given instanceof Float64Array)) {
+    return { length: null, unit: null, error: invalidInput('vector must be a Float32Array or an array of numbers') }
+  }
   let q: Float32Array
   try {
     q = Float32Array.from(given as ArrayLike<number>)
   } catch {
-    throw invalidInput('the query vector must hold numbers')
+    return { length: null, unit: null, error: invalidInput('the query vector must hold numbers') }
   }
   let norm = 0
   for (let i = 0; i < q.length; i++) norm += q[i]! * q[i]!
-  if (!(norm > 0) || !Number.isFinite(norm)) throw invalidInput('the query vector must be finite and not all zeros')
+  if (!(norm > 0) || !Number.isFinite(norm)) return { length: q.length, unit: null, error: invalidInput('the query vector must be finite and not all zeros') }
   norm = Math.sqrt(norm)
   for (let i = 0; i < q.length; i++) q[i]! /= norm
-  return q
+  return { length: q.length, unit: q, error: null }
 }
 
 /**

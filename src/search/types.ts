@@ -3,6 +3,7 @@
  * first stage's candidates, and the ports the pipeline runs on. Declared here once, so the modules
  * that produce and consume them import each other's types from one place.
  */
+import type { WinnowError } from '../errors.js'
 import type { CompiledFilter } from '../rank/filter.js'
 import type { ResolvedFusion } from '../rank/fusion.js'
 import type { LengthCorrection } from '../rank/lengthTrend.js'
@@ -19,14 +20,29 @@ export interface ResolvedFirstStage {
   query: string
   /** As asked; undefined: the collection decides (hybrid when it has vectors and a way to embed the query, else keyword). */
   mode: SearchMode | undefined
-  /** How hybrid fuses; null when the mode asked for is keyword or vector. */
-  fusion: ResolvedFusion | null
+  /**
+   * How hybrid fuses; null when the mode asked for is keyword or vector. With the mode left to the
+   * collection, a bad `fusion` is kept as its error, thrown only if the collection chooses hybrid.
+   */
+  fusion: ResolvedFusion | WinnowError | null
   /** The compiled `filter`; null: none. */
   filter: CompiledFilter | null
-  /** The caller's query vector, as a unit-length copy; null: embed the query (or none given in keyword mode). */
-  vector: Float32Array | null
+  /** The caller's query vector; null: embed the query (or none given, or keyword mode). */
+  vector: QueryVector | null
   /** Cosine floor of the vector side; null: none. */
   minVectorScore: number | null
+}
+
+/**
+ * A caller's query vector, checked. Its error counts only when the collection ranks by vector and
+ * holds passages; its length is compared with the collection's first (DIMENSION_MISMATCH).
+ */
+export interface QueryVector {
+  /** Its length; null when it is not an array of numbers at all. */
+  length: number | null
+  /** A unit-length copy; null when `error` is set. */
+  unit: Float32Array | null
+  error: WinnowError | null
 }
 
 /** A first-stage candidate, best first. */

@@ -10,6 +10,7 @@ import type { CollectionSettings } from '../../src/collection/ports.js'
 import { WinnowError } from '../../src/errors.js'
 import { close, equal, ok, rejects } from './assert.js'
 import { searchCollection } from '../../src/search/searchCollection.js'
+import type { SearchRequest } from '../../src/search/types.js'
 
 export interface ContractEnv {
   backend: StoreBackend
@@ -17,6 +18,8 @@ export interface ContractEnv {
 }
 
 const noCheckpoint = async () => {}
+/** A request as a page might send it, wrong types included (the worker checks it). */
+const loose = (request: Record<string, unknown>) => request as unknown as SearchRequest
 
 function open(env: ContractEnv, name = 'c', settings: CollectionSettings = {}, wrap?: (s: CollectionStore) => CollectionStore) {
   return env.backend.open(name).then((store) =>
@@ -130,6 +133,32 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     const hybrid = (await searchCollection(c, { query: 'gamma', vector: axis(dims, 2), k: 2 }, noCheckpoint)).hits
     equal(hybrid[0]!.id, 'z', 'hybrid by default when a vector is given')
     ok(hybrid[0]!.scores.keyword !== undefined && hybrid[0]!.scores.vector !== undefined, 'both scores reported')
+  },
+
+  async 'options the first stage does not use are not held against it; null is an option left out'(env) {
+    const c = await open(env)
+    const hitsOf = async (request: Record<string, unknown>) => (await searchCollection(c, loose({ query: 'memory leak', ...request }), noCheckpoint)).hits.map((h) => h.id)
+    // Empty: a vector mode on a collection without passages answers nothing, whatever the vector.
+    equal(await hitsOf({ mode: 'vector', vector: [0, 0, 0] }), [], 'vector mode on an empty collection')
+    await c.add(DOCS, noCheckpoint)
+    const keyword = await hitsOf({ mode: 'keyword' })
+    ok(keyword.length > 0, 'keyword hits')
+    equal(await hitsOf({}), keyword, 'no vectors: the collection chooses keyword')
+    equal(await hitsOf({ mode: null }), keyword, 'mode null is the mode left out')
+    equal(await hitsOf({ fusion: 'rrf' }), keyword, 'fusion is not read when the collection chooses keyword')
+    equal(await hitsOf({ mode: 'keyword', fusion: { method: 'x' }, vector: 'not a vector' }), keyword, 'keyword mode reads neither fusion nor vector')
+    equal(await hitsOf({ vector: [0, 0, 0] }), keyword, 'a vector is not read by a collection without vectors')
+    await rejects(searchCollection(c, loose({ query: 'memory', mode: 'hybrid', fusion: 'rrf' }), noCheckpoint), 'INVALID_INPUT', 'hybrid asked for: a bad fusion fails')
+    await rejects(searchCollection(c, loose({ query: 'memory', mode: 'sideways' }), noCheckpoint), 'INVALID_INPUT', 'an unknown mode fails')
+
+    const v = await open(env, 'v')
+    const dims = 4
+    await v.add([{ id: 'x', text: 'alpha', vector: axis(dims, 0) }, { id: 'y', text: 'beta', vector: axis(dims, 1) }], noCheckpoint)
+    await rejects(searchCollection(v, loose({ query: 'alpha', vector: axis(dims, 0), fusion: 'rrf' }), noCheckpoint), 'INVALID_INPUT', 'the collection chooses hybrid: a bad fusion fails')
+    await rejects(searchCollection(v, { query: 'alpha', mode: 'vector', vector: [0, 0, 0] }, noCheckpoint), 'DIMENSION_MISMATCH', 'the length is checked before the values')
+    await rejects(searchCollection(v, { query: 'alpha', mode: 'vector', vector: [0, 0, 0, 0] }, noCheckpoint), 'INVALID_INPUT', 'a zero vector fails where it is read')
+    await rejects(searchCollection(v, loose({ query: 'alpha', mode: 'vector', vector: 'no' }), noCheckpoint), 'INVALID_INPUT', 'a vector that is not one fails where it is read')
+    equal((await searchCollection(v, { query: 'alpha', mode: 'keyword', vector: [0, 0, 0, 0] }, noCheckpoint)).hits.map((h) => h.id), ['x'], 'keyword mode ignores a zero vector')
   },
 
   async 'filters apply before top-k'(env) {
