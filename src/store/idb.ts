@@ -2,6 +2,7 @@ import { deleteDB, openDB, unwrap, type IDBPDatabase } from 'idb'
 import { WinnowError } from '../errors.js'
 import { collectionDeletedError, type DeletedReason } from './deleted.js'
 import { MIGRATIONS, STORES, type StoreName } from './migrations.js'
+import { mergeBuckets, packPostings, termBucket, unpackAll, unpackTerm, type PackedBucket } from './postingCodec.js'
 import type {
   ChunkRecord,
   CollectionStore,
@@ -217,22 +218,42 @@ export class IdbStore implements CollectionStore {
 
   readPostings(terms: readonly string[]): Promise<Map<string, PostingRecord[]>> {
     return this.read(async (db) => {
-      const tx = db.transaction('postings')
-      const lists = await Promise.all(
-        terms.map((term) => tx.store.getAll(IDBKeyRange.bound([term, -Infinity], [term, Infinity])) as Promise<PostingRecord[]>),
-      )
-      return new Map(terms.map((term, i) => [term, lists[i]!]))
+      const tx = db.transaction('postingBuckets')
+      const buckets = [...new Set(terms.map(termBucket))]
+      const records = await Promise.all(buckets.map((b) => tx.store.getAll(IDBKeyRange.bound([b, -Infinity], [b, Infinity])) as Promise<PackedBucket[]>))
+      const byBucket = new Map(buckets.map((b, i) => [b, records[i]!]))
+      const out = new Map<string, PostingRecord[]>()
+      for (const term of terms) {
+        const lists: PostingRecord[] = []
+        for (const packed of byBucket.get(termBucket(term))!) {
+          const found = unpackTerm(packed, term)
+          if (found) lists.push(found)
+        }
+        out.set(term, lists)
+      }
+      return out
     })
   }
 
   readSegmentPostings(segment: number): Promise<PostingRecord[]> {
-    return this.read(async (db) => (await db.getAllFromIndex('postings', 'segment', segment)) as PostingRecord[])
+    return this.read(async (db) => ((await db.getAllFromIndex('postingBuckets', 'segment', segment)) as PackedBucket[]).flatMap(unpackAll))
   }
 
+  /** Chunks are stored without their text (format v2): it is read from the document, in the same transaction. */
   readChunks(seqs: readonly number[]): Promise<(ChunkRecord | undefined)[]> {
-    return this.read((db) => {
-      const tx = db.transaction('chunks')
-      return Promise.all(seqs.map((s) => tx.store.get(s) as Promise<ChunkRecord | undefined>))
+    return this.read(async (db) => {
+      const tx = db.transaction(['chunks', 'docs'])
+      const chunks = await Promise.all(seqs.map((s) => tx.objectStore('chunks').get(s) as Promise<StoredChunk | undefined>))
+      const docIds = [...new Set(chunks.filter((c) => c && c.text === undefined).map((c) => c!.docId))]
+      const docs = await Promise.all(docIds.map((id) => tx.objectStore('docs').get(id) as Promise<DocRecord | undefined>))
+      const docOf = new Map(docIds.map((id, i) => [id, docs[i]]))
+      return chunks.map((chunk) => {
+        if (!chunk || chunk.text !== undefined) return chunk as ChunkRecord | undefined
+        const doc = docOf.get(chunk.docId)
+        // The document was replaced or deleted since: this chunk is not one of its passages.
+        if (!doc || !doc.seqs.includes(chunk.seq)) return undefined
+        return { ...chunk, text: doc.text.slice(chunk.start, chunk.end) }
+      })
     })
   }
 
@@ -274,18 +295,19 @@ export class IdbStore implements CollectionStore {
         del('vectors', segmentRange(id))
         pending.push(
           tx
-            .objectStore('postings')
+            .objectStore('postingBuckets')
             .index('segment')
             .getAllKeys(id)
-            .then((keys) => Promise.all(keys.map((k) => tx.objectStore('postings').delete(k)))),
+            .then((keys) => Promise.all(keys.map((k) => tx.objectStore('postingBuckets').delete(k)))),
         )
       }
       for (const seq of batch.removeTombstones ?? []) del('tombstones', seq)
       // Puts go after deletes of the same transaction: IndexedDB applies requests in order.
       for (const d of batch.putDocs ?? []) put('docs', d)
-      for (const c of batch.putChunks ?? []) put('chunks', c)
+      const docText = new Map((batch.putDocs ?? []).map((d) => [d.id, d.text]))
+      for (const c of batch.putChunks ?? []) put('chunks', docText.get(c.docId)?.slice(c.start, c.end) === c.text ? withoutText(c) : c)
       for (const s of batch.putSegments ?? []) put('segments', s)
-      for (const p of batch.putPostings ?? []) put('postings', p)
+      if (batch.putPostings?.length) pending.push(putPostings(tx.objectStore('postingBuckets'), batch.putPostings))
       for (const q of batch.putQuantized ?? []) put('quantized', q)
       for (const v of batch.putVectors ?? []) put('vectors', v)
       for (const seq of batch.addTombstones ?? []) put('tombstones', seq, seq)
@@ -335,6 +357,31 @@ export class IdbStore implements CollectionStore {
   }
 }
 
+/** A chunk as stored: without its text when that is its document's text from `start` to `end`. */
+type StoredChunk = Omit<ChunkRecord, 'text'> & { text?: string }
+
+function withoutText(chunk: ChunkRecord): StoredChunk {
+  const { text: _text, ...rest } = chunk
+  return rest
+}
+
+/**
+ * Packs postings into their segments' buckets and writes them, merged with a bucket already stored
+ * (a snapshot import writes one segment's postings over several commits). Requests only, so it
+ * runs inside the commit's transaction.
+ */
+async function putPostings(store: { get(key: IDBValidKey): Promise<unknown>; put(value: unknown): Promise<unknown> }, postings: readonly PostingRecord[]): Promise<void> {
+  const bySegment = new Map<number, PostingRecord[]>()
+  for (const p of postings) {
+    const list = bySegment.get(p.segment)
+    if (list) list.push(p)
+    else bySegment.set(p.segment, [p])
+  }
+  const packed = [...bySegment].flatMap(([segment, list]) => packPostings(segment, list))
+  const stored = await Promise.all(packed.map((b) => store.get([b.bucket, b.segment]) as Promise<PackedBucket | undefined>))
+  await Promise.all(packed.map((b, i) => store.put(stored[i] ? mergeBuckets(stored[i]!, b) : b)))
+}
+
 /** Where a collection's incarnation (see {@link IdbStore}) is kept, beside the manifest. */
 const INCARNATION_KEY = 'incarnation'
 
@@ -349,6 +396,7 @@ interface ConnectionEvents {
 /** Opens at our schema version; a database written by a newer winnow is used if it still has our stores. */
 async function openCollectionDb(dbName: string, events: ConnectionEvents, gone: (() => WinnowError) | null): Promise<DB> {
   let vanished = false
+  let migrationError: unknown = null
   const callbacks = {
     upgrade(db: DB, oldVersion: number, _newVersion: number | null, tx: Parameters<NonNullable<Parameters<typeof openDB>[2]>['upgrade'] & {}>[3]) {
       if (oldVersion === 0 && gone) {
@@ -358,7 +406,29 @@ async function openCollectionDb(dbName: string, events: ConnectionEvents, gone: 
         tx.abort()
         return
       }
-      for (const step of MIGRATIONS.slice(oldVersion)) step(db, tx as never)
+      // Steps run in order inside the upgrade transaction (synchronous ones at once, so the stores
+      // exist when this callback returns); one that fails aborts it, and the database keeps its
+      // old version and data (the open fails with STORAGE_UNAVAILABLE).
+      const fail = (error: unknown) => {
+        migrationError = error
+        tx.done.catch(() => {}) // the abort is the point: not an unhandled rejection
+        try {
+          tx.abort()
+        } catch {
+          // already finished
+        }
+      }
+      const run = (from: number): Promise<void> | void => {
+        for (let i = from; i < MIGRATIONS.length; i++) {
+          const pending = MIGRATIONS[i]!(db, tx as never)
+          if (pending) return pending.then(() => run(i + 1))
+        }
+      }
+      try {
+        void run(oldVersion)?.catch(fail)
+      } catch (error) {
+        fail(error)
+      }
       if (oldVersion === 0) void tx.objectStore('meta').put(newIncarnation(), INCARNATION_KEY)
     },
     blocking(_currentVersion: number, blockedVersion: number | null) {
@@ -380,6 +450,7 @@ async function openCollectionDb(dbName: string, events: ConnectionEvents, gone: 
     })
   } catch (error) {
     if (vanished && gone) throw gone()
+    if (migrationError) throw storageError(migrationError, dbName)
     if ((error as { name?: string })?.name !== 'VersionError') throw storageError(error, dbName)
   }
   // A newer schema exists: newer versions only add stores, so ours are still meaningful if present.

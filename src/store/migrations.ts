@@ -1,23 +1,38 @@
 import type { IDBPDatabase, IDBPTransaction } from 'idb'
+import { packPostings } from './postingCodec.js'
+import type { ChunkRecord, DocRecord, Manifest, PostingRecord } from './types.js'
 
 /** Object store names of the current schema. */
-export const STORES = ['meta', 'docs', 'chunks', 'segments', 'postings', 'quantized', 'vectors', 'tombstones'] as const
+export const STORES = ['meta', 'docs', 'chunks', 'segments', 'postingBuckets', 'quantized', 'vectors', 'tombstones'] as const
 export type StoreName = (typeof STORES)[number]
 
-/** One schema step: brings a database from version `i` to `i + 1` (index `i` in {@link MIGRATIONS}). */
-export type Migration = (db: IDBPDatabase<unknown>, tx: IDBPTransaction<unknown, StoreName[], 'versionchange'>) => void
+/**
+ * One schema step: brings a database from version `i` to `i + 1` (index `i` in {@link MIGRATIONS}).
+ * A step may await IndexedDB requests of the upgrade transaction (and nothing else); if it rejects,
+ * the upgrade is aborted and the database stays at the version it had.
+ */
+export type Migration = (db: IDBPDatabase<unknown>, tx: IDBPTransaction<unknown, StoreName[], 'versionchange'>) => void | Promise<void>
 
 /**
- * Ordered schema steps. Never edit a shipped step: append one. Step 0 creates schema 1:
+ * Ordered schema steps. Never edit a shipped step: append one. See docs/storage-format.md.
+ *
+ * Step 0 creates schema 1:
  * - `meta`: the manifest under the key `'manifest'`
  * - `docs` (id), `chunks` (seq): texts, read only for results
  * - `segments` (id): what a reopen reads, small
- * - `postings` ([term, segment], index `segment`): a query reads only its own terms
+ * - `postings` ([term, segment], index `segment`): one record per term per segment
  * - `quantized` / `vectors` ([segment, block]): int8 blocks read at open, fp32 blocks on demand
  * - `tombstones` (seq): deleted chunks not yet compacted away
  *
+ * Step 1 makes schema 2 (format v2), in the upgrade transaction, so a crash leaves schema 1 intact
+ * or schema 2 complete:
+ * - `postingBuckets` ([bucket, segment], index `segment`) replaces `postings`: each segment's
+ *   postings packed into at most 256 records (store/postingCodec.ts)
+ * - `chunks` lose their `text`: a passage's text is its document's text from `start` to `end`,
+ *   stored once (a chunk whose text is not that slice keeps it)
+ *
  * @example
- * MIGRATIONS.slice(oldVersion).forEach((step) => step(db, tx))
+ * for (const step of MIGRATIONS.slice(oldVersion)) await step(db, tx)
  */
 export const MIGRATIONS: readonly Migration[] = [
   (db) => {
@@ -29,5 +44,39 @@ export const MIGRATIONS: readonly Migration[] = [
     db.createObjectStore('quantized', { keyPath: ['segment', 'block'] })
     db.createObjectStore('vectors', { keyPath: ['segment', 'block'] })
     db.createObjectStore('tombstones')
+  },
+  async (db, tx) => {
+    db.createObjectStore('postingBuckets', { keyPath: ['bucket', 'segment'] }).createIndex('segment', 'segment')
+    const v1 = tx as unknown as IDBPTransaction<unknown, string[], 'versionchange'>
+    // A request still pending when another fails rejects with the abort: the step reports it once.
+    const writes: Promise<unknown>[] = []
+    const request = <T>(pending: Promise<T>): Promise<T> => {
+      pending.catch(() => {})
+      return pending
+    }
+    const write = (pending: Promise<unknown>) => void writes.push(request(pending))
+
+    const postings = (await request(v1.objectStore('postings').getAll())) as PostingRecord[]
+    const bySegment = new Map<number, PostingRecord[]>()
+    for (const p of postings) {
+      const list = bySegment.get(p.segment)
+      if (list) list.push(p)
+      else bySegment.set(p.segment, [p])
+    }
+    for (const [segment, list] of bySegment) for (const packed of packPostings(segment, list)) write(v1.objectStore('postingBuckets').put(packed))
+    db.deleteObjectStore('postings')
+
+    const chunks = (await request(v1.objectStore('chunks').getAll())) as ChunkRecord[]
+    const docIds = [...new Set(chunks.map((c) => c.docId))]
+    const docs = await Promise.all(docIds.map((id) => request(v1.objectStore('docs').get(id) as Promise<DocRecord | undefined>)))
+    const textOf = new Map(docIds.map((id, i) => [id, docs[i]?.text]))
+    for (const chunk of chunks) {
+      if (textOf.get(chunk.docId)?.slice(chunk.start, chunk.end) !== chunk.text) continue
+      const { text: _text, ...rest } = chunk
+      write(v1.objectStore('chunks').put(rest))
+    }
+    const manifest = (await request(v1.objectStore('meta').get('manifest'))) as Manifest | undefined
+    if (manifest) write(v1.objectStore('meta').put({ ...manifest, schema: 2 }, 'manifest'))
+    await Promise.all(writes)
   },
 ]

@@ -12,7 +12,7 @@
 import type { Passage } from '../types.js'
 
 /** Version of the on-disk layout; `migrations.ts` holds one step per version. */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 /**
  * Rows per vector block. Rescoring reads the fp32 block of every candidate, and candidates are

@@ -2,6 +2,8 @@ import { CollectionEngine } from '../../../src/collection/engine.ts'
 import { IdbBackend } from '../../../src/store/idb.ts'
 import { collectionContract, createCoordination } from '../../contract/collectionContract.ts'
 import { searchCollection } from '../../../src/search/searchCollection.ts'
+import { expectEveryKillPointSafe, expectSameAnswers, expectV2Records, loadV1, reviveTyped, type V1Fixture } from '../../contract/storageMigration.ts'
+import v1FixtureJson from '../../fixtures/storage/v1.json?raw'
 
 const w = window as unknown as { contractCases: string[]; runContractCase: (name: string) => Promise<string>; contractReady: boolean }
 w.contractCases = Object.keys(collectionContract)
@@ -43,5 +45,18 @@ w.runContractCase = async (name) => {
   result.retried = await engine.count()
   coordination.close()
   return result
+}
+/** Format v2 migration of real schema-1 databases, over Chromium's IndexedDB (test/contract/storageMigration.ts). */
+;(w as any).runMigrationCase = async (name: 'kw' | 'vec' | 'kill points') => {
+  try {
+    const fixture = JSON.parse(v1FixtureJson, reviveTyped) as V1Fixture
+    if (name === 'kill points') return { outcome: 'ok', killPoints: await expectEveryKillPointSafe(fixture) }
+    await loadV1(name, fixture.databases[name])
+    await expectSameAnswers(fixture, name)
+    await expectV2Records(fixture, name)
+    return { outcome: 'ok' }
+  } catch (error) {
+    return { outcome: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) }
+  }
 }
 w.contractReady = true
