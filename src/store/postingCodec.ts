@@ -5,6 +5,7 @@
  * one byte array. An add then writes at most 256 posting records instead of one per distinct term,
  * and a query reads one record per (term's bucket, segment), decoding only its own terms.
  */
+import { WinnowError } from '../errors.js'
 import type { PostingRecord } from './types.js'
 
 /** Buckets per segment. A power of two; part of the format (changing it is a schema step). */
@@ -38,7 +39,8 @@ export function termBucket(term: string): number {
 }
 
 /**
- * Packs postings of one segment into its buckets. Seqs of each term must be ascending.
+ * Packs postings of one segment into its buckets. A term's seqs may come in any order (a merge
+ * concatenates segments whose seqs interleave): they are stored ascending, each with its tf.
  *
  * @example
  * packPostings(3, [{ term: 'leak', segment: 3, seqs: Uint32Array.of(7, 9), tfs: Uint16Array.of(1, 2) }])
@@ -64,7 +66,8 @@ function packBucket(bucket: number, segment: number, list: PostingRecord[]): Pac
   const data = new Uint8Array(size)
   const offsets = new Uint32Array(list.length + 1)
   let at = 0
-  list.forEach((p, i) => {
+  list.forEach((unsorted, i) => {
+    const p = ascending(unsorted)
     offsets[i] = at
     at = writeVarint(data, at, p.seqs.length)
     let previous = 0
@@ -77,6 +80,15 @@ function packBucket(bucket: number, segment: number, list: PostingRecord[]): Pac
   })
   offsets[list.length] = at
   return { bucket, segment, terms: list.map((p) => p.term), offsets, data: data.slice(0, at) }
+}
+
+/** The postings with seqs ascending (the same object when they already are). */
+function ascending(p: PostingRecord): PostingRecord {
+  let sorted = true
+  for (let j = 1; j < p.seqs.length && sorted; j++) sorted = p.seqs[j]! > p.seqs[j - 1]!
+  if (sorted) return p
+  const order = Array.from(p.seqs.keys()).sort((a, b) => p.seqs[a]! - p.seqs[b]!)
+  return { term: p.term, segment: p.segment, seqs: Uint32Array.from(order, (k) => p.seqs[k]!), tfs: Uint16Array.from(order, (k) => p.tfs[k]!) }
 }
 
 /**
@@ -145,8 +157,9 @@ function decodeEntry(packed: PackedBucket, index: number): PostingRecord {
   return { term: packed.terms[index]!, segment: packed.segment, seqs, tfs }
 }
 
-/** LEB128: 7 bits a byte, low first, the high bit set on every byte but the last. Values up to 2^32. */
+/** LEB128: 7 bits a byte, low first, the high bit set on every byte but the last. Values from 0 to 2^32. */
 function writeVarint(out: Uint8Array, at: number, value: number): number {
+  if (!(value >= 0 && value <= 0xffffffff)) throw new WinnowError('INTERNAL', `a posting value out of range: ${value}`)
   while (value > 0x7f) {
     out[at++] = (value & 0x7f) | 0x80
     value = Math.floor(value / 128)
@@ -160,6 +173,8 @@ function readVarint(reader: { data: Uint8Array; at: number }): number {
   let value = 0
   let scale = 1
   for (;;) {
+    // Damaged bytes must fail, never loop past the end.
+    if (reader.at >= data.length || scale > 2 ** 35) throw new WinnowError('STORAGE_UNAVAILABLE', 'a packed postings record is damaged (a varint runs past its end); delete the collection and add its documents again')
     const byte = data[reader.at++]!
     value += (byte & 0x7f) * scale
     if (byte < 0x80) return value

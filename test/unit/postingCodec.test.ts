@@ -89,6 +89,28 @@ describe('packed postings (format v2)', () => {
     )
   })
 
+  it('seqs given out of order (a merge concatenates segments whose seqs interleave) are stored ascending with their tfs', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { minLength: 2, maxLength: 60 }), (seqs) => {
+        const tfs = seqs.map((s) => (s % 1000) + 1)
+        const [bucket] = packPostings(4, [{ term: 'lighthouse', segment: 4, seqs: Uint32Array.from(seqs), tfs: Uint16Array.from(tfs) }])
+        const got = unpackTerm(bucket!, 'lighthouse')!
+        const expected = seqs.map((s, i) => [s, tfs[i]!] as const).sort((a, b) => a[0] - b[0])
+        expect([...got.seqs]).toEqual(expected.map((e) => e[0]))
+        expect([...got.tfs]).toEqual(expected.map((e) => e[1]))
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('damaged bytes fail with STORAGE_UNAVAILABLE instead of reading past the end', () => {
+    const [bucket] = packPostings(0, [{ term: 'a', segment: 0, seqs: Uint32Array.of(1, 300, 70_000), tfs: Uint16Array.of(1, 2, 3) }])
+    const cut = { ...bucket!, data: bucket!.data.slice(0, bucket!.data.length - 2) }
+    expect(() => unpackTerm(cut, 'a')).toThrowError(expect.objectContaining({ code: 'STORAGE_UNAVAILABLE' }))
+    const runaway = { ...bucket!, data: new Uint8Array(bucket!.data.length).fill(0xff) }
+    expect(() => unpackTerm(runaway, 'a')).toThrowError(expect.objectContaining({ code: 'STORAGE_UNAVAILABLE' }))
+  })
+
   it('buckets spread terms: 10,000 distinct terms fill every bucket, none with more than twice its share', () => {
     const counts = new Array<number>(POSTING_BUCKETS).fill(0)
     for (let i = 0; i < 10_000; i++) counts[termBucket(`term${i}`)]!++
