@@ -65,6 +65,28 @@ export function planMerge(segments: readonly { id: number; size: number; live: n
 }
 
 /**
+ * A merge built while adds went on, made ready to commit on the collection as it is now: the merged
+ * segment takes the current `nextSegment` (an add may have used the one the build saw) and the
+ * manifest is the current one, moved on by one generation. Chunks deleted since the build stay in
+ * the merged segment under their tombstones (only the tombstones of chunks the merge dropped go).
+ *
+ * @example
+ * await store.commit(finishMerge(built, currentManifest))
+ */
+export function finishMerge(built: WriteBatch, manifest: Manifest): WriteBatch {
+  const id = manifest.nextSegment
+  const at = <T extends { segment: number }>(records: T[] | undefined) => records?.map((r) => ({ ...r, segment: id }))
+  return {
+    ...built,
+    manifest: { ...manifest, nextSegment: id + 1, generation: manifest.generation + 1, updatedAt: Date.now() },
+    putSegments: built.putSegments?.map((s) => ({ ...s, id })),
+    putPostings: at(built.putPostings),
+    putQuantized: at(built.putQuantized),
+    putVectors: at(built.putVectors),
+  }
+}
+
+/**
  * Reads the planned segments and writes them back as one, without their tombstoned chunks: the
  * postings of each term concatenated (seqs stay ascending: later segments hold later seqs), the
  * vectors re-blocked and re-quantized. Seqs do not change, so chunk and document records stay.

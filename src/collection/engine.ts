@@ -5,7 +5,7 @@ import { createAnalyzer, type Analyzer, type AnalyzerOptions } from '../text/ana
 import type { ChunkingOptions, ResolvedChunking } from '../text/chunking.js'
 import { buildAddBatch } from './addBatch.js'
 import { ChunkTable } from './chunkTable.js'
-import { buildMerge, planMerge, segmentStats } from './compaction.js'
+import { buildMerge, finishMerge, planMerge, segmentStats } from './compaction.js'
 import { checkDocuments, checkVectorRules, DEFAULT_MAX_TEXT_LENGTH, prepareDocuments, type PreparedDocument } from './ingest.js'
 import type { AddProgress, AddResult, CollectionInfo, SearchHit, SearchOptions, StoredDocument } from '../types.js'
 import type { Checkpoint } from '../core/checkpoint.js'
@@ -266,24 +266,33 @@ export class CollectionEngine {
   }
 
   /**
-   * Merges small segments and drops tombstones, in the background after a write, under the write
-   * lock. Searches running meanwhile keep the view they started with.
+   * Merges small segments and drops tombstones, in the background after a write. A merge is built
+   * (segments, postings and vectors read, vectors re-quantized) without the write lock, so adds go
+   * on meanwhile; only its commit and the reload of the view take the lock, once per merge step.
+   * A merge whose segments another merge or a clear removed meanwhile is dropped. Searches running
+   * meanwhile keep the view they started with.
    */
   private scheduleCompaction(): void {
     if (this.compacting || this.closed) return
-    this.compacting = this.deps.coordination
-      .withWriteLock(this.name, async () => {
-        for (let round = 0; round < 4 && !this.closed; round++) {
+    this.compacting = (async () => {
+      for (let round = 0; round < 4 && !this.closed; round++) {
+        await this.refresh()
+        const plan = planMerge(segmentStats(this.table))
+        if (!plan) return
+        const table = this.table
+        const built = await buildMerge(this.deps.store, plan, this.manifest, (seq) => table.hasSeq(seq))
+        const merged = await this.deps.coordination.withWriteLock(this.name, async () => {
           await this.refresh()
-          const plan = planMerge(segmentStats(this.table))
-          if (!plan) return
-          const table = this.table
-          const batch = await buildMerge(this.deps.store, plan, this.manifest, (seq) => table.hasSeq(seq))
+          if (this.closed || !plan.segments.every((id) => this.table.segments.includes(id))) return false
+          const batch = finishMerge(built, this.manifest)
           await this.deps.store.commit(batch)
           this.committed(batch.manifest)
           await this.reload()
-        }
-      })
+          return true
+        })
+        if (!merged) return
+      }
+    })()
       .catch(() => {
         // A failed merge changes nothing (one transaction); the next write tries again.
       })

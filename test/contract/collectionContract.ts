@@ -390,6 +390,51 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     equal(vector.length, n, 'every note found by vector')
   },
 
+  async 'a merge is built without the write lock: adds and deletes land while it reads, and it keeps them'(env) {
+    const dims = 4
+    // The merge's reads of whole segments' postings wait until released.
+    let gate: Promise<void> | null = null
+    let release = () => {}
+    let merging = () => {}
+    const merged = new Promise<void>((resolve) => (merging = resolve))
+    const c = await open(env, 'c', {}, (store) => ({
+      ...bindAll(store),
+      readSegmentPostings: async (segment) => {
+        merging()
+        if (gate) await gate
+        return store.readSegmentPostings(segment)
+      },
+    }))
+    let n = 0
+    const addOne = () => c.add([{ id: `n${n}`, text: `note ${n} about lighthouses`, vector: axis(dims, n++ % dims) }], noCheckpoint)
+    while (c.segmentCount() < 10) await addOne()
+    await c.idle()
+    gate = new Promise<void>((resolve) => (release = resolve))
+    await addOne() // the eleventh segment: the merge starts and waits in its reads
+    await merged
+    const during = await Promise.race([
+      (async () => {
+        await addOne()
+        await c.delete(['n0'])
+        return 'landed'
+      })(),
+      new Promise((resolve) => setTimeout(() => resolve('waited for the merge'), 2000)),
+    ])
+    equal(during, 'landed', 'an add and a delete while the merge is being built')
+    const segmentsDuring = c.segmentCount()
+    release()
+    await c.idle()
+    ok(c.segmentCount() < segmentsDuring, `the merge landed after them (${segmentsDuring} -> ${c.segmentCount()} segments)`)
+    equal(await c.count(), n - 1, 'count')
+    const hits = (await searchCollection(c, { query: 'lighthouses', mode: 'keyword', k: 100 }, noCheckpoint)).hits.map((h) => h.id)
+    equal(hits.length, n - 1, 'every note but the deleted one')
+    ok(!hits.includes('n0'), 'the note deleted while the merge was built stays deleted')
+    ok(hits.includes(`n${n - 1}`), 'the note added while the merge was built is found')
+    const fresh = await open(env)
+    equal((await searchCollection(fresh, { query: 'lighthouses', mode: 'keyword', k: 100 }, noCheckpoint)).hits.map((h) => h.id).sort(), [...hits].sort(), 'the same after reopening')
+    equal((await searchCollection(fresh, { query: '', mode: 'vector', vector: axis(dims, 1), k: 100 }, noCheckpoint)).hits.length, n - 1, 'vectors too')
+  },
+
   async 'many small writes are compacted: fewer segments, same answers, deletes reclaimed'(env) {
     const c = await open(env)
     const dims = 4
