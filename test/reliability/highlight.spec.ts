@@ -34,6 +34,8 @@ test(`highlight(): ${RUNS} arbitrary strings render exactly their text through i
   if (figures.failure) console.log(`[highlight] FAILURE: ${figures.failure}\n  input: ${figures.counterexample}\n  replay: HIGHLIGHT_SEED=${seed} npm run test:reliability -- --no-build highlight`)
   expect(figures.failure, figures.counterexample ?? '').toBeNull()
   expect(figures.runs).toBe(RUNS)
-  // The arbitraries reach what broke before: each kind appears in many strings.
-  expect(Math.min(figures.withCr, figures.withNul, figures.withLoneSurrogate, figures.withOtherControl)).toBeGreaterThan(RUNS / 20)
+  // The arbitraries reach what broke before: each kind appears in many strings. NUL, the rarest,
+  // comes in about 5% of strings (135 to 180 of 3,000 over seeds): the floor is far below that, so
+  // no seed fails it by chance (HIGHLIGHT_SEED=209792683 gave 135 and failed the old floor of 5%).
+  expect(Math.min(figures.withCr, figures.withNul, figures.withLoneSurrogate, figures.withOtherControl)).toBeGreaterThan(RUNS / 50)
 })
