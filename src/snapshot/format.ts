@@ -54,7 +54,7 @@ export interface SnapshotManifest {
   /** ISO time of the build; informative only (not in `hash`). */
   createdAt: string
   collection: {
-    /** The store layout version the records follow (`SCHEMA_VERSION`). */
+    /** The version of the records (`RECORD_LAYOUT`; not the IndexedDB schema, which may change without changing them). */
     schema: number
     analyzer: { version: number } & Record<string, unknown>
     chunking: Record<string, unknown> | null
@@ -124,9 +124,9 @@ export function hashInput(manifest: Pick<SnapshotManifest, 'format' | 'version' 
  * Checks that parsed JSON is a snapshot manifest this winnow can import.
  *
  * @throws WinnowError SNAPSHOT_INVALID with `details.reason` `'format'` (not a manifest, or damaged)
- *   or `'incompatible'` (a newer format version or store layout).
+ *   or `'incompatible'` (a newer format version or record layout).
  * @example
- * const manifest = parseManifest(await response.json(), { schema: SCHEMA_VERSION, analyzerVersion: ANALYZER_VERSION })
+ * const manifest = parseManifest(await response.json(), { schema: RECORD_LAYOUT, analyzerVersion: ANALYZER_VERSION })
  */
 export function parseManifest(json: unknown, supported: { schema: number; analyzerVersion: number }): SnapshotManifest {
   const m = json as Partial<SnapshotManifest> | null
@@ -137,7 +137,7 @@ export function parseManifest(json: unknown, supported: { schema: number; analyz
   if (typeof m.hash !== 'string' || !/^[0-9a-f]{64}$/.test(m.hash)) throw formatError('its "hash" is not a SHA-256 hex string')
   const c = m.collection
   if (!c || typeof c !== 'object') throw formatError('it has no "collection" section')
-  if (c.schema !== supported.schema) throw incompatible(`its records follow store layout ${String(c.schema)}; this winnow uses layout ${supported.schema}. Rebuild the snapshot with this version`, { schema: c.schema })
+  if (c.schema !== supported.schema) throw incompatible(`its records follow record layout ${String(c.schema)}; this winnow reads layout ${supported.schema}. Rebuild the snapshot with this version`, { schema: c.schema })
   if (!c.analyzer || typeof c.analyzer !== 'object' || c.analyzer.version !== supported.analyzerVersion) {
     throw incompatible(`its keyword index was built by analyzer version ${String(c.analyzer?.version)}; this winnow's is ${supported.analyzerVersion}. Rebuild the snapshot with this version`)
   }

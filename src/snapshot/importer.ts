@@ -4,7 +4,7 @@
  */
 
 import { WinnowError } from '../errors.js'
-import { SCHEMA_VERSION, type CollectionStore, type Manifest, type WriteBatch } from '../store/types.js'
+import { RECORD_LAYOUT, SCHEMA_VERSION, type CollectionStore, type Manifest, type WriteBatch } from '../store/types.js'
 import { ANALYZER_VERSION } from '../text/analyzer.js'
 import type { SnapshotProgress } from '../types.js'
 import { decodeRecords, gunzip, sha256Hex } from './codec.js'
@@ -49,7 +49,7 @@ export async function fetchManifest(url: string, ctx: Pick<ImportContext, 'fetch
       { reason: 'format', url },
     )
   }
-  const manifest = parseManifest(json, { schema: SCHEMA_VERSION, analyzerVersion: ANALYZER_VERSION })
+  const manifest = parseManifest(json, { schema: RECORD_LAYOUT, analyzerVersion: ANALYZER_VERSION })
   // The hash must be the one of what the manifest lists: else "unchanged" could hide a change.
   const expected = await sha256Hex(new TextEncoder().encode(hashInput(manifest)))
   if (expected !== manifest.hash) throw new WinnowError('SNAPSHOT_INVALID', `the snapshot manifest ${url} was edited after it was built: its hash does not match its contents`, { reason: 'format', url })
@@ -85,7 +85,7 @@ export function checkCompatible(manifest: SnapshotManifest, instanceEmbedder: st
 export async function importShards(manifest: SnapshotManifest, manifestUrl: string, store: CollectionStore, ctx: ImportContext): Promise<Manifest> {
   const c = manifest.collection
   const final: Manifest = {
-    schema: c.schema,
+    schema: SCHEMA_VERSION,
     generation: 1,
     nextSeq: c.nextSeq,
     nextSegment: c.nextSegment,

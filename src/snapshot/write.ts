@@ -4,7 +4,7 @@
  */
 
 import { invalidInput, WinnowError } from '../errors.js'
-import type { ChunkRecord, DocRecord, Manifest, PostingRecord, QuantizedBlockRecord, SegmentRecord } from '../store/types.js'
+import { RECORD_LAYOUT, type ChunkRecord, type DocRecord, type Manifest, type PostingRecord, type QuantizedBlockRecord, type SegmentRecord } from '../store/types.js'
 import { encodeRecords, gzip, sha256Hex } from './codec.js'
 import { hashInput, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type ShardEntry, type ShardKind, type ShardPayloads, type SnapshotChunk, type SnapshotDocument, type SnapshotEmbedder, type SnapshotManifest } from './format.js'
 
@@ -89,7 +89,7 @@ export async function writeSnapshot(records: CollectionRecords, options: WriteSn
   }
 
   const collection: SnapshotManifest['collection'] = {
-    schema: m.schema,
+    schema: RECORD_LAYOUT,
     analyzer: m.analyzer as SnapshotManifest['collection']['analyzer'],
     chunking: m.chunking as Record<string, unknown> | null,
     dims: m.dims,

@@ -15,6 +15,13 @@ import type { Passage } from '../types.js'
 export const SCHEMA_VERSION = 2
 
 /**
+ * Version of the records a store hands out and takes (documents, chunks, segments, postings,
+ * vector blocks: the types below), which snapshots carry. Format v2 (schema 2) changed how they are
+ * stored, not what they are, so snapshots built before it still import.
+ */
+export const RECORD_LAYOUT = 1
+
+/**
  * Rows per vector block. Rescoring reads the fp32 block of every candidate, and candidates are
  * scattered, so small blocks waste little: at 256 rows a 100k-passage hybrid query (200 candidates)
  * read ~75 MB and took 159 ms p50; at 64 rows (96 KiB per block at 384 dims) it reads a quarter of

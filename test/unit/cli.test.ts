@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { main } from '../../src/cli/main.js'
 import { readSite, toDocuments } from '../../src/cli/sources.js'
 import { parseManifest } from '../../src/snapshot/format.js'
-import { SCHEMA_VERSION } from '../../src/store/types.js'
+import { RECORD_LAYOUT } from '../../src/store/types.js'
 import { ANALYZER_VERSION } from '../../src/text/analyzer.js'
 
 const SITE = 'test/fixtures/site/markdown'
@@ -18,7 +18,7 @@ beforeEach(() => {
 })
 afterEach(() => vi.restoreAllMocks())
 
-const manifestIn = (dir: string) => parseManifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')), { schema: SCHEMA_VERSION, analyzerVersion: ANALYZER_VERSION })
+const manifestIn = (dir: string) => parseManifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')), { schema: RECORD_LAYOUT, analyzerVersion: ANALYZER_VERSION })
 
 describe('winnow index', () => {
   it('writes a keyword-only snapshot of every section, deterministically, and removes shards of earlier builds', async () => {

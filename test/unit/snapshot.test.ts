@@ -4,7 +4,7 @@ import { hashInput, parseManifest, SNAPSHOT_VERSION, type SnapshotManifest } fro
 import { fetchManifest, importShards } from '../../src/snapshot/importer.js'
 import { writeSnapshot } from '../../src/snapshot/write.js'
 import { MemoryBackend } from '../../src/store/memory.js'
-import { SCHEMA_VERSION } from '../../src/store/types.js'
+import { RECORD_LAYOUT } from '../../src/store/types.js'
 import type { EmbedderPort } from '../../src/models/embedderPort.js'
 import { ANALYZER_VERSION } from '../../src/text/analyzer.js'
 import { buildCollection, corpus, engineOver, hashingEmbedder, snapshotServer } from './snapshotFixtures.js'
@@ -13,7 +13,7 @@ import { searchCollection } from '../../src/search/searchCollection.js'
 
 const none = async () => {}
 const BASE = 'https://docs.example/winnow-index/'
-const supported = { schema: SCHEMA_VERSION, analyzerVersion: ANALYZER_VERSION }
+const supported = { schema: RECORD_LAYOUT, analyzerVersion: ANALYZER_VERSION }
 
 async function snapshotOf(docs = corpus(40), embedder: EmbedderPort | null = hashingEmbedder(), shardBytes = 4096) {
   const backend = await buildCollection(docs, embedder)
