@@ -13,12 +13,9 @@ import type { EmbedderPort } from '../models/embedderPort.js'
 import type { CollectionSettings, CollectionView } from './ports.js'
 import { pickAnalyzer, pickChunking } from './settings.js'
 import { BlockCache, PostingsCache } from './caches.js'
-import { conflictingConventions, isConventions, legacyConventions, type EmbedderConventions } from '../models/conventions.js'
+import { isConventions, type EmbedderConventions } from '../models/conventions.js'
+import { checkStillRecorded, countPrefixTokens, pickConventions } from './embedding.js'
 import type { Pooling } from '../models/embedder.js'
-
-
-
-
 
 interface Deps {
   store: CollectionStore
@@ -29,14 +26,15 @@ interface Deps {
 }
 
 /**
- * One collection: its in-memory view ({@link ChunkTable}) over the store, writes (atomic, under the
- * cross-tab write lock), and first-stage search. Another tab's commit marks the view stale; it is
- * refreshed (only the new segments read) before the next operation.
+ * One collection: its in-memory view ({@link ChunkTable}) over the store, which the read side
+ * searches (search/searchCollection.ts), and its writes (atomic, under the cross-tab write lock).
+ * Another tab's commit marks the view stale; it is refreshed (only the new segments read) before
+ * the next operation.
  *
  * @example
  * const docs = await CollectionEngine.open('handbook', { store, coordination, embedder: null }, {})
  * await docs.add([{ id: 'a', text: 'Install with npm' }], checkpoint)
- * const hits = await docs.search({ query: 'install', mode: 'keyword', k: 5 }, checkpoint)
+ * const { hits } = await searchCollection(docs, { query: 'install', mode: 'keyword', k: 5 }, checkpoint)
  */
 export class CollectionEngine {
   private table = new ChunkTable()
@@ -373,14 +371,7 @@ export class CollectionEngine {
   }
 
   private async commitAdd(prepared: PreparedDocument[], vectors: Float32Array | null, dims: number | null, embeddedBy: string | null): Promise<AddResult> {
-    const recorded = this.manifest.embedderConventions
-    if (embeddedBy && this.conventions && isConventions(recorded) && conflictingConventions(recorded, this.conventions).length > 0) {
-      // Another tab recorded other conventions after this one opened the collection empty.
-      throw invalidInput(`collection '${this.name}' was meanwhile embedded with other prefixes or pooling (${describeConventions(recorded)}); open it again to use them`, {
-        stored: recorded,
-        requested: this.conventions,
-      })
-    }
+    if (embeddedBy) checkStillRecorded(this.name, this.manifest, this.conventions)
     const planned = buildAddBatch({ prepared, vectors, dims, embeddedBy, manifest: this.manifest, table: this.table })
     // The first embedded add records how passages were embedded (a collection written before
     // conventions were recorded keeps none: it was embedded without prefixes).
@@ -404,54 +395,4 @@ export class CollectionEngine {
     this.manifest = manifest
     this.deps.coordination.announce(this.name, manifest.generation)
   }
-}
-
-/**
- * How a collection embeds: what it recorded (an explicit option that disagrees is INVALID_INPUT);
- * for a collection embedded before conventions were recorded, no prefixes and the loaded pooling
- * (as then); for one without embedded vectors yet, the embedder's own.
- */
-function pickConventions(name: string, stored: Manifest | null, port: EmbedderPort | null): EmbedderConventions | null {
-  const recorded = stored && isConventions(stored.embedderConventions) ? stored.embedderConventions : null
-  if (!port) return recorded
-  if (!port.conventions) return null
-  const explicit = port.explicit ?? {}
-  const embedded = stored !== null && stored.vectorSource === 'embedder' && stored.embedder !== null
-  if (!embedded) return { ...port.conventions }
-  if (!recorded) {
-    const legacy = legacyConventions(port.conventions.pooling)
-    const conflicts = conflictingConventions(legacy, { queryPrefix: explicit.queryPrefix, documentPrefix: explicit.documentPrefix })
-    if (conflicts.length > 0) {
-      throw invalidInput(
-        `collection '${name}' was embedded without query or document prefixes (before winnow recorded them), but this instance sets ${conflicts.join(' and ')}; omit ${conflicts.join(' and ')}, or deleteCollection('${name}') and add the documents again`,
-        { stored: { queryPrefix: '', documentPrefix: '' }, requested: explicit, conflicts },
-      )
-    }
-    return legacy
-  }
-  const conflicts = conflictingConventions(recorded, explicit)
-  if (conflicts.length > 0) {
-    throw invalidInput(
-      `collection '${name}' was embedded with ${describeConventions(recorded)}, but this instance sets ${conflicts.map((k) => `${k} ${JSON.stringify(explicit[k])}`).join(', ')}; omit ${conflicts.join(' and ')} to embed queries as the collection was built, or deleteCollection('${name}') and add the documents again`,
-      { stored: recorded, requested: explicit, conflicts },
-    )
-  }
-  if (recorded.pooling !== port.conventions.pooling && port.canRepool === false) {
-    throw invalidInput(`collection '${name}' was embedded with ${recorded.pooling} pooling, but this model pools inside its graph with ${port.conventions.pooling}; pass pooling: '${recorded.pooling}' to pool its token vectors instead`, {
-      stored: recorded,
-      loaded: port.conventions,
-    })
-  }
-  return { ...recorded }
-}
-
-/** Model tokens of a prefix (word by word when the embedder cannot count a whole text). */
-function countPrefixTokens(port: EmbedderPort, prefix: string): number {
-  if (prefix === '') return 0
-  if (port.countTextTokens) return port.countTextTokens(prefix)
-  return prefix.split(/\s+/).filter(Boolean).reduce((n, word) => n + port.countWordTokens(word), 0)
-}
-
-function describeConventions(c: EmbedderConventions): string {
-  return `queryPrefix ${JSON.stringify(c.queryPrefix)}, documentPrefix ${JSON.stringify(c.documentPrefix)} and ${c.pooling} pooling`
 }

@@ -1,0 +1,88 @@
+/**
+ * How a collection embeds its passages and queries (prefixes and pooling): what it recorded, what
+ * the loaded embedder offers, and the errors when they disagree. Used when a collection opens.
+ */
+import { invalidInput } from '../errors.js'
+import type { EmbedderPort } from '../models/embedderPort.js'
+import { conflictingConventions, isConventions, legacyConventions, type EmbedderConventions } from '../models/conventions.js'
+import type { Manifest } from '../store/types.js'
+
+/**
+ * How a collection embeds: what it recorded (an explicit option that disagrees is INVALID_INPUT);
+ * for a collection embedded before conventions were recorded, no prefixes and the loaded pooling
+ * (as then); for one without embedded vectors yet, the embedder's own.
+ *
+ * @example
+ * pickConventions('docs', storedManifest, embedderPort) // { queryPrefix: 'query: ', documentPrefix: 'passage: ', pooling: 'mean' }
+ */
+export function pickConventions(name: string, stored: Manifest | null, port: EmbedderPort | null): EmbedderConventions | null {
+  const recorded = stored && isConventions(stored.embedderConventions) ? stored.embedderConventions : null
+  if (!port) return recorded
+  if (!port.conventions) return null
+  const explicit = port.explicit ?? {}
+  const embedded = stored !== null && stored.vectorSource === 'embedder' && stored.embedder !== null
+  if (!embedded) return { ...port.conventions }
+  if (!recorded) {
+    const legacy = legacyConventions(port.conventions.pooling)
+    const conflicts = conflictingConventions(legacy, { queryPrefix: explicit.queryPrefix, documentPrefix: explicit.documentPrefix })
+    if (conflicts.length > 0) {
+      throw invalidInput(
+        `collection '${name}' was embedded without query or document prefixes (before winnow recorded them), but this instance sets ${conflicts.join(' and ')}; omit ${conflicts.join(' and ')}, or deleteCollection('${name}') and add the documents again`,
+        { stored: { queryPrefix: '', documentPrefix: '' }, requested: explicit, conflicts },
+      )
+    }
+    return legacy
+  }
+  const conflicts = conflictingConventions(recorded, explicit)
+  if (conflicts.length > 0) {
+    throw invalidInput(
+      `collection '${name}' was embedded with ${describeConventions(recorded)}, but this instance sets ${conflicts.map((k) => `${k} ${JSON.stringify(explicit[k])}`).join(', ')}; omit ${conflicts.join(' and ')} to embed queries as the collection was built, or deleteCollection('${name}') and add the documents again`,
+      { stored: recorded, requested: explicit, conflicts },
+    )
+  }
+  if (recorded.pooling !== port.conventions.pooling && port.canRepool === false) {
+    throw invalidInput(`collection '${name}' was embedded with ${recorded.pooling} pooling, but this model pools inside its graph with ${port.conventions.pooling}; pass pooling: '${recorded.pooling}' to pool its token vectors instead`, {
+      stored: recorded,
+      loaded: port.conventions,
+    })
+  }
+  return { ...recorded }
+}
+
+/**
+ * Before an embedded add commits: another tab may have recorded other conventions since this one
+ * opened the collection empty; its passages would then be embedded two ways (INVALID_INPUT).
+ *
+ * @example
+ * checkStillRecorded('docs', manifestNow, conventionsAtOpen) // throws when they differ
+ */
+export function checkStillRecorded(name: string, manifest: Manifest, conventions: EmbedderConventions | null): void {
+  const recorded = manifest.embedderConventions
+  if (!conventions || !isConventions(recorded) || conflictingConventions(recorded, conventions).length === 0) return
+  throw invalidInput(`collection '${name}' was meanwhile embedded with other prefixes or pooling (${describeConventions(recorded)}); open it again to use them`, {
+    stored: recorded,
+    requested: conventions,
+  })
+}
+
+/**
+ * Model tokens of a prefix (word by word when the embedder cannot count a whole text).
+ *
+ * @example
+ * countPrefixTokens(port, 'passage: ') // 3
+ */
+export function countPrefixTokens(port: EmbedderPort, prefix: string): number {
+  if (prefix === '') return 0
+  if (port.countTextTokens) return port.countTextTokens(prefix)
+  return prefix.split(/\s+/).filter(Boolean).reduce((n, word) => n + port.countWordTokens(word), 0)
+}
+
+/**
+ * The conventions in words, for error messages.
+ *
+ * @example
+ * describeConventions({ queryPrefix: '', documentPrefix: '', pooling: 'cls' }) // 'queryPrefix "", documentPrefix "" and cls pooling'
+ */
+export function describeConventions(c: EmbedderConventions): string {
+  return `queryPrefix ${JSON.stringify(c.queryPrefix)}, documentPrefix ${JSON.stringify(c.documentPrefix)} and ${c.pooling} pooling`
+}
