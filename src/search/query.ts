@@ -154,7 +154,8 @@ export async function retrieveCandidates(
  */
 export async function readPassages(table: ChunkView, slots: readonly number[], store: CollectionStore): Promise<(ChunkRecord | null)[]> {
   if (slots.length === 0) return []
-  const chunks = await store.readChunks(slots.map((s) => table.seq(s)))
+  // The documents are named too: a store that keeps texts in documents reads both at once.
+  const chunks = await store.readChunks(slots.map((s) => table.seq(s)), slots.map((s) => table.docId(s)))
   return slots.map((_, i) => chunks[i] ?? null)
 }
 

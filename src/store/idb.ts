@@ -239,16 +239,22 @@ export class IdbStore implements CollectionStore {
     return this.read(async (db) => ((await db.getAllFromIndex('postingBuckets', 'segment', segment)) as PackedBucket[]).flatMap(unpackAll))
   }
 
-  /** Chunks are stored without their text (format v2): it is read from the document, in the same transaction. */
-  readChunks(seqs: readonly number[]): Promise<(ChunkRecord | undefined)[]> {
+  /**
+   * Chunks are stored without their text (format v2): it is read from the document, in the same
+   * transaction — at once with the chunks when the caller names the documents, else after them.
+   */
+  readChunks(seqs: readonly number[], docIds?: readonly string[]): Promise<(ChunkRecord | undefined)[]> {
     return this.read(async (db) => {
       const tx = db.transaction(['chunks', 'docs'])
-      const chunks = await Promise.all(seqs.map((s) => tx.objectStore('chunks').get(s) as Promise<StoredChunk | undefined>))
-      const docIds = [...new Set(chunks.filter((c) => c && c.text === undefined).map((c) => c!.docId))]
-      const docs = await Promise.all(docIds.map((id) => tx.objectStore('docs').get(id) as Promise<DocRecord | undefined>))
-      const docOf = new Map(docIds.map((id, i) => [id, docs[i]]))
-      return chunks.map((chunk) => {
-        if (!chunk || chunk.text !== undefined) return chunk as ChunkRecord | undefined
+      const readDocs = (ids: string[]) => Promise.all(ids.map((id) => tx.objectStore('docs').get(id) as Promise<DocRecord | undefined>))
+      const named = docIds ? [...new Set(docIds)] : []
+      const [chunks, early] = await Promise.all([Promise.all(seqs.map((s) => tx.objectStore('chunks').get(s) as Promise<StoredChunk | undefined>)), readDocs(named)])
+      const docOf = new Map<string, DocRecord | undefined>(named.map((id, i) => [id, early[i]]))
+      const unnamed = [...new Set(chunks.filter((c) => c && c.text === undefined && !docOf.has(c.docId)).map((c) => c!.docId))]
+      if (unnamed.length > 0) (await readDocs(unnamed)).forEach((doc, i) => docOf.set(unnamed[i]!, doc))
+      return chunks.map((chunk, i) => {
+        if (!chunk || (docIds && docIds[i] !== chunk.docId)) return undefined
+        if (chunk.text !== undefined) return chunk as ChunkRecord
         const doc = docOf.get(chunk.docId)
         // The document was replaced or deleted since: this chunk is not one of its passages.
         if (!doc || !doc.seqs.includes(chunk.seq)) return undefined

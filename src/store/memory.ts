@@ -176,8 +176,11 @@ class MemoryStore implements CollectionStore {
     return clone(out.sort((a, b) => (a.term < b.term ? -1 : a.term > b.term ? 1 : 0)))
   }
 
-  async readChunks(seqs: readonly number[]): Promise<(ChunkRecord | undefined)[]> {
-    return clone(seqs.map((s) => this.t.chunks.get(s)))
+  async readChunks(seqs: readonly number[], docIds?: readonly string[]): Promise<(ChunkRecord | undefined)[]> {
+    return clone(seqs.map((s, i) => {
+      const chunk = this.t.chunks.get(s)
+      return chunk && docIds && docIds[i] !== chunk.docId ? undefined : chunk
+    }))
   }
 
   async readDocs(ids: readonly string[]): Promise<(DocRecord | undefined)[]> {

@@ -164,7 +164,12 @@ export interface CollectionStore {
   readPostings(terms: readonly string[]): Promise<Map<string, PostingRecord[]>>
   /** Postings of whole segments (compaction). */
   readSegmentPostings(segment: number): Promise<PostingRecord[]>
-  readChunks(seqs: readonly number[]): Promise<(ChunkRecord | undefined)[]>
+  /**
+   * Chunks by seq (missing ones undefined). `docIds`, when given, names each chunk's document as the
+   * caller's view knows it, so a store that keeps texts in documents can read both at once; a chunk
+   * whose document differs reads as missing.
+   */
+  readChunks(seqs: readonly number[], docIds?: readonly string[]): Promise<(ChunkRecord | undefined)[]>
   readDocs(ids: readonly string[]): Promise<(DocRecord | undefined)[]>
   commit(batch: WriteBatch): Promise<void>
   close(): void

@@ -161,6 +161,23 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     equal((await searchCollection(v, { query: 'alpha', mode: 'keyword', vector: [0, 0, 0, 0] }, noCheckpoint)).hits.map((h) => h.id), ['x'], 'keyword mode ignores a zero vector')
   },
 
+  async 'a passage is read by seq, with or without its document named; a wrong document reads as missing'(env) {
+    const c = await open(env)
+    await c.add(DOCS, noCheckpoint)
+    await c.add([{ id: 'gc', text: 'Tracing collectors walk the heap from roots.' }], noCheckpoint) // gc replaced: its old chunk is gone
+    const store = await env.backend.open('c')
+    const leaks = (await store.readDocs(['leaks']))[0]!
+    const gc = (await store.readDocs(['gc']))[0]!
+    const seqs = [leaks.seqs[0]!, gc.seqs[0]!, 999_999]
+    const plain = await store.readChunks(seqs)
+    const named = await store.readChunks(seqs, ['leaks', 'gc', 'leaks'])
+    equal(plain.map((p) => p?.text ?? null), [DOCS[0]!.text, 'Tracing collectors walk the heap from roots.', null], 'texts by seq')
+    const sorted = (o: object | undefined) => (o ? Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1))) : o)
+    equal(named.map(sorted), plain.map(sorted), 'the same with the documents named')
+    equal(sorted(named[0]), sorted({ seq: leaks.seqs[0], docId: 'leaks', index: 0, start: 0, end: DOCS[0]!.text.length, text: DOCS[0]!.text, section: plain[0]!.section, path: plain[0]!.path }), 'a whole passage record')
+    equal((await store.readChunks(seqs.slice(0, 2), ['gc', 'leaks'])).map((p) => p ?? null), [null, null], 'a document that is not the chunk’s reads as missing')
+  },
+
   async 'filters apply before top-k'(env) {
     const c = await open(env)
     const docs = Array.from({ length: 30 }, (_, i) => ({
