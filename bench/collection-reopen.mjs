@@ -74,7 +74,11 @@ try {
     { n: N, batch: BATCH, dims: DIMS, sentences, name: NAME },
   )
   await context.close()
-  result.build = { totalSeconds: build.addMs.reduce((a, b) => a + b, 0) / 1000, perBatchMs: build.addMs.map(Math.round), count: build.count, usageMiB: +(build.usageBytes / 2 ** 20).toFixed(1) }
+  // The add-latency distribution while background merges run (issue 16: no add waits for a merge).
+  const sortedAdds = [...build.addMs].sort((a, b) => a - b)
+  const at = (q) => Math.round(sortedAdds[Math.min(sortedAdds.length - 1, Math.floor(q * sortedAdds.length))])
+  const addLatency = { p50Ms: at(0.5), p90Ms: at(0.9), p99Ms: at(0.99), maxMs: Math.round(sortedAdds.at(-1)), p99OverMedian: +(at(0.99) / at(0.5)).toFixed(2) }
+  result.build = { totalSeconds: build.addMs.reduce((a, b) => a + b, 0) / 1000, perBatchMs: build.addMs.map(Math.round), addLatency, count: build.count, usageMiB: +(build.usageBytes / 2 ** 20).toFixed(1) }
   console.log('built', result.build)
 
   // ---- reopen, per mode, each in a freshly started browser ----

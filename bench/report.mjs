@@ -95,6 +95,8 @@ if (col) {
   md.push('| mode | collection() → first answer ms | then p50 ms | p95 ms |', '|---|---|---|---|')
   for (const [mode, r] of Object.entries(col.reopen)) md.push(`| winnow ${mode} | ${ms(r.openToFirstAnswerMs)} | ${ms(r.p50Ms)} | ${ms(r.p95Ms)} |`)
   md.push('', `IndexedDB holds ${col.build.usageMiB} MiB; built in ${col.build.totalSeconds.toFixed(1)} s in adds of ${(col.passages / col.build.perBatchMs.length).toLocaleString('en-US')}.`, '')
+  const lat = col.build.addLatency
+  if (lat) md.push(`Add latency during the build, background merges running (${col.build.perBatchMs.length} adds): median ${ms(lat.p50Ms)}, p90 ${ms(lat.p90Ms)}, p99 ${ms(lat.p99Ms)}, max ${ms(lat.maxMs)} ms (p99 = ${lat.p99OverMedian}× the median).`, '')
   const worst = Math.max(...Object.values(col.reopen).map((r) => r.openToFirstAnswerMs))
   goal('reopen 100k chunks to the first result', '≤ 1.5 s', `${ms(worst)} ms (slowest mode)`, worst <= 1500)
 }
