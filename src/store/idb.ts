@@ -1,7 +1,8 @@
-import { deleteDB, openDB, unwrap, type IDBPDatabase } from 'idb'
+import { deleteDB, unwrap, type IDBPDatabase } from 'idb'
 import { WinnowError } from '../errors.js'
 import { collectionDeletedError, type DeletedReason } from './deleted.js'
-import { MIGRATIONS, STORES, type StoreName } from './migrations.js'
+import { STORES, type StoreName } from './migrations.js'
+import { BLOCKED_TIMEOUT_MS, isClosedConnection, openCollectionDb, readIncarnation, storageError, withTimeout } from './idbOpen.js'
 import { mergeBuckets, packPostings, termBucket, unpackAll, unpackTerm, type PackedBucket } from './postingCodec.js'
 import type {
   ChunkRecord,
@@ -19,8 +20,6 @@ import type {
 /** Databases are named `winnow:<collection>` so a page's own databases never collide with ours. */
 export const DB_PREFIX = 'winnow:'
 
-/** How long an upgrade may wait for other tabs to let go before we give up (no call may hang). */
-export const BLOCKED_TIMEOUT_MS = 10_000
 
 type DB = IDBPDatabase<unknown>
 
@@ -388,145 +387,6 @@ async function putPostings(store: { get(key: IDBValidKey): Promise<unknown>; put
   await Promise.all(packed.map((b, i) => store.put(stored[i] ? mergeBuckets(stored[i]!, b) : b)))
 }
 
-/** Where a collection's incarnation (see {@link IdbStore}) is kept, beside the manifest. */
-const INCARNATION_KEY = 'incarnation'
-
-/** What an open connection reports to its store. */
-interface ConnectionEvents {
-  /** Another tab wants a newer schema (`deleting: false`) or to delete the database (`deleting: true`); we closed. */
-  versionChange: (deleting: boolean) => void
-  /** The browser closed the connection (it cleared the origin's storage, or the disk failed). */
-  terminated: () => void
-}
-
-/** Opens at our schema version; a database written by a newer winnow is used if it still has our stores. */
-async function openCollectionDb(dbName: string, events: ConnectionEvents, gone: (() => WinnowError) | null): Promise<DB> {
-  let vanished = false
-  let migrationError: unknown = null
-  const callbacks = {
-    upgrade(db: DB, oldVersion: number, _newVersion: number | null, tx: Parameters<NonNullable<Parameters<typeof openDB>[2]>['upgrade'] & {}>[3]) {
-      if (oldVersion === 0 && gone) {
-        // Aborting the upgrade of a database that did not exist undoes its creation.
-        vanished = true
-        tx.done.catch(() => {}) // the abort is the point: not an unhandled rejection
-        tx.abort()
-        return
-      }
-      // Steps run in order inside the upgrade transaction (synchronous ones at once, so the stores
-      // exist when this callback returns); one that fails aborts it, and the database keeps its
-      // old version and data (the open fails with STORAGE_UNAVAILABLE).
-      const fail = (error: unknown) => {
-        migrationError = error
-        tx.done.catch(() => {}) // the abort is the point: not an unhandled rejection
-        try {
-          tx.abort()
-        } catch {
-          // already finished
-        }
-      }
-      const run = (from: number): Promise<void> | void => {
-        for (let i = from; i < MIGRATIONS.length; i++) {
-          const pending = MIGRATIONS[i]!(db, tx as never)
-          if (pending) return pending.then(() => run(i + 1))
-        }
-      }
-      try {
-        void run(oldVersion)?.catch(fail)
-      } catch (error) {
-        fail(error)
-      }
-      if (oldVersion === 0) void tx.objectStore('meta').put(newIncarnation(), INCARNATION_KEY)
-    },
-    blocking(_currentVersion: number, blockedVersion: number | null) {
-      // Another tab wants a newer schema (or to delete the collection): let it, reopen on next use.
-      events.versionChange(blockedVersion === null)
-      void opened.then((db) => db.close()).catch(() => {})
-    },
-    terminated() {
-      events.terminated()
-    },
-  }
-  let opened: Promise<DB>
-  try {
-    opened = openDB(dbName, MIGRATIONS.length, callbacks)
-    return await withTimeout(opened, BLOCKED_TIMEOUT_MS, () => {
-      // The request cannot be cancelled: close the connection should it open after all.
-      void opened.then((db) => db.close()).catch(() => {})
-      return blockedError(dbName)
-    })
-  } catch (error) {
-    if (vanished && gone) throw gone()
-    if (migrationError) throw storageError(migrationError, dbName)
-    if ((error as { name?: string })?.name !== 'VersionError') throw storageError(error, dbName)
-  }
-  // A newer schema exists: newer versions only add stores, so ours are still meaningful if present.
-  opened = openDB(dbName, undefined, { blocking: callbacks.blocking, terminated: callbacks.terminated })
-  const db = await withTimeout(opened, BLOCKED_TIMEOUT_MS, () => blockedError(dbName))
-  const missing = STORES.filter((s) => !db.objectStoreNames.contains(s))
-  if (missing.length > 0) {
-    db.close()
-    throw new WinnowError('STORAGE_UNAVAILABLE', `${dbName} was written by a newer, incompatible winnow (schema ${db.version}); upgrade winnow or delete the collection`, {
-      version: db.version,
-      missing,
-    })
-  }
-  return db
-}
-
-/** The incarnation written at creation; '' for a database created before winnow wrote one. */
-async function readIncarnation(db: DB): Promise<string> {
-  const value = (await db.get('meta', INCARNATION_KEY)) as unknown
-  return typeof value === 'string' ? value : ''
-}
-
-/** A random id for a new database: another creation under the same name gets another one. */
-function newIncarnation(): string {
-  const random = globalThis.crypto?.randomUUID?.()
-  return random ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`
-}
-
-/** A request or transaction refused because its connection closed (or is closing). */
-function isClosedConnection(error: unknown): boolean {
-  const name = (error as { name?: string } | null)?.name
-  return name === 'InvalidStateError' || (name === 'AbortError' && /clos/i.test(String((error as { message?: string }).message ?? '')))
-}
-
-function blockedError(dbName: string): WinnowError {
-  return new WinnowError('STORAGE_UNAVAILABLE', `opening ${dbName} is blocked by another tab holding an older version open; close or reload that tab`)
-}
-
 function segmentRange(segment: number): IDBKeyRange {
   return IDBKeyRange.bound([segment, -Infinity], [segment, Infinity])
-}
-
-/** Translates IndexedDB failures into winnow's codes; the quota case is the one callers act on. */
-export function storageError(error: unknown, name: string): WinnowError {
-  if (error instanceof WinnowError) return error
-  const domName = (error as { name?: string } | null)?.name
-  const message = (error as { message?: string } | null)?.message ?? String(error)
-  if (domName === 'QuotaExceededError' || /quota/i.test(message)) {
-    return new WinnowError(
-      'STORAGE_FULL',
-      `the browser refused to store more for collection '${name}' (storage quota exceeded); nothing of this call was written. Free space, delete collections, or call storage({ persist: true })`,
-      { collection: name },
-      { cause: error },
-    )
-  }
-  return new WinnowError('STORAGE_UNAVAILABLE', `IndexedDB failed for collection '${name}': ${domName ?? ''} ${message}`.trim(), { collection: name, name: domName }, { cause: error })
-}
-
-export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), ms)
-    promise.then(
-      (v) => {
-        clearTimeout(timer)
-        resolve(v)
-      },
-      (e) => {
-        clearTimeout(timer)
-        reject(e)
-      },
-    )
-  })
 }

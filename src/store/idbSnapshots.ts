@@ -1,6 +1,7 @@
 import { deleteDB, openDB, type IDBPDatabase } from 'idb'
 import { WinnowError } from '../errors.js'
-import { BLOCKED_TIMEOUT_MS, IdbStore, storageError, withTimeout } from './idb.js'
+import { IdbStore } from './idb.js'
+import { BLOCKED_TIMEOUT_MS, storageError, withTimeout } from './idbOpen.js'
 import { goneError, versionKey, type SnapshotPointer, type SnapshotStorage } from './snapshots.js'
 import type { CollectionStore } from './types.js'
 
