@@ -6,17 +6,10 @@
  * bounded.
  */
 
-/** A heading found in a document. */
-export interface Heading {
-  /** 1 (`#`, `===`, `<h1>`) to 6. */
-  level: number
-  /** The heading's text with markup and tags stripped, entities decoded, whitespace collapsed. */
-  text: string
-  /** Where the heading begins: its `#` line, the first line of a setext paragraph, or the `<hN` tag. */
-  start: number
-  /** Just past the heading: end of its line, of the setext underline, or of the closing tag. */
-  end: number
-}
+import { cleanMarkdownTitle, type Heading } from './headingTitles.js'
+import { findHtmlHeadings } from './htmlHeadings.js'
+
+export type { Heading }
 
 /** A stretch of the document under one heading (or before the first). */
 export interface Section {
@@ -31,7 +24,6 @@ export interface Section {
 }
 
 // Real titles are short; stripping markup from a longer source only risks slow regexes on junk.
-const MAX_TITLE_SOURCE = 2000
 
 const ATX = /^ {0,3}(#{1,6})(?=[ \t]|$)(.*)$/
 const ATX_CLOSING = /(?:^|[ \t])#+[ \t]*$/
@@ -40,7 +32,6 @@ const THEMATIC_BREAK = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/
 const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})(.*)$/
 const QUOTE_MARKER = /^(?:> ?)+/
 // A title without any of these needs no stripping: the common case, done without six regexes.
-const MARKUP = /[`[\]<>*_~\\&]/
 const HTML_HEADING_LINE = /^ {0,3}<\/?h[1-6](?:[\s>/]|$)/i
 // The first line after `---` must look like YAML, so a document that opens with a rule is left alone.
 const FRONT_MATTER_OPEN = /^---[ \t]*\r?\n(?=[\w"'-][^\n:]*:|(?:---|\.\.\.)[ \t]*\r?(?:\n|$))/
@@ -332,41 +323,6 @@ function skipFrontMatter(text: string): number {
   return close === null ? 0 : close.index + close[0].length
 }
 
-function findHtmlHeadings(text: string, excluded: readonly number[]): Heading[] {
-  const headings: Heading[] = []
-  let exclusion = 0 // index into `excluded`, advanced as tags move forward
-  // Backticks seen on the current line so far: an odd count means the tag sits in inline code.
-  let scanned = 0
-  let ticks = 0
-  let openLevel = 0
-  let openStart = 0
-  let openInner = 0
-  // `[^<>]*` stops at the next `<`, so all attempts together read the text about once.
-  const tag = /<(\/?)h([1-6])(?=[\s>/])[^<>]*>/gi
-  for (let m = tag.exec(text); m !== null; m = tag.exec(text)) {
-    const at = m.index
-    while (exclusion < excluded.length && excluded[exclusion + 1]! <= at) exclusion += 2
-    if (exclusion < excluded.length && excluded[exclusion]! <= at) continue
-    for (; scanned < at; scanned++) {
-      const c = text.charCodeAt(scanned)
-      if (c === 10) ticks = 0
-      else if (c === 96) ticks++
-    }
-    const level = Number(m[2])
-    if (m[1] === '') {
-      // A second opening tag before a close means the first was never closed: the latest wins.
-      openLevel = ticks % 2 === 0 ? level : 0
-      openStart = at
-      openInner = at + m[0].length
-    } else if (level === openLevel) {
-      const title = cleanHtmlTitle(text.slice(openInner, Math.min(at, openInner + MAX_TITLE_SOURCE)))
-      if (title !== '') headings.push({ level, text: title, start: openStart, end: at + m[0].length })
-      openLevel = 0
-    }
-  }
-  return headings
-}
-
 // An HTML tag written on a markdown heading line, or a `#` line inside `<h2>..</h2>`, is part of the
 // heading that starts first, not a second one.
 function mergeHeadings(markdown: readonly Heading[], html: readonly Heading[]): Heading[] {
@@ -429,48 +385,4 @@ export function isWhitespaceCode(c: number): boolean {
     c === 160 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 ||
     c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
   )
-}
-
-// Code spans keep their content verbatim; everything else loses links, images, tags and emphasis.
-function cleanMarkdownTitle(source: string): string {
-  const s = source.slice(0, MAX_TITLE_SOURCE)
-  if (!MARKUP.test(s)) return collapse(s)
-  let out = ''
-  let last = 0
-  for (const m of s.matchAll(/(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)/g)) {
-    out += stripMarkdownInline(s.slice(last, m.index)) + m[2]!
-    last = m.index + m[0].length
-  }
-  return collapse(out + stripMarkdownInline(s.slice(last)))
-}
-
-function stripMarkdownInline(s: string): string {
-  return decodeEntities(
-    s
-      .replace(/!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])/g, '$1')
-      .replace(/<((?:https?|mailto):[^>\s]*)>/gi, '$1')
-      .replace(/<br\s*\/?>/gi, ' ')
-      .replace(/<[^>]*>/g, '')
-      // Delimiter runs touch a space or punctuation on one side; intraword ones (snake_case) stay.
-      .replace(/(?<=^|[\s\p{P}])[*_~]+|[*_~]+(?=$|[\s\p{P}])/gu, '')
-      .replace(/\\([!-/:-@[-`{-~])/g, '$1'),
-  )
-}
-
-function cleanHtmlTitle(inner: string): string {
-  return collapse(decodeEntities(inner.replace(/<br\s*\/?>/gi, ' ').replace(/<[^>]*>/g, '')))
-}
-
-const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' }
-
-function decodeEntities(s: string): string {
-  return s.replace(/&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]+));/g, (whole, dec?: string, hex?: string, name?: string) => {
-    if (name !== undefined) return NAMED_ENTITIES[name.toLowerCase()] ?? whole
-    const cp = dec !== undefined ? Number(dec) : parseInt(hex!, 16)
-    return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : whole
-  })
-}
-
-function collapse(s: string): string {
-  return s.replace(/\s+/g, ' ').trim()
 }
