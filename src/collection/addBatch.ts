@@ -117,7 +117,7 @@ export function buildAddBatch(input: {
       manifest: next,
       putDocs,
       putChunks,
-      deleteChunks: replacedSeqs,
+      deleteDocs: replacedIds.map((id) => table.docRefOf(id)!),
       addTombstones: replacedSeqs,
       putSegments: [segment],
       putPostings,

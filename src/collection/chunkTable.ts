@@ -1,5 +1,5 @@
 import { ARENA_MAX_DIMS, defaultInt8Kernel, type Int8Kernel, type VectorArena } from '../core/int8Kernel.js'
-import type { QuantizedBlockRecord, SegmentRecord } from '../store/types.js'
+import type { DocRef, QuantizedBlockRecord, SegmentRecord } from '../store/types.js'
 import { VECTOR_BLOCK_ROWS } from '../store/types.js'
 import type { QuantizedBlock } from '../rank/quantizedBlock.js'
 import type { ChunkView } from './ports.js'
@@ -37,6 +37,8 @@ export class ChunkTable implements ChunkView {
   private segmentOf = new Int32Array(1024)
   /** Row of the slot's vector within its segment, -1 if it has none. */
   private vectorRowOf = new Int32Array(1024)
+  /** The smallest seq of the slot's document: where the store keeps the document (its {@link DocRef}). */
+  private docSeqOf = new Uint32Array(1024)
   private readonly docIds: string[] = []
   private readonly metadataOf: (Record<string, unknown> | undefined)[] = []
   private readonly titles: (string | undefined)[] = []
@@ -63,6 +65,12 @@ export class ChunkTable implements ChunkView {
     const n = segment.seqs.length
     this.reserve(this.size + n)
     const first = this.size
+    const docSeq = new Map<number, number>()
+    for (let i = 0; i < n; i++) {
+      const d = segment.docOf[i]!
+      const seq = segment.seqs[i]!
+      if (!(docSeq.get(d)! <= seq)) docSeq.set(d, seq)
+    }
     for (let i = 0; i < n; i++) {
       const slot = first + i
       const seq = segment.seqs[i]!
@@ -71,6 +79,7 @@ export class ChunkTable implements ChunkView {
       this.live[slot] = 1
       this.segmentOf[slot] = segment.id
       this.vectorRowOf[slot] = segment.vectorBlocks > 0 ? i : -1
+      this.docSeqOf[slot] = docSeq.get(segment.docOf[i]!)!
       const doc = segment.docs[segment.docOf[i]!]!
       this.docIds[slot] = doc.id
       this.metadataOf[slot] = doc.metadata
@@ -119,6 +128,16 @@ export class ChunkTable implements ChunkView {
 
   docId(slot: number): string {
     return this.docIds[slot]!
+  }
+
+  docRef(slot: number): DocRef {
+    return { id: this.docIds[slot]!, seq: this.docSeqOf[slot]! }
+  }
+
+  /** Where the store keeps a live document (undefined if it has no live chunk here). */
+  docRefOf(docId: string): DocRef | undefined {
+    const slots = this.docSlots.get(docId)
+    return slots ? this.docRef(slots[0]!) : undefined
   }
 
   title(slot: number): string | undefined {
@@ -234,6 +253,7 @@ export class ChunkTable implements ChunkView {
     this.live = grow(this.live, new Uint8Array(next))
     this.segmentOf = grow(this.segmentOf, new Int32Array(next))
     this.vectorRowOf = grow(this.vectorRowOf, new Int32Array(next))
+    this.docSeqOf = grow(this.docSeqOf, new Uint32Array(next))
   }
 }
 

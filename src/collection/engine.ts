@@ -4,6 +4,7 @@ import { SCHEMA_VERSION, type CollectionStore, type Manifest } from '../store/ty
 import { createAnalyzer, type Analyzer, type AnalyzerOptions } from '../text/analyzer.js'
 import type { ChunkingOptions, ResolvedChunking } from '../text/chunking.js'
 import { buildAddBatch } from './addBatch.js'
+import { readLiveDocument } from './documents.js'
 import { ChunkTable } from './chunkTable.js'
 import { buildMerge, finishMerge, planMerge, segmentStats } from './compaction.js'
 import { checkDocuments, checkVectorRules, DEFAULT_MAX_TEXT_LENGTH, prepareDocuments, type PreparedDocument } from './ingest.js'
@@ -122,12 +123,7 @@ export class CollectionEngine {
 
   async get(id: string): Promise<StoredDocument | null> {
     if (typeof id !== 'string') throw invalidInput(`id must be a string`)
-    const [doc] = await this.deps.store.readDocs([id])
-    if (!doc) return null
-    const out: StoredDocument = { id: doc.id, text: doc.text, chunks: doc.seqs.length }
-    if (doc.title !== undefined) out.title = doc.title
-    if (doc.metadata !== undefined) out.metadata = doc.metadata
-    return out
+    return readLiveDocument(id, { refresh: () => this.refresh(), generation: () => this.manifest.generation, refOf: (doc) => this.table.docRefOf(doc), store: this.deps.store })
   }
 
   /**
@@ -198,7 +194,7 @@ export class CollectionEngine {
         chunkCount: this.manifest.chunkCount - seqs.length,
         totalLength: this.manifest.totalLength - removedLength,
       })
-      await this.deps.store.commit({ manifest, deleteDocs: present, deleteChunks: seqs, addTombstones: seqs })
+      await this.deps.store.commit({ manifest, deleteDocs: present.map((id) => this.table.docRefOf(id)!), addTombstones: seqs })
       for (const s of seqs) this.table.tombstone(s)
       this.committed(manifest)
       this.scheduleCompactionSoon()

@@ -5,7 +5,7 @@
 import type { Checkpoint } from '../core/checkpoint.js'
 import type { EmbedderPort } from '../models/embedderPort.js'
 import type { Pooling } from '../models/embedder.js'
-import type { CollectionStore, Manifest } from '../store/types.js'
+import type { CollectionStore, DocRef, Manifest } from '../store/types.js'
 import type { Analyzer } from '../text/analyzer.js'
 import type { AnalyzerOptions, ChunkingOptions } from '../types.js'
 import type { BlockCache, PostingsCache } from './caches.js'
@@ -36,6 +36,10 @@ export interface ChunkView {
   readonly blocks: readonly QuantizedBlock[]
   /** The document id of a slot. */
   docId(slot: number): string
+  /** Where the store keeps a slot's document: its id and smallest chunk seq. */
+  docRef(slot: number): DocRef
+  /** Where the store keeps a live document (undefined if it has no live chunk). */
+  docRefOf(docId: string): DocRef | undefined
   /** The title of a slot's document, if it has one. */
   title(slot: number): string | undefined
   /** The metadata of a slot's document, if it has any. */

@@ -154,8 +154,8 @@ export async function retrieveCandidates(
  */
 export async function readPassages(table: ChunkView, slots: readonly number[], store: CollectionStore): Promise<(ChunkRecord | null)[]> {
   if (slots.length === 0) return []
-  // The documents are named too: a store that keeps texts in documents reads both at once.
-  const chunks = await store.readChunks(slots.map((s) => table.seq(s)), slots.map((s) => table.docId(s)))
+  // Passages live with their documents: the view names each one's document.
+  const chunks = await store.readChunks(slots.map((s) => table.seq(s)), slots.map((s) => table.docRef(s)))
   return slots.map((_, i) => chunks[i] ?? null)
 }
 

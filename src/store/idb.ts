@@ -4,10 +4,12 @@ import { collectionDeletedError, type DeletedReason } from './deleted.js'
 import { STORES, type StoreName } from './migrations.js'
 import { BLOCKED_TIMEOUT_MS, isClosedConnection, openCollectionDb, readIncarnation, storageError, withTimeout } from './idbOpen.js'
 import { mergeBuckets, packPostings, termBucket, unpackAll, unpackTerm, type PackedBucket } from './postingCodec.js'
+import { applyChanges, blockChanges, blockOf, chunkRecord, docRecord, findDoc, type BlockChanges, type PassageBlock } from './passageBlocks.js'
 import type {
   ChunkRecord,
   CollectionStore,
   DocRecord,
+  DocRef,
   Manifest,
   PostingRecord,
   QuantizedBlockRecord,
@@ -238,38 +240,30 @@ export class IdbStore implements CollectionStore {
     return this.read(async (db) => ((await db.getAllFromIndex('postingBuckets', 'segment', segment)) as PackedBucket[]).flatMap(unpackAll))
   }
 
-  /**
-   * Chunks are stored without their text (format v2): it is read from the document, in the same
-   * transaction — at once with the chunks when the caller names the documents, else after them.
-   */
-  readChunks(seqs: readonly number[], docIds?: readonly string[]): Promise<(ChunkRecord | undefined)[]> {
+  /** Chunks with their documents: both live in the documents' passage blocks (schema 3). */
+  readChunks(seqs: readonly number[], docs: readonly DocRef[]): Promise<(ChunkRecord | undefined)[]> {
     return this.read(async (db) => {
-      const tx = db.transaction(['chunks', 'docs'])
-      const readDocs = (ids: string[]) => Promise.all(ids.map((id) => tx.objectStore('docs').get(id) as Promise<DocRecord | undefined>))
-      const named = docIds ? [...new Set(docIds)] : []
-      const [chunks, early] = await Promise.all([Promise.all(seqs.map((s) => tx.objectStore('chunks').get(s) as Promise<StoredChunk | undefined>)), readDocs(named)])
-      const docOf = new Map<string, DocRecord | undefined>(named.map((id, i) => [id, early[i]]))
-      const unnamed = [...new Set(chunks.filter((c) => c && c.text === undefined && !docOf.has(c.docId)).map((c) => c!.docId))]
-      if (unnamed.length > 0) (await readDocs(unnamed)).forEach((doc, i) => docOf.set(unnamed[i]!, doc))
-      return chunks.map((chunk, i) => {
-        if (!chunk || (docIds && docIds[i] !== chunk.docId)) return undefined
-        if (chunk.text !== undefined) return chunk as ChunkRecord
-        const doc = docOf.get(chunk.docId)
-        // The document was replaced or deleted since: this chunk is not one of its passages.
-        if (!doc || !doc.seqs.includes(chunk.seq)) return undefined
-        return { ...chunk, text: doc.text.slice(chunk.start, chunk.end) }
+      const blocks = await readBlocks(db, docs)
+      return seqs.map((seq, i) => {
+        const doc = findDoc(blocks.get(blockOf(docs[i]!)), docs[i]!)
+        return doc ? chunkRecord(doc, seq) : undefined
       })
     })
   }
 
-  readDocs(ids: readonly string[]): Promise<(DocRecord | undefined)[]> {
-    return this.read((db) => {
-      const tx = db.transaction('docs')
-      return Promise.all(ids.map((id) => tx.store.get(id) as Promise<DocRecord | undefined>))
+  readDocs(refs: readonly DocRef[]): Promise<(DocRecord | undefined)[]> {
+    return this.read(async (db) => {
+      const blocks = await readBlocks(db, refs)
+      return refs.map((ref) => {
+        const doc = findDoc(blocks.get(blockOf(ref)), ref)
+        return doc ? docRecord(doc) : undefined
+      })
     })
   }
 
   async commit(batch: WriteBatch): Promise<void> {
+    // Planned before the transaction: nothing but IndexedDB requests may be awaited inside it.
+    const changes = blockChanges(batch)
     const begin = (db: DB) => db.transaction(STORES as unknown as StoreName[], 'readwrite', { durability: 'strict' })
     let tx: ReturnType<typeof begin>
     try {
@@ -292,8 +286,6 @@ export class IdbStore implements CollectionStore {
     const del = (name: StoreName, key: IDBValidKey | IDBKeyRange) => void store(name).delete(key)
     try {
       if (batch.clearAll) for (const s of STORES) if (s !== 'meta') pending.push(tx.objectStore(s).clear())
-      for (const id of batch.deleteDocs ?? []) del('docs', id)
-      for (const seq of batch.deleteChunks ?? []) del('chunks', seq)
       for (const id of batch.deleteSegments ?? []) {
         del('segments', id)
         del('quantized', segmentRange(id))
@@ -308,9 +300,7 @@ export class IdbStore implements CollectionStore {
       }
       for (const seq of batch.removeTombstones ?? []) del('tombstones', seq)
       // Puts go after deletes of the same transaction: IndexedDB applies requests in order.
-      for (const d of batch.putDocs ?? []) put('docs', d)
-      const docText = new Map((batch.putDocs ?? []).map((d) => [d.id, d.text]))
-      for (const c of batch.putChunks ?? []) put('chunks', docText.get(c.docId)?.slice(c.start, c.end) === c.text ? withoutText(c) : c)
+      if (changes.size > 0) pending.push(writeBlocks(tx.objectStore('passages'), changes))
       for (const s of batch.putSegments ?? []) put('segments', s)
       if (batch.putPostings?.length) pending.push(putPostings(tx.objectStore('postingBuckets'), batch.putPostings))
       for (const q of batch.putQuantized ?? []) put('quantized', q)
@@ -362,12 +352,28 @@ export class IdbStore implements CollectionStore {
   }
 }
 
-/** A chunk as stored: without its text when that is its document's text from `start` to `end`. */
-type StoredChunk = Omit<ChunkRecord, 'text'> & { text?: string }
+/** The passage blocks the refs name, read in one transaction. */
+async function readBlocks(db: DB, refs: readonly DocRef[]): Promise<Map<number, PassageBlock | undefined>> {
+  const ids = [...new Set(refs.map(blockOf))]
+  const tx = db.transaction('passages')
+  const found = await Promise.all(ids.map((b) => tx.store.get(b) as Promise<PassageBlock | undefined>))
+  return new Map(ids.map((b, i) => [b, found[i]]))
+}
 
-function withoutText(chunk: ChunkRecord): StoredChunk {
-  const { text: _text, ...rest } = chunk
-  return rest
+/**
+ * Applies a commit's changes to the passage blocks it touches: each is read, changed and written
+ * back (or deleted when empty) in the commit's transaction, since an add may share its first block
+ * with the add before it, and a snapshot import may spread one block's documents over shards.
+ */
+async function writeBlocks(store: { get(key: IDBValidKey): Promise<unknown>; put(value: unknown): Promise<unknown>; delete(key: IDBValidKey): Promise<unknown> }, changes: Map<number, BlockChanges>): Promise<void> {
+  const blocks = [...changes.keys()]
+  const stored = await Promise.all(blocks.map((b) => store.get(b) as Promise<PassageBlock | undefined>))
+  await Promise.all(
+    blocks.map((b, i) => {
+      const next = applyChanges(b, stored[i], changes.get(b)!)
+      return next ? store.put(next) : store.delete(b)
+    }),
+  )
 }
 
 /**

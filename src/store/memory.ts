@@ -1,9 +1,11 @@
 import { invalidInput, WinnowError } from '../errors.js'
 import { collectionDeletedError, type DeletedReason } from './deleted.js'
+import { blockChanges, docSeq } from './passageBlocks.js'
 import type {
   ChunkRecord,
   CollectionStore,
   DocRecord,
+  DocRef,
   Manifest,
   PostingRecord,
   QuantizedBlockRecord,
@@ -19,6 +21,7 @@ interface Tables {
   /** Set by `destroy()`: stores still holding these tables reject every call. */
   deleted: boolean
   manifest: Manifest | null
+  /** Documents by `id \0 smallest seq` (their {@link DocRef}), as IndexedDB's passage blocks tell them apart. */
   docs: Map<string, DocRecord>
   chunks: Map<number, ChunkRecord>
   segments: Map<number, SegmentRecord>
@@ -110,6 +113,7 @@ export class MemoryBackend implements StoreBackend {
 }
 
 const key = (segment: number, block: number) => `${segment}/${block}`
+const refKey = (ref: DocRef) => `${ref.id}\u0000${ref.seq}`
 let incarnations = 0
 
 class MemoryStore implements CollectionStore {
@@ -176,15 +180,16 @@ class MemoryStore implements CollectionStore {
     return clone(out.sort((a, b) => (a.term < b.term ? -1 : a.term > b.term ? 1 : 0)))
   }
 
-  async readChunks(seqs: readonly number[], docIds?: readonly string[]): Promise<(ChunkRecord | undefined)[]> {
+  async readChunks(seqs: readonly number[], docs: readonly DocRef[]): Promise<(ChunkRecord | undefined)[]> {
     return clone(seqs.map((s, i) => {
+      const doc = this.t.docs.get(refKey(docs[i]!))
       const chunk = this.t.chunks.get(s)
-      return chunk && docIds && docIds[i] !== chunk.docId ? undefined : chunk
+      return doc && chunk && chunk.docId === doc.id && doc.seqs.includes(s) ? chunk : undefined
     }))
   }
 
-  async readDocs(ids: readonly string[]): Promise<(DocRecord | undefined)[]> {
-    return clone(ids.map((id) => this.t.docs.get(id)))
+  async readDocs(refs: readonly DocRef[]): Promise<(DocRecord | undefined)[]> {
+    return clone(refs.map((ref) => this.t.docs.get(refKey(ref))))
   }
 
   async commit(batch: WriteBatch): Promise<void> {
@@ -203,8 +208,14 @@ class MemoryStore implements CollectionStore {
       t.vectors.clear()
       t.tombstones.clear()
     }
-    for (const id of b.deleteDocs ?? []) t.docs.delete(id)
-    for (const seq of b.deleteChunks ?? []) t.chunks.delete(seq)
+    // The same checks and order as IndexedDB's passage blocks (store/passageBlocks.ts).
+    blockChanges(b)
+    for (const ref of b.deleteDocs ?? []) {
+      const doc = t.docs.get(refKey(ref))
+      if (!doc) continue
+      t.docs.delete(refKey(ref))
+      for (const seq of doc.seqs) t.chunks.delete(seq)
+    }
     for (const id of b.deleteSegments ?? []) {
       t.segments.delete(id)
       for (const [term, bySegment] of t.postings) {
@@ -215,7 +226,7 @@ class MemoryStore implements CollectionStore {
       for (const [k, v] of t.vectors) if (v.segment === id) t.vectors.delete(k)
     }
     for (const seq of b.removeTombstones ?? []) t.tombstones.delete(seq)
-    for (const d of b.putDocs ?? []) t.docs.set(d.id, d)
+    for (const d of b.putDocs ?? []) t.docs.set(refKey({ id: d.id, seq: docSeq(d) }), d)
     for (const c of b.putChunks ?? []) t.chunks.set(c.seq, c)
     for (const s of b.putSegments ?? []) t.segments.set(s.id, s)
     for (const p of b.putPostings ?? []) {

@@ -1,9 +1,10 @@
 import type { IDBPDatabase, IDBPTransaction } from 'idb'
 import { packPostings } from './postingCodec.js'
+import { blockOf, docSeq, toStored, type PassageBlock } from './passageBlocks.js'
 import type { ChunkRecord, DocRecord, Manifest, PostingRecord } from './types.js'
 
 /** Object store names of the current schema. */
-export const STORES = ['meta', 'docs', 'chunks', 'segments', 'postingBuckets', 'quantized', 'vectors', 'tombstones'] as const
+export const STORES = ['meta', 'passages', 'segments', 'postingBuckets', 'quantized', 'vectors', 'tombstones'] as const
 export type StoreName = (typeof STORES)[number]
 
 /**
@@ -30,6 +31,10 @@ export type Migration = (db: IDBPDatabase<unknown>, tx: IDBPTransaction<unknown,
  *   postings packed into at most 256 records (store/postingCodec.ts)
  * - `chunks` lose their `text`: a passage's text is its document's text from `start` to `end`,
  *   stored once (a chunk whose text is not that slice keeps it)
+ *
+ * Step 2 makes schema 3, also in the upgrade transaction:
+ * - `passages` (block number) replaces `docs` and `chunks`: each document, with its chunks'
+ *   positions, in the block of its smallest chunk seq (store/passageBlocks.ts)
  *
  * @example
  * for (const step of MIGRATIONS.slice(oldVersion)) await step(db, tx)
@@ -77,6 +82,41 @@ export const MIGRATIONS: readonly Migration[] = [
     }
     const manifest = (await request(v1.objectStore('meta').get('manifest'))) as Manifest | undefined
     if (manifest) write(v1.objectStore('meta').put({ ...manifest, schema: 2 }, 'manifest'))
+    await Promise.all(writes)
+  },
+  async (db, tx) => {
+    db.createObjectStore('passages', { keyPath: 'block' })
+    const v2 = tx as unknown as IDBPTransaction<unknown, string[], 'versionchange'>
+    const request = <T>(pending: Promise<T>): Promise<T> => {
+      pending.catch(() => {})
+      return pending
+    }
+    const [docs, chunks, manifest] = (await Promise.all([
+      request(v2.objectStore('docs').getAll()),
+      request(v2.objectStore('chunks').getAll()),
+      request(v2.objectStore('meta').get('manifest')),
+    ])) as [DocRecord[], (Omit<ChunkRecord, 'text'> & { text?: string })[], Manifest | undefined]
+    const chunksOf = new Map<string, ChunkRecord[]>()
+    for (const c of chunks) {
+      const list = chunksOf.get(c.docId)
+      // A chunk stored without text is its document's slice: toStored keeps it without.
+      const chunk = { ...c, text: c.text } as ChunkRecord
+      if (list) list.push(chunk)
+      else chunksOf.set(c.docId, [chunk])
+    }
+    const blocks = new Map<number, PassageBlock>()
+    for (const doc of docs) {
+      const seq = docSeq(doc)
+      // A document with no chunk seq cannot be named by any view: schema 2 never wrote one.
+      if (!Number.isFinite(seq)) continue
+      const b = blockOf({ id: doc.id, seq })
+      const block = blocks.get(b) ?? blocks.set(b, { block: b, docs: [] }).get(b)!
+      block.docs.push(toStored(doc, (chunksOf.get(doc.id) ?? []).filter((c) => doc.seqs.includes(c.seq))))
+    }
+    const writes = [...blocks.values()].map((block) => request(v2.objectStore('passages').put(block)))
+    db.deleteObjectStore('docs')
+    db.deleteObjectStore('chunks')
+    if (manifest) writes.push(request(v2.objectStore('meta').put({ ...manifest, schema: 3 }, 'manifest')))
     await Promise.all(writes)
   },
 ]

@@ -12,7 +12,7 @@
 import type { Passage } from '../types.js'
 
 /** Version of the on-disk layout; `migrations.ts` holds one step per version. */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 /**
  * Version of the records a store hands out and takes (documents, chunks, segments, postings,
@@ -28,6 +28,24 @@ export const RECORD_LAYOUT = 1
  * that. A reopen still reads the int8 blocks in one getAll (1,563 records for 100k passages).
  */
 export const VECTOR_BLOCK_ROWS = 64
+
+/**
+ * Seqs per passage block (schema 3). A document is stored in the block of its smallest chunk seq,
+ * `⌊seq / PASSAGE_BLOCK_SEQS⌋`, with its chunks' positions, so an add of 5,000 one-chunk documents
+ * writes 313 records instead of 10,000 (measured in Chromium: 10,000 small records commit in
+ * ~750 ms, 79 blocks of 64 documents in ~15 ms). A hit reads its document's block: at 16 seqs
+ * that is 16 abstract-sized documents (~25 KB), not 64 (~100 KB), for every hit of a search.
+ */
+export const PASSAGE_BLOCK_SEQS = 16
+
+/**
+ * Which stored document a caller means: its id and its smallest chunk seq (which names its block,
+ * and tells a document from an older version of it under the same id).
+ */
+export interface DocRef {
+  id: string
+  seq: number
+}
 
 /** How the collection gets its vectors; fixed by the first `add()` that stores any. */
 export type VectorSource = 'embedder' | 'caller' | 'none'
@@ -119,10 +137,11 @@ export interface VectorBlockRecord {
 /** Everything one commit writes or removes; applied all-or-nothing. */
 export interface WriteBatch {
   manifest: Manifest
+  /** Documents, with their chunks in `putChunks` (a chunk names its document by `docId`). */
   putDocs?: DocRecord[]
-  deleteDocs?: string[]
+  /** Documents removed with their chunks (deleted, or replaced by a new version). */
+  deleteDocs?: DocRef[]
   putChunks?: ChunkRecord[]
-  deleteChunks?: number[]
   putSegments?: SegmentRecord[]
   /** Removes segments with their postings and vector blocks. */
   deleteSegments?: number[]
@@ -165,12 +184,12 @@ export interface CollectionStore {
   /** Postings of whole segments (compaction). */
   readSegmentPostings(segment: number): Promise<PostingRecord[]>
   /**
-   * Chunks by seq (missing ones undefined). `docIds`, when given, names each chunk's document as the
-   * caller's view knows it, so a store that keeps texts in documents can read both at once; a chunk
-   * whose document differs reads as missing.
+   * Chunks by seq, each with its document as the caller's view knows it (documents keep their
+   * chunks); a chunk whose document is not stored, or does not list it, reads as undefined.
    */
-  readChunks(seqs: readonly number[], docIds?: readonly string[]): Promise<(ChunkRecord | undefined)[]>
-  readDocs(ids: readonly string[]): Promise<(DocRecord | undefined)[]>
+  readChunks(seqs: readonly number[], docs: readonly DocRef[]): Promise<(ChunkRecord | undefined)[]>
+  /** Documents (undefined where none with that id and smallest seq is stored). */
+  readDocs(refs: readonly DocRef[]): Promise<(DocRecord | undefined)[]>
   commit(batch: WriteBatch): Promise<void>
   close(): void
 }

@@ -221,7 +221,10 @@ test('storage() reports usage, quota and persistence', async ({ page, context, b
   await cdp.send('Browser.grantPermissions', { origin, permissions: ['durableStorage'], browserContextId: targetInfo.browserContextId })
   const out = await page.evaluate(async () => {
     const w = window as any
-    await w.docs.add([{ id: 'small', text: 'a small document ' + 'with some words '.repeat(2000) }])
+    // Words that do not compress away (IndexedDB compresses values): ~200 KB on disk however stored.
+    let seed = 1
+    const word = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) >>> 8).toString(36)
+    await w.docs.add([{ id: 'small', text: 'a document ' + Array.from({ length: 30_000 }, word).join(' ') }])
     return { storage: await w.winnow.storage({ persist: true }), estimate: await navigator.storage.estimate() }
   })
   expect(out.storage.persisted).toBe(true)

@@ -1,20 +1,22 @@
 import { expect, test } from '@playwright/test'
 
-// The format v2 migration cases of test/unit/storageMigration.test.ts, over Chromium's real
-// IndexedDB: real schema-1 databases (test/fixtures/storage/v1.json) opened with today's code.
+// The migration cases of test/unit/storageMigration.test.ts, over Chromium's real IndexedDB: real
+// schema-1 and schema-2 databases (test/fixtures/storage/v1.json, v2.json) opened with today's code.
 // Each case runs in a fresh browser context, so each starts with empty storage.
-for (const name of ['kw', 'vec'] as const) {
-  test(`format v2 migration in Chromium: ${name} answers as schema 1 did; postings packed, each text stored once`, async ({ page }) => {
+for (const schema of ['v1', 'v2'] as const) {
+  for (const name of ['kw', 'vec'] as const) {
+    test(`storage migration in Chromium: ${schema} ${name} answers as before; postings packed, documents in passage blocks, each text once`, async ({ page }) => {
+      await page.goto('/test/browser/pages/contract.html')
+      await page.waitForFunction(() => (window as any).contractReady === true)
+      expect(await page.evaluate(([s, n]) => (window as any).runMigrationCase(s, n), [schema, name] as const)).toEqual({ outcome: 'ok' })
+    })
+  }
+
+  test(`storage migration in Chromium: failing at any request leaves ${schema} as it was; the next open migrates it`, async ({ page }) => {
     await page.goto('/test/browser/pages/contract.html')
     await page.waitForFunction(() => (window as any).contractReady === true)
-    expect(await page.evaluate((n) => (window as any).runMigrationCase(n), name)).toEqual({ outcome: 'ok' })
+    const result = await page.evaluate((s) => (window as any).runMigrationCase(s, 'kill points'), schema)
+    expect(result.outcome).toBe('ok')
+    expect(result.killPoints).toBeGreaterThan(schema === 'v1' ? 50 : 5)
   })
 }
-
-test('format v2 migration in Chromium: failing at any request leaves schema 1 as it was; the next open migrates it', async ({ page }) => {
-  await page.goto('/test/browser/pages/contract.html')
-  await page.waitForFunction(() => (window as any).contractReady === true)
-  const result = await page.evaluate(() => (window as any).runMigrationCase('kill points'))
-  expect(result.outcome).toBe('ok')
-  expect(result.killPoints).toBeGreaterThan(50)
-})

@@ -4,7 +4,7 @@
  * Each case gets a fresh backend. Framework-free: cases throw on failure.
  */
 import { createCoordination, type Coordination } from '../../src/store/coordination.js'
-import type { CollectionStore, StoreBackend } from '../../src/store/types.js'
+import type { CollectionStore, DocRef, StoreBackend } from '../../src/store/types.js'
 import { CollectionEngine } from '../../src/collection/engine.js'
 import type { CollectionSettings } from '../../src/collection/ports.js'
 import { WinnowError } from '../../src/errors.js'
@@ -35,6 +35,21 @@ const DOCS = [
 ]
 
 /** Unit vector along axis `i` of `dims`, with a little of axis `j` mixed in. */
+/** Each live document's {@link DocRef}, from the stored segments and tombstones (as a view finds them). */
+async function liveRefs(store: CollectionStore): Promise<Map<string, DocRef>> {
+  const [segments, tombstones] = await Promise.all([store.readSegments(), store.readTombstones()])
+  const dead = new Set(tombstones)
+  const out = new Map<string, DocRef>()
+  for (const s of segments) {
+    s.seqs.forEach((seq, i) => {
+      if (dead.has(seq)) return
+      const id = s.docs[s.docOf[i]!]!.id
+      if ((out.get(id)?.seq ?? Infinity) > seq) out.set(id, { id, seq })
+    })
+  }
+  return out
+}
+
 function axis(dims: number, i: number, j = -1, mix = 0): number[] {
   const v = new Array<number>(dims).fill(0)
   v[i] = 1
@@ -161,21 +176,28 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
     equal((await searchCollection(v, { query: 'alpha', mode: 'keyword', vector: [0, 0, 0, 0] }, noCheckpoint)).hits.map((h) => h.id), ['x'], 'keyword mode ignores a zero vector')
   },
 
-  async 'a passage is read by seq, with or without its document named; a wrong document reads as missing'(env) {
+  async 'a passage is read by seq with its document; another document, a replaced version or none reads as missing'(env) {
     const c = await open(env)
     await c.add(DOCS, noCheckpoint)
-    await c.add([{ id: 'gc', text: 'Tracing collectors walk the heap from roots.' }], noCheckpoint) // gc replaced: its old chunk is gone
     const store = await env.backend.open('c')
-    const leaks = (await store.readDocs(['leaks']))[0]!
-    const gc = (await store.readDocs(['gc']))[0]!
-    const seqs = [leaks.seqs[0]!, gc.seqs[0]!, 999_999]
-    const plain = await store.readChunks(seqs)
-    const named = await store.readChunks(seqs, ['leaks', 'gc', 'leaks'])
-    equal(plain.map((p) => p?.text ?? null), [DOCS[0]!.text, 'Tracing collectors walk the heap from roots.', null], 'texts by seq')
+    const oldGc = (await liveRefs(store)).get('gc')!
+    await c.add([{ id: 'gc', text: 'Tracing collectors walk the heap from roots.' }], noCheckpoint) // gc replaced: its old chunk is gone
+    const refs = await liveRefs(store)
+    const leaks = refs.get('leaks')!
+    const gc = refs.get('gc')!
+    ok(gc.seq !== oldGc.seq, 'the new version has new seqs')
+    const [leaksDoc, gcDoc, oldDoc, none] = await store.readDocs([leaks, gc, oldGc, { id: 'leaks', seq: 999_999 }])
+    equal([leaksDoc?.text, gcDoc?.text, oldDoc, none], [DOCS[0]!.text, 'Tracing collectors walk the heap from roots.', undefined, undefined], 'documents by ref')
+    const seqs = [leaksDoc!.seqs[0]!, gcDoc!.seqs[0]!, 999_999]
+    const chunks = await store.readChunks(seqs, [leaks, gc, leaks])
+    equal(chunks.map((p) => p?.text ?? null), [DOCS[0]!.text, 'Tracing collectors walk the heap from roots.', null], 'texts by seq')
     const sorted = (o: object | undefined) => (o ? Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1))) : o)
-    equal(named.map(sorted), plain.map(sorted), 'the same with the documents named')
-    equal(sorted(named[0]), sorted({ seq: leaks.seqs[0], docId: 'leaks', index: 0, start: 0, end: DOCS[0]!.text.length, text: DOCS[0]!.text, section: plain[0]!.section, path: plain[0]!.path }), 'a whole passage record')
-    equal((await store.readChunks(seqs.slice(0, 2), ['gc', 'leaks'])).map((p) => p ?? null), [null, null], 'a document that is not the chunk’s reads as missing')
+    equal(sorted(chunks[0]), sorted({ seq: leaksDoc!.seqs[0], docId: 'leaks', index: 0, start: 0, end: DOCS[0]!.text.length, text: DOCS[0]!.text, section: chunks[0]!.section, path: chunks[0]!.path }), 'a whole passage record')
+    equal((await store.readChunks(seqs.slice(0, 2), [gc, leaks])).map((p) => p ?? null), [null, null], 'a document that is not the chunk’s reads as missing')
+    equal((await store.readChunks([oldGc.seq], [oldGc])).map((p) => p ?? null), [null], 'a chunk of a replaced version reads as missing')
+    await c.delete(['leaks'])
+    equal(await store.readDocs([leaks]), [undefined], 'a deleted document is gone from its block')
+    equal((await store.readDocs([gc]))[0]?.text, 'Tracing collectors walk the heap from roots.', 'its neighbour stays')
   },
 
   async 'filters apply before top-k'(env) {

@@ -1,10 +1,11 @@
 /**
- * Format v2 migration cases (issue 16), framework-free like the collection contract: they run under
+ * Storage migration cases (issue 16), framework-free like the collection contract: they run under
  * vitest over fake-indexeddb (test/unit/storageMigration.test.ts) and in Chromium over real
- * IndexedDB (test/browser/storageMigration.spec.ts). The schema-1 databases are real ones, written
- * by schema-1 code (test/fixtures/storage/v1.json, made by tools/storage/exportV1Fixture.ts); each
- * case loads one at version 1, opens it with today's code and compares the answers with the ones
- * schema 1 gave: ids, order, texts and offsets exactly, scores to 1e-6. Each case needs empty storage.
+ * IndexedDB (test/browser/storageMigration.spec.ts). The old databases are real ones, written by
+ * the code of their schema (test/fixtures/storage/v1.json and v2.json, made by
+ * tools/storage/exportFixture.ts); each case loads one at its version, opens it with today's code
+ * and compares the answers with the ones that code gave: ids, order, texts and offsets exactly,
+ * scores to 1e-6. Each case needs empty storage.
  */
 import { openDB } from 'idb'
 import { CollectionEngine } from '../../src/collection/engine.js'
@@ -12,8 +13,9 @@ import { searchCollection } from '../../src/search/searchCollection.js'
 import { createCoordination } from '../../src/store/coordination.js'
 import { DB_PREFIX, IdbBackend } from '../../src/store/idb.js'
 import { MIGRATIONS } from '../../src/store/migrations.js'
+import { blockOf, docSeq, type PassageBlock } from '../../src/store/passageBlocks.js'
 import { termBucket } from '../../src/store/postingCodec.js'
-import { SCHEMA_VERSION } from '../../src/store/types.js'
+import { SCHEMA_VERSION, type ChunkRecord, type DocRecord } from '../../src/store/types.js'
 import { close, equal, ok } from './assert.js'
 
 export interface Dump {
@@ -21,7 +23,8 @@ export interface Dump {
   stores: Record<string, [unknown, unknown][]>
 }
 export type FixtureName = 'kw' | 'vec'
-export interface V1Fixture {
+/** A fixture file: databases of one schema and the answers that schema's code gave. */
+export interface StorageFixture {
   databases: Record<FixtureName, Dump>
   answers: Record<FixtureName, { count: number; segments: number; searches: { request: Record<string, unknown>; hits: FixtureHit[] }[]; docs: Record<string, unknown> }>
 }
@@ -48,10 +51,14 @@ export function reviveTyped(_key: string, value: unknown): unknown {
   return value
 }
 
-/** Writes a dumped schema-1 database record by record, as schema-1 code left it. */
-export async function loadV1(name: string, dump: Dump): Promise<void> {
-  equal(dump.version, 1, 'fixture schema')
-  const db = await openDB(DB_PREFIX + name, 1, { upgrade: (d, _old, _new, tx) => void MIGRATIONS[0]!(d, tx as never) })
+/** Writes a dumped database record by record at its version, as the code of that schema left it. */
+export async function loadDump(name: string, dump: Dump): Promise<void> {
+  ok(dump.version >= 1 && dump.version < SCHEMA_VERSION, `fixture schema ${dump.version} is older than today's`)
+  const db = await openDB(DB_PREFIX + name, dump.version, {
+    upgrade: async (d, _old, _new, tx) => {
+      for (const step of MIGRATIONS.slice(0, dump.version)) await step(d, tx as never)
+    },
+  })
   for (const [store, records] of Object.entries(dump.stores)) {
     const tx = db.transaction(store, 'readwrite')
     const inline = tx.store.keyPath !== null
@@ -76,7 +83,7 @@ export async function records(name: string): Promise<Dump> {
 }
 
 /** Opens a collection with today's code and checks it answers as the fixture says schema 1 did. */
-export async function expectSameAnswers(fixture: V1Fixture, name: FixtureName): Promise<void> {
+export async function expectSameAnswers(fixture: StorageFixture, name: FixtureName): Promise<void> {
   const coordination = createCoordination({})
   const engine = await CollectionEngine.open(name, { store: await new IdbBackend().open(name), coordination, embedder: null }, {})
   try {
@@ -103,26 +110,45 @@ export async function expectSameAnswers(fixture: V1Fixture, name: FixtureName): 
   }
 }
 
-/** Checks the migrated records: postings packed by bucket, chunks without text, the rest unchanged. */
-export async function expectV2Records(fixture: V1Fixture, name: FixtureName): Promise<void> {
+/**
+ * Checks the migrated records against the fixture's: postings packed by bucket (schema 2), every
+ * document with its chunks' positions in the passage block of its smallest seq, each text once
+ * (schema 3); segments, vectors, tombstones and the incarnation unchanged.
+ */
+export async function expectCurrentRecords(fixture: StorageFixture, name: FixtureName): Promise<void> {
   const after = await records(name)
-  const v1 = fixture.databases[name].stores
+  const old = fixture.databases[name].stores
   equal(after.version, SCHEMA_VERSION, 'version')
-  ok(!Object.keys(after.stores).includes('postings'), 'the schema-1 postings store is gone')
-  const expectedKeys = [
-    ...new Set(
-      v1.postings!.map(([, p]) => {
-        const { term, segment } = p as { term: string; segment: number }
-        return `${termBucket(term)}/${segment}`
-      }),
-    ),
-  ].sort()
-  equal(after.stores.postingBuckets!.map(([key]) => (key as number[]).join('/')).sort(), expectedKeys, 'one packed record per (bucket, segment) with a term')
-  equal(after.stores.chunks!.length, v1.chunks!.length, 'chunks')
-  equal(after.stores.chunks!.filter(([, c]) => (c as { text?: string }).text !== undefined).length, 0, 'chunks stored without text')
+  equal(Object.keys(after.stores).sort(), ['meta', 'passages', 'postingBuckets', 'quantized', 'segments', 'tombstones', 'vectors'], 'stores')
+  const bucketKeys = old.postingBuckets
+    ? old.postingBuckets.map(([key]) => (key as number[]).join('/'))
+    : old.postings!.map(([, p]) => `${termBucket((p as { term: string }).term)}/${(p as { segment: number }).segment}`)
+  equal(after.stores.postingBuckets!.map(([key]) => (key as number[]).join('/')).sort(), [...new Set(bucketKeys)].sort(), 'one packed record per (bucket, segment) with a term')
+  if (old.postingBuckets) equal(after.stores.postingBuckets, old.postingBuckets, 'packed postings unchanged')
+
+  const blocks = after.stores.passages!.map(([key, value]) => [key as number, value as PassageBlock] as const)
+  const stored = blocks.flatMap(([key, block]) => {
+    equal(block.block, key, 'a block is keyed by its number')
+    return block.docs.map((d) => [key, d] as const)
+  })
+  const docs = old.docs!.map(([, d]) => d as DocRecord)
+  const chunks = new Map(old.chunks!.map(([, c]) => [(c as ChunkRecord).seq, c as Omit<ChunkRecord, 'text'> & { text?: string }]))
+  equal(stored.length, docs.length, 'every document in one block')
+  for (const doc of docs) {
+    const found = stored.filter(([, d]) => d.id === doc.id)
+    equal(found.length, 1, `document ${doc.id} stored once`)
+    const [key, entry] = found[0]!
+    equal(key, blockOf({ id: doc.id, seq: docSeq(doc) }), `document ${doc.id} in the block of its smallest seq`)
+    equal([entry.text, entry.title, entry.metadata, entry.seqs], [doc.text, doc.title, doc.metadata, doc.seqs], `document ${doc.id}`)
+    const expected = doc.seqs
+      .map((seq) => chunks.get(seq)!)
+      .sort((a, b) => a.seq - b.seq)
+      .map(({ seq, index, start, end, section, path }) => ({ seq, index, start, end, section, path }))
+    equal(entry.chunks, expected, `chunks of ${doc.id}: positions only, the text is the document's`)
+  }
   equal((after.stores.meta!.find(([k]) => k === 'manifest')![1] as { schema: number }).schema, SCHEMA_VERSION, 'manifest schema')
-  equal(after.stores.meta!.find(([k]) => k === 'incarnation'), v1.meta!.find(([k]) => k === 'incarnation'), 'incarnation kept')
-  for (const store of ['docs', 'segments', 'quantized', 'vectors', 'tombstones']) equal(after.stores[store], v1[store], `${store} unchanged`)
+  equal(after.stores.meta!.find(([k]) => k === 'incarnation'), old.meta!.find(([k]) => k === 'incarnation'), 'incarnation kept')
+  for (const store of ['segments', 'quantized', 'vectors', 'tombstones']) equal(after.stores[store], old[store], `${store} unchanged`)
 }
 
 /**
@@ -146,14 +172,14 @@ function failRequest(kill: number): () => void {
 
 /**
  * Fails the migration of `kw` at every one of its requests in turn: each time the open rejects with
- * STORAGE_UNAVAILABLE and the schema-1 database is exactly as it was; then an open without
- * failures migrates it. Returns how many kill points it tried.
+ * STORAGE_UNAVAILABLE and the old database is exactly as it was; then an open without failures
+ * migrates it. Returns how many kill points it tried.
  */
-export async function expectEveryKillPointSafe(fixture: V1Fixture): Promise<number> {
-  await loadV1('kw', fixture.databases.kw)
+export async function expectEveryKillPointSafe(fixture: StorageFixture): Promise<number> {
+  await loadDump('kw', fixture.databases.kw)
   const before = await records('kw')
   // Count the open's requests on a copy (never fails: the count runs past the end).
-  await loadV1('probe', fixture.databases.kw)
+  await loadDump('probe', fixture.databases.kw)
   let total = 0
   const counting = failRequest(Number.MAX_SAFE_INTEGER)
   const proto = globalThis.IDBObjectStore.prototype
@@ -170,7 +196,7 @@ export async function expectEveryKillPointSafe(fixture: V1Fixture): Promise<numb
   } finally {
     counting()
   }
-  ok(total > 50, `the migration makes many requests (${total})`)
+  ok(total > 5, `the migration makes requests (${total})`)
   // Every request but the open's last (reading the incarnation, after the upgrade committed).
   for (let kill = 1; kill < total; kill++) {
     const restore = failRequest(kill)
@@ -183,7 +209,7 @@ export async function expectEveryKillPointSafe(fixture: V1Fixture): Promise<numb
       restore()
     }
     equal((error as { code?: string } | null)?.code, 'STORAGE_UNAVAILABLE', `kill at request ${kill} of ${total}`)
-    equal(await records('kw'), before, `schema 1 intact after a kill at request ${kill}`)
+    equal(await records('kw'), before, `schema ${before.version} intact after a kill at request ${kill}`)
   }
   await expectSameAnswers(fixture, 'kw')
   equal((await records('kw')).version, SCHEMA_VERSION, 'migrated after the kills')

@@ -1,5 +1,5 @@
 /**
- * Format v2 migration of real schema-1 databases over fake-indexeddb; the cases are shared with
+ * Migration of real schema-1 and schema-2 databases over fake-indexeddb; the cases are shared with
  * Chromium (test/contract/storageMigration.ts).
  */
 import { IDBFactory } from 'fake-indexeddb'
@@ -7,34 +7,46 @@ import 'fake-indexeddb/auto'
 import { readFileSync } from 'node:fs'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { SCHEMA_VERSION } from '../../src/store/types.js'
-import { expectEveryKillPointSafe, expectSameAnswers, expectV2Records, loadV1, reviveTyped, type V1Fixture } from '../contract/storageMigration.js'
+import { expectCurrentRecords, expectEveryKillPointSafe, expectSameAnswers, loadDump, reviveTyped, type StorageFixture } from '../contract/storageMigration.js'
 
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/storage/v1.json', import.meta.url), 'utf8'), reviveTyped) as V1Fixture
+const fixtures = {
+  v1: JSON.parse(readFileSync(new URL('../fixtures/storage/v1.json', import.meta.url), 'utf8'), reviveTyped) as StorageFixture,
+  v2: JSON.parse(readFileSync(new URL('../fixtures/storage/v2.json', import.meta.url), 'utf8'), reviveTyped) as StorageFixture,
+}
 
 beforeEach(() => {
   globalThis.indexedDB = new IDBFactory()
 })
 
-describe('format v2 migration of real schema-1 collections (fake-indexeddb)', () => {
-  it('the fixture holds what a migration must carry: several segments, tombstones, chunked and vector collections', () => {
-    const { kw, vec } = fixture.databases
-    expect(kw.stores.segments!.length).toBeGreaterThanOrEqual(4)
-    expect(kw.stores.tombstones!.length).toBeGreaterThan(0)
-    expect(kw.stores.chunks!.length).toBeGreaterThan(kw.stores.docs!.length)
-    expect(vec.stores.vectors!.length).toBeGreaterThan(0)
-    expect(vec.stores.tombstones!.length).toBeGreaterThan(0)
-    expect(fixture.answers.kw.searches.every((s) => s.hits.length > 0)).toBe(true)
+describe('storage migration of real older collections (fake-indexeddb)', () => {
+  it('the fixtures hold what a migration must carry: several segments, tombstones, chunked and vector collections', () => {
+    for (const [schema, fixture] of Object.entries(fixtures)) {
+      const { kw, vec } = fixture.databases
+      expect(kw.version, schema).toBe(Number(schema.slice(1)))
+      expect(kw.stores.segments!.length).toBeGreaterThanOrEqual(4)
+      expect(kw.stores.tombstones!.length).toBeGreaterThan(0)
+      expect(kw.stores.chunks!.length).toBeGreaterThan(kw.stores.docs!.length)
+      expect(vec.stores.vectors!.length).toBeGreaterThan(0)
+      expect(vec.stores.tombstones!.length).toBeGreaterThan(0)
+      expect(fixture.answers.kw.searches.every((s) => s.hits.length > 0)).toBe(true)
+    }
   })
 
-  for (const name of ['kw', 'vec'] as const) {
-    it(`${name}: opening migrates to schema ${SCHEMA_VERSION} and answers as schema 1 did; postings packed, each text stored once`, async () => {
-      await loadV1(name, fixture.databases[name])
-      await expectSameAnswers(fixture, name)
-      await expectV2Records(fixture, name)
-    })
+  for (const schema of ['v1', 'v2'] as const) {
+    for (const name of ['kw', 'vec'] as const) {
+      it(`${schema} ${name}: opening migrates to schema ${SCHEMA_VERSION} and answers as that schema did; postings packed, documents in passage blocks, each text once`, async () => {
+        await loadDump(name, fixtures[schema].databases[name])
+        await expectSameAnswers(fixtures[schema], name)
+        await expectCurrentRecords(fixtures[schema], name)
+      })
+    }
   }
 
-  it('a migration that fails at any of its requests leaves schema 1 exactly as it was; the next open migrates it', async () => {
-    expect(await expectEveryKillPointSafe(fixture)).toBeGreaterThan(50)
+  it('v1: a migration that fails at any of its requests leaves schema 1 exactly as it was; the next open migrates it', async () => {
+    expect(await expectEveryKillPointSafe(fixtures.v1)).toBeGreaterThan(50)
+  })
+
+  it('v2: a migration that fails at any of its requests leaves schema 2 exactly as it was; the next open migrates it', async () => {
+    expect(await expectEveryKillPointSafe(fixtures.v2)).toBeGreaterThan(5)
   })
 })

@@ -1,12 +1,12 @@
 /**
- * Exports the schema-1 fixture of test/fixtures/storage/v1.json: two real collections written by
- * winnow's schema-1 code (the code of commit b2dc0ec, storage before format v2) over fake-indexeddb,
- * dumped record by record, with the answers that code gave (searches, get, count). The migration
- * tests load the dump into a fresh IndexedDB at version 1, open it with today's code and compare.
+ * Exports a storage fixture (test/fixtures/storage/v<schema>.json): two real collections written by
+ * the code of the commit it runs at, over fake-indexeddb, dumped record by record, with the answers
+ * that code gave (searches, get, count). The migration tests load the dump into a fresh IndexedDB at
+ * its version, open it with today's code and compare.
  *
- * It only runs against schema-1 code (check out b2dc0ec first):
- *   npx rolldown tools/storage/exportV1Fixture.ts --platform node --format esm -o /tmp/export-v1.mjs \
- *     --external fake-indexeddb --external idb && node /tmp/export-v1.mjs test/fixtures/storage/v1.json
+ * v1.json was made at b2dc0ec (schema 1), v2.json at 2af547d (schema 2): check out that commit, then
+ *   npx rolldown tools/storage/exportFixture.ts --platform node --format esm -o /tmp/export.mjs \
+ *     --external fake-indexeddb --external idb && node /tmp/export.mjs test/fixtures/storage/v2.json <commit>
  */
 import 'fake-indexeddb/auto'
 import { writeFileSync } from 'node:fs'
@@ -125,7 +125,7 @@ function tag(_key: string, value: unknown): unknown {
 }
 
 const answers = await build()
-const out = { schema: SCHEMA_VERSION, madeBy: 'tools/storage/exportV1Fixture.ts at b2dc0ec (schema 1)', databases: { kw: await dump('kw'), vec: await dump('vec') }, answers }
+const out = { schema: SCHEMA_VERSION, madeBy: `tools/storage/exportFixture.ts at ${process.argv[3] ?? '?'} (schema ${SCHEMA_VERSION})`, databases: { kw: await dump('kw'), vec: await dump('vec') }, answers }
 writeFileSync(process.argv[2] ?? 'v1.json', JSON.stringify(out, tag))
 console.log(`wrote ${process.argv[2]}: kw ${answers.kw.count} docs in ${answers.kw.segments} segments, vec ${answers.vec.count} docs in ${answers.vec.segments} segments`)
 process.exit(0)
