@@ -47,6 +47,8 @@ export class ChunkTable implements ChunkView {
   /** Live slots of each document, in chunk order. */
   private readonly docSlots = new Map<string, number[]>()
   readonly blocks: QuantizedBlock[] = []
+  /** Where each segment is: slots `[first, first + n)`, int8 blocks `[firstBlock, firstBlock + blockCount)`. */
+  private readonly places = new Map<number, { first: number; n: number; vectorBlocks: number; firstBlock: number; blockCount: number }>()
   /** Segment ids loaded, ascending. */
   readonly segments: number[] = []
   liveCount = 0
@@ -92,6 +94,7 @@ export class ChunkTable implements ChunkView {
     this.size += n
     this.liveCount += n
     const sorted = [...quantized].sort((a, b) => a.block - b.block)
+    this.places.set(segment.id, { first, n, vectorBlocks: segment.vectorBlocks, firstBlock: this.blocks.length, blockCount: sorted.length })
     this.reserveArena(sorted) // one growth for the whole segment rather than one per block
     for (const q of sorted) {
       const rows = q.seqs.length
@@ -102,6 +105,59 @@ export class ChunkTable implements ChunkView {
     this.rebindViews()
     this.segments.push(segment.id)
     this.segments.sort((a, b) => a - b)
+  }
+
+  /**
+   * The table after a merge committed: `removed` segments out, `merged` (with its int8 blocks) in,
+   * every tombstone kept. Built from this table's own columns, so a merge need not read the store
+   * again under the write lock (a reload reads every int8 block: seconds at 100k passages). This
+   * table is left as it was, for the searches still holding it.
+   *
+   * @example
+   * engine.table = engine.table.afterMerge(plan.segments, batch.putSegments[0] ?? null, batch.putQuantized ?? [])
+   */
+  afterMerge(removed: readonly number[], merged: SegmentRecord | null, quantized: readonly QuantizedBlockRecord[]): ChunkTable {
+    const gone = new Set(removed)
+    const next = new ChunkTable({ kernel: this.kernel })
+    const parts = this.segments.filter((id) => !gone.has(id)).map((id) => this.segmentParts(id))
+    next.reserveArena([...parts.flatMap((p) => p.quantized), ...quantized])
+    for (const p of parts) next.addSegment(p.segment, p.quantized)
+    if (merged) next.addSegment(merged, quantized)
+    for (let slot = 0; slot < this.size; slot++) if (this.live[slot] === 0) next.tombstone(this.seqs[slot]!)
+    return next
+  }
+
+  /** A loaded segment as the store holds it (its record and int8 blocks), from the columns. */
+  private segmentParts(id: number): { segment: SegmentRecord; quantized: QuantizedBlockRecord[] } {
+    const { first, n, vectorBlocks, firstBlock, blockCount } = this.places.get(id)!
+    const docs: SegmentRecord['docs'] = []
+    const docIndex = new Map<string, number>()
+    const docOf = new Uint32Array(n)
+    for (let i = 0; i < n; i++) {
+      const slot = first + i
+      const key = `${this.docIds[slot]!}\u0000${this.docSeqOf[slot]!}`
+      let at = docIndex.get(key)
+      if (at === undefined) {
+        at = docs.length
+        docIndex.set(key, at)
+        const doc: SegmentRecord['docs'][number] = { id: this.docIds[slot]!, title: this.titles[slot] }
+        if (this.metadataOf[slot] !== undefined) doc.metadata = this.metadataOf[slot]
+        docs.push(doc)
+      }
+      docOf[i] = at
+    }
+    const quantized = this.blocks.slice(firstBlock, firstBlock + blockCount).map(
+      (b): QuantizedBlockRecord => ({
+        segment: id,
+        block: (b.slots[0]! - first) / VECTOR_BLOCK_ROWS,
+        dims: b.dims,
+        seqs: Uint32Array.from(b.slots, (slot) => this.seqs[slot]!),
+        codes: b.codes,
+        scales: b.scales,
+      }),
+    )
+    const segment: SegmentRecord = { id, seqs: this.seqs.slice(first, first + n), lengths: this.lengths.slice(first, first + n), docOf, docs, vectorBlocks }
+    return { segment, quantized }
   }
 
   /** Marks a chunk deleted; returns whether it was live. */

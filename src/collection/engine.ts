@@ -262,7 +262,7 @@ export class CollectionEngine {
   /**
    * Merges small segments and drops tombstones, in the background after a write. A merge is built
    * (segments, postings and vectors read, vectors re-quantized) without the write lock, so adds go
-   * on meanwhile; only its commit and the reload of the view take the lock, once per merge step.
+   * on meanwhile; only its commit and the update of the view (from memory) take the lock.
    * A merge whose segments another merge or a clear removed meanwhile is dropped. Searches running
    * meanwhile keep the view they started with.
    */
@@ -281,7 +281,10 @@ export class CollectionEngine {
           const batch = finishMerge(built, this.manifest)
           await this.deps.store.commit(batch)
           this.committed(batch.manifest)
-          await this.reload()
+          // The view follows from what the merge wrote: no store reads while adds wait.
+          this.table = this.table.afterMerge(plan.segments, batch.putSegments?.[0] ?? null, batch.putQuantized ?? [])
+          this.postings.clear()
+          this.blocks.clear()
           return true
         })
         if (!merged) return
