@@ -4,6 +4,7 @@ import { collectionDeletedError, type DeletedReason } from './deleted.js'
 import { STORES, type StoreName } from './migrations.js'
 import { BLOCKED_TIMEOUT_MS, isClosedConnection, openCollectionDb, readIncarnation, storageError, withTimeout } from './idbOpen.js'
 import { mergeBuckets, packPostings, termBucket, unpackAll, unpackTerm, type PackedBucket } from './postingCodec.js'
+import { packQuantized, splitQuantized } from './quantizedRuns.js'
 import { applyChanges, blockChanges, blockOf, chunkRecord, docRecord, findDoc, type BlockChanges, type PassageBlock } from './passageBlocks.js'
 import type {
   ChunkRecord,
@@ -202,10 +203,10 @@ export class IdbStore implements CollectionStore {
 
   readQuantized(segments?: readonly number[]): Promise<QuantizedBlockRecord[]> {
     return this.read(async (db) => {
-      if (!segments) return (await db.getAll('quantized')) as QuantizedBlockRecord[]
+      if (!segments) return ((await db.getAll('quantized')) as QuantizedBlockRecord[]).flatMap(splitQuantized)
       const tx = db.transaction('quantized')
       const parts = await Promise.all(segments.map((s) => tx.store.getAll(segmentRange(s)) as Promise<QuantizedBlockRecord[]>))
-      return parts.flat()
+      return parts.flat().flatMap(splitQuantized)
     })
   }
 
@@ -303,7 +304,7 @@ export class IdbStore implements CollectionStore {
       if (changes.size > 0) pending.push(writeBlocks(tx.objectStore('passages'), changes))
       for (const s of batch.putSegments ?? []) put('segments', s)
       if (batch.putPostings?.length) pending.push(putPostings(tx.objectStore('postingBuckets'), batch.putPostings))
-      for (const q of batch.putQuantized ?? []) put('quantized', q)
+      for (const run of packQuantized(batch.putQuantized ?? [])) put('quantized', run)
       for (const v of batch.putVectors ?? []) put('vectors', v)
       for (const seq of batch.addTombstones ?? []) put('tombstones', seq, seq)
       put('meta', batch.manifest, 'manifest')
