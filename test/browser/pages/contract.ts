@@ -62,4 +62,6 @@ w.runContractCase = async (name) => {
     return { outcome: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) }
   }
 }
+/** The page side of test/reliability/migrationCrash.spec.ts (test/reliability/pages/migrationCrash.ts), loaded on demand. */
+;(w as any).loadMigrationCrash = async () => ((w as any).migrationCrash = (await import('../../reliability/pages/migrationCrash.ts')).migrationCrash)
 w.contractReady = true
