@@ -277,7 +277,21 @@ export class IdbStore implements CollectionStore {
     }
     // Only IndexedDB requests are awaited until `tx.done`: awaiting anything else would let the
     // transaction auto-commit half-way. Request failures surface through `tx.done`.
+    // A request that throws inside one of them (a DataCloneError, a quota the browser reports
+    // synchronously) aborts the transaction: nothing of the batch may commit without it.
     const pending: Promise<unknown>[] = []
+    let failed: { error: unknown } | undefined
+    const track = (p: Promise<unknown>) =>
+      pending.push(
+        p.catch((error) => {
+          failed ??= { error }
+          try {
+            tx.abort()
+          } catch {
+            // already finished
+          }
+        }),
+      )
     // Puts and deletes go through the native requests, without a promise each (an add of 5,000
     // chunks makes ~23,000 requests): a failed request aborts the transaction, and `tx.done` says so.
     const raw = unwrap(tx) as IDBTransaction
@@ -286,24 +300,24 @@ export class IdbStore implements CollectionStore {
     const put = (name: StoreName, value: unknown, key?: IDBValidKey) => void store(name).put(value, key)
     const del = (name: StoreName, key: IDBValidKey | IDBKeyRange) => void store(name).delete(key)
     try {
-      if (batch.clearAll) for (const s of STORES) if (s !== 'meta') pending.push(tx.objectStore(s).clear())
+      if (batch.clearAll) for (const s of STORES) if (s !== 'meta') track(tx.objectStore(s).clear())
       for (const id of batch.deleteSegments ?? []) {
         del('segments', id)
         del('quantized', segmentRange(id))
         del('vectors', segmentRange(id))
-        pending.push(
+        track(
           tx
             .objectStore('postingBuckets')
             .index('segment')
             .getAllKeys(id)
-            .then((keys) => Promise.all(keys.map((k) => tx.objectStore('postingBuckets').delete(k)))),
+            .then((keys) => issueAll(keys.map((k) => () => tx.objectStore('postingBuckets').delete(k)))),
         )
       }
       for (const seq of batch.removeTombstones ?? []) del('tombstones', seq)
       // Puts go after deletes of the same transaction: IndexedDB applies requests in order.
-      if (changes.size > 0) pending.push(writeBlocks(tx.objectStore('passages'), changes))
+      if (changes.size > 0) track(writeBlocks(tx.objectStore('passages'), changes))
       for (const s of batch.putSegments ?? []) put('segments', s)
-      if (batch.putPostings?.length) pending.push(putPostings(tx.objectStore('postingBuckets'), batch.putPostings))
+      if (batch.putPostings?.length) track(putPostings(tx.objectStore('postingBuckets'), batch.putPostings))
       for (const run of packQuantized(batch.putQuantized ?? [])) put('quantized', run)
       for (const v of batch.putVectors ?? []) put('vectors', v)
       for (const seq of batch.addTombstones ?? []) put('tombstones', seq, seq)
@@ -315,16 +329,20 @@ export class IdbStore implements CollectionStore {
       } catch {
         // already finished
       }
-      for (const p of pending) p.catch(() => {})
-      await tx.done.catch(() => {})
+      const done = tx.done.catch(() => {})
+      await Promise.all(pending)
+      await done
       throw storageError(error, this.name)
     }
-    for (const p of pending) p.catch(() => {})
     try {
       await tx.done
     } catch (error) {
-      throw await this.commitFailure(tx.error ?? error)
+      await Promise.all(pending)
+      // The browser's reason (quota) when it aborted; else the request that threw as it was made.
+      throw !tx.error && failed ? storageError(failed.error, this.name) : await this.commitFailure(tx.error ?? error)
     }
+    await Promise.all(pending)
+    if (failed) throw storageError(failed.error, this.name)
   }
 
   /**
@@ -369,12 +387,31 @@ async function readBlocks(db: DB, refs: readonly DocRef[]): Promise<Map<number, 
 async function writeBlocks(store: { get(key: IDBValidKey): Promise<unknown>; put(value: unknown): Promise<unknown>; delete(key: IDBValidKey): Promise<unknown> }, changes: Map<number, BlockChanges>): Promise<void> {
   const blocks = [...changes.keys()]
   const stored = await Promise.all(blocks.map((b) => store.get(b) as Promise<PassageBlock | undefined>))
-  await Promise.all(
-    blocks.map((b, i) => {
+  await issueAll(
+    blocks.map((b, i) => () => {
       const next = applyChanges(b, stored[i], changes.get(b)!)
       return next ? store.put(next) : store.delete(b)
     }),
   )
+}
+
+/**
+ * Makes the requests in order and waits for them all. When one throws as it is made, the ones
+ * already made fail with the transaction's abort: each is handled here, so none goes unhandled.
+ */
+async function issueAll(requests: (() => Promise<unknown>)[]): Promise<void> {
+  const made: Promise<unknown>[] = []
+  try {
+    for (const request of requests) {
+      const p = request()
+      p.catch(() => {})
+      made.push(p)
+    }
+  } catch (error) {
+    await Promise.allSettled(made)
+    throw error
+  }
+  await Promise.all(made)
 }
 
 /**
@@ -391,7 +428,7 @@ async function putPostings(store: { get(key: IDBValidKey): Promise<unknown>; put
   }
   const packed = [...bySegment].flatMap(([segment, list]) => packPostings(segment, list))
   const stored = await Promise.all(packed.map((b) => store.get([b.bucket, b.segment]) as Promise<PackedBucket | undefined>))
-  await Promise.all(packed.map((b, i) => store.put(stored[i] ? mergeBuckets(stored[i]!, b) : b)))
+  await issueAll(packed.map((b, i) => () => store.put(stored[i] ? mergeBuckets(stored[i]!, b) : b)))
 }
 
 function segmentRange(segment: number): IDBKeyRange {
