@@ -8,7 +8,7 @@
 // Saves bench/results/<date>-collection.json. Never part of the tests.
 //
 //   npm run bench:collection [-- --passages 100000 --batch 5000]
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { chromium } from '@playwright/test'
@@ -34,6 +34,11 @@ const queries = readQueries(args.data).slice(0, 40).map((q) => q.text)
 const server = await serveBuiltApp(PORT)
 
 const profile = mkdtempSync(join(os.tmpdir(), 'winnow-bench-'))
+/** Bytes under the profile's IndexedDB folder (LevelDB files and out-of-line blobs), browser closed. */
+function diskMiB() {
+  const walk = (dir) => readdirSync(dir, { withFileTypes: true }).reduce((sum, e) => sum + (e.isDirectory() ? walk(join(dir, e.name)) : statSync(join(dir, e.name)).size), 0)
+  return +(walk(join(profile, 'Default', 'IndexedDB')) / 2 ** 20).toFixed(1)
+}
 const launch = () =>
   chromium.launchPersistentContext(profile, CHROMIUM_OPTIONS)
 async function harness(context) {
@@ -78,7 +83,10 @@ try {
   const sortedAdds = [...build.addMs].sort((a, b) => a - b)
   const at = (q) => Math.round(sortedAdds[Math.min(sortedAdds.length - 1, Math.floor(q * sortedAdds.length))])
   const addLatency = { p50Ms: at(0.5), p90Ms: at(0.9), p99Ms: at(0.99), maxMs: Math.round(sortedAdds.at(-1)), p99OverMedian: +(at(0.99) / at(0.5)).toFixed(2) }
-  result.build = { totalSeconds: build.addMs.reduce((a, b) => a + b, 0) / 1000, perBatchMs: build.addMs.map(Math.round), addLatency, count: build.count, usageMiB: +(build.usageBytes / 2 ** 20).toFixed(1) }
+  // usageMiB is what estimate() says right after the last add (LevelDB logs not yet compacted
+  // count); diskMiB is the profile's IndexedDB folder once the browser has closed, and again after
+  // the three reopens below (diskAfterReopensMiB), by when LevelDB has usually compacted.
+  result.build = { totalSeconds: build.addMs.reduce((a, b) => a + b, 0) / 1000, perBatchMs: build.addMs.map(Math.round), addLatency, count: build.count, usageMiB: +(build.usageBytes / 2 ** 20).toFixed(1), diskMiB: diskMiB() }
   console.log('built', result.build)
 
   // ---- reopen, per mode, each in a freshly started browser ----
@@ -126,6 +134,7 @@ try {
     result.reopen[mode] = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v * 10) / 10 : v]))
     console.log(mode, result.reopen[mode])
   }
+  result.build.diskAfterReopensMiB = diskMiB()
 } finally {
   server.kill()
   rmSync(profile, { recursive: true, force: true })
