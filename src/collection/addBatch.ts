@@ -1,6 +1,7 @@
 import { quantize } from '../core/quantize.js'
 import {
   VECTOR_BLOCK_ROWS,
+  fp32BlockRows,
   type ChunkRecord,
   type DocRecord,
   type Manifest,
@@ -82,23 +83,23 @@ export function buildAddBatch(input: {
   const putPostings: PostingRecord[] = [...postings].map(([term, p]) => ({ term, segment: segmentId, seqs: p.seqs, tfs: p.tfs }))
   const blocks = vectors && dims ? Math.ceil(n / VECTOR_BLOCK_ROWS) : 0
   const quantized: QuantizedBlockRecord[] = []
-  const putVectors: VectorBlockRecord[] = []
   for (let b = 0; b < blocks; b++) {
     const from = b * VECTOR_BLOCK_ROWS
     const to = Math.min(n, from + VECTOR_BLOCK_ROWS)
-    const block = vectors!.slice(from * dims!, to * dims!)
-    const { codes, scales } = quantize(block, dims!)
+    const { codes, scales } = quantize(vectors!.subarray(from * dims!, to * dims!), dims!)
     quantized.push({ segment: segmentId, block: b, dims: dims!, seqs: seqs.slice(from, to), codes, scales })
-    putVectors.push({ segment: segmentId, block: b, vectors: block })
   }
+  const vectorRows = dims ? fp32BlockRows(dims) : VECTOR_BLOCK_ROWS
+  const putVectors = blocks > 0 ? fp32Blocks(segmentId, vectors!, n, dims!, vectorRows) : []
   const segment: SegmentRecord = {
     id: segmentId,
     seqs,
     lengths,
     docOf,
     docs: prepared.map((d) => (d.metadata ? { id: d.id, title: d.title, metadata: d.metadata } : { id: d.id, title: d.title })),
-    vectorBlocks: blocks,
+    vectorBlocks: putVectors.length,
   }
+  if (putVectors.length > 0) segment.vectorRows = vectorRows
   const next: Manifest = {
     ...manifest,
     generation: manifest.generation + 1,
@@ -130,4 +131,16 @@ export function buildAddBatch(input: {
     replacedSeqs,
     result: { documents: prepared.length, chunks: n, replaced: replacedIds.length },
   }
+}
+
+/**
+ * A segment's fp32 rows (`n` of `dims`, in row order) in blocks of `rows`.
+ *
+ * @example
+ * fp32Blocks(3, vectors, 100, 384, 32) // 4 blocks: rows 0-31, 32-63, 64-95, 96-99
+ */
+export function fp32Blocks(segment: number, vectors: Float32Array, n: number, dims: number, rows: number): VectorBlockRecord[] {
+  const out: VectorBlockRecord[] = []
+  for (let b = 0; b * rows < n; b++) out.push({ segment, block: b, vectors: vectors.slice(b * rows * dims, Math.min(n, (b + 1) * rows) * dims) })
+  return out
 }

@@ -48,7 +48,7 @@ export class ChunkTable implements ChunkView {
   private readonly docSlots = new Map<string, number[]>()
   readonly blocks: QuantizedBlock[] = []
   /** Where each segment is: slots `[first, first + n)`, int8 blocks `[firstBlock, firstBlock + blockCount)`. */
-  private readonly places = new Map<number, { first: number; n: number; vectorBlocks: number; firstBlock: number; blockCount: number }>()
+  private readonly places = new Map<number, { first: number; n: number; vectorBlocks: number; vectorRows: number | undefined; firstBlock: number; blockCount: number }>()
   /** Segment ids loaded, ascending. */
   readonly segments: number[] = []
   liveCount = 0
@@ -94,7 +94,7 @@ export class ChunkTable implements ChunkView {
     this.size += n
     this.liveCount += n
     const sorted = [...quantized].sort((a, b) => a.block - b.block)
-    this.places.set(segment.id, { first, n, vectorBlocks: segment.vectorBlocks, firstBlock: this.blocks.length, blockCount: sorted.length })
+    this.places.set(segment.id, { first, n, vectorBlocks: segment.vectorBlocks, vectorRows: segment.vectorRows, firstBlock: this.blocks.length, blockCount: sorted.length })
     this.reserveArena(sorted) // one growth for the whole segment rather than one per block
     for (const q of sorted) {
       const rows = q.seqs.length
@@ -129,7 +129,7 @@ export class ChunkTable implements ChunkView {
 
   /** A loaded segment as the store holds it (its record and int8 blocks), from the columns. */
   private segmentParts(id: number): { segment: SegmentRecord; quantized: QuantizedBlockRecord[] } {
-    const { first, n, vectorBlocks, firstBlock, blockCount } = this.places.get(id)!
+    const { first, n, vectorBlocks, vectorRows, firstBlock, blockCount } = this.places.get(id)!
     const docs: SegmentRecord['docs'] = []
     const docIndex = new Map<string, number>()
     const docOf = new Uint32Array(n)
@@ -157,6 +157,7 @@ export class ChunkTable implements ChunkView {
       }),
     )
     const segment: SegmentRecord = { id, seqs: this.seqs.slice(first, first + n), lengths: this.lengths.slice(first, first + n), docOf, docs, vectorBlocks }
+    if (vectorRows !== undefined) segment.vectorRows = vectorRows
     return { segment, quantized }
   }
 
@@ -214,6 +215,10 @@ export class ChunkTable implements ChunkView {
 
   vectorRow(slot: number): number {
     return this.vectorRowOf[slot]!
+  }
+
+  fp32Rows(slot: number): number {
+    return this.places.get(this.segmentOf[slot]!)?.vectorRows ?? VECTOR_BLOCK_ROWS
   }
 
   isLive(slot: number): boolean {

@@ -1,8 +1,10 @@
 import { WinnowError } from '../errors.js'
 import type { ChunkView } from './ports.js'
 import { quantize } from '../core/quantize.js'
+import { fp32Blocks } from './addBatch.js'
 import {
   VECTOR_BLOCK_ROWS,
+  fp32BlockRows,
   type CollectionStore,
   type Manifest,
   type PostingRecord,
@@ -133,26 +135,30 @@ export async function buildMerge(
   const putQuantized: QuantizedBlockRecord[] = []
   const putVectors: VectorBlockRecord[] = []
   let vectorBlocks = 0
+  let vectorRows = VECTOR_BLOCK_ROWS
   if (hasVectors && seqs.length > 0) {
     const keys = segments.flatMap((s) => Array.from({ length: s.vectorBlocks }, (_, b) => [s.id, b] as const))
     const blocks = new Map((await store.readVectors(keys)).map((v) => [`${v.segment}/${v.block}`, v.vectors]))
     const dims = manifest.dims!
     const all = new Float32Array(seqs.length * dims)
+    const rowsOf = new Map(segments.map((s) => [s.id, s.vectorRows ?? VECTOR_BLOCK_ROWS]))
     liveRows.forEach(({ segment, row }, i) => {
-      const block = blocks.get(`${segment}/${Math.floor(row / VECTOR_BLOCK_ROWS)}`)
-      if (!block) throw new WinnowError('INTERNAL', `vector block ${segment}/${Math.floor(row / VECTOR_BLOCK_ROWS)} is missing`, { segment, block: Math.floor(row / VECTOR_BLOCK_ROWS) })
-      const r = row % VECTOR_BLOCK_ROWS
+      const rows = rowsOf.get(segment)!
+      const b = Math.floor(row / rows)
+      const block = blocks.get(`${segment}/${b}`)
+      if (!block) throw new WinnowError('INTERNAL', `vector block ${segment}/${b} is missing`, { segment, block: b })
+      const r = row % rows
       all.set(block.subarray(r * dims, (r + 1) * dims), i * dims)
     })
-    vectorBlocks = Math.ceil(seqs.length / VECTOR_BLOCK_ROWS)
-    for (let b = 0; b < vectorBlocks; b++) {
+    for (let b = 0; b * VECTOR_BLOCK_ROWS < seqs.length; b++) {
       const from = b * VECTOR_BLOCK_ROWS
       const to = Math.min(seqs.length, from + VECTOR_BLOCK_ROWS)
-      const vectors = all.slice(from * dims, to * dims)
-      const { codes, scales } = quantize(vectors, dims)
+      const { codes, scales } = quantize(all.subarray(from * dims, to * dims), dims)
       putQuantized.push({ segment: id, block: b, dims, seqs: Uint32Array.from(seqs.slice(from, to)), codes, scales })
-      putVectors.push({ segment: id, block: b, vectors })
     }
+    vectorRows = fp32BlockRows(dims)
+    putVectors.push(...fp32Blocks(id, all, seqs.length, dims, vectorRows))
+    vectorBlocks = putVectors.length
   }
   // Postings: term by term over the merged segments, dead seqs dropped.
   const merged = new Map<string, { seqs: number[]; tfs: number[] }>()
@@ -170,7 +176,7 @@ export async function buildMerge(
   const putPostings: PostingRecord[] = [...merged].map(([term, l]) => ({ term, segment: id, seqs: Uint32Array.from(l.seqs), tfs: Uint16Array.from(l.tfs) }))
   const putSegments: SegmentRecord[] =
     seqs.length > 0
-      ? [{ id, seqs: Uint32Array.from(seqs), lengths: Uint32Array.from(lengths), docOf: Uint32Array.from(docOf), docs, vectorBlocks }]
+      ? [{ id, seqs: Uint32Array.from(seqs), lengths: Uint32Array.from(lengths), docOf: Uint32Array.from(docOf), docs, vectorBlocks, ...(vectorBlocks > 0 ? { vectorRows } : {}) }]
       : []
   return {
     manifest: { ...manifest, nextSegment: id + 1, generation: manifest.generation + 1, updatedAt: Date.now() },

@@ -1,5 +1,5 @@
 import { invalidInput, WinnowError } from '../errors.js'
-import { VECTOR_BLOCK_ROWS, type ChunkRecord, type CollectionStore, type Manifest } from '../store/types.js'
+import { type ChunkRecord, type CollectionStore, type Manifest } from '../store/types.js'
 import type { Analyzer } from '../text/analyzer.js'
 import { scoreBm25, type QueryTerm, type TermPostings } from '../rank/bm25.js'
 import type { Checkpoint } from '../core/checkpoint.js'
@@ -179,7 +179,7 @@ export async function readVectors(
   for (const slot of slots) {
     const row = table.vectorRow(slot)
     if (row < 0) continue
-    const block = Math.floor(row / VECTOR_BLOCK_ROWS)
+    const block = Math.floor(row / table.fp32Rows(slot))
     const segment = table.segment(slot)
     const key = `${segment}/${block}`
     if (local.has(key) || wanted.has(key)) continue
@@ -196,9 +196,10 @@ export async function readVectors(
   return slots.map((slot) => {
     const row = table.vectorRow(slot)
     if (row < 0) return null
-    const vectors = local.get(`${table.segment(slot)}/${Math.floor(row / VECTOR_BLOCK_ROWS)}`)
+    const rows = table.fp32Rows(slot)
+    const vectors = local.get(`${table.segment(slot)}/${Math.floor(row / rows)}`)
     if (!vectors) return null
-    const r = row % VECTOR_BLOCK_ROWS
+    const r = row % rows
     return vectors.subarray(r * dims, (r + 1) * dims)
   })
 }

@@ -4,7 +4,7 @@
  */
 
 import { WinnowError } from '../errors.js'
-import type { ChunkRecord, DocRecord, PostingRecord, QuantizedBlockRecord, SegmentRecord, VectorBlockRecord } from '../store/types.js'
+import { fp32BlockRows, VECTOR_BLOCK_ROWS, type ChunkRecord, type DocRecord, type PostingRecord, type QuantizedBlockRecord, type SegmentRecord, type VectorBlockRecord } from '../store/types.js'
 import type { ShardKind, ShardPayloads, SnapshotManifest } from './format.js'
 
 /** Records of one shard, ready for a `WriteBatch`. */
@@ -28,7 +28,7 @@ export function shardRecords(kind: ShardKind, payload: unknown, manifest: Snapsh
   const p = payload as Record<string, unknown> | null
   if (p === null || typeof p !== 'object') throw malformed(kind, 'it holds no object')
   if (kind === 'documents') readDocuments(p as unknown as ShardPayloads['documents'], out)
-  else if (kind === 'segments') readSegments(p as unknown as ShardPayloads['segments'], out)
+  else if (kind === 'segments') readSegments(p as unknown as ShardPayloads['segments'], out, manifest.collection.dims)
   else if (kind === 'postings') readPostings(p as unknown as ShardPayloads['postings'], out)
   else readVectors(p as unknown as ShardPayloads['vectors'], out, manifest.collection.dims)
   return out
@@ -62,7 +62,7 @@ function readDocuments(p: ShardPayloads['documents'], out: ShardRecords): void {
   out.count = out.docs.length
 }
 
-function readSegments(p: ShardPayloads['segments'], out: ShardRecords): void {
+function readSegments(p: ShardPayloads['segments'], out: ShardRecords, dims: number | null): void {
   if (!Array.isArray(p.segments)) throw malformed('segments', 'no segments list')
   for (const s of p.segments) {
     const n = s?.seqs?.length
@@ -70,7 +70,12 @@ function readSegments(p: ShardPayloads['segments'], out: ShardRecords): void {
       throw malformed('segments', 'a segment table has arrays of the wrong type or length')
     }
     for (let i = 0; i < n; i++) if (s.docOf[i]! >= s.docs.length) throw malformed('segments', 'a chunk points past its segment\'s documents')
-    out.segments.push(s)
+    // The fp32 rows are rebuilt here (readVectors) in blocks of the store's size.
+    const { vectorRows: _rows, ...segment } = s as SegmentRecord
+    if (segment.vectorBlocks > 0 && dims) {
+      const rows = fp32BlockRows(dims)
+      out.segments.push({ ...segment, vectorBlocks: Math.ceil(n / rows), vectorRows: rows })
+    } else out.segments.push(segment)
   }
   out.count = out.segments.length
 }
@@ -105,13 +110,16 @@ function readVectors(p: ShardPayloads['vectors'], out: ShardRecords, dims: numbe
       throw malformed('vectors', 'a block has arrays of the wrong type or length, or other dimensions than the manifest')
     }
     out.quantized.push(b)
-    // The fp32 copy the rescoring step reads: rebuilt from the codes (value = code × scale).
+    // The fp32 copy the rescoring step reads: rebuilt from the codes (value = code × scale), in
+    // fp32 blocks of the store's size (a power of two dividing the int8 block's 64 rows).
     const vectors = new Float32Array(b.codes.length)
     for (let r = 0; r < rows; r++) {
       const scale = b.scales[r]!
       for (let i = r * dims!, end = i + dims!; i < end; i++) vectors[i] = b.codes[i]! * scale
     }
-    out.vectors.push({ segment: b.segment, block: b.block, vectors })
+    const per = fp32BlockRows(dims!)
+    const parts = VECTOR_BLOCK_ROWS / per
+    for (let j = 0; j * per < rows; j++) out.vectors.push({ segment: b.segment, block: b.block * parts + j, vectors: vectors.slice(j * per * dims!, Math.min(rows, (j + 1) * per) * dims!) })
   }
   out.count = out.quantized.length
 }

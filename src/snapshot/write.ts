@@ -4,7 +4,7 @@
  */
 
 import { invalidInput, WinnowError } from '../errors.js'
-import { RECORD_LAYOUT, type ChunkRecord, type DocRecord, type Manifest, type PostingRecord, type QuantizedBlockRecord, type SegmentRecord } from '../store/types.js'
+import { RECORD_LAYOUT, VECTOR_BLOCK_ROWS, type ChunkRecord, type DocRecord, type Manifest, type PostingRecord, type QuantizedBlockRecord, type SegmentRecord } from '../store/types.js'
 import { encodeRecords, gzip, sha256Hex } from './codec.js'
 import { hashInput, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type ShardEntry, type ShardKind, type ShardPayloads, type SnapshotChunk, type SnapshotDocument, type SnapshotEmbedder, type SnapshotManifest } from './format.js'
 
@@ -58,7 +58,10 @@ export async function writeSnapshot(records: CollectionRecords, options: WriteSn
   for (const group of pack(documentEntries(records), target, estimateDocument)) {
     payloads.push({ kind: 'documents', records: group.length, payload: { documents: group } satisfies ShardPayloads['documents'] })
   }
-  for (const group of pack([...records.segments].sort((a, b) => a.id - b.id), target, (s) => s.seqs.length * 12 + JSON.stringify(s.docs).length)) {
+  // Segments as record layout 1 has them: snapshots carry int8 blocks only, and the importer
+  // rebuilds the fp32 rows in the blocks it chooses (`vectorRows` is the store's, not the format's).
+  const segments = [...records.segments].sort((a, b) => a.id - b.id).map(({ vectorRows: _rows, ...s }) => ({ ...s, vectorBlocks: s.vectorBlocks > 0 ? Math.ceil(s.seqs.length / VECTOR_BLOCK_ROWS) : 0 }))
+  for (const group of pack(segments, target, (s) => s.seqs.length * 12 + JSON.stringify(s.docs).length)) {
     payloads.push({ kind: 'segments', records: group.length, payload: { segments: group } satisfies ShardPayloads['segments'] })
   }
   const bySegment = new Map<number, PostingRecord[]>()

@@ -30,6 +30,24 @@ export const RECORD_LAYOUT = 1
 export const VECTOR_BLOCK_ROWS = 64
 
 /**
+ * Rows per fp32 block of a segment written now: the largest power of two up to 64 whose block
+ * stays within 48 KiB. Chromium keeps an IndexedDB value over 64 KiB out of line, and reading those
+ * is what a rescoring pays for: 50 random gets of 64-row blocks at 384 dims (98 KiB) took 65 ms
+ * p50, of 32-row blocks (49 KiB) 18 ms (raw IndexedDB in Chromium, 100k rows). Older segments keep
+ * 64 (`SegmentRecord.vectorRows` absent). A power of two dividing 64, so an int8 block of 64 rows
+ * is a whole number of fp32 blocks.
+ *
+ * @example
+ * fp32BlockRows(384) // 32
+ * fp32BlockRows(1024) // 8
+ */
+export function fp32BlockRows(dims: number): number {
+  let rows = VECTOR_BLOCK_ROWS
+  while (rows > 1 && rows * dims * 4 > 48 * 1024) rows /= 2
+  return rows
+}
+
+/**
  * Seqs per passage block (schema 3). A document is stored in the block of its smallest chunk seq,
  * `⌊seq / PASSAGE_BLOCK_SEQS⌋`, with its chunks' positions, so an add of 5,000 one-chunk documents
  * writes 313 records instead of 10,000 (measured in Chromium: 10,000 small records commit in
@@ -105,8 +123,10 @@ export interface SegmentRecord {
   /** Index into `docs` for each chunk. */
   docOf: Uint32Array
   docs: { id: string; title?: string; metadata?: Record<string, unknown> }[]
-  /** Whether the chunks have vectors (all of them, in seq order, in `vectorBlocks` blocks). */
+  /** Whether the chunks have vectors (all of them, in seq order, in `vectorBlocks` fp32 blocks). */
   vectorBlocks: number
+  /** Rows per fp32 block ({@link fp32BlockRows}); absent: 64, as every segment written before it. Int8 blocks always hold 64. */
+  vectorRows?: number
 }
 
 /** One term's postings within one segment. */
