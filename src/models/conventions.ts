@@ -24,7 +24,7 @@ export type PrefixSource = 'options' | 'known model' | 'model files' | 'none'
 /** sentence-transformers' model settings, relative to the model folder; its `prompts` hold the prefixes. */
 export const SENTENCE_TRANSFORMERS_CONFIG_PATH = 'config_sentence_transformers.json'
 
-/** bge (English), mxbai-embed-large-v1 and snowflake-arctic-embed v1/v1.5/l-v2.0: the query instruction. */
+/** bge (English), mxbai-embed-large-v1 and snowflake-arctic-embed v1/v1.5: the query instruction. */
 const REPRESENT_QUERY = 'Represent this sentence for searching relevant passages: '
 
 const NONE: EmbeddingPrefixes = { queryPrefix: '', documentPrefix: '' }
@@ -45,8 +45,10 @@ const KNOWN_PREFIXES: readonly (readonly [RegExp, EmbeddingPrefixes])[] = [
   [/^bge-m3$/, NONE],
   // nomic-embed-text: task prefixes on both sides.
   [/^nomic-embed-text-v1(\.5)?$/, { queryPrefix: 'search_query: ', documentPrefix: 'search_document: ' }],
-  // Snowflake arctic-embed v1, m-long, m-v1.5 and l-v2.0: the query instruction (config prompts.query).
-  [/^snowflake-arctic-embed-(xs|s|m|l|m-long|m-v1\.5|l-v2\.0)$/, { queryPrefix: REPRESENT_QUERY, documentPrefix: '' }],
+  // Snowflake arctic-embed v1, m-long and m-v1.5: the query instruction (config prompts.query)…
+  [/^snowflake-arctic-embed-(xs|s|m|l|m-long|m-v1\.5)$/, { queryPrefix: REPRESENT_QUERY, documentPrefix: '' }],
+  // …while the multilingual 2.0 models take "query: " (their cards' query_prefix and prompts.query).
+  [/^snowflake-arctic-embed-(m|l)-v2\.0$/, { queryPrefix: 'query: ', documentPrefix: '' }],
   // mixedbread mxbai-embed-large-v1: the query instruction; mxbai-embed-xsmall-v1: none.
   [/^mxbai-embed-large-v1$/, { queryPrefix: REPRESENT_QUERY, documentPrefix: '' }],
   [/^mxbai-embed-xsmall-v1$/, NONE],

@@ -208,8 +208,9 @@ const KNOWN_POOLING: readonly (readonly [RegExp, Pooling])[] = [
   [/^(all-(minilm|mpnet|distilroberta|roberta)-.*|paraphrase-.*|multi-qa-.*-cos-v\d+)$/, 'mean'],
   // …while the multi-qa-*-dot-* models read the CLS token.
   [/^multi-qa-.*-dot-v\d+$/, 'cls'],
-  // BAAI bge (every size and language, bge-m3 included), mixedbread, Snowflake arctic-embed: CLS.
-  [/^(bge-.*|mxbai-embed-.*|snowflake-arctic-embed-.*)$/, 'cls'],
+  // BAAI bge (every size and language, bge-m3 included), mixedbread (but mxbai-embed-xsmall-v1,
+  // which averages: its pooling file is read), Snowflake arctic-embed: CLS.
+  [/^(bge-.*|mxbai-embed-(?!xsmall-).*|snowflake-arctic-embed-.*)$/, 'cls'],
   // thenlper gte (not Alibaba's gte-*-v1.5, which reads CLS), e5 v1/v2, nomic-embed-text, jina v2: mean.
   [/^(gte-(small|base|large)|(multilingual-)?e5-(small|base|large)(-v2)?|nomic-embed-text-v1(\.5)?|jina-embeddings-v2-.*)$/, 'mean'],
   // This project's generated test and benchmark models (make_models.py), shaped like all-MiniLM-L6-v2

@@ -31,8 +31,9 @@ describe('knownPrefixes', () => {
       ['Snowflake/snowflake-arctic-embed-xs', QUERY_ONLY],
       ['Snowflake/snowflake-arctic-embed-s', QUERY_ONLY],
       ['Snowflake/snowflake-arctic-embed-m-v1.5', QUERY_ONLY],
-      ['Snowflake/snowflake-arctic-embed-l-v2.0', QUERY_ONLY],
-      ['Snowflake/snowflake-arctic-embed-m-v2.0', undefined], // read its config_sentence_transformers.json
+      ['Snowflake/snowflake-arctic-embed-l-v2.0', { queryPrefix: 'query: ', documentPrefix: '' }], // not v1's instruction
+      ['Snowflake/snowflake-arctic-embed-m-v2.0', { queryPrefix: 'query: ', documentPrefix: '' }],
+      ['Snowflake/snowflake-arctic-embed-m-v2.5', undefined], // not known: read its config_sentence_transformers.json
       ['mixedbread-ai/mxbai-embed-large-v1', QUERY_ONLY],
       ['mixedbread-ai/mxbai-embed-xsmall-v1', NONE],
       ['Xenova/all-MiniLM-L6-v2', NONE],

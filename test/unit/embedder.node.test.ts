@@ -383,7 +383,9 @@ describe('loadEmbedder (Node, tiny fixture)', () => {
         ['Xenova/bge-base-en-v1.5', 'cls'],
         ['Xenova/bge-m3', 'cls'],
         ['mixedbread-ai/mxbai-embed-large-v1', 'cls'],
+        ['mixedbread-ai/mxbai-embed-xsmall-v1', undefined], // averages, unlike its siblings: its 1_Pooling/config.json is read
         ['Snowflake/snowflake-arctic-embed-xs', 'cls'],
+        ['Snowflake/snowflake-arctic-embed-l-v2.0', 'cls'],
         ['Xenova/gte-small', 'mean'],
         ['Alibaba-NLP/gte-base-en-v1.5', undefined], // CLS, unlike thenlper's gte: not guessed from the name
         ['Xenova/e5-small-v2', 'mean'],
