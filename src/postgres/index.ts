@@ -29,6 +29,8 @@ export {
 export interface PostgresHandlerOptions extends PostgresFirstStageOptions {
   /** Largest request body, in bytes (413 beyond). Default 1,000,000. */
   maxBodyBytes?: number
+  /** How long to wait for the body to arrive, in ms (408 beyond). Default 30,000. */
+  bodyTimeoutMs?: number
   /**
    * Origins allowed to call from another origin (CORS): `Access-Control-Allow-Origin` is sent to
    * these, and preflight `OPTIONS` requests are answered. Default: none (same origin only).
@@ -61,6 +63,9 @@ export interface HandlerRequest {
   on(event: 'data', listener: (chunk: Uint8Array | string) => void): unknown
   on(event: 'end' | 'close', listener: () => void): unknown
   on(event: 'error', listener: (error: unknown) => void): unknown
+  /** Node's: true once the body stream has ended (read by someone). */
+  readonly readableEnded?: boolean
+  readonly destroyed?: boolean
 }
 
 /** The response as the handler writes it: Node's ServerResponse, Express's Response. */
@@ -92,6 +97,8 @@ export function createPostgresHandler(options: PostgresHandlerOptions): Postgres
   const config = resolveFirstStage(options)
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) throw new TypeError(`options.maxBodyBytes must be a positive integer, got ${JSON.stringify(maxBodyBytes)}`)
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 30_000
+  if (!Number.isInteger(bodyTimeoutMs) || bodyTimeoutMs < 1) throw new TypeError(`options.bodyTimeoutMs must be a positive integer, got ${JSON.stringify(bodyTimeoutMs)}`)
   const origins = options.allowOrigin === undefined ? [] : typeof options.allowOrigin === 'string' ? [options.allowOrigin] : [...options.allowOrigin]
   const onError = options.onError ?? ((error: unknown) => console.error('winnow-rerank/postgres:', error))
 
@@ -117,7 +124,7 @@ export function createPostgresHandler(options: PostgresHandlerOptions): Postgres
     } else if (!/^application\/json\b/i.test(header(req, 'content-type') ?? '')) {
       result = failure(415, 'unsupported_media_type', 'the body must be JSON (content-type: application/json)')
     } else {
-      const body = await readBody(req, maxBodyBytes)
+      const body = await readBody(req, maxBodyBytes, bodyTimeoutMs)
       result = 'error' in body ? body.error : await handle(body.value)
     }
     // A caller that went away (an aborted search) gets nothing written.
@@ -158,9 +165,26 @@ function toCandidate(row: Record<string, unknown>): FirstStageCandidate {
   return candidate
 }
 
-/** The body as JSON: Express's parsed `req.body` when there is one, else read from the stream (at most `limit` bytes). */
-function readBody(req: HandlerRequest, limit: number): Promise<{ value: unknown } | { error: FirstStageAnswer }> {
-  if (req.body !== undefined && typeof req.body === 'object' && req.body !== null && !isBytes(req.body)) return Promise.resolve({ value: req.body })
+/**
+ * The body as JSON. Middleware may have read it already: a parsed object is used as is; a Buffer or
+ * string (`express.raw()`, `express.text()`) is parsed here. Otherwise it is read from the stream, at
+ * most `limit` bytes within `timeoutMs`; a stream that has already ended with nothing left here is a
+ * 400 at once, never a wait for data that will not come.
+ */
+function readBody(req: HandlerRequest, limit: number, timeoutMs: number): Promise<{ value: unknown } | { error: FirstStageAnswer }> {
+  const given = req.body
+  if (typeof given === 'string' || isBytes(given)) {
+    const bytes = typeof given === 'string' ? new TextEncoder().encode(given) : given instanceof ArrayBuffer ? new Uint8Array(given) : (given as Uint8Array)
+    return Promise.resolve(bytes.length > limit ? tooLarge(limit) : parseJson(bytes))
+  }
+  const streamUnread = req.readableEnded === false && !req.destroyed
+  // body-parser 1 (Express 4) sets `req.body = {}` before deciding whether to parse, and leaves the
+  // stream unread when it does not: that placeholder is not the body.
+  const placeholder = given !== null && typeof given === 'object' && Object.keys(given).length === 0 && Object.getPrototypeOf(given) === Object.prototype && streamUnread
+  if (given !== undefined && given !== null && typeof given === 'object' && !placeholder) return Promise.resolve({ value: given })
+  if (req.readableEnded || req.destroyed) {
+    return Promise.resolve({ error: failure(400, 'body_unavailable', 'the request body was already read (by middleware?) and req.body holds nothing usable; mount the handler before body parsers, or after express.json() or express.raw()') })
+  }
   return new Promise((resolve) => {
     const chunks: Uint8Array[] = []
     let size = 0
@@ -168,13 +192,15 @@ function readBody(req: HandlerRequest, limit: number): Promise<{ value: unknown 
     const finish = (result: { value: unknown } | { error: FirstStageAnswer }) => {
       if (done) return
       done = true
+      clearTimeout(timer)
       resolve(result)
     }
+    const timer = setTimeout(() => finish({ error: failure(408, 'body_timeout', `the body did not arrive within ${timeoutMs} ms`) }), timeoutMs)
     req.on('data', (chunk) => {
       const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk
       size += bytes.length
-      if (size > limit) finish({ error: failure(413, 'payload_too_large', `the body is over ${limit} bytes`) })
-      else chunks.push(bytes)
+      if (size > limit) finish(tooLarge(limit))
+      else if (!done) chunks.push(bytes)
     })
     req.on('end', () => {
       const all = new Uint8Array(size)
@@ -183,15 +209,23 @@ function readBody(req: HandlerRequest, limit: number): Promise<{ value: unknown 
         all.set(c, at)
         at += c.length
       }
-      try {
-        finish({ value: JSON.parse(new TextDecoder().decode(all)) })
-      } catch {
-        finish({ error: failure(400, 'invalid_json', 'the body is not valid JSON') })
-      }
+      finish(parseJson(all))
     })
     req.on('error', () => finish({ error: failure(400, 'invalid_request', 'the request failed while reading its body') }))
     req.on('close', () => finish({ error: failure(400, 'invalid_request', 'the request closed before its body ended') }))
   })
+}
+
+function parseJson(bytes: Uint8Array): { value: unknown } | { error: FirstStageAnswer } {
+  try {
+    return { value: JSON.parse(new TextDecoder().decode(bytes)) }
+  } catch {
+    return { error: failure(400, 'invalid_json', 'the body is not valid JSON') }
+  }
+}
+
+function tooLarge(limit: number): { error: FirstStageAnswer } {
+  return { error: failure(413, 'payload_too_large', `the body is over ${limit} bytes`) }
 }
 
 function isBytes(value: unknown): boolean {
