@@ -32,7 +32,16 @@ const goal = (name, target, measured, met, why = '') => goals.push({ name, targe
 
 md.push(`# winnow benchmarks, ${date}`, '')
 const machine = parts.rerank?.machine ?? parts.ingest?.machine ?? parts.collection?.machine
-md.push(`Machine: ${machine}${parts.ingest?.chromium ? `, Chromium ${parts.ingest.chromium}` : ''}. Every peer below was measured in the same run as winnow, on the same inputs. Command: \`npm run bench\`. Sources: ${PARTS.filter((p) => parts[p]).map((p) => `\`${parts[p].file}\``).join(', ')}.`, '')
+// Parts come from their newest runs: say which run each is from when they differ.
+const runs = new Map()
+for (const p of PARTS.filter((p) => parts[p])) {
+  // The CPU names the machine (parts write Node, memory or Chromium beside it, or only a core count).
+  const m = parts[p].machine
+  const key = `${parts[p].date} on ${typeof m === 'string' ? m.split(',')[0] : m?.cores ? `${m.cores} cores` : 'an unrecorded machine'}`
+  runs.set(key, [...(runs.get(key) ?? []), p])
+}
+const provenance = runs.size > 1 ? ` The parts come from ${runs.size} runs: ${[...runs].map(([run, ps]) => `${ps.join(', ')} from ${run}`).join('; ')}.` : ''
+md.push(`Machine: ${runs.size > 1 ? `${machine} for the rerank part (the others: below)` : machine}${parts.ingest?.chromium ? `, Chromium ${parts.ingest.chromium}` : ''}. Every peer below was measured in the same run as winnow, on the same inputs. Command: \`npm run bench\`. Sources: ${PARTS.filter((p) => parts[p]).map((p) => `\`${parts[p].file}\``).join(', ')}.${provenance}`, '')
 
 // ---------------------------------------------------------------- rerank
 const rr = parts.rerank
@@ -170,7 +179,7 @@ if (existsSync(README) && dir === 'bench/results') {
   if (from >= 0 && to > from) {
     const block = [
       START,
-      `Measured on ${machine}${parts.ingest?.chromium ? `, Chromium ${parts.ingest.chromium}` : ''}, ${date}, with \`npm run bench\` (every peer in the same run, on the same inputs). Full tables: [bench/results/${date}.md](bench/results/${date}.md); raw figures: \`bench/results/${date}.json\`.`,
+      `Measured on ${runs.size > 1 ? `${machine} (rerank)` : machine}${parts.ingest?.chromium ? `, Chromium ${parts.ingest.chromium}` : ''}, ${date}, with \`npm run bench\` (every peer in the same run, on the same inputs). Full tables: [bench/results/${date}.md](bench/results/${date}.md); raw figures: \`bench/results/${date}.json\`.${provenance}`,
       '',
       '| goal | target | measured | met |',
       '|---|---|---|---|',
