@@ -6,17 +6,19 @@
  * and scores or embeds like its PyTorch reference; families winnow cannot run are refused from
  * config.json alone.
  */
-import { env } from '@huggingface/transformers'
+import { env, type Tensor } from '@huggingface/transformers'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { WinnowError } from '../../src/errors.js'
+import { CrossEncoder, type LogitsModel, type PairTokenizer } from '../../src/models/crossEncoder.js'
 import { DTYPE_FILES } from '../../src/models/dtype.js'
+import { Embedder, type HiddenStateModel, type TextTokenizer } from '../../src/models/embedder.js'
 import { sequenceClassificationTypes, unsupportedFamily } from '../../src/models/families.js'
-import { loadCrossEncoder } from '../../src/models/loadCrossEncoder.js'
-import { loadEmbedder } from '../../src/models/loadEmbedder.js'
+import { loadCrossEncoder, type LoadedCrossEncoder } from '../../src/models/loadCrossEncoder.js'
+import { loadEmbedder, type LoadedEmbedder } from '../../src/models/loadEmbedder.js'
 import type { Dtype } from '../../src/types.js'
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/models/families/', import.meta.url))
@@ -59,6 +61,46 @@ afterAll(async () => {
   for (const d of disposers) await d()
 })
 
+/** What one model call was fed: the input names, and each row cut to its attention mask. */
+interface Fed { names: string[]; dims: number[]; rows: { ids: number[]; types?: number[] }[] }
+const int64 = (t: Tensor) => Array.from(t.data as BigInt64Array, Number)
+
+/** Records a call's inputs; every row's mask must be 1 … 1 then 0 … 0 (padding only at the end). */
+function record(inputs: Record<string, Tensor>, calls: Fed[]): void {
+  const [rowCount, width] = inputs.input_ids!.dims as [number, number]
+  const ids = int64(inputs.input_ids!)
+  const mask = int64(inputs.attention_mask!)
+  const types = inputs.token_type_ids ? int64(inputs.token_type_ids) : undefined
+  const rows: Fed['rows'] = []
+  for (let r = 0; r < rowCount; r++) {
+    const rowMask = mask.slice(r * width, (r + 1) * width)
+    const length = rowMask.indexOf(0) === -1 ? width : rowMask.indexOf(0)
+    expect(rowMask).toEqual([...Array<number>(length).fill(1), ...Array<number>(width - length).fill(0)])
+    const row: Fed['rows'][number] = { ids: ids.slice(r * width, r * width + length) }
+    if (types) row.types = types.slice(r * width, r * width + length)
+    rows.push(row)
+  }
+  calls.push({ names: Object.keys(inputs).sort(), dims: [rowCount, width], rows })
+}
+
+/** The loaded encoder again, over a spy that records what the model is fed (as truncation.node.test.ts does). */
+function spiedCrossEncoder(loaded: LoadedCrossEncoder): { encoder: CrossEncoder; calls: Fed[] } {
+  const calls: Fed[] = []
+  const { model, tokenizer } = loaded.encoder as unknown as { model: LogitsModel; tokenizer: PairTokenizer }
+  const spy: LogitsModel = (inputs) => (record(inputs, calls), model(inputs))
+  return { encoder: new CrossEncoder(tokenizer, spy, loaded.encoder.settings), calls }
+}
+
+function spiedEmbedder(loaded: LoadedEmbedder): { embedder: Embedder; calls: Fed[] } {
+  const calls: Fed[] = []
+  const { model, tokenizer } = loaded.embedder as unknown as { model: HiddenStateModel; tokenizer: TextTokenizer }
+  const spy: HiddenStateModel = (inputs) => (record(inputs, calls), model(inputs))
+  return { embedder: new Embedder(tokenizer, spy, loaded.embedder.settings), calls }
+}
+
+/** Rows in a canonical order: a batch is sorted by length, not by input. */
+const sortedRows = (rows: readonly object[]) => rows.map((r) => JSON.stringify(r)).sort()
+
 async function rejection(p: Promise<unknown>): Promise<WinnowError> {
   const e = await p.then(() => new Error('resolved'), (err: unknown) => err)
   if (!(e instanceof WinnowError)) throw new Error(`expected a WinnowError, got ${String(e)}`)
@@ -70,25 +112,34 @@ describe.each(RERANKERS)('reranker family %s', (name) => {
   const model = `families/${name}`
   const pairs = reference.pairs!
 
-  it('feeds the reference token ids with the graph’s own inputs, and scores within 1e-4 of PyTorch (fp32), alone and batched', async () => {
+  it('feeds the reference token ids (and token types) with the graph’s own inputs, and scores within 1e-4 of PyTorch (fp32), alone and batched', async () => {
     const loaded = await loadCrossEncoder({ model, dtype: 'fp32', device: 'cpu', probeDtypes })
     disposers.push(() => loaded.dispose())
     const s = loaded.encoder.settings
     expect(s.usesTokenTypes).toBe(reference.inputs.includes('token_type_ids'))
     expect(loaded.numLabels).toBe(1)
-    // The template the encoder writes reproduces the reference ids exactly.
-    for (const p of pairs) {
-      const ids = [...s.template.prefix, ...p.input_ids.slice(s.template.prefix.length)]
-      expect(ids).toEqual(p.input_ids)
-    }
+    const { encoder, calls } = spiedCrossEncoder(loaded)
+    const expected = (p: PairRef) => (s.usesTokenTypes ? { ids: p.input_ids, types: p.token_type_ids } : { ids: p.input_ids })
+    if (s.usesTokenTypes) for (const p of pairs) expect(p.token_type_ids).toHaveLength(p.input_ids.length)
     const alone: number[] = []
-    for (const p of pairs) alone.push((await loaded.encoder.score(p.query, [p.document])).logits[0]!)
+    for (const p of pairs) {
+      calls.length = 0
+      alone.push((await encoder.score(p.query, [p.document])).logits[0]!)
+      expect(calls).toHaveLength(1)
+      expect(calls[0]!.names).toEqual([...reference.inputs].sort())
+      expect(calls[0]!.dims).toEqual([1, p.input_ids.length])
+      expect(calls[0]!.rows).toEqual([expected(p)])
+    }
     expect(maxAbsDiff(alone, pairs.map((p) => p.logit))).toBeLessThan(1e-4)
     // several pairs of one query in one padded batch (pad ids and masks of the family)
     const query = pairs[0]!.query
     const same = pairs.filter((p) => p.query === query)
-    const batched = await loaded.encoder.score(query, same.map((p) => p.document))
+    expect(new Set(same.map((p) => p.input_ids.length)).size).toBeGreaterThan(1) // so some rows are padded
+    calls.length = 0
+    const batched = await encoder.score(query, same.map((p) => p.document))
     expect(batched.batches).toBe(1)
+    expect(calls).toHaveLength(1)
+    expect(sortedRows(calls[0]!.rows)).toEqual(sortedRows(same.map(expected)))
     expect(maxAbsDiff(batched.logits, same.map((p) => p.logit))).toBeLessThan(1e-4)
   })
 
@@ -126,7 +177,7 @@ describe.each(EMBEDDERS)('embedder family %s', (name) => {
   const model = `families/${name}`
   const texts = reference.texts!
 
-  it('takes the pooling from 1_Pooling/config.json and embeds within 1e-4 of PyTorch (fp32), batched', async () => {
+  it('takes the pooling from 1_Pooling/config.json, feeds the reference token ids with the graph’s own inputs, and embeds within 1e-4 of PyTorch (fp32), batched', async () => {
     const loaded = await loadEmbedder({ model, dtype: 'fp32', device: 'cpu', probeDtypes, readModelJson })
     disposers.push(() => loaded.dispose())
     const s = loaded.embedder.settings
@@ -135,8 +186,19 @@ describe.each(EMBEDDERS)('embedder family %s', (name) => {
     expect(s.output).toBe('last_hidden_state')
     const dims = texts[0]!.embedding.length
     expect(s.dims).toBe(dims)
-    for (const t of texts) expect([...s.template.prefix, ...t.input_ids.slice(s.template.prefix.length, -s.template.suffix.length), ...s.template.suffix]).toEqual(t.input_ids)
-    const { vectors } = await loaded.embedder.embed(texts.map((t) => t.text))
+    const { embedder, calls } = spiedEmbedder(loaded)
+    // one segment: token types, where the graph takes them, are all 0
+    const expected = (t: TextRef) => (s.usesTokenTypes ? { ids: t.input_ids, types: t.input_ids.map(() => 0) } : { ids: t.input_ids })
+    for (const t of texts) {
+      calls.length = 0
+      await embedder.embed([t.text])
+      expect(calls).toHaveLength(1)
+      expect(calls[0]!.names).toEqual([...reference.inputs].sort())
+      expect(calls[0]!.rows).toEqual([expected(t)])
+    }
+    calls.length = 0
+    const { vectors } = await embedder.embed(texts.map((t) => t.text))
+    expect(sortedRows(calls.flatMap((c) => c.rows))).toEqual(sortedRows(texts.map(expected)))
     const delta = maxAbsDiff(vectors, texts.flatMap((t) => t.embedding))
     expect(delta).toBeLessThan(1e-4)
   })
