@@ -7,6 +7,8 @@ import { TRANSFORMERS_CHAINS } from '../../src/vite/transformersChain.js'
 import { beforeAll, describe, expect, it } from 'vitest'
 
 const root = resolve(__dirname, '../..')
+/** The main-thread entry's goal in bytes of gzip (README's Performance table, bench/size.mjs). */
+const ENTRY_GZIP_GOAL = 15_000
 
 /** Every module reachable from `entry` through static and dynamic imports, and the bare specifiers they use. */
 function importGraph(entry: string): { files: string[]; bare: Set<string> } {
@@ -41,6 +43,19 @@ describe('the built package', () => {
     const gzip = files.reduce((n, f) => n + gzipSync(readFileSync(f)).length, 0)
     console.log(`[figure] main-thread entry: ${files.length} modules, ${gzip} bytes gzip (excluding comlink)`)
   })
+
+  it('keeps the main-thread entry within its goal: ≤ 15 kB gzip, measured as bench/size.mjs does', async () => {
+    // dist/index.js and everything it imports (comlink included), bundled and minified with rolldown
+    // as an app's bundler would, every chunk counted, gzip level 9: README's and performance.md's figure.
+    const { rolldown } = await import('rolldown')
+    const bundle = await rolldown({ input: join(root, 'dist/index.js'), cwd: root, logLevel: 'silent' })
+    const { output } = await bundle.generate({ format: 'esm', minify: true })
+    await bundle.close()
+    const code = output.flatMap((o) => (o.type === 'chunk' ? [o.code] : [])).join('\n')
+    const gzipBytes = gzipSync(code, { level: 9 }).length
+    console.log(`[figure] main-thread entry bundled: ${Buffer.byteLength(code)} bytes minified, ${gzipBytes} bytes gzip (goal ≤ 15,000)`)
+    expect(gzipBytes).toBeLessThanOrEqual(ENTRY_GZIP_GOAL)
+  }, 60_000)
 
   it('points the worker URL at a compiled worker that exists and exposes the service', () => {
     const spawn = readFileSync(join(root, 'dist/client/spawn.js'), 'utf8')
