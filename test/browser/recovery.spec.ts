@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { expect, test } from '@playwright/test'
+import { expect, test, type Page } from '@playwright/test'
 import { openHarness } from './helpers.js'
 
 // Fixtures of tools/make_position_fixtures.py. fault-roberta-*: a 34-row position table behind a config that
@@ -9,7 +9,14 @@ const FAULT_RERANKER = 'families/fault-roberta-cross-encoder'
 const FAULT_EMBEDDER = 'families/fault-roberta-embedder'
 const CORRUPT = 'families/fault-corrupt-onnx'
 const GOOD_RERANKER = 'families/position-offset-roberta'
+const GOOD_EMBEDDER = 'families/position-offset-roberta-embedder'
 const ref = (model: string) => JSON.parse(readFileSync(new URL(`../fixtures/models/${model}/reference.json`, import.meta.url), 'utf8'))
+/** The winnow worker of the page (onnxruntime's own pthread workers are skipped), as in failures.spec.ts. */
+function winnowWorker(page: Page) {
+  const worker = page.workers().find((w) => /\/assets\/worker-[^/]*\.js$/.test(w.url()))
+  if (!worker) throw new Error(`no winnow worker among ${page.workers().map((w) => w.url()).join(', ')}`)
+  return worker
+}
 const LONG = Array.from({ length: 80 }, (_, i) => ['paris', 'river', 'query', 'vector', 'memory'][i % 5]).join(' ')
 
 test('reranker: after a failed inference (and a failed start-up timing run) the same instance scores like PyTorch', async ({ page }) => {
@@ -103,4 +110,59 @@ test('a failed model load in the worker does not fail the next load there', asyn
   expect(out.failure?.code).toBe('MODEL_LOAD_FAILED')
   expect(Number.isFinite(out.own)).toBe(true)
   expect(Math.abs(out.rerankScore - out.expected)).toBeLessThan(1e-5)
+})
+
+test('embedder: a failed load on a live instance fails that call only; the next call loads it again and embeds like PyTorch', async ({ page }) => {
+  await openHarness(page)
+  const texts = ref(GOOD_EMBEDDER).texts as { text: string; embedding: number[] }[]
+  // The embedder loads only when the instance starts its worker: after a crash its next call loads it
+  // again, and this route makes that load fail (an ONNX file onnxruntime cannot create a session from).
+  const damaged = readFileSync(new URL(`../fixtures/models/${CORRUPT}/onnx/model.onnx`, import.meta.url))
+  let corrupt = false
+  let served = 0
+  await page.route(`**/models/${GOOD_EMBEDDER}/onnx/model.onnx`, (route) => {
+    if (!corrupt) return route.fallback()
+    served++
+    return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: damaged })
+  })
+  await page.evaluate(
+    async ({ model, text }) => {
+      const w = window as any
+      // cache: false, so that every load fetches the weights (and meets the route)
+      w.instance = await w.winnowApi.createWinnow({ reranker: false, embedder: { model, dtype: 'fp32' }, device: 'wasm', cache: false })
+      w.docs = await w.instance.collection(`recovery-${Math.random().toString(36).slice(2)}`, { chunking: false })
+      await w.docs.add([{ id: 'first', text }])
+    },
+    { model: GOOD_EMBEDDER, text: texts[0]!.text },
+  )
+  corrupt = true
+  await winnowWorker(page).evaluate("queueMicrotask(() => { throw new Error('boom') })")
+  await page.waitForFunction(() => (window as any).instance.connection.alive === false)
+  const failure = await page.evaluate(async (text) => {
+    const w = window as any
+    return w.docs.add([{ id: 'lost', text }]).then(
+      () => null,
+      (e: any) => ({ code: e instanceof w.winnowApi.WinnowError ? e.code : `not a WinnowError: ${e}`, message: String(e.message) }),
+    )
+  }, texts[1]!.text)
+  corrupt = false
+  const out = await page.evaluate(async (text) => {
+    const w = window as any
+    await w.docs.add([{ id: 'second', text }])
+    const hits = await w.docs.search(text, { mode: 'vector', rerank: false, k: 5 })
+    const count = await w.docs.count()
+    const embedder = w.instance.embedder
+    await w.instance.deleteCollection(w.docs.name)
+    await w.instance.dispose()
+    return { hits: hits.map((h: any) => ({ id: h.id, vector: h.scores.vector })), count, embedder }
+  }, texts[1]!.text)
+  expect(served).toBeGreaterThan(0) // the reload after the crash met the damaged file
+  expect(failure?.code).toBe('MODEL_LOAD_FAILED')
+  expect(out.embedder).toMatchObject({ model: GOOD_EMBEDDER, dtype: 'fp32' })
+  expect(out.count).toBe(2) // 'first' (before the crash) and 'second'; the failed call wrote nothing
+  const cosine = texts[0]!.embedding.reduce((s, x, i) => s + x * texts[1]!.embedding[i]!, 0)
+  const byId = Object.fromEntries(out.hits.map((h: any) => [h.id, h.vector]))
+  expect(Object.keys(byId).sort()).toEqual(['first', 'second'])
+  expect(Math.abs(byId.second - 1)).toBeLessThan(1e-4)
+  expect(Math.abs(byId.first - cosine)).toBeLessThan(1e-4)
 })
