@@ -10,6 +10,7 @@ import {
   type PostingRecord,
   type QuantizedBlockRecord,
   type SegmentRecord,
+  type StagedRecords,
   type VectorBlockRecord,
   type WriteBatch,
 } from '../store/types.js'
@@ -187,4 +188,76 @@ export async function buildMerge(
     putVectors,
     removeTombstones: dead,
   }
+}
+
+/** Rows of the merged segment each staging step writes (fp32 ~6 MiB at 384 dims): an add waits for one. */
+export const STAGE_ROWS = 4096
+
+/** A built merge's records relabelled to the segment id reserved for them. */
+export interface StagedMerge {
+  id: number
+  segment: SegmentRecord
+  postings: PostingRecord[]
+  quantized: QuantizedBlockRecord[]
+  vectors: VectorBlockRecord[]
+}
+
+/**
+ * The records of a built merge under the id reserved for it (`manifest.staging`), or null when the
+ * merge writes no segment (every chunk of it was deleted: nothing to stage).
+ *
+ * @example
+ * const staged = stagedMerge(built, reservedId)
+ */
+export function stagedMerge(built: WriteBatch, id: number): StagedMerge | null {
+  const segment = built.putSegments?.[0]
+  if (!segment) return null
+  const at = <T extends { segment: number }>(records: T[] | undefined) => (records ?? []).map((r) => ({ ...r, segment: id }))
+  return { id, segment: { ...segment, id }, postings: at(built.putPostings), quantized: at(built.putQuantized), vectors: at(built.putVectors) }
+}
+
+/**
+ * The staging steps of a merge, in order: the postings with the first rows, then {@link STAGE_ROWS}
+ * rows of int8 and fp32 blocks a step (a step ends on a 64-row boundary, so int8 runs stay whole).
+ *
+ * @example
+ * for (const step of stagingSteps(staged)) await store.stage(step)
+ */
+export function stagingSteps(staged: StagedMerge): StagedRecords[] {
+  const rows = staged.segment.vectorRows ?? VECTOR_BLOCK_ROWS
+  const n = staged.segment.seqs.length
+  const steps: StagedRecords[] = []
+  for (let from = 0; from === 0 || from < n; from += STAGE_ROWS) {
+    const inStep = (row: number) => row >= from && row < from + STAGE_ROWS
+    steps.push({
+      putPostings: from === 0 ? staged.postings : [],
+      putQuantized: staged.quantized.filter((q) => inStep(q.block * VECTOR_BLOCK_ROWS)),
+      putVectors: staged.vectors.filter((v) => inStep(v.block * rows)),
+    })
+  }
+  return steps
+}
+
+/**
+ * The commit that makes a staged merge visible: its segment record in, the merged segments out,
+ * the tombstones of chunks it dropped gone, its id no longer staging. Chunks deleted since the
+ * build stay in the merged segment under their tombstones, as with {@link finishMerge}.
+ *
+ * @example
+ * await store.commit(finishStaged(built, staged, currentManifest))
+ */
+export function finishStaged(built: WriteBatch, staged: StagedMerge, manifest: Manifest): WriteBatch {
+  return {
+    manifest: withoutStaging({ ...manifest, generation: manifest.generation + 1, updatedAt: Date.now() }, staged.id),
+    deleteSegments: built.deleteSegments,
+    putSegments: [staged.segment],
+    removeTombstones: built.removeTombstones,
+  }
+}
+
+/** The manifest without `id` among its staging segments. */
+export function withoutStaging(manifest: Manifest, id: number): Manifest {
+  const staging = (manifest.staging ?? []).filter((s) => s !== id)
+  const { staging: _old, ...rest } = manifest
+  return staging.length > 0 ? { ...rest, staging } : rest
 }

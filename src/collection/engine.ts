@@ -6,7 +6,7 @@ import type { ChunkingOptions, ResolvedChunking } from '../text/chunking.js'
 import { buildAddBatch } from './addBatch.js'
 import { readLiveDocument } from './documents.js'
 import { ChunkTable } from './chunkTable.js'
-import { buildMerge, finishMerge, planMerge, segmentStats } from './compaction.js'
+import { mergeRound, type MergeHost } from './merging.js'
 import { checkDocuments, checkVectorRules, DEFAULT_MAX_TEXT_LENGTH, prepareDocuments, type PreparedDocument } from './ingest.js'
 import type { AddProgress, AddResult, CollectionInfo, SearchHit, SearchOptions, StoredDocument } from '../types.js'
 import type { Checkpoint } from '../core/checkpoint.js'
@@ -260,38 +260,33 @@ export class CollectionEngine {
   }
 
   /**
-   * Merges small segments and drops tombstones, in the background after a write. A merge is built
-   * (segments, postings and vectors read, vectors re-quantized) without the write lock, so adds go
-   * on meanwhile; only its commit and the update of the view (from memory) take the lock.
-   * A merge whose segments another merge or a clear removed meanwhile is dropped. Searches running
-   * meanwhile keep the view they started with.
+   * Merges small segments and drops tombstones, in the background after a write (up to four
+   * rounds), one merge at a time across tabs: see {@link mergeRound}. Searches running meanwhile
+   * keep the view they started with.
    */
   private scheduleCompaction(): void {
     if (this.compacting || this.closed) return
-    this.compacting = (async () => {
-      for (let round = 0; round < 4 && !this.closed; round++) {
-        await this.refresh()
-        const plan = planMerge(segmentStats(this.table))
-        if (!plan) return
-        const table = this.table
-        const built = await buildMerge(this.deps.store, plan, this.manifest, (seq) => table.hasSeq(seq))
-        const merged = await this.deps.coordination.withWriteLock(this.name, async () => {
-          await this.refresh()
-          if (this.closed || !plan.segments.every((id) => this.table.segments.includes(id))) return false
-          const batch = finishMerge(built, this.manifest)
-          await this.deps.store.commit(batch)
-          this.committed(batch.manifest)
-          // The view follows from what the merge wrote: no store reads while adds wait.
-          this.table = this.table.afterMerge(plan.segments, batch.putSegments?.[0] ?? null, batch.putQuantized ?? [])
-          this.postings.clear()
-          this.blocks.clear()
-          return true
-        })
-        if (!merged) return
-      }
-    })()
+    const host: MergeHost = {
+      name: this.name,
+      store: this.deps.store,
+      coordination: this.deps.coordination,
+      isClosed: () => this.closed,
+      refresh: () => this.refresh(),
+      current: () => ({ table: this.table, manifest: this.manifest }),
+      committed: (manifest) => this.committed(manifest),
+      merged: (removed, segment, quantized) => {
+        // The view follows from what the merge wrote: no store reads while adds wait.
+        this.table = this.table.afterMerge(removed, segment, quantized)
+        this.postings.clear()
+        this.blocks.clear()
+      },
+    }
+    this.compacting = this.deps.coordination
+      .withMergeLock(this.name, async () => {
+        for (let round = 0; round < 4 && !this.closed; round++) if (!(await mergeRound(host))) return
+      })
       .catch(() => {
-        // A failed merge changes nothing (one transaction); the next write tries again.
+        // A failed merge step changes nothing visible; the next write tries again.
       })
       .finally(() => {
         this.compacting = null
@@ -353,8 +348,10 @@ export class CollectionEngine {
       this.deps.store.readQuantized(),
       this.deps.store.readTombstones(),
     ])
+    // Blocks of segments a record names only: a merge may be writing its own ahead (`staging`).
+    const named = new Set(segments.map((s) => s.id))
     const table = new ChunkTable()
-    table.reserveArena(quantized)
+    table.reserveArena(quantized.filter((q) => named.has(q.segment)))
     for (const segment of segments.sort((a, b) => a.id - b.id)) {
       table.addSegment(segment, quantized.filter((q) => q.segment === segment.id))
     }

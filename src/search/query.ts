@@ -248,8 +248,9 @@ async function postingsFor(terms: string[], ctx: QueryContext): Promise<Map<stri
     const epoch = ctx.postings.epoch
     const read = await ctx.store.readPostings(missing)
     for (const term of missing) {
-      // Only segments this view knows: a newer one will come with the refresh that loads it.
-      const stored = read.get(term) ?? []
+      // Only segments this view knows: a newer one will come with the refresh that loads it. A
+      // merge's segment written ahead of its commit (`staging`) is no newer segment.
+      const stored = (read.get(term) ?? []).filter((p) => !ctx.manifest.staging?.includes(p.segment))
       const lists = stored.filter((p) => ctx.table.segments.includes(p.segment)).map((p) => ({ seqs: p.seqs, tfs: p.tfs }))
       if (lists.length < stored.length) ctx.stale = true
       out.set(term, lists)

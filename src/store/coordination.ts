@@ -7,6 +7,11 @@
 export interface Coordination {
   /** Runs `work` while holding the collection's write lock (across tabs where Web Locks exist). */
   withWriteLock<T>(collection: string, work: () => Promise<T>): Promise<T>
+  /**
+   * Runs `work` while holding the collection's merge lock: one merge at a time across tabs, so
+   * the merge that clears what an unfinished one staged never races one still staging.
+   */
+  withMergeLock<T>(collection: string, work: () => Promise<T>): Promise<T>
   /** Tells other tabs that `collection` changed (generation = the manifest's new generation). */
   announce(collection: string, generation: number): void
   /** Calls `listener` when another tab announces a change; returns an unsubscribe function. */
@@ -19,6 +24,7 @@ export interface Coordination {
 }
 
 const LOCK_PREFIX = 'winnow-collection:'
+const MERGE_LOCK_PREFIX = 'winnow-merge:'
 const CHANNEL = 'winnow-collections'
 
 /** The channel's messages: a commit (`{ collection, generation }`) or a moved snapshot pointer. */
@@ -56,16 +62,22 @@ export function createCoordination(scope: { navigator?: { locks?: unknown } } = 
     // Node keeps the process alive while a BroadcastChannel is open.
     ;(channel as unknown as { unref?: () => void }).unref?.()
   }
+  const exclusive = <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    if (locks) return locks.request(name, { mode: 'exclusive' }, work)
+    const previous = local.get(name) ?? Promise.resolve()
+    const run = previous.then(work, work)
+    local.set(
+      name,
+      run.catch(() => {}),
+    )
+    return run
+  }
   return {
     withWriteLock(collection, work) {
-      if (locks) return locks.request(LOCK_PREFIX + collection, { mode: 'exclusive' }, work)
-      const previous = local.get(collection) ?? Promise.resolve()
-      const run = previous.then(work, work)
-      local.set(
-        collection,
-        run.catch(() => {}),
-      )
-      return run
+      return exclusive(LOCK_PREFIX + collection, work)
+    },
+    withMergeLock(collection, work) {
+      return exclusive(MERGE_LOCK_PREFIX + collection, work)
     },
     announce(collection, generation) {
       channel?.postMessage({ collection, generation } satisfies Message)

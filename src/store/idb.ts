@@ -3,9 +3,10 @@ import { WinnowError } from '../errors.js'
 import { collectionDeletedError, type DeletedReason } from './deleted.js'
 import { STORES, type StoreName } from './migrations.js'
 import { BLOCKED_TIMEOUT_MS, isClosedConnection, openCollectionDb, readIncarnation, storageError, withTimeout } from './idbOpen.js'
-import { mergeBuckets, packPostings, termBucket, unpackAll, unpackTerm, type PackedBucket } from './postingCodec.js'
+import { termBucket, unpackAll, unpackTerm, type PackedBucket } from './postingCodec.js'
+import { issueAll, putPostings, segmentRange, writeBlocks } from './idbRequests.js'
 import { packQuantized, splitQuantized } from './quantizedRuns.js'
-import { applyChanges, blockChanges, blockOf, chunkRecord, docRecord, findDoc, type BlockChanges, type PassageBlock } from './passageBlocks.js'
+import { blockChanges, blockOf, chunkRecord, docRecord, findDoc, type PassageBlock } from './passageBlocks.js'
 import type {
   ChunkRecord,
   CollectionStore,
@@ -15,6 +16,7 @@ import type {
   PostingRecord,
   QuantizedBlockRecord,
   SegmentRecord,
+  StagedRecords,
   StoreBackend,
   VectorBlockRecord,
   WriteBatch,
@@ -262,7 +264,15 @@ export class IdbStore implements CollectionStore {
     })
   }
 
-  async commit(batch: WriteBatch): Promise<void> {
+  commit(batch: WriteBatch): Promise<void> {
+    return this.write(batch)
+  }
+
+  stage(records: StagedRecords): Promise<void> {
+    return this.write({ ...records, manifest: undefined })
+  }
+
+  private async write(batch: Omit<WriteBatch, 'manifest'> & { manifest: Manifest | undefined }): Promise<void> {
     // Planned before the transaction: nothing but IndexedDB requests may be awaited inside it.
     const changes = blockChanges(batch)
     const begin = (db: DB) => db.transaction(STORES as unknown as StoreName[], 'readwrite', { durability: 'strict' })
@@ -321,7 +331,7 @@ export class IdbStore implements CollectionStore {
       for (const run of packQuantized(batch.putQuantized ?? [])) put('quantized', run)
       for (const v of batch.putVectors ?? []) put('vectors', v)
       for (const seq of batch.addTombstones ?? []) put('tombstones', seq, seq)
-      put('meta', batch.manifest, 'manifest')
+      if (batch.manifest) put('meta', batch.manifest, 'manifest')
     } catch (error) {
       // A synchronous throw (DataCloneError, a bad key) must abort what was already queued.
       try {
@@ -377,60 +387,4 @@ async function readBlocks(db: DB, refs: readonly DocRef[]): Promise<Map<number, 
   const tx = db.transaction('passages')
   const found = await Promise.all(ids.map((b) => tx.store.get(b) as Promise<PassageBlock | undefined>))
   return new Map(ids.map((b, i) => [b, found[i]]))
-}
-
-/**
- * Applies a commit's changes to the passage blocks it touches: each is read, changed and written
- * back (or deleted when empty) in the commit's transaction, since an add may share its first block
- * with the add before it, and a snapshot import may spread one block's documents over shards.
- */
-async function writeBlocks(store: { get(key: IDBValidKey): Promise<unknown>; put(value: unknown): Promise<unknown>; delete(key: IDBValidKey): Promise<unknown> }, changes: Map<number, BlockChanges>): Promise<void> {
-  const blocks = [...changes.keys()]
-  const stored = await Promise.all(blocks.map((b) => store.get(b) as Promise<PassageBlock | undefined>))
-  await issueAll(
-    blocks.map((b, i) => () => {
-      const next = applyChanges(b, stored[i], changes.get(b)!)
-      return next ? store.put(next) : store.delete(b)
-    }),
-  )
-}
-
-/**
- * Makes the requests in order and waits for them all. When one throws as it is made, the ones
- * already made fail with the transaction's abort: each is handled here, so none goes unhandled.
- */
-async function issueAll(requests: (() => Promise<unknown>)[]): Promise<void> {
-  const made: Promise<unknown>[] = []
-  try {
-    for (const request of requests) {
-      const p = request()
-      p.catch(() => {})
-      made.push(p)
-    }
-  } catch (error) {
-    await Promise.allSettled(made)
-    throw error
-  }
-  await Promise.all(made)
-}
-
-/**
- * Packs postings into their segments' buckets and writes them, merged with a bucket already stored
- * (a snapshot import writes one segment's postings over several commits). Requests only, so it
- * runs inside the commit's transaction.
- */
-async function putPostings(store: { get(key: IDBValidKey): Promise<unknown>; put(value: unknown): Promise<unknown> }, postings: readonly PostingRecord[]): Promise<void> {
-  const bySegment = new Map<number, PostingRecord[]>()
-  for (const p of postings) {
-    const list = bySegment.get(p.segment)
-    if (list) list.push(p)
-    else bySegment.set(p.segment, [p])
-  }
-  const packed = [...bySegment].flatMap(([segment, list]) => packPostings(segment, list))
-  const stored = await Promise.all(packed.map((b) => store.get([b.bucket, b.segment]) as Promise<PackedBucket | undefined>))
-  await issueAll(packed.map((b, i) => () => store.put(stored[i] ? mergeBuckets(stored[i]!, b) : b)))
-}
-
-function segmentRange(segment: number): IDBKeyRange {
-  return IDBKeyRange.bound([segment, -Infinity], [segment, Infinity])
 }

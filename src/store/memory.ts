@@ -12,6 +12,7 @@ import type {
   SegmentRecord,
   StoreBackend,
   VectorBlockRecord,
+  StagedRecords,
   WriteBatch,
 } from './types.js'
 
@@ -193,6 +194,14 @@ class MemoryStore implements CollectionStore {
   }
 
   async commit(batch: WriteBatch): Promise<void> {
+    this.write(batch)
+  }
+
+  async stage(records: StagedRecords): Promise<void> {
+    this.write({ ...records, manifest: undefined })
+  }
+
+  private write(batch: Omit<WriteBatch, 'manifest'> & { manifest: Manifest | undefined }): void {
     if (this.closed) throw new WinnowError('STORAGE_UNAVAILABLE', 'store closed')
     const failure = this.failCommits.shift()
     if (failure) throw failure
@@ -237,7 +246,7 @@ class MemoryStore implements CollectionStore {
     for (const q of b.putQuantized ?? []) t.quantized.set(key(q.segment, q.block), q)
     for (const v of b.putVectors ?? []) t.vectors.set(key(v.segment, v.block), v)
     for (const seq of b.addTombstones ?? []) t.tombstones.add(seq)
-    t.manifest = b.manifest
+    if (b.manifest) t.manifest = b.manifest
   }
 
   close(): void {

@@ -96,6 +96,12 @@ export interface Manifest {
   /** Sum of the analyzed lengths of live chunks (BM25's average length). */
   totalLength: number
   updatedAt: number
+  /**
+   * Segment ids a merge has reserved and writes ahead of its commit ({@link CollectionStore.stage}):
+   * no segment record names them yet, so no read sees them. A merge that did not finish (a closed
+   * tab) leaves its id here; the next merge deletes what it wrote. Absent: none.
+   */
+  staging?: number[]
 }
 
 /** A document as the caller gave it (text kept whole), with the chunk seqs it became. */
@@ -211,8 +217,17 @@ export interface CollectionStore {
   /** Documents (undefined where none with that id and smallest seq is stored). */
   readDocs(refs: readonly DocRef[]): Promise<(DocRecord | undefined)[]>
   commit(batch: WriteBatch): Promise<void>
+  /**
+   * Writes records of a segment no segment record names yet (a merge's, ahead of the commit that
+   * adds its segment record), in a transaction of their own, leaving the manifest alone: an add
+   * waits for one such step, not for a whole merge.
+   */
+  stage(records: StagedRecords): Promise<void>
   close(): void
 }
+
+/** What {@link CollectionStore.stage} writes: a reserved segment's postings and vector blocks. */
+export type StagedRecords = Pick<WriteBatch, 'putPostings' | 'putQuantized' | 'putVectors'>
 
 /** Opens and deletes collections. */
 export interface StoreBackend {

@@ -91,3 +91,45 @@ describe('cross-tab coordination', () => {
     expect(heard).toEqual([`commit ${NAME}`])
   })
 })
+
+describe('locks', () => {
+  for (const [kind, scope] of [
+    ['Web Locks', { navigator: { locks: fakeLocks() } }],
+    ['in-process', {}],
+  ] as const) {
+    it(`${kind}: the merge lock admits one merge at a time, and writes go on while a merge holds it`, async () => {
+      const c = createCoordination(scope)
+      opened.push(c)
+      const order: string[] = []
+      let release = () => {}
+      const held = new Promise<void>((resolve) => (release = resolve))
+      const first = c.withMergeLock(NAME, async () => {
+        order.push('merge 1 starts')
+        await held
+        order.push('merge 1 ends')
+      })
+      const second = c.withMergeLock(NAME, async () => {
+        order.push('merge 2 starts')
+      })
+      await c.withWriteLock(NAME, async () => {
+        order.push('write')
+      })
+      release()
+      await Promise.all([first, second])
+      expect(order).toEqual(['merge 1 starts', 'write', 'merge 1 ends', 'merge 2 starts'])
+    })
+  }
+})
+
+/** A LockManager stand-in: exclusive locks by name, granted in request order. */
+function fakeLocks() {
+  const queues = new Map<string, Promise<unknown>>()
+  return {
+    request<T>(name: string, _options: { mode: 'exclusive' }, callback: () => Promise<T>): Promise<T> {
+      const previous = queues.get(name) ?? Promise.resolve()
+      const run = previous.then(callback, callback)
+      queues.set(name, run.catch(() => {}))
+      return run
+    },
+  }
+}

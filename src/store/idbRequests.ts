@@ -1,0 +1,63 @@
+/**
+ * The requests of a commit that read before they write (passage blocks, posting buckets), made
+ * inside the commit's IndexedDB transaction (`idb.ts`).
+ */
+import { mergeBuckets, packPostings, type PackedBucket } from './postingCodec.js'
+import { applyChanges, type BlockChanges, type PassageBlock } from './passageBlocks.js'
+import type { PostingRecord } from './types.js'
+
+/**
+ * Applies a commit's changes to the passage blocks it touches: each is read, changed and written
+ * back (or deleted when empty) in the commit's transaction, since an add may share its first block
+ * with the add before it, and a snapshot import may spread one block's documents over shards.
+ */
+export async function writeBlocks(store: { get(key: IDBValidKey): Promise<unknown>; put(value: unknown): Promise<unknown>; delete(key: IDBValidKey): Promise<unknown> }, changes: Map<number, BlockChanges>): Promise<void> {
+  const blocks = [...changes.keys()]
+  const stored = await Promise.all(blocks.map((b) => store.get(b) as Promise<PassageBlock | undefined>))
+  await issueAll(
+    blocks.map((b, i) => () => {
+      const next = applyChanges(b, stored[i], changes.get(b)!)
+      return next ? store.put(next) : store.delete(b)
+    }),
+  )
+}
+
+/**
+ * Makes the requests in order and waits for them all. When one throws as it is made, the ones
+ * already made fail with the transaction's abort: each is handled here, so none goes unhandled.
+ */
+export async function issueAll(requests: (() => Promise<unknown>)[]): Promise<void> {
+  const made: Promise<unknown>[] = []
+  try {
+    for (const request of requests) {
+      const p = request()
+      p.catch(() => {})
+      made.push(p)
+    }
+  } catch (error) {
+    await Promise.allSettled(made)
+    throw error
+  }
+  await Promise.all(made)
+}
+
+/**
+ * Packs postings into their segments' buckets and writes them, merged with a bucket already stored
+ * (a snapshot import writes one segment's postings over several commits). Requests only, so it
+ * runs inside the commit's transaction.
+ */
+export async function putPostings(store: { get(key: IDBValidKey): Promise<unknown>; put(value: unknown): Promise<unknown> }, postings: readonly PostingRecord[]): Promise<void> {
+  const bySegment = new Map<number, PostingRecord[]>()
+  for (const p of postings) {
+    const list = bySegment.get(p.segment)
+    if (list) list.push(p)
+    else bySegment.set(p.segment, [p])
+  }
+  const packed = [...bySegment].flatMap(([segment, list]) => packPostings(segment, list))
+  const stored = await Promise.all(packed.map((b) => store.get([b.bucket, b.segment]) as Promise<PackedBucket | undefined>))
+  await issueAll(packed.map((b, i) => () => store.put(stored[i] ? mergeBuckets(stored[i]!, b) : b)))
+}
+
+export function segmentRange(segment: number): IDBKeyRange {
+  return IDBKeyRange.bound([segment, -Infinity], [segment, Infinity])
+}

@@ -1,0 +1,182 @@
+/**
+ * Merges written ahead of their commit (`manifest.staging`, `store.stage`): an add lands while a
+ * merge's records are being written, the staged records are invisible to every read, a merge
+ * that fails part-way (a closed tab) leaves nothing visible and the next merge deletes what it
+ * wrote, and a merge whose segments a clear() removed meanwhile deletes its own. Memory and
+ * IndexedDB (fake-indexeddb) backends.
+ */
+import { IDBFactory } from 'fake-indexeddb'
+import 'fake-indexeddb/auto'
+import { describe, expect, it } from 'vitest'
+import { STAGE_ROWS } from '../../src/collection/compaction.js'
+import { CollectionEngine } from '../../src/collection/engine.js'
+import { searchCollection } from '../../src/search/searchCollection.js'
+import { createCoordination } from '../../src/store/coordination.js'
+import { IdbBackend } from '../../src/store/idb.js'
+import { MemoryBackend } from '../../src/store/memory.js'
+import type { CollectionStore, StagedRecords, StoreBackend } from '../../src/store/types.js'
+
+const DIMS = 4
+const PER_ADD = 800 // seven of the smallest eleven segments merge: 5,600 rows, two staging steps
+const none = async () => {}
+
+/** The store with `stage` replaced: `onStage(step, records)` runs before each step is written. */
+function gated(store: CollectionStore, onStage: (step: number, records: StagedRecords) => Promise<void>): CollectionStore {
+  let step = 0
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'stage') return async (records: StagedRecords) => {
+        await onStage(step++, records)
+        return target.stage(records)
+      }
+      const value = Reflect.get(target, key) as unknown
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+    },
+  })
+}
+
+function docs(from: number, count: number) {
+  return Array.from({ length: count }, (_, i) => {
+    const n = from + i
+    // Distinct vectors (no ties in the vector ranking) from the document number.
+    const vector = [Math.sin(n * 12.9898) * 43758.5453, Math.sin(n * 78.233) * 12345.6789, Math.sin(n * 39.425) * 5432.1, Math.cos(n * 3.7) * 999.7].map((x) => x - Math.floor(x) - 0.5)
+    return { id: `d${n}`, text: `passage ${n} about lighthouse${n % 1000}`, vector }
+  })
+}
+
+/** Everything a reader sees: count, keyword and vector hits (ids and scores), and one get. */
+async function answers(c: CollectionEngine) {
+  // Every match (about 18), sorted: BM25 ties are ordered by slot, which a merge changes.
+  const keyword = (await searchCollection(c, { query: 'lighthouse3 lighthouse5', mode: 'keyword', k: 100 }, none)).hits.map((h) => [h.id, h.score.toFixed(6)]).sort()
+  const vector = (await searchCollection(c, { query: '', mode: 'vector', vector: [1, 0.3, 0, 0], k: 20 }, none)).hits.map((h) => [h.id, h.score.toFixed(6)])
+  return { count: await c.count(), keyword, vector, get: (await c.get('d17'))?.text }
+}
+
+/** Segment ids any record of the store names (segments, int8 runs, postings), for leftovers. */
+async function recordSegments(store: CollectionStore, ids: number[]) {
+  const quantized = new Set((await store.readQuantized()).map((q) => q.segment))
+  const withPostings = []
+  for (const id of ids) if ((await store.readSegmentPostings(id)).length > 0) withPostings.push(id)
+  return { segments: (await store.readSegments()).map((s) => s.id), quantized: [...quantized].sort((a, b) => a - b), postings: withPostings }
+}
+
+describe('merges staged ahead of their commit', () => {
+  for (const [kind, makeBackend] of [
+    ['memory', () => new MemoryBackend()],
+    ['IndexedDB', () => ((globalThis.indexedDB = new IDBFactory()), new IdbBackend())],
+  ] as [string, () => StoreBackend][]) {
+    it(`${kind}: an add and a search land while a merge's records are being written; the merge then lands in ${Math.ceil((7 * PER_ADD) / STAGE_ROWS)} steps`, async () => {
+      const backend = makeBackend()
+      const coordination = createCoordination({})
+      let release = () => {}
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      let reached = () => {}
+      const atSecondStep = new Promise<void>((resolve) => (reached = resolve))
+      const steps: number[] = []
+      const store = gated(await backend.open('g'), async (step, records) => {
+        steps.push(records.putQuantized!.length)
+        if (step === 1) {
+          reached()
+          await gate
+        }
+      })
+      const c = await CollectionEngine.open('g', { store, coordination, embedder: null }, {})
+      for (let i = 0; i < 11; i++) await c.add(docs(i * PER_ADD, PER_ADD), none)
+      await atSecondStep
+      const segmentsBefore = c.segmentCount()
+      const during = await Promise.race([
+        c.add(docs(11 * PER_ADD, 10), none).then(() => 'landed'),
+        new Promise((resolve) => setTimeout(() => resolve('waited for the merge'), 3000)),
+      ])
+      expect(during).toBe('landed')
+      const whileStaging = await answers(c)
+      expect(whileStaging.count).toBe(11 * PER_ADD + 10)
+      // The staged segment is in the store but no read counts it.
+      const manifest = (await (await backend.open('g')).readManifest())!
+      expect(manifest.staging).toHaveLength(1)
+      release()
+      await c.idle()
+      expect(steps.length).toBe(Math.ceil((7 * PER_ADD) / STAGE_ROWS))
+      expect(steps.reduce((a, b) => a + b, 0)).toBe(Math.ceil((7 * PER_ADD) / 64))
+      expect(c.segmentCount()).toBeLessThan(segmentsBefore)
+      expect((await (await backend.open('g')).readManifest())!.staging).toBeUndefined()
+      expect(await answers(c)).toEqual(whileStaging)
+      const reopened = await CollectionEngine.open('g', { store: await backend.open('g'), coordination, embedder: null }, {})
+      expect(await answers(reopened)).toEqual(whileStaging)
+      c.close()
+      reopened.close()
+      coordination.close()
+    })
+
+    it(`${kind}: a merge that fails part-way leaves nothing visible; the next merge deletes what it staged`, async () => {
+      const backend = makeBackend()
+      const coordination = createCoordination({})
+      let fail = true
+      const store = gated(await backend.open('f'), async (step) => {
+        if (fail && step === 1) throw new Error('the tab closed')
+      })
+      const c = await CollectionEngine.open('f', { store, coordination, embedder: null }, {})
+      for (let i = 0; i < 11; i++) await c.add(docs(i * PER_ADD, PER_ADD), none)
+      await c.idle()
+      const raw = await backend.open('f')
+      const manifest = (await raw.readManifest())!
+      expect(manifest.staging).toHaveLength(1)
+      const orphan = manifest.staging![0]!
+      // Half of it was written, and nothing reads it.
+      const left = await recordSegments(raw, [orphan])
+      expect(left.segments).not.toContain(orphan)
+      expect(left.quantized).toContain(orphan)
+      expect(left.postings).toEqual([orphan])
+      const expected = await answers(c)
+      expect(expected.count).toBe(11 * PER_ADD)
+      const reopened = await CollectionEngine.open('f', { store: await backend.open('f'), coordination, embedder: null }, {})
+      expect(await answers(reopened)).toEqual(expected)
+      reopened.close()
+      // The next write's merge clears the leftovers first, then merges.
+      fail = false
+      await c.add(docs(11 * PER_ADD, 5), none)
+      await c.idle()
+      const after = await recordSegments(raw, [orphan])
+      expect(after.quantized).not.toContain(orphan)
+      expect(after.postings).toEqual([])
+      expect((await raw.readManifest())!.staging).toBeUndefined()
+      expect(c.segmentCount()).toBeLessThanOrEqual(10)
+      const final = await answers(c)
+      expect(final.count).toBe(11 * PER_ADD + 5)
+      expect(final.keyword).toEqual(expected.keyword) // the five new ones match neither term
+      c.close()
+      coordination.close()
+    })
+
+    it(`${kind}: a merge whose segments a clear() removed while it staged deletes what it wrote`, async () => {
+      const backend = makeBackend()
+      const coordination = createCoordination({})
+      let release = () => {}
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      let reached = () => {}
+      const atSecondStep = new Promise<void>((resolve) => (reached = resolve))
+      const store = gated(await backend.open('c'), async (step) => {
+        if (step === 1) {
+          reached()
+          await gate
+        }
+      })
+      const c = await CollectionEngine.open('c', { store, coordination, embedder: null }, {})
+      for (let i = 0; i < 11; i++) await c.add(docs(i * PER_ADD, PER_ADD), none)
+      await atSecondStep
+      await c.clear()
+      await c.add(docs(0, 3), none)
+      release()
+      await c.idle()
+      const raw = await backend.open('c')
+      expect((await raw.readManifest())!.staging).toBeUndefined()
+      const segments = (await raw.readSegments()).map((s) => s.id)
+      expect((await raw.readQuantized()).every((q) => segments.includes(q.segment))).toBe(true)
+      const now = await answers(c)
+      expect(now.count).toBe(3)
+      expect(now.vector.map(([id]) => id).sort()).toEqual(['d0', 'd1', 'd2'])
+      c.close()
+      coordination.close()
+    })
+  }
+})
