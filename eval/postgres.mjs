@@ -4,12 +4,16 @@
 //
 //   npm run eval:postgres -- --data ../shared/datasets/scifact [--split test] [--json out.json]
 //
+// Results are kept as bench/results/<date>-postgres.json (--json), with the date, commit and machine.
+//
 // Postgres is PGlite (Postgres 18 in WASM, in this process): a table (id, title, text = title + "\n" +
 // abstract, tsv = to_tsvector('english', text) STORED, GIN index), searched by the handler's own
 // SQL through handle({ mode: 'keyword', query, k: 100 }) — the request httpRetriever sends. Winnow's
 // BM25 is a collection over the in-memory store searched with the same text (as `npm run eval --
 // --mode keyword`). Metrics: src/core/metrics.ts (trec_eval conventions), over every judged query.
+import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
 import { parseArgs } from 'node:util'
 import { PGlite } from '@electric-sql/pglite'
 import { evaluateRun } from '../dist/core/metrics.js'
@@ -111,4 +115,9 @@ console.log(`${args.data} (${args.split}): ${corpus.length} documents, ${queries
 console.log('| first stage | nDCG@10 | MRR@10 | Recall@100 | MAP@100 | queries with no candidates | ms / query |')
 console.log('|---|---|---|---|---|---|---|')
 for (const r of rows) console.log(`| ${r.name} | ${r.ndcg10.toFixed(3)} | ${r.mrr10.toFixed(3)} | ${r.recall100.toFixed(3)} | ${r.map100.toFixed(3)} | ${r.emptyQueries} | ${r.msPerQuery.toFixed(1)} |`)
-if (args.json) writeFileSync(args.json, JSON.stringify({ data: args.data, split: args.split, documents: corpus.length, queries: queries.length, rows }, null, 2))
+if (args.json) {
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, PGlite (Postgres 18, WASM) in process`
+  const out = { date: new Date().toISOString().slice(0, 10), commit, machine, data: args.data, split: args.split, documents: corpus.length, queries: queries.length, loadSeconds, rows }
+  writeFileSync(args.json, JSON.stringify(out, null, 2) + '\n')
+}
