@@ -12,7 +12,7 @@ import { checkRemoteCandidates, fuseRetrieved, remoteRetrieved } from '../../src
 import { planRemoteSearch, searchRemote } from '../../src/search/remoteSearch.js'
 import { CollectionEngine } from '../../src/collection/engine.js'
 import type { RerankerPort, SearchExtras } from '../../src/search/types.js'
-import { ThroughputMeter } from '../../src/rank/throughput.js'
+import { BUDGET_PLANNED_SHARE, pairTokens, ThroughputMeter } from '../../src/rank/throughput.js'
 import { createCoordination } from '../../src/store/coordination.js'
 import { MemoryBackend } from '../../src/store/memory.js'
 import type { RemoteCandidate, RetrieverRequest } from '../../src/types.js'
@@ -143,6 +143,38 @@ describe('remote candidates as the first stage', () => {
     const vectors = twins.map((c, i) => ({ ...c, vector: i === 1 ? [0, 1] : [1, 0] }))
     const byVector = await searchRemote({ query: 'relevant', k: 3, mmr: { lambda: 0.3 } }, noCheckpoint, extras(vectors))
     expect(byVector.hits.map((h) => h.chunkId)).toEqual(['t1', 't2', 'o'])
+  })
+
+  it('rerankBudgetMs reranks as many top remote candidates as the measured speed allows, the rest follow in the remote order', async () => {
+    const text = `relevant ${'hay '.repeat(30)}`.trim()
+    const many: RemoteCandidate[] = Array.from({ length: 40 }, (_, i) => ({ id: `r${String(i).padStart(2, '0')}`, text, score: 40 - i }))
+    const reranker = fakeReranker()
+    reranker.meter.record(1000, 1000) // 1 ms per token, as a warm-up run would measure
+    const expected = Math.floor((300 * BUDGET_PLANNED_SHARE) / pairTokens('relevant', text, 512))
+    expect(expected).toBeGreaterThan(1)
+    expect(expected).toBeLessThan(40)
+    const { hits, route } = await searchRemote({ query: 'relevant', k: 40, rerankBudgetMs: 300 }, noCheckpoint, extras(many, reranker))
+    expect(route).toMatchObject({ path: 'budget', firstStage: 'remote', candidates: 40, reranked: expected })
+    expect(reranker.read).toEqual([many.slice(0, expected).map((c) => c.text)])
+    expect(hits.slice(expected).map((h) => h.id)).toEqual(many.slice(expected).map((c) => c.id))
+    expect(hits.slice(expected).every((h) => h.rerankScore === undefined)).toBe(true)
+  })
+
+  it('an abort while remote candidates are being reranked is ABORTED, and no later stage reads them', async () => {
+    let aborted = false
+    const reranker = fakeReranker()
+    const score = reranker.score.bind(reranker)
+    reranker.score = async (query, passages) => {
+      const out = await score(query, passages)
+      aborted = true // the search's signal fires while the first stage of the cascade runs
+      return out
+    }
+    const checkpoint = async () => {
+      if (aborted) throw new WinnowError('ABORTED', 'the search was aborted')
+    }
+    const error = await rejection(searchRemote({ query: 'relevant', k: 2, rerank: [{ keep: 2 }, {}] }, checkpoint, extras(REMOTE, reranker)))
+    expect(error.code).toBe('ABORTED')
+    expect(reranker.read).toEqual([REMOTE.map((c) => c.text)])
   })
 
   it('refuses options of a local first stage, fuse without a collection, and malformed candidates in the worker too', async () => {
