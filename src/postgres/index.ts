@@ -11,6 +11,7 @@
  * const search = createPostgresHandler({ client: new pg.Pool(), table: 'passages', columns: { tsvector: 'tsv', vector: 'embedding', metadata: 'meta' } })
  * app.post('/api/first-stage', search) // Express; or http.createServer(search)
  */
+import { invalidInput } from '../errors.js'
 import { buildFirstStageQuery, checkFirstStageRequest, FirstStageRequestError, resolveFirstStage, type PostgresFirstStageOptions, type ResolvedFirstStage } from './sql.js'
 
 export {
@@ -88,7 +89,7 @@ export interface PostgresHandler {
  * A Node `http` handler answering `httpRetriever()`'s requests from Postgres. Requests are checked
  * (400 with `{ error: { code, message } }`), `k` is capped (`maxK`), SQL is parameterised; only
  * POST with a JSON body is accepted (405, 415, 413 otherwise). Table and column names are checked
- * here, at setup (a TypeError).
+ * here, at setup (a WinnowError `INVALID_INPUT`).
  *
  * @example
  * http.createServer(createPostgresHandler({ client: pool, table: 'passages', columns: { tsvector: 'tsv' } })).listen(8080)
@@ -96,9 +97,9 @@ export interface PostgresHandler {
 export function createPostgresHandler(options: PostgresHandlerOptions): PostgresHandler {
   const config = resolveFirstStage(options)
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) throw new TypeError(`options.maxBodyBytes must be a positive integer, got ${JSON.stringify(maxBodyBytes)}`)
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) throw invalidInput(`options.maxBodyBytes must be a positive integer, got ${JSON.stringify(maxBodyBytes)}`, { option: 'maxBodyBytes' })
   const bodyTimeoutMs = options.bodyTimeoutMs ?? 30_000
-  if (!Number.isInteger(bodyTimeoutMs) || bodyTimeoutMs < 1) throw new TypeError(`options.bodyTimeoutMs must be a positive integer, got ${JSON.stringify(bodyTimeoutMs)}`)
+  if (!Number.isInteger(bodyTimeoutMs) || bodyTimeoutMs < 1) throw invalidInput(`options.bodyTimeoutMs must be a positive integer, got ${JSON.stringify(bodyTimeoutMs)}`, { option: 'bodyTimeoutMs' })
   const origins = options.allowOrigin === undefined ? [] : typeof options.allowOrigin === 'string' ? [options.allowOrigin] : [...options.allowOrigin]
   const onError = options.onError ?? ((error: unknown) => console.error('winnow-rerank/postgres:', error))
 

@@ -4,6 +4,8 @@
  * vector, k, filter values and field names) travels as a parameter, never as SQL text.
  */
 
+import { invalidInput } from '../errors.js'
+
 /** The part of a Postgres client the handler uses: `pg`'s `Client`/`Pool`, PGlite, postgres.js wrappers… */
 export interface PostgresClient {
   query(text: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>
@@ -108,30 +110,30 @@ const RANGE = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const
 /**
  * Checks the options once, at setup.
  *
- * @throws TypeError naming the bad option (a table or column that is not an identifier, …).
+ * @throws WinnowError `INVALID_INPUT` naming the bad option in its message and `details.option` (a table or column that is not an identifier, …).
  * @example
  * resolveFirstStage({ client, table: 'passages', columns: { tsvector: 'tsv', vector: 'embedding', metadata: 'meta' } })
  */
 export function resolveFirstStage(options: PostgresFirstStageOptions): ResolvedFirstStage {
-  if (options === null || typeof options !== 'object') throw new TypeError('the Postgres first stage needs options { client, table, columns }')
+  if (options === null || typeof options !== 'object') throw invalidInput('the Postgres first stage needs options { client, table, columns }', { option: 'options' })
   const { client, table, columns = {} } = options
-  if (!client || typeof client.query !== 'function') throw new TypeError('options.client must have query(text, params), like pg’s Client or Pool')
+  if (!client || typeof client.query !== 'function') throw invalidInput('options.client must have query(text, params), like pg’s Client or Pool', { option: 'client' })
   if (typeof table !== 'string' || !table.split('.').every((part) => IDENTIFIER.test(part)) || table.split('.').length > 2) {
-    throw new TypeError(`options.table must be a table name or schema.table of identifiers (letters, digits, _ and $, not starting with a digit, ≤ 63 characters), got ${JSON.stringify(table)}`)
+    throw invalidInput(`options.table must be a table name or schema.table of identifiers (letters, digits, _ and $, not starting with a digit, ≤ 63 characters), got ${JSON.stringify(table)}`, { option: 'table' })
   }
   const column = (name: keyof PostgresColumns, fallback: string | null): string | null => {
     const value = columns[name] ?? fallback
     if (value === null) return null
-    if (typeof value !== 'string' || !IDENTIFIER.test(value)) throw new TypeError(`options.columns.${name} must be a column name (an identifier), got ${JSON.stringify(value)}`)
+    if (typeof value !== 'string' || !IDENTIFIER.test(value)) throw invalidInput(`options.columns.${name} must be a column name (an identifier), got ${JSON.stringify(value)}`, { option: `columns.${name}` })
     return quote(value)
   }
   const language = options.language ?? 'english'
-  if (typeof language !== 'string' || !language.split('.').every((part) => IDENTIFIER.test(part))) throw new TypeError(`options.language must name a text search configuration, got ${JSON.stringify(language)}`)
+  if (typeof language !== 'string' || !language.split('.').every((part) => IDENTIFIER.test(part))) throw invalidInput(`options.language must name a text search configuration, got ${JSON.stringify(language)}`, { option: 'language' })
   const keywordMatch = options.keywordMatch ?? 'any'
-  if (keywordMatch !== 'any' && keywordMatch !== 'websearch') throw new TypeError(`options.keywordMatch must be 'any' or 'websearch', got ${JSON.stringify(keywordMatch)}`)
+  if (keywordMatch !== 'any' && keywordMatch !== 'websearch') throw invalidInput(`options.keywordMatch must be 'any' or 'websearch', got ${JSON.stringify(keywordMatch)}`, { option: 'keywordMatch' })
   const int = (name: string, value: number | undefined, fallback: number, min: number, max: number): number => {
     const v = value ?? fallback
-    if (!Number.isInteger(v) || v < min || v > max) throw new TypeError(`options.${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`)
+    if (!Number.isInteger(v) || v < min || v > max) throw invalidInput(`options.${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`, { option: name })
     return v
   }
   return {

@@ -74,8 +74,10 @@ describe('setup', () => {
     [{ table: 'passages', language: "english'" }, 'language'],
     [{ table: 'passages', maxK: 0 }, 'maxK'],
     [{ table: 'passages', keywordMatch: 'all' }, 'keywordMatch'],
-  ])('refuses %j (%s) with a TypeError', (options, name) => {
-    expect(() => resolveFirstStage({ client: { query: async () => ({ rows: [] }) }, ...(options as { table: string }) })).toThrow(new RegExp(`options\\.${name.replace('.', '\\.')}`))
+  ])('refuses %j (%s) with INVALID_INPUT naming the option', (options, name) => {
+    const setup = () => resolveFirstStage({ client: { query: async () => ({ rows: [] }) }, ...(options as { table: string }) })
+    expect(setup).toThrow(new RegExp(`options\\.${name.replace('.', '\\.')}`))
+    expect(setup).toThrow(expect.objectContaining({ name: 'WinnowError', code: 'INVALID_INPUT', details: { option: name } }))
   })
 
   it('quotes identifiers, including schema.table', () => {

@@ -125,8 +125,11 @@ describe('a body that does not arrive', () => {
     expect(JSON.parse(answer.body)).toEqual({ error: { code: 'body_timeout', message: expect.any(String) } })
   })
 
-  it('bodyTimeoutMs must be a positive integer', () => {
-    for (const bodyTimeoutMs of [0, -1, 1.5, Number.NaN]) expect(() => mount({ bodyTimeoutMs })).toThrow(/bodyTimeoutMs/)
+  it('bodyTimeoutMs and maxBodyBytes must be positive integers: INVALID_INPUT at setup', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => mount({ bodyTimeoutMs: bad })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', details: { option: 'bodyTimeoutMs' } }))
+      expect(() => mount({ maxBodyBytes: bad })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', details: { option: 'maxBodyBytes' } }))
+    }
   })
 })
 
