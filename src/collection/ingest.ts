@@ -2,7 +2,7 @@ import { describeValue, invalidInput, WinnowError } from '../errors.js'
 import type { Manifest } from '../store/types.js'
 import type { Passage } from '../types.js'
 import type { Analyzer } from '../text/analyzer.js'
-import { chunkText, type ResolvedChunking, type TokenCounter } from '../text/chunking.js'
+import { chunkText, wholePassage, type ResolvedChunking, type TokenCounter } from '../text/chunking.js'
 
 /** Longest document text accepted by default (characters). Longer texts are refused, not cut. */
 export const DEFAULT_MAX_TEXT_LENGTH = 1_000_000
@@ -117,7 +117,9 @@ export function prepareDocuments(
   options: { chunking: ResolvedChunking | null; analyzer: Analyzer; countTokens?: TokenCounter },
 ): PreparedDocument[] {
   return docs.map((doc) => {
-    const pieces = chunkText(doc.text, doc.vector ? null : options.chunking, options.countTokens)
+    const chunking = doc.vector ? null : options.chunking
+    const whole = chunking === null ? wholePassage(doc.text) : null
+    const pieces = chunking === null ? (whole ? [whole] : []) : chunkText(doc.text, chunking, options.countTokens)
     let previousSection: string | null = null
     const chunks = pieces.map((piece): PreparedChunk => {
       // A window that continues a section lost its heading line; give it back as context.

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { codeOf } from '../helpers/errors.js'
 import {
   approximateTokens,
-  chunkText,
+  chunkText, wholePassage,
   resolveChunking,
   type Chunk,
   type ResolvedChunking,
@@ -466,6 +466,17 @@ describe('invariants', () => {
         expect(chunks.map((c) => c.text)).toEqual(text.trim() === '' ? [] : [text.trim()])
       }),
     )
+  })
+
+  it('wholePassage is chunkText without chunking, less the token count', () => {
+    fc.assert(
+      fc.property(textArb, (text) => {
+        const chunks = chunkText(text, null)
+        const whole = wholePassage(text)
+        expect(whole).toEqual(chunks.length === 0 ? null : (({ tokens: _tokens, ...passage }) => passage)(chunks[0]!))
+      }),
+    )
+    expect(wholePassage(' \u00a0\u2003one passage\n\t')).toEqual({ index: 0, start: 3, end: 14, text: 'one passage', section: null, path: [] })
   })
 
   it('give one chunk for heading-free text that fits', () => {
