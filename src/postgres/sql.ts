@@ -175,7 +175,6 @@ export function checkFirstStageRequest(body: unknown, config: ResolvedFirstStage
   if (mode !== 'vector') {
     if (typeof b.query !== 'string') throw bad(`mode '${mode}' needs query, a string`)
     if (b.query.length > config.maxQueryLength) throw bad(`query has ${b.query.length} characters; at most ${config.maxQueryLength}`)
-    if (!config.tsvector && !config.text) throw bad('keyword search is not configured')
     out.query = b.query
   } else if (b.query !== undefined) {
     throw bad("mode 'vector' takes no query text (only its vector leaves the device)")

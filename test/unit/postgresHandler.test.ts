@@ -133,6 +133,30 @@ describe('a body that does not arrive', () => {
   })
 })
 
+describe('a caller that went away', () => {
+  it('gets nothing written once its response is destroyed (an aborted search) while the query ran', async () => {
+    let release!: () => void
+    const slow: PostgresClient = { query: () => new Promise((resolve) => (release = () => resolve({ rows: [{ id: 'p1', text: 't', score: 1 }] }))) }
+    const written: string[] = []
+    const res = { statusCode: 0, destroyed: false, writableEnded: false, setHeader: () => {}, end: (body?: string) => void written.push(body ?? '') }
+    const req = { method: 'POST', headers: { 'content-type': 'application/json' }, body: { query: 'cats' }, on: () => {} }
+    const answered = createPostgresHandler({ client: slow, table: 'passages', onError: () => {} })(req, res)
+    await new Promise((r) => setTimeout(r, 10))
+    res.destroyed = true // the socket closed: the page aborted its search
+    release()
+    await answered
+    expect(written).toEqual([])
+    // The same call with the caller still there is answered.
+    res.destroyed = false
+    const live = createPostgresHandler({ client: slow, table: 'passages', onError: () => {} })(req, res)
+    await new Promise((r) => setTimeout(r, 10))
+    release()
+    await live
+    expect(written).toHaveLength(1)
+    expect(res.statusCode).toBe(200)
+  })
+})
+
 describe('CORS', () => {
   it("allowOrigin '*' answers any origin with *, and the preflight", async () => {
     mount({ allowOrigin: '*' })
