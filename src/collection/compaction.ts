@@ -102,6 +102,7 @@ export async function buildMerge(
   plan: MergePlan,
   manifest: Manifest,
   isLive: (seq: number) => boolean,
+  pause: () => Promise<void> = async () => {},
 ): Promise<WriteBatch> {
   const ids = plan.segments
   const segments = (await store.readSegments(ids)).sort((a, b) => a.id - b.id)
@@ -139,19 +140,27 @@ export async function buildMerge(
   let vectorRows = VECTOR_BLOCK_ROWS
   if (hasVectors && seqs.length > 0) {
     const keys = segments.flatMap((s) => Array.from({ length: s.vectorBlocks }, (_, b) => [s.id, b] as const))
-    const blocks = new Map((await store.readVectors(keys)).map((v) => [`${v.segment}/${v.block}`, v.vectors]))
+    // Read in parts, pausing between them: a long read transaction would hold up adds' commits.
+    const blocks = new Map<string, Float32Array>()
+    for (let from = 0; from < keys.length; from += PAUSE_BLOCKS) {
+      for (const v of await store.readVectors(keys.slice(from, from + PAUSE_BLOCKS))) blocks.set(`${v.segment}/${v.block}`, v.vectors)
+      await pause()
+    }
     const dims = manifest.dims!
     const all = new Float32Array(seqs.length * dims)
     const rowsOf = new Map(segments.map((s) => [s.id, s.vectorRows ?? VECTOR_BLOCK_ROWS]))
-    liveRows.forEach(({ segment, row }, i) => {
+    for (let i = 0; i < liveRows.length; i++) {
+      if (i > 0 && i % PAUSE_ROWS === 0) await pause()
+      const { segment, row } = liveRows[i]!
       const rows = rowsOf.get(segment)!
       const b = Math.floor(row / rows)
       const block = blocks.get(`${segment}/${b}`)
       if (!block) throw new WinnowError('INTERNAL', `vector block ${segment}/${b} is missing`, { segment, block: b })
       const r = row % rows
       all.set(block.subarray(r * dims, (r + 1) * dims), i * dims)
-    })
+    }
     for (let b = 0; b * VECTOR_BLOCK_ROWS < seqs.length; b++) {
+      if (b > 0 && (b * VECTOR_BLOCK_ROWS) % PAUSE_ROWS === 0) await pause()
       const from = b * VECTOR_BLOCK_ROWS
       const to = Math.min(seqs.length, from + VECTOR_BLOCK_ROWS)
       const { codes, scales } = quantize(all.subarray(from * dims, to * dims), dims)
@@ -163,8 +172,11 @@ export async function buildMerge(
   }
   // Postings: term by term over the merged segments, dead seqs dropped.
   const merged = new Map<string, { seqs: number[]; tfs: number[] }>()
+  let postingsRead = 0
   for (const segment of segments) {
+    await pause()
     for (const p of await store.readSegmentPostings(segment.id)) {
+      if (++postingsRead % PAUSE_ROWS === 0) await pause()
       let list = merged.get(p.term)
       for (let i = 0; i < p.seqs.length; i++) {
         if (!isLive(p.seqs[i]!)) continue
@@ -189,6 +201,11 @@ export async function buildMerge(
     removeTombstones: dead,
   }
 }
+
+/** A merge's build pauses for writes in flight (see `WritesFirst`) after this many rows or posting lists… */
+const PAUSE_ROWS = 4096
+/** …and after reading this many fp32 blocks. */
+const PAUSE_BLOCKS = 128
 
 /** Rows of the merged segment each staging step writes (fp32 ~6 MiB at 384 dims): an add waits for one. */
 export const STAGE_ROWS = 4096

@@ -6,7 +6,7 @@ import type { ChunkingOptions, ResolvedChunking } from '../text/chunking.js'
 import { buildAddBatch } from './addBatch.js'
 import { readLiveDocument } from './documents.js'
 import { ChunkTable } from './chunkTable.js'
-import { mergeRound, type MergeHost } from './merging.js'
+import { runMerges, WritesFirst, type MergeHost } from './merging.js'
 import { checkDocuments, checkVectorRules, DEFAULT_MAX_TEXT_LENGTH, prepareDocuments, type PreparedDocument } from './ingest.js'
 import type { AddProgress, AddResult, CollectionInfo, SearchHit, SearchOptions, StoredDocument } from '../types.js'
 import type { Checkpoint } from '../core/checkpoint.js'
@@ -44,6 +44,8 @@ export class CollectionEngine {
   private refreshing: Promise<void> | null = null
   private queuedRefresh: Promise<void> | null = null
   private compacting: Promise<void> | null = null
+  /** Adds and deletes in flight, which background merges let go first. */
+  private readonly writes = new WritesFirst()
   private closed = false
   private readonly unsubscribe: () => void
 
@@ -130,7 +132,11 @@ export class CollectionEngine {
    * Adds or replaces documents. Chunking and embedding happen before the write lock is taken; the
    * write is one transaction, so after a crash either every chunk of this call is searchable or none.
    */
-  async add(input: unknown, checkpoint: Checkpoint, onProgress?: (p: AddProgress) => void): Promise<AddResult> {
+  add(input: unknown, checkpoint: Checkpoint, onProgress?: (p: AddProgress) => void): Promise<AddResult> {
+    return this.writes.track(() => this.addNow(input, checkpoint, onProgress))
+  }
+
+  private async addNow(input: unknown, checkpoint: Checkpoint, onProgress?: (p: AddProgress) => void): Promise<AddResult> {
     const embedder = this.deps.embedder
     const docs = checkDocuments(input, { maxTextLength: this.maxTextLength, dims: this.manifest.dims ?? embedder?.dims ?? null })
     if (docs.length === 0) return { documents: 0, chunks: 0, replaced: 0 }
@@ -183,7 +189,7 @@ export class CollectionEngine {
   /** Removes documents by id; returns how many existed. */
   async delete(ids: unknown): Promise<number> {
     if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw invalidInput('ids must be an array of strings')
-    return this.deps.coordination.withWriteLock(this.name, async () => {
+    return this.writes.track(() => this.deps.coordination.withWriteLock(this.name, async () => {
       await this.refresh()
       const present = [...new Set(ids as string[])].filter((id) => this.table.hasDocument(id))
       if (present.length === 0) return 0
@@ -199,7 +205,7 @@ export class CollectionEngine {
       this.committed(manifest)
       this.scheduleCompactionSoon()
       return present.length
-    })
+    }))
   }
 
   /** Removes every document; keeps the collection and its settings. */
@@ -261,7 +267,7 @@ export class CollectionEngine {
 
   /**
    * Merges small segments and drops tombstones, in the background after a write (up to four
-   * rounds), one merge at a time across tabs: see {@link mergeRound}. Searches running meanwhile
+   * rounds), one merge at a time across tabs: see {@link runMerges}. Searches running meanwhile
    * keep the view they started with.
    */
   private scheduleCompaction(): void {
@@ -271,6 +277,7 @@ export class CollectionEngine {
       store: this.deps.store,
       coordination: this.deps.coordination,
       isClosed: () => this.closed,
+      pause: () => this.writes.pause(),
       refresh: () => this.refresh(),
       current: () => ({ table: this.table, manifest: this.manifest }),
       committed: (manifest) => this.committed(manifest),
@@ -281,16 +288,9 @@ export class CollectionEngine {
         this.blocks.clear()
       },
     }
-    this.compacting = this.deps.coordination
-      .withMergeLock(this.name, async () => {
-        for (let round = 0; round < 4 && !this.closed; round++) if (!(await mergeRound(host))) return
-      })
-      .catch(() => {
-        // A failed merge step changes nothing visible; the next write tries again.
-      })
-      .finally(() => {
-        this.compacting = null
-      })
+    this.compacting = runMerges(host).finally(() => {
+      this.compacting = null
+    })
   }
 
   /** After the current lock holder returns: compaction queues behind it for the same lock. */

@@ -18,6 +18,8 @@ export interface MergeHost {
   readonly store: CollectionStore
   readonly coordination: Coordination
   isClosed(): boolean
+  /** Waits for the adds and deletes in flight ({@link WritesFirst.pause}); called between steps. */
+  pause(): Promise<void>
   /** Brings the view up to date with the store (another tab's commits). */
   refresh(): Promise<void>
   current(): { table: ChunkTable; manifest: Manifest }
@@ -25,6 +27,21 @@ export interface MergeHost {
   committed(manifest: Manifest): void
   /** After the merge's last commit, under the write lock: the view follows from what it wrote. */
   merged(removed: readonly number[], segment: SegmentRecord | null, quantized: QuantizedBlockRecord[]): void
+}
+
+/**
+ * Up to four merge rounds under the collection's merge lock; a failed step ends them quietly (it
+ * changed nothing visible; the next write starts merges again).
+ *
+ * @example
+ * engine.compacting = runMerges(host)
+ */
+export async function runMerges(host: MergeHost): Promise<void> {
+  await host.coordination
+    .withMergeLock(host.name, async () => {
+      for (let round = 0; round < 4 && !host.isClosed(); round++) if (!(await mergeRound(host))) return
+    })
+    .catch(() => {})
 }
 
 /**
@@ -41,7 +58,7 @@ export async function mergeRound(host: MergeHost): Promise<boolean> {
   const { table, manifest } = host.current()
   const plan = planMerge(segmentStats(table))
   if (!plan) return false
-  const built = await buildMerge(store, plan, manifest, (seq) => table.hasSeq(seq))
+  const built = await buildMerge(store, plan, manifest, (seq) => table.hasSeq(seq), () => host.pause())
   const valid = () => !host.isClosed() && plan.segments.every((id) => host.current().table.segments.includes(id))
 
   // Reserve an id and write the merged segment's records ahead, step by step.
@@ -59,7 +76,11 @@ export async function mergeRound(host: MergeHost): Promise<boolean> {
     if (id === null) return false
     staged = stagedMerge(built, id)!
     // A failed step leaves the id in `staging`; the next merge clears it.
-    for (const step of stagingSteps(staged)) await store.stage(step)
+    for (const step of stagingSteps(staged)) {
+      await host.pause()
+      await store.stage(step)
+    }
+    await host.pause()
   }
 
   return coordination.withWriteLock(name, async () => {
@@ -94,4 +115,37 @@ async function clearStaging(host: MergeHost): Promise<void> {
     await host.store.commit({ manifest: next, deleteSegments: left })
     host.committed(next)
   })
+}
+
+/**
+ * Lets writes go first: a merge calls {@link pause} between its steps (a few thousand rows of
+ * work), which waits until the adds and deletes in flight when it was called have finished. Writes
+ * that start later do not extend that wait, so a stream of adds slows a merge but never stops it.
+ *
+ * @example
+ * const writes = new WritesFirst()
+ * await writes.track(() => engine.addNow(docs)) // in add()
+ * await writes.pause()                           // in the merge, between steps
+ */
+export class WritesFirst {
+  private started = 0
+  private finished = 0
+  private waiters: { until: number; resolve: () => void }[] = []
+
+  async track<T>(work: () => Promise<T>): Promise<T> {
+    this.started++
+    try {
+      return await work()
+    } finally {
+      this.finished++
+      this.waiters = this.waiters.filter((w) => (w.until <= this.finished ? (w.resolve(), false) : true))
+    }
+  }
+
+  /** Yields to the event loop, then waits for the writes in flight now. */
+  async pause(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    const until = this.started
+    if (until > this.finished) await new Promise<void>((resolve) => this.waiters.push({ until, resolve }))
+  }
 }

@@ -9,6 +9,7 @@ import { IDBFactory } from 'fake-indexeddb'
 import 'fake-indexeddb/auto'
 import { describe, expect, it } from 'vitest'
 import { STAGE_ROWS } from '../../src/collection/compaction.js'
+import { WritesFirst } from '../../src/collection/merging.js'
 import { CollectionEngine } from '../../src/collection/engine.js'
 import { searchCollection } from '../../src/search/searchCollection.js'
 import { createCoordination } from '../../src/store/coordination.js'
@@ -179,4 +180,96 @@ describe('merges staged ahead of their commit', () => {
       coordination.close()
     })
   }
+})
+
+describe('WritesFirst: merges let writes go first', () => {
+  it('pause() waits for the writes in flight when it is called, not for later ones', async () => {
+    const writes = new WritesFirst()
+    const events: string[] = []
+    const gate = () => {
+      let open = () => {}
+      const opened = new Promise<void>((resolve) => (open = resolve))
+      return { opened, open }
+    }
+    const first = gate()
+    const w1 = writes.track(async () => {
+      await first.opened
+      events.push('write 1 done')
+    })
+    const paused = writes.pause().then(() => events.push('merge resumes'))
+    await new Promise((resolve) => setTimeout(resolve, 5)) // pause() has taken its count
+    const second = gate()
+    const w2 = writes.track(async () => {
+      await second.opened
+      events.push('write 2 done')
+    })
+    first.open()
+    await w1
+    await paused
+    second.open()
+    await w2
+    expect(events).toEqual(['write 1 done', 'merge resumes', 'write 2 done'])
+    // Nothing in flight: pause() only yields.
+    const t = performance.now()
+    await writes.pause()
+    expect(performance.now() - t).toBeLessThan(500)
+  })
+
+  it('a failed write counts as finished', async () => {
+    const writes = new WritesFirst()
+    const failing = writes.track(async () => {
+      throw new Error('quota')
+    })
+    await expect(failing).rejects.toThrow('quota')
+    await writes.pause() // would hang if the failure were not counted
+  })
+})
+
+describe('a merge waits for an add in flight before its next step', () => {
+  it('memory: no staging step is written while an add is in flight', async () => {
+    const backend = new MemoryBackend()
+    const coordination = createCoordination({})
+    const raw = await backend.open('w')
+    let postingsGate: Promise<void> | null = null
+    let openPostings = () => {}
+    let inPostings = () => {}
+    const reachedPostings = new Promise<void>((resolve) => (inPostings = resolve))
+    let commitGate: Promise<void> | null = null
+    let staged = 0
+    const store = new Proxy(raw, {
+      get(target, key) {
+        if (key === 'readSegmentPostings') return async (id: number) => {
+          inPostings()
+          if (postingsGate) await postingsGate
+          return target.readSegmentPostings(id)
+        }
+        if (key === 'stage') return async (records: StagedRecords) => {
+          staged++
+          return target.stage(records)
+        }
+        const value = Reflect.get(target, key) as unknown
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+      },
+    })
+    const c = await CollectionEngine.open('w', { store, coordination, embedder: null }, {})
+    for (let i = 0; i < 10; i++) await c.add(docs(i * PER_ADD, PER_ADD), none)
+    await c.idle()
+    postingsGate = new Promise<void>((resolve) => (openPostings = resolve))
+    await c.add(docs(10 * PER_ADD, PER_ADD), none) // the eleventh segment: a merge starts
+    await reachedPostings
+    let openCommit = () => {}
+    commitGate = new Promise<void>((resolve) => (openCommit = resolve))
+    // In flight, before it takes the write lock: its checkpoint waits (as one between embedding batches would).
+    const late = c.add(docs(11 * PER_ADD, 5), () => commitGate!)
+    openPostings()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(staged).toBe(0) // the merge paused for the add
+    openCommit()
+    await late
+    await c.idle()
+    expect(staged).toBe(Math.ceil((7 * PER_ADD) / STAGE_ROWS))
+    expect(await c.count()).toBe(11 * PER_ADD + 5)
+    c.close()
+    coordination.close()
+  })
 })
