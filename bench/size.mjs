@@ -12,6 +12,7 @@
 // Saves bench/results/<date>-size.json.
 import { execFileSync, spawn } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
 import { get as httpGet } from 'node:http'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -32,6 +33,7 @@ const modules = Object.entries(entry.modules)
   .sort((a, b) => b.bytes - a.bytes)
 const result = {
   date: new Date().toISOString().slice(0, 10),
+  machine: `${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}`,
   entry: 'dist/index.js',
   minifiedBytes: Buffer.byteLength(code),
   gzipBytes: gzipSync(code, { level: 9 }).length,

@@ -117,5 +117,5 @@ async function importInChromium(served, model) {
 mkdirSync('bench/results', { recursive: true })
 const date = new Date().toISOString().slice(0, 10)
 const out = `bench/results/${date}-snapshot.json`
-writeFileSync(out, JSON.stringify({ date, part: 'snapshot', machine: { cores: (await import('node:os')).cpus().length }, embedder: withEmbedder ? args.embedder : null, rows }, null, 2) + '\n')
+writeFileSync(out, JSON.stringify({ date, part: 'snapshot', machine: await (async () => { const os = await import('node:os'); return `${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.version}` })(), embedder: withEmbedder ? args.embedder : null, rows }, null, 2) + '\n')
 console.log(`saved ${out}`)
