@@ -36,6 +36,26 @@ function gated(store: CollectionStore, onStage: (step: number, records: StagedRe
   })
 }
 
+/**
+ * The store held at the merge's second staging step until `release()`; `atSecondStep` resolves
+ * when it gets there, and `steps` lists each step's int8 block count.
+ */
+function heldAtSecondStep(store: CollectionStore) {
+  let release = () => {}
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  let reached = () => {}
+  const atSecondStep = new Promise<void>((resolve) => (reached = resolve))
+  const steps: number[] = []
+  const held = gated(store, async (step, records) => {
+    steps.push(records.putQuantized!.length)
+    if (step === 1) {
+      reached()
+      await gate
+    }
+  })
+  return { store: held, atSecondStep, release, steps }
+}
+
 function docs(from: number, count: number) {
   return Array.from({ length: count }, (_, i) => {
     const n = from + i
@@ -69,18 +89,7 @@ describe('merges staged ahead of their commit', () => {
     it(`${kind}: an add and a search land while a merge's records are being written; the merge then lands in ${Math.ceil((7 * PER_ADD) / STAGE_ROWS)} steps`, async () => {
       const backend = makeBackend()
       const coordination = createCoordination({})
-      let release = () => {}
-      const gate = new Promise<void>((resolve) => (release = resolve))
-      let reached = () => {}
-      const atSecondStep = new Promise<void>((resolve) => (reached = resolve))
-      const steps: number[] = []
-      const store = gated(await backend.open('g'), async (step, records) => {
-        steps.push(records.putQuantized!.length)
-        if (step === 1) {
-          reached()
-          await gate
-        }
-      })
+      const { store, atSecondStep, release, steps } = heldAtSecondStep(await backend.open('g'))
       const c = await CollectionEngine.open('g', { store, coordination, embedder: null }, {})
       for (let i = 0; i < 11; i++) await c.add(docs(i * PER_ADD, PER_ADD), none)
       await atSecondStep
@@ -152,16 +161,7 @@ describe('merges staged ahead of their commit', () => {
     it(`${kind}: a merge whose segments a clear() removed while it staged deletes what it wrote`, async () => {
       const backend = makeBackend()
       const coordination = createCoordination({})
-      let release = () => {}
-      const gate = new Promise<void>((resolve) => (release = resolve))
-      let reached = () => {}
-      const atSecondStep = new Promise<void>((resolve) => (reached = resolve))
-      const store = gated(await backend.open('c'), async (step) => {
-        if (step === 1) {
-          reached()
-          await gate
-        }
-      })
+      const { store, atSecondStep, release } = heldAtSecondStep(await backend.open('c'))
       const c = await CollectionEngine.open('c', { store, coordination, embedder: null }, {})
       for (let i = 0; i < 11; i++) await c.add(docs(i * PER_ADD, PER_ADD), none)
       await atSecondStep
