@@ -85,7 +85,11 @@ export function checkDocuments(input: unknown, limits: { maxTextLength: number; 
       const isArray = Array.isArray(v) || v instanceof Float32Array || v instanceof Float64Array
       if (!isArray) throw invalidInput(`documents[${i}].vector must be a Float32Array or an array of numbers`, { index: i, id })
       const vector = toFloat32(v as ArrayLike<number>, `documents[${i}].vector`, { index: i, id })
-      if (vector.length === 0 || !vector.every(Number.isFinite)) throw invalidInput(`documents[${i}].vector must be non-empty and finite`, { index: i, id })
+      // One pass: the sum of squares is finite exactly when every value is (a float32 squared
+      // cannot overflow a double).
+      let norm = 0
+      for (let k = 0; k < vector.length; k++) norm += vector[k]! * vector[k]!
+      if (vector.length === 0 || !Number.isFinite(norm)) throw invalidInput(`documents[${i}].vector must be non-empty and finite`, { index: i, id })
       if (dims === null) dims = vector.length
       if (vector.length !== dims) {
         throw new WinnowError(
@@ -94,8 +98,6 @@ export function checkDocuments(input: unknown, limits: { maxTextLength: number; 
           { index: i, id, expected: dims, actual: vector.length },
         )
       }
-      let norm = 0
-      for (let k = 0; k < vector.length; k++) norm += vector[k]! * vector[k]!
       if (norm === 0) throw invalidInput(`documents[${i}].vector is all zeros`, { index: i, id })
       norm = Math.sqrt(norm)
       for (let k = 0; k < vector.length; k++) vector[k]! /= norm
@@ -171,7 +173,8 @@ function checkMetadata(value: unknown, i: number, id: string): Record<string, un
  */
 export function toFloat32(values: ArrayLike<number>, what: string, details: Record<string, unknown> = {}): Float32Array {
   try {
-    return Float32Array.from(values)
+    // The constructor copies a typed array in one go; `from` walks its iterator value by value.
+    return new Float32Array(values)
   } catch {
     throw invalidInput(`${what} must hold numbers`, details)
   }

@@ -56,10 +56,12 @@ export function quantizeInto(
     const inv = 127 / maxAbs
     for (let i = 0; i < dims; i++) {
       // Half away from zero (Math.round sends -63.5 to -63 but 63.5 to 64), so that a negated row
-      // gets exactly negated codes. Rounding can overshoot 127 by one ulp of inv, and Int8Array
-      // would wrap 128 to -128, so clamp.
+      // gets exactly negated codes: ±0.5 then truncation by `| 0`, about twice as fast as
+      // Math.round here. (It differs from exact rounding only for |y| one ulp under 0.5, where the
+      // sum rounds up to 1: an error of 0.5 either way.) Rounding can overshoot 127 by one ulp of
+      // inv, and Int8Array would wrap 128 to -128, so clamp.
       const y = vectors[from + i]! * inv
-      const q = y < 0 ? -Math.round(-y) : Math.round(y)
+      const q = (y < 0 ? y - 0.5 : y + 0.5) | 0
       codes[to + i] = q > 127 ? 127 : q < -127 ? -127 : q
     }
     scales[offsetRows + r] = maxAbs / 127

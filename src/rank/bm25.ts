@@ -222,9 +222,12 @@ const MAX_SEQ = 0xffffffff
 export function buildPostings(chunks: readonly { seq: number; terms: readonly string[] }[]): SegmentPostings {
   const lengths = new Uint32Array(chunks.length)
   const order = Array.from({ length: chunks.length }, (_, i) => i)
-  order.sort((a, b) => chunks[a]!.seq - chunks[b]!.seq)
-  const lists = new Map<string, { seqs: number[]; tfs: number[] }>()
-  const counts = new Map<string, number>()
+  let sorted = true
+  for (let i = 1; i < chunks.length && sorted; i++) sorted = chunks[i - 1]!.seq < chunks[i]!.seq
+  if (!sorted) order.sort((a, b) => chunks[a]!.seq - chunks[b]!.seq)
+  // One list per term; `last` is the seq of its newest entry, so a term seen again in the same
+  // chunk raises that entry's tf instead of being counted in a per-chunk map first.
+  const lists = new Map<string, { seqs: number[]; tfs: number[]; last: number }>()
   let previous = -1
   for (const index of order) {
     const { seq, terms } = chunks[index]!
@@ -233,17 +236,23 @@ export function buildPostings(chunks: readonly { seq: number; terms: readonly st
     }
     previous = seq
     lengths[index] = terms.length
-    counts.clear()
-    for (const term of terms) counts.set(term, (counts.get(term) ?? 0) + 1)
     // Chunks are visited in seq order, so appending keeps every list ascending.
-    for (const [term, tf] of counts) {
-      let list = lists.get(term)
-      if (list === undefined) lists.set(term, (list = { seqs: [], tfs: [] }))
-      list.seqs.push(seq)
-      list.tfs.push(Math.min(tf, MAX_TF))
+    for (const term of terms) {
+      const list = lists.get(term)
+      if (list === undefined) lists.set(term, { seqs: [seq], tfs: [1], last: seq })
+      else if (list.last === seq) list.tfs[list.tfs.length - 1]!++
+      else {
+        list.seqs.push(seq)
+        list.tfs.push(1)
+        list.last = seq
+      }
     }
   }
   const postings = new Map<string, TermPostings>()
-  for (const [term, list] of lists) postings.set(term, { seqs: Uint32Array.from(list.seqs), tfs: Uint16Array.from(list.tfs) })
+  for (const [term, list] of lists) {
+    const tfs = new Uint16Array(list.tfs.length)
+    for (let i = 0; i < tfs.length; i++) tfs[i] = Math.min(list.tfs[i]!, MAX_TF)
+    postings.set(term, { seqs: new Uint32Array(list.seqs), tfs })
+  }
   return { postings, lengths }
 }
