@@ -22,6 +22,7 @@
 import { stemmer as porterStem } from 'stemmer'
 import { describeValue, invalidInput } from '../errors.js'
 import type { AnalyzerOptions } from '../types.js'
+import { RAW_TOKEN, scanTokens } from './tokens.js'
 
 export type { AnalyzerOptions }
 
@@ -217,19 +218,17 @@ export function createAnalyzer(options?: AnalyzerOptions | false): Analyzer {
 
   /** Tokenizes already-normalized text and appends its terms to `out`. */
   const collect = (normalized: string, out: string[]): string[] => {
-    // A fresh lastIndex per call; the regex object is shared (module constant) and never escapes.
-    TOKEN.lastIndex = 0
-    for (let match = TOKEN.exec(normalized); match !== null; match = TOKEN.exec(normalized)) {
-      let term = match[0]
+    scanTokens(normalized, (token) => {
+      let term = token
       if (english && term.length > 2 && term.charCodeAt(term.length - 2) === APOSTROPHE) {
         const last = term.charCodeAt(term.length - 1)
         if (last === LOWER_S || last === UPPER_S) term = term.slice(0, -2)
       }
-      if (minTokenLength > 1 && codePointLength(term) < minTokenLength) continue
-      if (stop !== null && stop.has(term)) continue
+      if (minTokenLength > 1 && codePointLength(term) < minTokenLength) return
+      if (stop !== null && stop.has(term)) return
       if (english && isEnglishWord(term)) term = stem(term)
       out.push(term)
-    }
+    })
     return out
   }
 
@@ -265,17 +264,6 @@ const APOSTROPHE = 0x27
 const LOWER_S = 0x73
 const UPPER_S = 0x53
 const ASCII_ONLY = /^[\x00-\x7f]*$/
-
-// Letters of every script except Han and Hiragana, which are cut one character per term. Written
-// as a negated class ("not a non-letter, not Han, not Hiragana") because subtracting from a class
-// needs the `v` flag, which Safari 16 lacks.
-const LETTER = String.raw`[^\P{L}\p{sc=Han}\p{sc=Hiragana}]`
-const START = String.raw`(?:${LETTER}|\p{N})`
-const CONTINUE = String.raw`(?:${LETTER}|[\p{N}\p{M}_])`
-const JOINER = String.raw`(?:'(?=${START})|(?<=\p{N})[.,](?=\p{N}))`
-const TOKEN = new RegExp(String.raw`[\p{sc=Han}\p{sc=Hiragana}]|${START}(?:${CONTINUE}|${JOINER})*`, 'gu')
-// The same pattern for spans(), whose loop calls collect() (which resets TOKEN) for every token.
-const RAW_TOKEN = new RegExp(TOKEN.source, 'gu')
 
 const DIACRITICS = /[\u0300-\u036f]/g
 const APOSTROPHES = /[\u2019\u02bc\uff07]/g

@@ -9,6 +9,7 @@ import {
   sameAnalyzer,
   type AnalyzerOptions,
 } from '../../src/text/analyzer.js'
+import { scanTokens, tokensByPattern } from '../../src/text/tokens.js'
 
 const terms = (text: string, options?: AnalyzerOptions | false) => createAnalyzer(options).terms(text)
 
@@ -282,5 +283,30 @@ describe('createAnalyzer: spans', () => {
 
   it('rejects a non-string with INVALID_INPUT, like terms()', () => {
     expect(codeOf(() => analyzer.spans(42 as unknown as string))).toBe('INVALID_INPUT')
+  })
+})
+
+describe('scanTokens: the ASCII scan finds exactly the pattern matches', () => {
+  // Every character class the pattern treats differently, ASCII and not: joiners (' . ,), the
+  // underscore, a hyphen, letters and digits of other scripts, a combining mark, Han, an emoji.
+  const ALPHABET = ["a", "Z", "q", "0", "7", "'", ".", ",", "_", "-", " ", "\n", "é", "β", "٣", "\u0301", "中", "ぁ", "😀", "’", "²"]
+  const scan = (text: string) => {
+    const out: string[] = []
+    scanTokens(text, (t) => out.push(t))
+    return out
+  }
+
+  it('on random strings of those characters (fast-check, 5,000 runs)', () => {
+    const text = fc.array(fc.constantFrom(...ALPHABET), { maxLength: 40 }).map((chars) => chars.join(''))
+    const ascii = fc.array(fc.constantFrom(...ALPHABET.slice(0, 12)), { maxLength: 40 }).map((chars) => chars.join(''))
+    fc.assert(fc.property(fc.oneof(ascii, text), (t) => {
+      expect(scan(t)).toEqual(tokensByPattern(t))
+    }), { numRuns: 5000 })
+  })
+
+  it('joins at the edges exactly as the pattern does', () => {
+    for (const text of ["it's", "it'", "'s", "1.5", "1.", ".5", "1.a", "a.1", "1,000,0", "1,,0", "a'b'c", "x_1", "_x", "9'é", "9.٣", "ab'é", "2.β", "3.5é", "a", "é", ""]) {
+      expect(scan(text), text).toEqual(tokensByPattern(text))
+    }
   })
 })
