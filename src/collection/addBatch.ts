@@ -124,6 +124,7 @@ export function buildAddBatch(input: {
       putPostings,
       putQuantized: quantized,
       putVectors,
+      unused: { segment: segmentId, fromSeq: base },
     },
     segment,
     quantized,

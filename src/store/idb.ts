@@ -324,12 +324,19 @@ export class IdbStore implements CollectionStore {
         )
       }
       for (const seq of batch.removeTombstones ?? []) del('tombstones', seq)
-      // Puts go after deletes of the same transaction: IndexedDB applies requests in order.
-      if (changes.size > 0) track(writeBlocks(tx.objectStore('passages'), changes))
-      for (const s of batch.putSegments ?? []) put('segments', s)
-      if (batch.putPostings?.length) track(putPostings(tx.objectStore('postingBuckets'), batch.putPostings))
+      // Puts go after deletes of the same transaction: IndexedDB applies requests in order. The
+      // vector rows, most of an add's bytes, go first: the browser writes them while the rest of
+      // the records are packed and cloned here.
       for (const run of packQuantized(batch.putQuantized ?? [])) put('quantized', run)
       for (const v of batch.putVectors ?? []) put('vectors', v)
+      const unused = batch.unused
+      if (changes.size > 0) {
+        track(writeBlocks(tx.objectStore('passages'), changes, unused && { fromSeq: unused.fromSeq, put: (v) => put('passages', v) }))
+      }
+      for (const s of batch.putSegments ?? []) put('segments', s)
+      if (batch.putPostings?.length) {
+        track(putPostings(tx.objectStore('postingBuckets'), batch.putPostings, unused && { segment: unused.segment, put: (v) => put('postingBuckets', v) }))
+      }
       for (const seq of batch.addTombstones ?? []) put('tombstones', seq, seq)
       if (batch.manifest) put('meta', batch.manifest, 'manifest')
     } catch (error) {

@@ -4,15 +4,27 @@
  */
 import { mergeBuckets, packPostings, type PackedBucket } from './postingCodec.js'
 import { applyChanges, type BlockChanges, type PassageBlock } from './passageBlocks.js'
-import type { PostingRecord } from './types.js'
+import { PASSAGE_BLOCK_SEQS, type PostingRecord } from './types.js'
 
 /**
  * Applies a commit's changes to the passage blocks it touches: each is read, changed and written
  * back (or deleted when empty) in the commit's transaction, since an add may share its first block
  * with the add before it, and a snapshot import may spread one block's documents over shards.
  */
-export async function writeBlocks(store: { get(key: IDBValidKey): Promise<unknown>; put(value: unknown): Promise<unknown>; delete(key: IDBValidKey): Promise<unknown> }, changes: Map<number, BlockChanges>): Promise<void> {
-  const blocks = [...changes.keys()]
+export async function writeBlocks(
+  store: { get(key: IDBValidKey): Promise<unknown>; put(value: unknown): Promise<unknown>; delete(key: IDBValidKey): Promise<unknown> },
+  changes: Map<number, BlockChanges>,
+  unused?: { fromSeq: number; put(value: unknown): void },
+): Promise<void> {
+  let blocks = [...changes.keys()]
+  if (unused) {
+    // A block that starts at or after the first unused seq holds nothing yet: no read needed.
+    for (const b of blocks) {
+      const next = b * PASSAGE_BLOCK_SEQS >= unused.fromSeq ? applyChanges(b, undefined, changes.get(b)!) : null
+      if (next) unused.put(next)
+    }
+    blocks = blocks.filter((b) => b * PASSAGE_BLOCK_SEQS < unused.fromSeq)
+  }
   const stored = await Promise.all(blocks.map((b) => store.get(b) as Promise<PassageBlock | undefined>))
   await issueAll(
     blocks.map((b, i) => () => {
@@ -46,14 +58,24 @@ export async function issueAll(requests: (() => Promise<unknown>)[]): Promise<vo
  * (a snapshot import writes one segment's postings over several commits). Requests only, so it
  * runs inside the commit's transaction.
  */
-export async function putPostings(store: { get(key: IDBValidKey): Promise<unknown>; put(value: unknown): Promise<unknown> }, postings: readonly PostingRecord[]): Promise<void> {
+export async function putPostings(
+  store: { get(key: IDBValidKey): Promise<unknown>; put(value: unknown): Promise<unknown> },
+  postings: readonly PostingRecord[],
+  unused?: { segment: number; put(value: unknown): void },
+): Promise<void> {
   const bySegment = new Map<number, PostingRecord[]>()
   for (const p of postings) {
     const list = bySegment.get(p.segment)
     if (list) list.push(p)
     else bySegment.set(p.segment, [p])
   }
-  const packed = [...bySegment].flatMap(([segment, list]) => packPostings(segment, list))
+  let packed = [...bySegment].flatMap(([segment, list]) => packPostings(segment, list))
+  if (unused) {
+    // The buckets of a segment nothing was written under yet are put as they are.
+    for (const b of packed) if (b.segment === unused.segment) unused.put(b)
+    packed = packed.filter((b) => b.segment !== unused.segment)
+  }
+  if (packed.length === 0) return
   const stored = await Promise.all(packed.map((b) => store.get([b.bucket, b.segment]) as Promise<PackedBucket | undefined>))
   await issueAll(packed.map((b, i) => () => store.put(stored[i] ? mergeBuckets(stored[i]!, b) : b)))
 }

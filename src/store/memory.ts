@@ -25,6 +25,8 @@ interface Tables {
   /** Documents by `id \0 smallest seq` (their {@link DocRef}), as IndexedDB's passage blocks tell them apart. */
   docs: Map<string, DocRecord>
   chunks: Map<number, ChunkRecord>
+  /** The highest chunk seq ever written (seqs are never reused): checks a batch's `unused` claim. */
+  highestSeq: number
   segments: Map<number, SegmentRecord>
   /** term → segment → postings */
   postings: Map<string, Map<number, PostingRecord>>
@@ -64,6 +66,7 @@ export class MemoryBackend implements StoreBackend {
         deleted: false,
         manifest: null,
         docs: new Map(),
+        highestSeq: -1,
         chunks: new Map(),
         segments: new Map(),
         postings: new Map(),
@@ -208,6 +211,7 @@ class MemoryStore implements CollectionStore {
     // Clone first: a batch that fails to clone must change nothing.
     const b = clone(batch)
     const t = this.t
+    if (b.unused) checkUnused(t, b.unused)
     if (b.clearAll) {
       t.docs.clear()
       t.chunks.clear()
@@ -236,7 +240,10 @@ class MemoryStore implements CollectionStore {
     }
     for (const seq of b.removeTombstones ?? []) t.tombstones.delete(seq)
     for (const d of b.putDocs ?? []) t.docs.set(refKey({ id: d.id, seq: docSeq(d) }), d)
-    for (const c of b.putChunks ?? []) t.chunks.set(c.seq, c)
+    for (const c of b.putChunks ?? []) {
+      t.chunks.set(c.seq, c)
+      if (c.seq > t.highestSeq) t.highestSeq = c.seq
+    }
     for (const s of b.putSegments ?? []) t.segments.set(s.id, s)
     for (const p of b.putPostings ?? []) {
       let bySegment = t.postings.get(p.term)
@@ -252,6 +259,11 @@ class MemoryStore implements CollectionStore {
   close(): void {
     this.closed = true
   }
+}
+
+/** The IndexedDB store trusts a batch's `unused` claim and skips reads; here it is checked. */
+function checkUnused(t: Tables, unused: { segment: number; fromSeq: number }): void {
+  if (t.segments.has(unused.segment) || t.highestSeq >= unused.fromSeq) throw new WinnowError('INTERNAL', `a batch claimed segment ${unused.segment} and seqs from ${unused.fromSeq} unused, but records are stored there`)
 }
 
 function clone<T>(value: T): T {

@@ -179,6 +179,13 @@ export interface WriteBatch {
   removeTombstones?: number[]
   /** Remove everything but the manifest first (`clear()`). */
   clearAll?: boolean
+  /**
+   * What the batch knows to be unused (an add: its segment id and seqs were never given out), so
+   * its records there are written without reading what is stored first: the posting buckets of
+   * `segment`, and passage blocks whose first seq is `fromSeq` or later. A store may check the
+   * claim; the in-memory one does, so the contract suite would catch a false one.
+   */
+  unused?: { segment: number; fromSeq: number }
 }
 
 /**
