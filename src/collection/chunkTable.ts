@@ -62,8 +62,47 @@ export class ChunkTable implements ChunkView {
     this.kernel = options.kernel === undefined ? defaultInt8Kernel() : options.kernel
   }
 
-  /** Adds a segment's chunks (all live) and its int8 blocks; tombstones are applied afterwards. */
-  addSegment(segment: SegmentRecord, quantized: readonly QuantizedBlockRecord[]): void {
+  /**
+   * A table of what the store holds: its segments (in id order), their int8 blocks (`null`: not
+   * read yet) and the tombstones. Blocks of a segment no record names are left out: a merge may
+   * be writing its own ahead (`staging`).
+   *
+   * @example
+   * const table = ChunkTable.fromStore(await store.readSegments(), null, await store.readTombstones())
+   */
+  static fromStore(segments: readonly SegmentRecord[], quantized: readonly QuantizedBlockRecord[] | null, tombstones: readonly number[]): ChunkTable {
+    const named = new Set(segments.map((s) => s.id))
+    const table = new ChunkTable()
+    if (quantized) table.reserveArena(quantized.filter((q) => named.has(q.segment)))
+    for (const segment of [...segments].sort((a, b) => a.id - b.id)) {
+      table.addSegment(segment, quantized ? quantized.filter((q) => q.segment === segment.id) : null)
+    }
+    for (const seq of tombstones) table.tombstone(seq)
+    return table
+  }
+
+  /** Segments with vectors whose int8 blocks are not read yet (see {@link vectorsPending}). */
+  private readonly pending = new Set<number>()
+
+  /**
+   * Whether some segment's int8 blocks are not read yet: a collection reopens without them (a
+   * keyword search never needs them) and reads them before its first vector scan
+   * ({@link ChunkTable.withInt8}). The scan must not run on such a table.
+   */
+  get vectorsPending(): boolean {
+    return this.pending.size > 0
+  }
+
+  /** The segments whose int8 blocks are not read yet. */
+  pendingSegments(): number[] {
+    return [...this.pending]
+  }
+
+  /**
+   * Adds a segment's chunks (all live) and its int8 blocks (`null`: not read yet, for a segment
+   * with vectors); tombstones are applied afterwards.
+   */
+  addSegment(segment: SegmentRecord, quantized: readonly QuantizedBlockRecord[] | null): void {
     const n = segment.seqs.length
     this.reserve(this.size + n)
     const first = this.size
@@ -93,7 +132,8 @@ export class ChunkTable implements ChunkView {
     }
     this.size += n
     this.liveCount += n
-    const sorted = [...quantized].sort((a, b) => a.block - b.block)
+    if (quantized === null && segment.vectorBlocks > 0) this.pending.add(segment.id)
+    const sorted = [...(quantized ?? [])].sort((a, b) => a.block - b.block)
     this.places.set(segment.id, { first, n, vectorBlocks: segment.vectorBlocks, vectorRows: segment.vectorRows, firstBlock: this.blocks.length, blockCount: sorted.length })
     this.reserveArena(sorted) // one growth for the whole segment rather than one per block
     for (const q of sorted) {
@@ -118,11 +158,34 @@ export class ChunkTable implements ChunkView {
    */
   afterMerge(removed: readonly number[], merged: SegmentRecord | null, quantized: readonly QuantizedBlockRecord[]): ChunkTable {
     const gone = new Set(removed)
+    return this.rebuilt(this.segments.filter((id) => !gone.has(id)), () => null, merged ? { segment: merged, quantized } : null)
+  }
+
+  /**
+   * The table with the int8 blocks of its pending segments in place, from `loaded` (records of
+   * other segments are ignored; a pending segment they lack stays pending). Slots do not move.
+   * This table is left as it was, for the searches still holding it.
+   *
+   * @example
+   * engine.table = engine.table.withInt8(await store.readQuantized(engine.table.pendingSegments()))
+   */
+  withInt8(loaded: readonly QuantizedBlockRecord[]): ChunkTable {
+    const bySegment = new Map<number, QuantizedBlockRecord[]>()
+    for (const q of loaded) if (this.pending.has(q.segment)) (bySegment.get(q.segment) ?? bySegment.set(q.segment, []).get(q.segment)!).push(q)
+    return this.rebuilt(this.segments, (id) => bySegment.get(id) ?? null, null)
+  }
+
+  // A new table of `keep` (in order) and then `added`, every tombstone kept; a pending segment
+  // takes its blocks from `load` (null: still pending).
+  private rebuilt(keep: readonly number[], load: (id: number) => QuantizedBlockRecord[] | null, added: { segment: SegmentRecord; quantized: readonly QuantizedBlockRecord[] } | null): ChunkTable {
     const next = new ChunkTable({ kernel: this.kernel })
-    const parts = this.segments.filter((id) => !gone.has(id)).map((id) => this.segmentParts(id))
-    next.reserveArena([...parts.flatMap((p) => p.quantized), ...quantized])
+    const parts = keep.map((id) => {
+      const part = this.segmentParts(id)
+      return { segment: part.segment, quantized: this.pending.has(id) ? load(id) : part.quantized }
+    })
+    next.reserveArena([...parts.flatMap((p) => p.quantized ?? []), ...(added?.quantized ?? [])])
     for (const p of parts) next.addSegment(p.segment, p.quantized)
-    if (merged) next.addSegment(merged, quantized)
+    if (added) next.addSegment(added.segment, added.quantized)
     for (let slot = 0; slot < this.size; slot++) if (this.live[slot] === 0) next.tombstone(this.seqs[slot]!)
     return next
   }

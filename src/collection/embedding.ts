@@ -1,11 +1,16 @@
 /**
  * How a collection embeds its passages and queries (prefixes and pooling): what it recorded, what
- * the loaded embedder offers, and the errors when they disagree. Used when a collection opens.
+ * the loaded embedder offers, and the errors when they disagree (used when a collection opens);
+ * and the vectors of an add's passages.
  */
 import { invalidInput } from '../errors.js'
 import type { EmbedderPort } from '../models/embedderPort.js'
 import { conflictingConventions, isConventions, legacyConventions, type EmbedderConventions } from '../models/conventions.js'
 import type { Manifest } from '../store/types.js'
+import type { Checkpoint } from '../core/checkpoint.js'
+import type { Pooling } from '../models/embedder.js'
+import type { AddProgress } from '../types.js'
+import type { PreparedDocument } from './ingest.js'
 
 /**
  * How a collection embeds: what it recorded (an explicit option that disagrees is INVALID_INPUT);
@@ -85,4 +90,43 @@ export function countPrefixTokens(port: EmbedderPort, prefix: string): number {
  */
 export function describeConventions(c: EmbedderConventions): string {
   return `queryPrefix ${JSON.stringify(c.queryPrefix)}, documentPrefix ${JSON.stringify(c.documentPrefix)} and ${c.pooling} pooling`
+}
+
+/**
+ * One vector per chunk of `prepared`, in chunk order: a document's own vector where it has one
+ * (it stays one chunk), else the embedder's for the chunk's context text, behind the collection's
+ * document prefix (the prefix comes first, before the title and section lines: it is what the
+ * model was trained to see first).
+ *
+ * @example
+ * const vectors = await passageVectors(prepared, 12, 384, embedder, { prefix: 'passage: ', checkpoint })
+ */
+export async function passageVectors(
+  prepared: readonly PreparedDocument[],
+  chunkTotal: number,
+  dims: number,
+  embedder: EmbedderPort | null,
+  options: { prefix: string; checkpoint: Checkpoint; onProgress?: (p: AddProgress) => void; embedOptions?: { pooling?: Pooling } },
+): Promise<Float32Array> {
+  const vectors = new Float32Array(chunkTotal * dims)
+  const toEmbed: { text: string; at: number }[] = []
+  let at = 0
+  for (const doc of prepared) {
+    for (const chunk of doc.chunks) {
+      if (doc.vector) vectors.set(doc.vector, at * dims)
+      else toEmbed.push({ text: chunk.contextText, at })
+      at++
+    }
+  }
+  if (toEmbed.length === 0) return vectors
+  const { onProgress } = options
+  onProgress?.({ phase: 'embedding', done: 0, total: toEmbed.length })
+  const embedded = await embedder!.embed(
+    toEmbed.map((e) => options.prefix + e.text),
+    options.checkpoint,
+    (done) => onProgress?.({ phase: 'embedding', done, total: toEmbed.length }),
+    options.embedOptions,
+  )
+  toEmbed.forEach((e, i) => vectors.set(embedded.subarray(i * dims, (i + 1) * dims), e.at * dims))
+  return vectors
 }

@@ -1,4 +1,4 @@
-import { invalidInput } from '../errors.js'
+import { invalidInput, WinnowError } from '../errors.js'
 import type { Coordination } from '../store/coordination.js'
 import { SCHEMA_VERSION, type CollectionStore, type Manifest } from '../store/types.js'
 import { createAnalyzer, type Analyzer, type AnalyzerOptions } from '../text/analyzer.js'
@@ -15,8 +15,11 @@ import type { CollectionSettings, CollectionView } from './ports.js'
 import { pickAnalyzer, pickChunking } from './settings.js'
 import { BlockCache, PostingsCache } from './caches.js'
 import { isConventions, type EmbedderConventions } from '../models/conventions.js'
-import { checkStillRecorded, countPrefixTokens, pickConventions } from './embedding.js'
+import { checkStillRecorded, countPrefixTokens, passageVectors, pickConventions } from './embedding.js'
 import type { Pooling } from '../models/embedder.js'
+
+/** How long after a reopen the int8 blocks are read in the background. */
+const INT8_PREFETCH_MS = 500
 
 interface Deps {
   store: CollectionStore
@@ -44,6 +47,10 @@ export class CollectionEngine {
   private refreshing: Promise<void> | null = null
   private queuedRefresh: Promise<void> | null = null
   private compacting: Promise<void> | null = null
+  /** Whether reloads read the int8 blocks (after the first vector search or the prefetch). */
+  private int8Wanted = false
+  private loadingInt8: Promise<void> | null = null
+  private prefetch: ReturnType<typeof setTimeout> | undefined
   /** Adds and deletes in flight, which background merges let go first. */
   private readonly writes = new WritesFirst()
   private closed = false
@@ -99,6 +106,9 @@ export class CollectionEngine {
     const { version: _version, ...analyzerOptions } = analyzerConfig
     const engine = new CollectionEngine(name, deps, manifest, createAnalyzer(analyzerOptions as AnalyzerOptions), chunking, maxTextLength, conventions)
     await engine.reload()
+    // The int8 blocks are read in the background soon after a reopen, so that the first vector
+    // search usually finds them there; one that comes sooner reads them itself.
+    if (engine.table.vectorsPending) engine.prefetch = setTimeout(() => void engine.loadVectors().catch(() => {}), INT8_PREFETCH_MS)
     return engine
   }
 
@@ -149,33 +159,11 @@ export class CollectionEngine {
     const chunkTotal = prepared.reduce((n, d) => n + d.chunks.length, 0)
     onProgress?.({ phase: 'chunking', done: docs.length, total: docs.length })
 
-    let dims = this.manifest.dims ?? embedder?.dims ?? (withVector > 0 ? docs.find((d) => d.vector)!.vector!.length : null)
-    let vectors: Float32Array | null = null
-    if (embedder || withVector > 0) {
-      dims = dims!
-      vectors = new Float32Array(chunkTotal * dims)
-      const toEmbed: { text: string; at: number }[] = []
-      let at = 0
-      for (const doc of prepared) {
-        for (const chunk of doc.chunks) {
-          if (doc.vector) vectors.set(doc.vector, at * dims)
-          else toEmbed.push({ text: chunk.contextText, at })
-          at++
-        }
-      }
-      if (toEmbed.length > 0) {
-        onProgress?.({ phase: 'embedding', done: 0, total: toEmbed.length })
-        // The prefix comes first, before the title and section lines: it is what the model was trained to see first.
-        const prefix = this.conventions?.documentPrefix ?? ''
-        const embedded = await embedder!.embed(
-          toEmbed.map((e) => prefix + e.text),
-          checkpoint,
-          (done) => onProgress?.({ phase: 'embedding', done, total: toEmbed.length }),
-          this.embedOptions(),
-        )
-        toEmbed.forEach((e, i) => vectors!.set(embedded.subarray(i * dims!, (i + 1) * dims!), e.at * dims!))
-      }
-    }
+    const dims = this.manifest.dims ?? embedder?.dims ?? (withVector > 0 ? docs.find((d) => d.vector)!.vector!.length : null)
+    const vectors =
+      embedder || withVector > 0
+        ? await passageVectors(prepared, chunkTotal, dims!, embedder, { prefix: this.conventions?.documentPrefix ?? '', checkpoint, onProgress, embedOptions: this.embedOptions() })
+        : null
     await checkpoint()
     onProgress?.({ phase: 'writing', done: 0, total: chunkTotal })
     const result = await this.deps.coordination.withWriteLock(this.name, async () => {
@@ -251,6 +239,7 @@ export class CollectionEngine {
 
   close(): void {
     this.closed = true
+    clearTimeout(this.prefetch)
     this.unsubscribe()
     this.deps.store.close()
   }
@@ -342,23 +331,40 @@ export class CollectionEngine {
     if (fresh.length > 0) this.postings.clear()
   }
 
+  /**
+   * Reads the view from the store; the int8 blocks (37 MiB at 100k × 384) only once a vector search
+   * or the prefetch wanted them, so a keyword search after a reopen does not wait for them.
+   */
   private async reload(): Promise<void> {
     const [segments, quantized, tombstones] = await Promise.all([
       this.deps.store.readSegments(),
-      this.deps.store.readQuantized(),
+      this.int8Wanted ? this.deps.store.readQuantized() : null,
       this.deps.store.readTombstones(),
     ])
-    // Blocks of segments a record names only: a merge may be writing its own ahead (`staging`).
-    const named = new Set(segments.map((s) => s.id))
-    const table = new ChunkTable()
-    table.reserveArena(quantized.filter((q) => named.has(q.segment)))
-    for (const segment of segments.sort((a, b) => a.id - b.id)) {
-      table.addSegment(segment, quantized.filter((q) => q.segment === segment.id))
-    }
-    for (const seq of tombstones) table.tombstone(seq)
-    this.table = table
+    this.table = ChunkTable.fromStore(segments, quantized, tombstones)
     this.postings.clear()
     this.blocks.clear()
+  }
+
+  /**
+   * Reads the int8 blocks a lazy reopen left unread (one read shared by concurrent callers; a
+   * failed one is not kept). From then on reloads read them too. A segment another tab merged
+   * away meanwhile is caught up by a refresh, which reloads.
+   */
+  async loadVectors(): Promise<void> {
+    this.int8Wanted = true
+    for (let round = 0; this.table.vectorsPending; round++) {
+      if (round > 0) await this.refresh()
+      if (!this.table.vectorsPending) return
+      if (round > 2) throw new WinnowError('INTERNAL', `collection '${this.name}': the int8 blocks of segments ${this.table.pendingSegments().join(', ')} could not be read`)
+      this.loadingInt8 ??= (async () => {
+        const loaded = await this.deps.store.readQuantized(this.table.pendingSegments())
+        this.table = this.table.withInt8(loaded)
+      })().finally(() => {
+        this.loadingInt8 = null
+      })
+      await this.loadingInt8
+    }
   }
 
   /** Pooling for the embedder: the collection's, when it knows one. */

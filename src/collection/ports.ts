@@ -34,6 +34,8 @@ export interface ChunkView {
   readonly segments: readonly number[]
   /** The int8 vector blocks the scan reads. */
   readonly blocks: readonly QuantizedBlock[]
+  /** Some segments' int8 blocks are not read yet: the collection reads them before a vector scan. */
+  readonly vectorsPending: boolean
   /** The document id of a slot. */
   docId(slot: number): string
   /** Where the store keeps a slot's document: its id and smallest chunk seq. */
@@ -94,4 +96,9 @@ export interface SearchableCollection {
   view(): CollectionView
   /** Reads what other tabs or a merge committed since the view was taken. */
   refresh(): Promise<void>
+  /**
+   * Resolves once the view's int8 vector blocks are all in memory (a reopened collection reads
+   * them for its first vector scan, not at open). Absent: they always are.
+   */
+  loadVectors?(): Promise<void>
 }

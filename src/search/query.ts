@@ -51,9 +51,7 @@ const MIN_FUSION_DEPTH = 100
  */
 export async function retrieve(request: ResolvedFirstStage, depth: number, ctx: QueryContext): Promise<FirstStage> {
   const { query, minVectorScore, filter: predicate } = request
-  const hasVectors = ctx.manifest.vectorSource !== 'none' && ctx.manifest.dims !== null
-  const canEmbed = request.vector !== null || (ctx.embedder !== null && ctx.manifest.vectorSource === 'embedder')
-  const mode = request.mode ?? (hasVectors && canEmbed ? 'hybrid' : 'keyword')
+  const { hasVectors, canEmbed, mode } = stageMode(request, ctx)
   const fusion = mode === 'hybrid' ? request.fusion : null
   if (fusion instanceof WinnowError) throw fusion
   const { table } = ctx
@@ -97,6 +95,14 @@ export async function retrieve(request: ResolvedFirstStage, depth: number, ctx: 
   return stage
 }
 
+/** The mode a first stage runs in: as asked, else hybrid when the collection has vectors and a way to embed the query. */
+function stageMode(request: ResolvedFirstStage, ctx: QueryContext) {
+  const hasVectors = ctx.manifest.vectorSource !== 'none' && ctx.manifest.dims !== null
+  const canEmbed = request.vector !== null || (ctx.embedder !== null && ctx.manifest.vectorSource === 'embedder')
+  const mode: SearchMode = request.mode ?? (hasVectors && canEmbed ? 'hybrid' : 'keyword')
+  return { hasVectors, canEmbed, mode, scans: mode !== 'keyword' && hasVectors && canEmbed }
+}
+
 /**
  * The first stage as the pipeline takes it: ranked candidates with their passages, and a reader
  * of their stored vectors. When the store moved on while ranking (a merge, here or in another tab,
@@ -109,14 +115,21 @@ export async function retrieve(request: ResolvedFirstStage, depth: number, ctx: 
 export async function retrieveCandidates(
   request: ResolvedFirstStage,
   depth: number,
-  view: { context(): QueryContext; refresh(): Promise<void> },
+  view: { context(): QueryContext; refresh(): Promise<void>; loadVectors?(): Promise<void> },
 ): Promise<Retrieved> {
-  let ctx = view.context()
+  // A reopened collection reads its int8 blocks for the first stage that scans them.
+  const ready = async () => {
+    const ctx = view.context()
+    if (!ctx.table.vectorsPending || !view.loadVectors || !stageMode(request, ctx).scans) return ctx
+    await view.loadVectors()
+    return view.context()
+  }
+  let ctx = await ready()
   let stage = await retrieve(request, depth, ctx)
   let passages = await readPassages(stage.table, stage.slots, ctx.store)
   if (ctx.stale || view.context().table !== stage.table || passages.includes(null)) {
     await view.refresh()
-    const fresh = view.context()
+    const fresh = await ready()
     if (fresh.table !== stage.table || fresh.manifest.generation !== ctx.manifest.generation) {
       ctx = fresh
       stage = await retrieve(request, depth, ctx)
@@ -274,6 +287,7 @@ async function vectorStage(query: string, given: QueryVector | null, depth: numb
     q = await ctx.embedder!.embed([(ctx.queryPrefix ?? '') + query], ctx.checkpoint, undefined, ctx.embedOptions)
   }
   const { table } = ctx
+  if (table.vectorsPending) throw new WinnowError('INTERNAL', 'a vector scan was asked of a view whose int8 blocks are not read yet')
   const n = candidateCount(depth, table.liveCount)
   const approx = scanQuantized(q, table.blocks, n, allowed)
   // Rescore with full precision: read (or reuse) the fp32 blocks the candidates live in.

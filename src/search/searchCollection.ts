@@ -24,7 +24,7 @@ export async function searchCollection(collection: SearchableCollection, request
   await collection.refresh()
   const context = (): QueryContext => ({ ...collection.view(), checkpoint })
   const { firstStage, remote } = search
-  const local = (depth: number) => retrieveCandidates(firstStage!, depth, { context, refresh: () => collection.refresh() })
+  const local = (depth: number) => retrieveCandidates(firstStage!, depth, { context, refresh: () => collection.refresh(), loadVectors: collection.loadVectors && (() => collection.loadVectors!()) })
   return runPipeline(search.query, search.pipeline, {
     analyzer: collection.view().analyzer,
     checkpoint,

@@ -84,6 +84,12 @@ describe('random adds and deletes with background merges (IndexedDB, format v2)'
         expect((await searchCollection(reopened, { query: own, mode: 'keyword', k: 5 }, none)).hits.map((h) => h.id)).toEqual([id])
       }
       expect(await reopened.count()).toBe(live.size)
+      // A reopen leaves the int8 blocks unread until a vector search (or the prefetch) wants them.
+      const lazy = reopened.view().table
+      expect(lazy.vectorsPending).toBe(true)
+      expect({ ...canonical(lazy), codes: [] }).toEqual({ ...canonical(c.view().table), codes: [] })
+      await reopened.loadVectors()
+      expect(reopened.view().table.vectorsPending).toBe(false)
       expect(canonical(c.view().table)).toEqual(canonical(reopened.view().table))
       const q = [0.3, -0.2, 0.1, 0.1]
       const byVector = async (e: CollectionEngine) => (await searchCollection(e, { query: '', vector: q, mode: 'vector', k: 20 }, none)).hits.map((h) => [h.id, h.score])
