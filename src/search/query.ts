@@ -73,8 +73,16 @@ export async function retrieve(request: ResolvedFirstStage, depth: number, ctx: 
   }
 
   const listDepth = mode === 'hybrid' ? Math.max(depth, MIN_FUSION_DEPTH) : depth
-  const keyword = mode === 'vector' ? null : await keywordStage(query, listDepth, allowed, ctx)
-  const vector = mode === 'keyword' ? null : atLeast(await vectorStage(query, request.vector, listDepth, allowed, ctx), minVectorScore)
+  // Both sides at once: the vector scan runs while the keyword side waits for its postings, and
+  // their reads overlap. A keyword failure is reported first, as when they ran one after the other.
+  const [keywordRun, vectorRun] = await Promise.allSettled([
+    mode === 'vector' ? null : keywordStage(query, listDepth, allowed, ctx),
+    mode === 'keyword' ? null : vectorStage(query, request.vector, listDepth, allowed, ctx),
+  ])
+  if (keywordRun.status === 'rejected') throw keywordRun.reason
+  if (vectorRun.status === 'rejected') throw vectorRun.reason
+  const keyword = keywordRun.value
+  const vector = vectorRun.value && atLeast(vectorRun.value, minVectorScore)
   const stage: FirstStage = { ...empty, keyword: new Map(), vector: new Map() }
   if (keyword) keyword.slots.forEach((s, i) => stage.keyword.set(s, keyword.scores[i]!))
   if (vector) vector.slots.forEach((s, i) => stage.vector.set(s, vector.scores[i]!))

@@ -31,19 +31,21 @@ export const VECTOR_BLOCK_ROWS = 64
 
 /**
  * Rows per fp32 block of a segment written now: the largest power of two up to 64 whose block
- * stays within 48 KiB. Chromium keeps an IndexedDB value over 64 KiB out of line, and reading those
- * is what a rescoring pays for: 50 random gets of 64-row blocks at 384 dims (98 KiB) took 65 ms
- * p50, of 32-row blocks (49 KiB) 18 ms (raw IndexedDB in Chromium, 100k rows). Older segments keep
- * 64 (`SegmentRecord.vectorRows` absent). A power of two dividing 64, so an int8 block of 64 rows
- * is a whole number of fp32 blocks.
+ * stays within 12 KiB (8 rows at 384 dims, 4 at 768). A rescoring reads one block per candidate,
+ * so the block is what a query pays for: in Chromium (100k × 384, a vector search rescoring 50
+ * candidates, a hybrid one 200), the reads took 4.5 / 14 ms p50 with 8-row blocks against 6 / 22
+ * ms with 32-row (48 KiB) ones; values over 64 KiB, kept out of line, were slower still (98 KiB:
+ * 65 ms for 50 reads). Older segments keep what they were written with (`SegmentRecord.vectorRows`;
+ * absent: 64). A power of two dividing 64, so an int8 block of 64 rows is a whole number of fp32
+ * blocks.
  *
  * @example
- * fp32BlockRows(384) // 32
- * fp32BlockRows(1024) // 8
+ * fp32BlockRows(384) // 8
+ * fp32BlockRows(1024) // 2
  */
 export function fp32BlockRows(dims: number): number {
   let rows = VECTOR_BLOCK_ROWS
-  while (rows > 1 && rows * dims * 4 > 48 * 1024) rows /= 2
+  while (rows > 1 && rows * dims * 4 > 12 * 1024) rows /= 2
   return rows
 }
 

@@ -1,5 +1,5 @@
 /**
- * fp32 rows in blocks sized by dims (`fp32BlockRows`): 1,024-d vectors go in 8-row blocks, while
+ * fp32 rows in blocks sized by dims (`fp32BlockRows`): 384-d vectors go in 8-row blocks, while
  * segments written before keep 64-row ones. Adds, deletes and the merges they cause must rescore
  * with exactly the caller's vectors whatever blocks hold them, in memory and over IndexedDB.
  */
@@ -14,7 +14,7 @@ import { MemoryBackend } from '../../src/store/memory.js'
 import { fp32BlockRows, VECTOR_BLOCK_ROWS, type CollectionStore, type StoreBackend, type VectorBlockRecord } from '../../src/store/types.js'
 import { seeded } from './helpers.js'
 
-const DIMS = 1024
+const DIMS = 384
 const none = async () => {}
 
 function unit(rand: () => number): number[] {
@@ -39,8 +39,8 @@ async function asOldLayout(store: CollectionStore, id: number): Promise<void> {
 }
 
 describe('fp32 blocks sized by dims', () => {
-  it('1,024 dims: 8 rows a block; 384: 32; small vectors keep 64', () => {
-    expect([fp32BlockRows(1024), fp32BlockRows(384), fp32BlockRows(768), fp32BlockRows(8), fp32BlockRows(100_000)]).toEqual([8, 32, 16, 64, 1])
+  it('384 dims: 8 rows a block (12 KiB); 768: 4; 1,024: 2; small vectors keep 64', () => {
+    expect([fp32BlockRows(1024), fp32BlockRows(384), fp32BlockRows(768), fp32BlockRows(8), fp32BlockRows(100_000)]).toEqual([2, 8, 4, 64, 1])
   })
 
   for (const [kind, makeBackend] of [
@@ -114,7 +114,7 @@ describe('fp32 blocks sized by dims', () => {
 })
 
 describe('snapshot import rebuilds fp32 rows in blocks of the store size', () => {
-  it('a 64-row int8 block at 1,024 dims becomes eight 8-row fp32 blocks of code × scale; its segment says so', async () => {
+  it('a 64-row int8 block at 384 dims becomes eight 8-row fp32 blocks of code × scale; its segment says so', async () => {
     const { shardRecords } = await import('../../src/snapshot/read.js')
     const manifest = { collection: { dims: DIMS } } as never
     const rand = seeded(5)
