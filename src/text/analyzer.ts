@@ -22,7 +22,7 @@
 import { stemmer as porterStem } from 'stemmer'
 import { describeValue, invalidInput } from '../errors.js'
 import type { AnalyzerOptions } from '../types.js'
-import { RAW_TOKEN, scanTokens } from './tokens.js'
+import { RAW_TOKEN, scanTokenSpans, scanTokens } from './tokens.js'
 
 export type { AnalyzerOptions }
 
@@ -216,19 +216,22 @@ export function createAnalyzer(options?: AnalyzerOptions | false): Analyzer {
     return stemmed
   }
 
+  /** Appends the term of one normalized token to `out`, if it yields one (steps 4-6). */
+  const addTerm = (token: string, out: string[]): void => {
+    let term = token
+    if (english && term.length > 2 && term.charCodeAt(term.length - 2) === APOSTROPHE) {
+      const last = term.charCodeAt(term.length - 1)
+      if (last === LOWER_S || last === UPPER_S) term = term.slice(0, -2)
+    }
+    if (minTokenLength > 1 && codePointLength(term) < minTokenLength) return
+    if (stop !== null && stop.has(term)) return
+    if (english && isEnglishWord(term)) term = stem(term)
+    out.push(term)
+  }
+
   /** Tokenizes already-normalized text and appends its terms to `out`. */
   const collect = (normalized: string, out: string[]): string[] => {
-    scanTokens(normalized, (token) => {
-      let term = token
-      if (english && term.length > 2 && term.charCodeAt(term.length - 2) === APOSTROPHE) {
-        const last = term.charCodeAt(term.length - 1)
-        if (last === LOWER_S || last === UPPER_S) term = term.slice(0, -2)
-      }
-      if (minTokenLength > 1 && codePointLength(term) < minTokenLength) return
-      if (stop !== null && stop.has(term)) return
-      if (english && isEnglishWord(term)) term = stem(term)
-      out.push(term)
-    })
+    scanTokens(normalized, (token) => addTerm(token, out))
     return out
   }
 
@@ -242,7 +245,18 @@ export function createAnalyzer(options?: AnalyzerOptions | false): Analyzer {
   // own, which can split it ("½" → "1", "2") but never merges two.
   const spans = (text: string): TermSpan[] => {
     if (typeof text !== 'string') throw invalidInput('text to analyze must be a string', { received: describeValue(text) })
-    const source = ASCII_ONLY.test(text) ? text : text.replace(APOSTROPHES, "'") // one unit each: offsets hold
+    if (ASCII_ONLY.test(text)) {
+      // ASCII normalizes to itself, lowercased in place: one scan of the whole text, offsets kept.
+      const lower = lowercase ? text.toLowerCase() : text
+      const out: TermSpan[] = []
+      scanTokenSpans(lower, (start, end) => {
+        const terms: string[] = []
+        addTerm(lower.slice(start, end), terms)
+        out.push({ start, end, terms })
+      })
+      return out
+    }
+    const source = text.replace(APOSTROPHES, "'") // one unit each: offsets hold
     const out: TermSpan[] = []
     RAW_TOKEN.lastIndex = 0
     for (let match = RAW_TOKEN.exec(source); match !== null; match = RAW_TOKEN.exec(source)) {

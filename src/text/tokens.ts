@@ -30,6 +30,16 @@ const COMMA = 0x2c
  * scanTokens("it's 2.5 km", (t) => tokens.push(t)) // "it's", "2.5", "km"
  */
 export function scanTokens(text: string, emit: (token: string) => void): void {
+  scanTokenSpans(text, (start, end) => emit(text.slice(start, end)))
+}
+
+/**
+ * {@link scanTokens} by offsets: `emit(start, end)` for each token, `[start, end)` in UTF-16 units.
+ *
+ * @example
+ * scanTokenSpans('go 2.5 km', (s, e) => spans.push([s, e])) // [0, 2], [3, 6], [7, 9]
+ */
+export function scanTokenSpans(text: string, emit: (start: number, end: number) => void): void {
   const n = text.length
   let i = 0
   scan: while (i < n) {
@@ -65,12 +75,12 @@ export function scanTokens(text: string, emit: (token: string) => void): void {
       }
       break
     }
-    emit(text.slice(start, i))
+    emit(start, i)
   }
   if (i >= n) return
   // The regex object is shared (module constant) and never escapes; lastIndex is set per call.
   TOKEN.lastIndex = i
-  for (let match = TOKEN.exec(text); match !== null; match = TOKEN.exec(text)) emit(match[0])
+  for (let match = TOKEN.exec(text); match !== null; match = TOKEN.exec(text)) emit(match.index, match.index + match[0].length)
 }
 
 /**

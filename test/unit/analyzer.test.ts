@@ -310,3 +310,26 @@ describe('scanTokens: the ASCII scan finds exactly the pattern matches', () => {
     }
   })
 })
+
+describe('spans: ASCII text takes one scan, with the spans of the general path', () => {
+  // The general path (a non-ASCII character anywhere) analyzes each token on its own; a trailing
+  // " é" sends an ASCII text down it and adds one span at the end.
+  const ascii = fc.array(fc.constantFrom('a', 'B', 's', 'z', '0', '7', "'", '.', ',', '_', '-', ' ', ' ', '\n', 'the', 'Runs', "user's", 'AND'), { maxLength: 30 }).map((parts) => parts.join(''))
+  for (const [label, options] of [
+    ['default', undefined],
+    ['case kept, no stemmer, minTokenLength 3, custom stop words', { lowercase: false, stemmer: false, minTokenLength: 3, stopWords: ['and', 'Runs'] }],
+    ['analyzer off', false],
+  ] as [string, AnalyzerOptions | false | undefined][]) {
+    it(`${label}: fast-check, 3,000 runs`, () => {
+      const analyzer = createAnalyzer(options)
+      fc.assert(
+        fc.property(ascii, (text) => {
+          const general = analyzer.spans(`${text} \u00e9`)
+          expect(general.at(-1)).toMatchObject({ start: text.length + 1, end: text.length + 2 })
+          expect(analyzer.spans(text)).toEqual(general.slice(0, -1))
+        }),
+        { numRuns: 3000 },
+      )
+    })
+  }
+})
