@@ -6,7 +6,8 @@ import { BLOCKED_TIMEOUT_MS, isClosedConnection, openCollectionDb, readIncarnati
 import { termBucket, unpackAll, unpackTerm, type PackedBucket } from './postingCodec.js'
 import { issueAll, putPostings, segmentRange, writeBlocks } from './idbRequests.js'
 import { packQuantized, splitQuantized } from './quantizedRuns.js'
-import { blockChanges, blockOf, chunkRecord, docRecord, findDoc, type PassageBlock } from './passageBlocks.js'
+import { PassageCache, readBlocks } from './passageCache.js'
+import { blockChanges, blockOf, chunkRecord, docRecord, findDoc } from './passageBlocks.js'
 import type {
   ChunkRecord,
   CollectionStore,
@@ -97,6 +98,8 @@ export class IdbStore implements CollectionStore {
   private knownIncarnation: string | null = null
   /** Set once the database is known to be gone: every call rejects with it from then on. */
   private lost: WinnowError | null = null
+  /** Recently read passage blocks (store/passageCache.ts). */
+  private readonly passages = new PassageCache()
   /** The browser closed the connection (a `close` event: storage cleared, a disk failure); a failed commit then checks whether the database is gone. */
   private forciblyClosed = false
 
@@ -246,7 +249,7 @@ export class IdbStore implements CollectionStore {
   /** Chunks with their documents: both live in the documents' passage blocks (schema 3). */
   readChunks(seqs: readonly number[], docs: readonly DocRef[]): Promise<(ChunkRecord | undefined)[]> {
     return this.read(async (db) => {
-      const blocks = await readBlocks(db, docs)
+      const blocks = await readBlocks(db, docs, this.passages)
       return seqs.map((seq, i) => {
         const doc = findDoc(blocks.get(blockOf(docs[i]!)), docs[i]!)
         return doc ? chunkRecord(doc, seq) : undefined
@@ -256,7 +259,7 @@ export class IdbStore implements CollectionStore {
 
   readDocs(refs: readonly DocRef[]): Promise<(DocRecord | undefined)[]> {
     return this.read(async (db) => {
-      const blocks = await readBlocks(db, refs)
+      const blocks = await readBlocks(db, refs, this.passages)
       return refs.map((ref) => {
         const doc = findDoc(blocks.get(blockOf(ref)), ref)
         return doc ? docRecord(doc) : undefined
@@ -360,6 +363,7 @@ export class IdbStore implements CollectionStore {
     }
     await Promise.all(pending)
     if (failed) throw storageError(failed.error, this.name)
+    if (batch.manifest) this.passages.committed(batch.manifest.generation, batch.clearAll ? null : changes.keys())
   }
 
   /**
@@ -386,12 +390,4 @@ export class IdbStore implements CollectionStore {
     this.connection = null
     void connection?.then((db) => db.close()).catch(() => {})
   }
-}
-
-/** The passage blocks the refs name, read in one transaction. */
-async function readBlocks(db: DB, refs: readonly DocRef[]): Promise<Map<number, PassageBlock | undefined>> {
-  const ids = [...new Set(refs.map(blockOf))]
-  const tx = db.transaction('passages')
-  const found = await Promise.all(ids.map((b) => tx.store.get(b) as Promise<PassageBlock | undefined>))
-  return new Map(ids.map((b, i) => [b, found[i]]))
 }

@@ -101,9 +101,10 @@ export function findDoc(block: PassageBlock | undefined, ref: DocRef): StoredDoc
 
 /** A stored entry as the contract's document record. */
 export function docRecord(doc: StoredDoc): DocRecord {
-  const out: DocRecord = { id: doc.id, text: doc.text, seqs: doc.seqs }
+  // Copies: the block may stay cached (store/passageCache.ts), and a record is the caller's to keep.
+  const out: DocRecord = { id: doc.id, text: doc.text, seqs: [...doc.seqs] }
   if (doc.title !== undefined) out.title = doc.title
-  if (doc.metadata !== undefined) out.metadata = doc.metadata
+  if (doc.metadata !== undefined) out.metadata = structuredClone(doc.metadata)
   return out
 }
 
@@ -112,5 +113,5 @@ export function chunkRecord(doc: StoredDoc, seq: number): ChunkRecord | undefine
   if (!doc.seqs.includes(seq)) return undefined
   const c = doc.chunks.find((x) => x.seq === seq)
   if (!c) return undefined
-  return { seq, docId: doc.id, index: c.index, start: c.start, end: c.end, text: c.text ?? doc.text.slice(c.start, c.end), section: c.section, path: c.path }
+  return { seq, docId: doc.id, index: c.index, start: c.start, end: c.end, text: c.text ?? doc.text.slice(c.start, c.end), section: c.section, path: [...c.path] }
 }
