@@ -89,7 +89,7 @@ export function buildAddBatch(input: {
     const { codes, scales } = quantize(vectors!.subarray(from * dims!, to * dims!), dims!)
     quantized.push({ segment: segmentId, block: b, dims: dims!, seqs: seqs.slice(from, to), codes, scales })
   }
-  const vectorRows = dims ? fp32BlockRows(dims) : VECTOR_BLOCK_ROWS
+  const vectorRows = dims ? fp32BlockRows(dims, 'add') : VECTOR_BLOCK_ROWS
   const putVectors = blocks > 0 ? fp32Blocks(segmentId, vectors!, n, dims!, vectorRows) : []
   const segment: SegmentRecord = {
     id: segmentId,

@@ -31,21 +31,30 @@ export const VECTOR_BLOCK_ROWS = 64
 
 /**
  * Rows per fp32 block of a segment written now: the largest power of two up to 64 whose block
- * stays within 12 KiB (8 rows at 384 dims, 4 at 768). A rescoring reads one block per candidate,
- * so the block is what a query pays for: in Chromium (100k × 384, a vector search rescoring 50
- * candidates, a hybrid one 200), the reads took 4.5 / 14 ms p50 with 8-row blocks against 6 / 22
- * ms with 32-row (48 KiB) ones; values over 64 KiB, kept out of line, were slower still (98 KiB:
- * 65 ms for 50 reads). Older segments keep what they were written with (`SegmentRecord.vectorRows`;
- * absent: 64). A power of two dividing 64, so an int8 block of 64 rows is a whole number of fp32
- * blocks.
+ * stays within a byte budget — for a segment a merge or a snapshot import writes, 12 KiB (8 rows at
+ * 384 dims, 4 at 768), sized for the reads search does; for the segment of an add, 48 KiB (32 rows
+ * at 384 dims), sized for the write.
+ *
+ * A rescoring reads one block per candidate (50 for a vector search of `k` 10, 200 for a hybrid
+ * one): in Chromium at 100k × 384 the reads took 4.5 / 14 ms p50 with 8-row blocks against 6 / 22
+ * ms with 32-row ones (values over 64 KiB, kept out of line, were slower still: 98 KiB blocks, 65
+ * ms for 50 reads). But every record costs a write too: an add of 5,000 passages in 8-row blocks
+ * writes 625 fp32 records instead of 157, and took as long as before the rest of its path was made
+ * 20 % faster. So adds write large blocks and the merges that follow (which rewrite every row
+ * anyway) write small ones, as an LSM tree's compactions lay data out for reading.
+ *
+ * Older segments keep what they were written with (`SegmentRecord.vectorRows`; absent: 64). A power
+ * of two dividing 64, so an int8 block of 64 rows is a whole number of fp32 blocks.
  *
  * @example
  * fp32BlockRows(384) // 8
+ * fp32BlockRows(384, 'add') // 32
  * fp32BlockRows(1024) // 2
  */
-export function fp32BlockRows(dims: number): number {
+export function fp32BlockRows(dims: number, writer: 'add' | 'merge' = 'merge'): number {
+  const budget = (writer === 'add' ? 48 : 12) * 1024
   let rows = VECTOR_BLOCK_ROWS
-  while (rows > 1 && rows * dims * 4 > 12 * 1024) rows /= 2
+  while (rows > 1 && rows * dims * 4 > budget) rows /= 2
   return rows
 }
 

@@ -1,6 +1,6 @@
 /**
- * fp32 rows in blocks sized by dims (`fp32BlockRows`): 384-d vectors go in 8-row blocks, while
- * segments written before keep 64-row ones. Adds, deletes and the merges they cause must rescore
+ * fp32 rows in blocks sized by dims (`fp32BlockRows`): 384-d vectors go in 32-row blocks when added
+ * and 8-row ones when merged, while segments written before keep 64-row ones. Adds, deletes and the merges they cause must rescore
  * with exactly the caller's vectors whatever blocks hold them, in memory and over IndexedDB.
  */
 import { IDBFactory } from 'fake-indexeddb'
@@ -39,15 +39,16 @@ async function asOldLayout(store: CollectionStore, id: number): Promise<void> {
 }
 
 describe('fp32 blocks sized by dims', () => {
-  it('384 dims: 8 rows a block (12 KiB); 768: 4; 1,024: 2; small vectors keep 64', () => {
+  it('merged: 384 dims 8 rows a block (12 KiB), 768: 4, 1,024: 2; added: 32, 16, 8; small vectors keep 64', () => {
     expect([fp32BlockRows(1024), fp32BlockRows(384), fp32BlockRows(768), fp32BlockRows(8), fp32BlockRows(100_000)]).toEqual([2, 8, 4, 64, 1])
+    expect([fp32BlockRows(1024, 'add'), fp32BlockRows(384, 'add'), fp32BlockRows(768, 'add'), fp32BlockRows(8, 'add'), fp32BlockRows(100_000, 'add')]).toEqual([8, 32, 16, 64, 1])
   })
 
   for (const [kind, makeBackend] of [
     ['memory', () => new MemoryBackend()],
     ['IndexedDB', () => ((globalThis.indexedDB = new IDBFactory()), new IdbBackend())],
   ] as [string, () => StoreBackend][]) {
-    it(`${kind}: old 64-row and new 8-row segments, merged and reopened, rescore with the exact vectors`, async () => {
+    it(`${kind}: old 64-row, added 32-row and merged 8-row segments, reopened, rescore with the exact vectors`, async () => {
       const backend = makeBackend()
       const coordination = createCoordination({})
       const rand = seeded(77)
@@ -61,7 +62,7 @@ describe('fp32 blocks sized by dims', () => {
       }
       await add(70) // two old 64-row blocks once rewritten; the smallest segment, so merged first
       await c.idle()
-      expect((await (await backend.open('v')).readSegments())[0]!.vectorRows).toBe(8)
+      expect((await (await backend.open('v')).readSegments())[0]!.vectorRows).toBe(32) // an add writes blocks sized for the write
       await asOldLayout(await backend.open('v'), 0)
       c.close()
       c = await CollectionEngine.open('v', { store: await backend.open('v'), coordination, embedder: null }, {})
@@ -76,7 +77,9 @@ describe('fp32 blocks sized by dims', () => {
       await c.idle()
       const segments = await (await backend.open('v')).readSegments()
       expect(segments.length).toBeLessThan(13) // merges ran
-      expect(segments.every((s) => s.vectorRows === 8)).toBe(true) // the old segment was merged into the new layout
+      // Merged segments (the old one among them) are in read-sized blocks; later adds' in write-sized ones.
+      expect(segments.every((s) => s.vectorRows === 8 || s.vectorRows === 32)).toBe(true)
+      expect(segments.filter((s) => s.vectorRows === 8).length).toBeGreaterThan(0)
       const reopened = await CollectionEngine.open('v', { store: await backend.open('v'), coordination, embedder: null }, {})
       for (const engine of [c, reopened]) {
         for (let q = 0; q < 5; q++) {
