@@ -87,7 +87,7 @@ export class ChunkTable implements ChunkView {
   /**
    * Whether some segment's int8 blocks are not read yet: a collection reopens without them (a
    * keyword search never needs them) and reads them before its first vector scan
-   * ({@link ChunkTable.withInt8}). The scan must not run on such a table.
+   * ({@link ChunkTable.loadInt8}). The scan must not run on such a table.
    */
   get vectorsPending(): boolean {
     return this.pending.size > 0
@@ -158,30 +158,42 @@ export class ChunkTable implements ChunkView {
    */
   afterMerge(removed: readonly number[], merged: SegmentRecord | null, quantized: readonly QuantizedBlockRecord[]): ChunkTable {
     const gone = new Set(removed)
-    return this.rebuilt(this.segments.filter((id) => !gone.has(id)), () => null, merged ? { segment: merged, quantized } : null)
+    return this.rebuilt(this.segments.filter((id) => !gone.has(id)), merged ? { segment: merged, quantized } : null)
   }
 
   /**
-   * The table with the int8 blocks of its pending segments in place, from `loaded` (records of
-   * other segments are ignored; a pending segment they lack stays pending). Slots do not move.
-   * This table is left as it was, for the searches still holding it.
+   * Places the int8 blocks of pending segments, from `loaded` (records of other segments are
+   * ignored; a pending segment they lack stays pending). In place, as an add is: slots do not move,
+   * and no search scans a table while it is pending.
    *
    * @example
-   * engine.table = engine.table.withInt8(await store.readQuantized(engine.table.pendingSegments()))
+   * table.loadInt8(await store.readQuantized(table.pendingSegments()))
    */
-  withInt8(loaded: readonly QuantizedBlockRecord[]): ChunkTable {
+  loadInt8(loaded: readonly QuantizedBlockRecord[]): void {
     const bySegment = new Map<number, QuantizedBlockRecord[]>()
     for (const q of loaded) if (this.pending.has(q.segment)) (bySegment.get(q.segment) ?? bySegment.set(q.segment, []).get(q.segment)!).push(q)
-    return this.rebuilt(this.segments, (id) => bySegment.get(id) ?? null, null)
+    this.reserveArena(loaded.filter((q) => bySegment.has(q.segment)))
+    for (const [id, records] of bySegment) {
+      const place = this.places.get(id)!
+      const sorted = records.sort((a, b) => a.block - b.block)
+      place.firstBlock = this.blocks.length
+      place.blockCount = sorted.length
+      for (const q of sorted) {
+        const slots = new Int32Array(q.seqs.length)
+        for (let r = 0; r < slots.length; r++) slots[r] = place.first + q.block * VECTOR_BLOCK_ROWS + r
+        this.blocks.push(this.placed(slots, q))
+      }
+      this.pending.delete(id)
+    }
+    this.rebindViews()
   }
 
-  // A new table of `keep` (in order) and then `added`, every tombstone kept; a pending segment
-  // takes its blocks from `load` (null: still pending).
-  private rebuilt(keep: readonly number[], load: (id: number) => QuantizedBlockRecord[] | null, added: { segment: SegmentRecord; quantized: readonly QuantizedBlockRecord[] } | null): ChunkTable {
+  // A new table of `keep` (in order) and then `added`, every tombstone kept; a pending segment stays pending.
+  private rebuilt(keep: readonly number[], added: { segment: SegmentRecord; quantized: readonly QuantizedBlockRecord[] } | null): ChunkTable {
     const next = new ChunkTable({ kernel: this.kernel })
     const parts = keep.map((id) => {
       const part = this.segmentParts(id)
-      return { segment: part.segment, quantized: this.pending.has(id) ? load(id) : part.quantized }
+      return { segment: part.segment, quantized: this.pending.has(id) ? null : part.quantized }
     })
     next.reserveArena([...parts.flatMap((p) => p.quantized ?? []), ...(added?.quantized ?? [])])
     for (const p of parts) next.addSegment(p.segment, p.quantized)

@@ -18,8 +18,6 @@ import { isConventions, type EmbedderConventions } from '../models/conventions.j
 import { checkStillRecorded, countPrefixTokens, passageVectors, pickConventions } from './embedding.js'
 import type { Pooling } from '../models/embedder.js'
 
-/** How long after a reopen the int8 blocks are read in the background. */
-const INT8_PREFETCH_MS = 500
 
 interface Deps {
   store: CollectionStore
@@ -47,7 +45,7 @@ export class CollectionEngine {
   private refreshing: Promise<void> | null = null
   private queuedRefresh: Promise<void> | null = null
   private compacting: Promise<void> | null = null
-  /** Whether reloads read the int8 blocks (after the first vector search or the prefetch). */
+  /** Whether reloads read the int8 blocks (once the read after the open or a vector search began). */
   private int8Wanted = false
   private loadingInt8: Promise<void> | null = null
   private prefetch: ReturnType<typeof setTimeout> | undefined
@@ -106,9 +104,9 @@ export class CollectionEngine {
     const { version: _version, ...analyzerOptions } = analyzerConfig
     const engine = new CollectionEngine(name, deps, manifest, createAnalyzer(analyzerOptions as AnalyzerOptions), chunking, maxTextLength, conventions)
     await engine.reload()
-    // The int8 blocks are read in the background soon after a reopen, so that the first vector
-    // search usually finds them there; one that comes sooner reads them itself.
-    if (engine.table.vectorsPending) engine.prefetch = setTimeout(() => void engine.loadVectors().catch(() => {}), INT8_PREFETCH_MS)
+    // The int8 blocks are read in the background once the open has answered: a keyword search
+    // does not wait for them, a vector search waits for that read (or makes its own if it failed).
+    if (engine.table.vectorsPending) engine.prefetch = setTimeout(() => void engine.loadVectors().catch(() => {}), 0)
     return engine
   }
 
@@ -332,8 +330,8 @@ export class CollectionEngine {
   }
 
   /**
-   * Reads the view from the store; the int8 blocks (37 MiB at 100k × 384) only once a vector search
-   * or the prefetch wanted them, so a keyword search after a reopen does not wait for them.
+   * Reads the view from the store; the int8 blocks (37 MiB at 100k × 384) only once they were
+   * wanted, so that a reopen answers, and a keyword search after it, without waiting for them.
    */
   private async reload(): Promise<void> {
     const [segments, quantized, tombstones] = await Promise.all([
@@ -359,7 +357,7 @@ export class CollectionEngine {
       if (round > 2) throw new WinnowError('INTERNAL', `collection '${this.name}': the int8 blocks of segments ${this.table.pendingSegments().join(', ')} could not be read`)
       this.loadingInt8 ??= (async () => {
         const loaded = await this.deps.store.readQuantized(this.table.pendingSegments())
-        this.table = this.table.withInt8(loaded)
+        this.table.loadInt8(loaded)
       })().finally(() => {
         this.loadingInt8 = null
       })

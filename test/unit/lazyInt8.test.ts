@@ -1,10 +1,11 @@
 /**
- * A reopened collection leaves its int8 blocks unread (most of a reopen's bytes) until a vector
- * or hybrid search needs them, or the prefetch half a second after the open reads them. Over
- * fake-indexeddb: keyword searches read none; the first vector search reads them once (concurrent
- * searches share the read), and its answers equal those of the engine that wrote the collection;
- * a failed read fails that search only; adds, deletes and merges before the read keep the view
- * whole.
+ * A reopened collection answers before its int8 blocks are read (most of a reopen's bytes): they
+ * are read in the background right after the open, keyword searches never wait for them, and a
+ * vector or hybrid search waits for that read (or makes its own when it failed). Over
+ * fake-indexeddb, with the int8 reads held at a gate: keyword searches answer while the read is in
+ * flight, vector searches wait and then answer as the engine that wrote the collection; adds,
+ * deletes and merges (here and in another tab) while the read is held keep every vector; a failed
+ * read fails only the search that made it.
  */
 import { IDBFactory } from 'fake-indexeddb'
 import 'fake-indexeddb/auto'
@@ -23,15 +24,18 @@ const none = async () => {}
 const docs = (from: number, count: number, rand: () => number) =>
   Array.from({ length: count }, (_, i) => ({ id: `d${from + i}`, text: `passage ${from + i} about topic${(from + i) % 4}`, vector: Array.from({ length: DIMS }, () => rand() - 0.5) }))
 const probe = [0.4, -0.1, 0.2, 0.3, -0.3, 0.1]
-const byVector = async (e: CollectionEngine, mode: 'vector' | 'hybrid' = 'vector') =>
-  (await searchCollection(e, { query: 'topic2', vector: probe, mode, k: 15 }, none)).hits.map((h) => [h.id, h.score])
+const byVector = async (e: CollectionEngine, mode: 'vector' | 'hybrid' = 'vector', k = 15) =>
+  (await searchCollection(e, { query: 'topic2', vector: probe, mode, k }, none)).hits.map((h) => [h.id, h.score])
+const settledWithin = <T>(p: Promise<T>, ms: number) => Promise.race([p.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))])
 
-/** A store whose int8 reads are counted, and can be made to fail. */
-function counted(store: CollectionStore) {
-  const spy = { reads: 0, fail: 0 }
+/** A store whose int8 reads are counted and can be made to fail; the first is held until `release()`. */
+function gated(store: CollectionStore) {
+  let open!: () => void
+  const gate = new Promise<void>((r) => (open = r))
+  const spy = { reads: 0, fail: 0, release: () => open() }
   const read = store.readQuantized.bind(store)
   store.readQuantized = async (ids) => {
-    spy.reads++
+    if (++spy.reads === 1) await gate
     if (spy.fail > 0) {
       spy.fail--
       throw new WinnowError('STORAGE_UNAVAILABLE', 'the read failed (test)')
@@ -52,37 +56,41 @@ async function setup(name: string) {
   await writer.idle()
   const reopen = async () => {
     const store = await backend.open(name)
-    const spy = counted(store)
+    const spy = gated(store)
     return { engine: await CollectionEngine.open(name, { store, coordination, embedder: null }, {}), spy }
   }
   return { writer, reopen, rand, close: () => coordination.close() }
 }
 
-describe('int8 blocks are read at the first vector search after a reopen', () => {
-  it('keyword searches read none; one vector search reads them once, answering as the writer does', async () => {
+describe('int8 blocks are read after a reopen, in the background', () => {
+  it('keyword searches answer while the read is in flight; vector searches wait for it, then answer as the writer does', async () => {
     const { writer, reopen, close } = await setup('lazy')
     const { engine, spy } = await reopen()
     expect(engine.view().table.vectorsPending).toBe(true)
     const keyword = await searchCollection(engine, { query: 'topic1 passage', mode: 'keyword', k: 10 }, none)
     expect(keyword.hits.map((h) => h.id)).toEqual((await searchCollection(writer, { query: 'topic1 passage', mode: 'keyword', k: 10 }, none)).hits.map((h) => h.id))
-    expect(spy.reads).toBe(0)
-    expect(engine.view().table.vectorsPending).toBe(true)
-    const [a, b] = await Promise.all([byVector(engine), byVector(engine, 'hybrid')])
+    expect(spy.reads).toBe(1) // the background read, still held
+    const vector = byVector(engine)
+    const hybrid = byVector(engine, 'hybrid')
+    expect(await settledWithin(vector, 50)).toBe(false)
+    spy.release()
+    expect(await vector).toEqual(await byVector(writer))
+    expect(await hybrid).toEqual(await byVector(writer, 'hybrid'))
+    expect((await vector).length).toBe(15)
     expect(spy.reads).toBe(1)
     expect(engine.view().table.vectorsPending).toBe(false)
-    expect(a).toEqual(await byVector(writer))
-    expect(b).toEqual(await byVector(writer, 'hybrid'))
-    expect(a.length).toBe(15)
     engine.close()
     writer.close()
     close()
   })
 
-  it('a failed read fails that search only: the next one reads again and answers', async () => {
+  it('a failed read fails the searches waiting on it, and is not kept: the next search reads again', async () => {
     const { writer, reopen, close } = await setup('fails')
     const { engine, spy } = await reopen()
     spy.fail = 1
-    expect(await codeOf(byVector(engine))).toBe('STORAGE_UNAVAILABLE')
+    const waiting = byVector(engine)
+    spy.release()
+    expect(await codeOf(waiting)).toBe('STORAGE_UNAVAILABLE')
     expect(await byVector(engine)).toEqual(await byVector(writer))
     expect(spy.reads).toBe(2)
     engine.close()
@@ -90,9 +98,9 @@ describe('int8 blocks are read at the first vector search after a reopen', () =>
     close()
   })
 
-  it('adds, deletes and merges before the read, here and in another tab, keep every vector', async () => {
+  it('adds, deletes and merges while the read is held, here and in another tab, keep every vector', async () => {
     const { writer, reopen, rand, close } = await setup('writes')
-    const { engine } = await reopen()
+    const { engine, spy } = await reopen()
     await engine.add(docs(200, 25, rand), none)
     await engine.delete(['d10', 'd201'])
     await writer.add(docs(300, 25, rand), none)
@@ -100,20 +108,22 @@ describe('int8 blocks are read at the first vector search after a reopen', () =>
     await engine.idle()
     await writer.idle()
     await engine.refresh()
-    expect(engine.view().table.vectorsPending).toBe(true)
+    spy.release()
     expect(await byVector(engine)).toEqual(await byVector(writer))
-    const everything = await searchCollection(engine, { query: '', vector: probe, mode: 'vector', k: 1000 }, none)
-    expect(everything.hits.length).toBe(120 - 3 + 25 - 2 + 25 + 40)
+    const everything = await byVector(engine, 'vector', 1000)
+    expect(everything.length).toBe(120 - 3 + 25 - 2 + 25 + 40)
+    expect(everything).toEqual(await byVector(writer, 'vector', 1000))
+    expect(engine.view().table.vectorsPending).toBe(false)
     engine.close()
     writer.close()
     close()
   })
 
-  it('the prefetch reads them half a second after the open without a search', async () => {
+  it('the background read needs no search: the view is whole once it lands', async () => {
     const { writer, reopen, close } = await setup('prefetch')
     const { engine, spy } = await reopen()
-    await new Promise((r) => setTimeout(r, 800))
-    expect(spy.reads).toBe(1)
+    spy.release()
+    for (let i = 0; i < 50 && engine.view().table.vectorsPending; i++) await new Promise((r) => setTimeout(r, 10))
     expect(engine.view().table.vectorsPending).toBe(false)
     expect(await byVector(engine)).toEqual(await byVector(writer))
     expect(spy.reads).toBe(1)
