@@ -84,16 +84,11 @@ export class ChunkTable implements ChunkView {
   /** Segments with vectors whose int8 blocks are not read yet (see {@link vectorsPending}). */
   private readonly pending = new Set<number>()
 
-  /**
-   * Whether some segment's int8 blocks are not read yet: a collection reopens without them (a
-   * keyword search never needs them) and reads them before its first vector scan
-   * ({@link ChunkTable.loadInt8}). The scan must not run on such a table.
-   */
+  /** Some segment's int8 blocks are not read yet (a reopen leaves them: {@link loadInt8}); no scan may run. */
   get vectorsPending(): boolean {
     return this.pending.size > 0
   }
 
-  /** The segments whose int8 blocks are not read yet. */
   pendingSegments(): number[] {
     return [...this.pending]
   }

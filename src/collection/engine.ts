@@ -6,6 +6,7 @@ import type { ChunkingOptions, ResolvedChunking } from '../text/chunking.js'
 import { buildAddBatch } from './addBatch.js'
 import { readLiveDocument } from './documents.js'
 import { ChunkTable } from './chunkTable.js'
+import { readInt8 } from './int8Reads.js'
 import { runMerges, WritesFirst, type MergeHost } from './merging.js'
 import { checkDocuments, checkVectorRules, DEFAULT_MAX_TEXT_LENGTH, prepareDocuments, type PreparedDocument } from './ingest.js'
 import type { AddProgress, AddResult, CollectionInfo, SearchHit, SearchOptions, StoredDocument } from '../types.js'
@@ -357,10 +358,7 @@ export class CollectionEngine {
       if (round > 0) await this.refresh()
       if (!this.table.vectorsPending) return
       if (round > 2) throw new WinnowError('INTERNAL', `collection '${this.name}': the int8 blocks of segments ${this.table.pendingSegments().join(', ')} could not be read`)
-      this.loadingInt8 ??= (async () => {
-        const loaded = await this.deps.store.readQuantized(this.table.pendingSegments())
-        this.table.loadInt8(loaded)
-      })().finally(() => {
+      this.loadingInt8 ??= readInt8(this.deps.store, this.table.pendingSegments(), (loaded) => this.table.loadInt8(loaded)).finally(() => {
         this.loadingInt8 = null
       })
       await this.loadingInt8

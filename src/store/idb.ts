@@ -215,6 +215,13 @@ export class IdbStore implements CollectionStore {
     })
   }
 
+  readQuantizedPart(segment: number, from: number, runs: number): Promise<{ blocks: QuantizedBlockRecord[]; next: number | null }> {
+    return this.read(async (db) => {
+      const blocks = ((await db.getAll('quantized', IDBKeyRange.bound([segment, from], [segment, Infinity]), runs)) as QuantizedBlockRecord[]).flatMap(splitQuantized)
+      return { blocks, next: blocks.length === 0 ? null : blocks[blocks.length - 1]!.block + 1 }
+    })
+  }
+
   readVectors(keys: readonly (readonly [number, number])[]): Promise<VectorBlockRecord[]> {
     return this.read(async (db) => {
       const tx = db.transaction('vectors')

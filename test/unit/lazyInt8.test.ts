@@ -33,6 +33,8 @@ function gated(store: CollectionStore) {
   let open!: () => void
   const gate = new Promise<void>((r) => (open = r))
   const spy = { reads: 0, fail: 0, release: () => open() }
+  // The whole read through readQuantized (the read in parts has its own test below).
+  store.readQuantizedPart = undefined
   const read = store.readQuantized.bind(store)
   store.readQuantized = async (ids) => {
     if (++spy.reads === 1) await gate
@@ -119,6 +121,35 @@ describe('int8 blocks are read after a reopen, by the first vector search or in 
     expect(everything.length).toBe(120 - 3 + 25 - 2 + 25 + 40)
     expect(everything).toEqual(await byVector(writer, 'vector', 1000))
     expect(engine.view().table.vectorsPending).toBe(false)
+    engine.close()
+    writer.close()
+    close()
+  })
+
+  it('over IndexedDB the blocks are read a few runs at a time, and a keyword search answers between the parts', async () => {
+    const { writer, close } = await setup('parts')
+    const backend = new IdbBackend()
+    const store = await backend.open('parts')
+    const part = store.readQuantizedPart!.bind(store)
+    let calls = 0
+    let release!: () => void
+    const held = new Promise<void>((r) => (release = r))
+    store.readQuantizedPart = async (segment, from, runs) => {
+      if (++calls === 2) await held // the second part waits
+      return part(segment, from, runs)
+    }
+    const engine = await CollectionEngine.open('parts', { store, coordination: createCoordination({}), embedder: null }, {})
+    const segments = engine.segmentCount()
+    expect(segments).toBeGreaterThan(1)
+    const vector = byVector(engine)
+    for (let i = 0; i < 20 && calls < 2; i++) await new Promise((r) => setTimeout(r, 5))
+    expect(calls).toBe(2)
+    const keyword = await searchCollection(engine, { query: 'topic3', mode: 'keyword', k: 5 }, none)
+    expect(keyword.hits.length).toBe(5)
+    expect(await settledWithin(vector, 20)).toBe(false)
+    release()
+    expect(await vector).toEqual(await byVector(writer))
+    expect(calls).toBeGreaterThanOrEqual(segments) // at least one part per segment
     engine.close()
     writer.close()
     close()
