@@ -1,6 +1,6 @@
 import { invalidInput, WinnowError } from '../errors.js'
 import type { Coordination } from '../store/coordination.js'
-import { SCHEMA_VERSION, type CollectionStore, type Manifest } from '../store/types.js'
+import { SCHEMA_VERSION, type CollectionStore, type Manifest, type QuantizedBlockRecord } from '../store/types.js'
 import { createAnalyzer, type Analyzer, type AnalyzerOptions } from '../text/analyzer.js'
 import type { ChunkingOptions, ResolvedChunking } from '../text/chunking.js'
 import { buildAddBatch } from './addBatch.js'
@@ -18,9 +18,6 @@ import { BlockCache, PostingsCache } from './caches.js'
 import { isConventions, type EmbedderConventions } from '../models/conventions.js'
 import { checkStillRecorded, countPrefixTokens, passageVectors, pickConventions } from './embedding.js'
 import type { Pooling } from '../models/embedder.js'
-
-/** How long after an open the int8 blocks are read in the background. */
-const INT8_PREFETCH_MS = 300
 
 interface Deps {
   store: CollectionStore
@@ -48,10 +45,9 @@ export class CollectionEngine {
   private refreshing: Promise<void> | null = null
   private queuedRefresh: Promise<void> | null = null
   private compacting: Promise<void> | null = null
-  /** Whether reloads read the int8 blocks (once the read after the open or a vector search began). */
+  /** Whether reloads read the int8 blocks (once a read of them began), and that read. */
   private int8Wanted = false
   private loadingInt8: Promise<void> | null = null
-  private prefetch: ReturnType<typeof setTimeout> | undefined
   /** Adds and deletes in flight, which background merges let go first. */
   private readonly writes = new WritesFirst()
   private closed = false
@@ -106,10 +102,11 @@ export class CollectionEngine {
     }
     const { version: _version, ...analyzerOptions } = analyzerConfig
     const engine = new CollectionEngine(name, deps, manifest, createAnalyzer(analyzerOptions as AnalyzerOptions), chunking, maxTextLength, conventions)
+    // Read alongside the open, in parts (a keyword search's requests pass between), placed after it.
+    const int8 = manifest.dims !== null ? readInt8(deps.store, null) : null
+    int8?.catch(() => {})
     await engine.reload()
-    // Read shortly after the open: a keyword search right after it neither waits for nor competes
-    // with the read (started at once, it made that answer 250 ms slower); a vector search reads them.
-    if (engine.table.vectorsPending) engine.prefetch = setTimeout(() => void engine.loadVectors().catch(() => {}), INT8_PREFETCH_MS)
+    if (int8 && engine.table.vectorsPending) engine.startInt8(int8)
     return engine
   }
 
@@ -240,7 +237,6 @@ export class CollectionEngine {
 
   close(): void {
     this.closed = true
-    clearTimeout(this.prefetch)
     this.unsubscribe()
     this.deps.store.close()
   }
@@ -349,20 +345,26 @@ export class CollectionEngine {
 
   /**
    * Reads the int8 blocks a lazy reopen left unread (one read shared by concurrent callers; a
-   * failed one is not kept). From then on reloads read them too. A segment another tab merged
-   * away meanwhile is caught up by a refresh, which reloads.
+   * failed one fails its waiters and is not kept). A segment another tab merged away meanwhile is
+   * caught up by a refresh, which reloads.
    */
   async loadVectors(): Promise<void> {
-    this.int8Wanted = true
     for (let round = 0; this.table.vectorsPending; round++) {
       if (round > 0) await this.refresh()
       if (!this.table.vectorsPending) return
       if (round > 2) throw new WinnowError('INTERNAL', `collection '${this.name}': the int8 blocks of segments ${this.table.pendingSegments().join(', ')} could not be read`)
-      this.loadingInt8 ??= readInt8(this.deps.store, this.table.pendingSegments(), (loaded) => this.table.loadInt8(loaded)).finally(() => {
-        this.loadingInt8 = null
-      })
+      if (!this.loadingInt8) this.startInt8(readInt8(this.deps.store, this.table.pendingSegments()))
       await this.loadingInt8
     }
+  }
+
+  private startInt8(read: Promise<QuantizedBlockRecord[]>): void {
+    this.int8Wanted = true
+    const loading = read.then((loaded) => this.table.loadInt8(loaded)).finally(() => {
+      if (this.loadingInt8 === loading) this.loadingInt8 = null
+    })
+    loading.catch(() => {})
+    this.loadingInt8 = loading
   }
 
   /** Pooling for the embedder: the collection's, when it knows one. */

@@ -7,22 +7,22 @@ import type { CollectionStore, QuantizedBlockRecord } from '../store/types.js'
 const INT8_READ_RUNS = 2
 
 /**
- * Reads the int8 blocks of `segments` and hands each segment's to `place` once all are read. Read
- * a few runs at a time where the store can: one 37 MiB read would hold up a keyword search's
- * requests behind it for its whole length.
+ * Reads the int8 blocks of `segments` (all stored ones: null), a few runs at a time where the store
+ * can: one 37 MiB read would hold up a keyword search's requests behind it for its whole length.
  *
  * @example
- * await readInt8(store, table.pendingSegments(), (blocks) => table.loadInt8(blocks))
+ * table.loadInt8(await readInt8(store, table.pendingSegments()))
  */
-export async function readInt8(store: CollectionStore, segments: readonly number[], place: (blocks: QuantizedBlockRecord[]) => void): Promise<void> {
-  if (!store.readQuantizedPart) return place(await store.readQuantized(segments))
-  for (const segment of segments) {
-    const blocks: QuantizedBlockRecord[] = []
-    for (let from: number | null = 0; from !== null; ) {
-      const part: { blocks: QuantizedBlockRecord[]; next: number | null } = await store.readQuantizedPart(segment, from, INT8_READ_RUNS)
-      blocks.push(...part.blocks)
-      from = part.next
+export async function readInt8(store: CollectionStore, segments: readonly number[] | null): Promise<QuantizedBlockRecord[]> {
+  if (!store.readQuantizedPart) return store.readQuantized(segments ?? undefined)
+  const out: QuantizedBlockRecord[] = []
+  // Named segments one at a time: a part may run on into the next segment, which is left to its turn.
+  for (const first of segments ? [...segments].sort((a, b) => a - b) : [null]) {
+    for (let from: [number, number] | null = [first ?? 0, 0]; from !== null; ) {
+      const part: { blocks: QuantizedBlockRecord[]; next: [number, number] | null } = await store.readQuantizedPart(from, INT8_READ_RUNS)
+      for (const b of part.blocks) if (first === null || b.segment === first) out.push(b)
+      from = part.next && (first === null || part.next[0] === first) ? part.next : null
     }
-    place(blocks)
   }
+  return out
 }

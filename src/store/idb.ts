@@ -215,10 +215,11 @@ export class IdbStore implements CollectionStore {
     })
   }
 
-  readQuantizedPart(segment: number, from: number, runs: number): Promise<{ blocks: QuantizedBlockRecord[]; next: number | null }> {
+  readQuantizedPart(from: readonly [number, number], runs: number): Promise<{ blocks: QuantizedBlockRecord[]; next: [number, number] | null }> {
     return this.read(async (db) => {
-      const blocks = ((await db.getAll('quantized', IDBKeyRange.bound([segment, from], [segment, Infinity]), runs)) as QuantizedBlockRecord[]).flatMap(splitQuantized)
-      return { blocks, next: blocks.length === 0 ? null : blocks[blocks.length - 1]!.block + 1 }
+      const stored = (await db.getAll('quantized', IDBKeyRange.lowerBound([...from]), runs)) as QuantizedBlockRecord[]
+      const blocks = stored.flatMap(splitQuantized)
+      return { blocks, next: stored.length < runs ? null : [blocks.at(-1)!.segment, blocks.at(-1)!.block + 1] }
     })
   }
 
@@ -253,7 +254,7 @@ export class IdbStore implements CollectionStore {
     return this.read(async (db) => ((await db.getAllFromIndex('postingBuckets', 'segment', segment)) as PackedBucket[]).flatMap(unpackAll))
   }
 
-  /** Chunks with their documents: both live in the documents' passage blocks (schema 3). */
+  /** Chunks with their documents (both in the documents' passage blocks). */
   readChunks(seqs: readonly number[], docs: readonly DocRef[]): Promise<(ChunkRecord | undefined)[]> {
     return this.read(async (db) => {
       const blocks = await readBlocks(db, docs, this.passages)
