@@ -19,6 +19,9 @@ import { isConventions, type EmbedderConventions } from '../models/conventions.j
 import { checkStillRecorded, countPrefixTokens, passageVectors, pickConventions } from './embedding.js'
 import type { Pooling } from '../models/embedder.js'
 
+/** How long after an open its int8 blocks are read in the background (a vector search reads them sooner). */
+const INT8_PREFETCH_MS = 300
+
 interface Deps {
   store: CollectionStore
   coordination: Coordination
@@ -45,9 +48,10 @@ export class CollectionEngine {
   private refreshing: Promise<void> | null = null
   private queuedRefresh: Promise<void> | null = null
   private compacting: Promise<void> | null = null
-  /** Whether reloads read the int8 blocks (once a read of them began), and that read. */
+  /** Whether reloads read the int8 blocks (once a read began), and that read. */
   private int8Wanted = false
   private loadingInt8: Promise<void> | null = null
+  private prefetch: ReturnType<typeof setTimeout> | undefined
   /** Adds and deletes in flight, which background merges let go first. */
   private readonly writes = new WritesFirst()
   private closed = false
@@ -102,11 +106,9 @@ export class CollectionEngine {
     }
     const { version: _version, ...analyzerOptions } = analyzerConfig
     const engine = new CollectionEngine(name, deps, manifest, createAnalyzer(analyzerOptions as AnalyzerOptions), chunking, maxTextLength, conventions)
-    // Read alongside the open, in parts (a keyword search's requests pass between), placed after it.
-    const int8 = manifest.dims !== null ? readInt8(deps.store, null) : null
-    int8?.catch(() => {})
     await engine.reload()
-    if (int8 && engine.table.vectorsPending) engine.startInt8(int8)
+    // Shortly after: read with the open, they slowed a keyword search after it, not sped up vectors.
+    if (engine.table.vectorsPending) engine.prefetch = setTimeout(() => void engine.loadVectors().catch(() => {}), INT8_PREFETCH_MS)
     return engine
   }
 
@@ -237,6 +239,7 @@ export class CollectionEngine {
 
   close(): void {
     this.closed = true
+    clearTimeout(this.prefetch)
     this.unsubscribe()
     this.deps.store.close()
   }

@@ -1,8 +1,7 @@
 /**
- * A reopened collection answers before its int8 blocks are read (most of a reopen's bytes): their
- * read begins with the open and goes on in the background (in parts, over IndexedDB); keyword
- * searches never wait for it, vector and hybrid searches do (a failed read is not kept: the next
- * search reads again). Over
+ * A reopened collection answers before its int8 blocks are read (most of a reopen's bytes): they
+ * are read in the background 300 ms after the open, or by the first vector or hybrid search if it
+ * comes sooner (one read, shared; a failed one is not kept); keyword searches never wait for them. Over
  * fake-indexeddb, with the int8 reads held at a gate: keyword searches answer while the read is in
  * flight, vector searches wait and then answer as the engine that wrote the collection; adds,
  * deletes and merges (here and in another tab) while the read is held keep every vector; a failed
@@ -65,25 +64,25 @@ async function setup(name: string) {
   return { writer, reopen, rand, close: () => coordination.close() }
 }
 
-describe('int8 blocks are read in the background from the open on', () => {
-  it('keyword searches answer while the read is held; vector searches wait for it, then answer as the writer does', async () => {
+describe('int8 blocks are read after a reopen, by the first vector search or in the background', () => {
+  it('keyword searches read none; vector searches wait for one read, then answer as the writer does', async () => {
     const { writer, reopen, close } = await setup('lazy')
     const { engine, spy } = await reopen()
     expect(engine.view().table.vectorsPending).toBe(true)
     const keyword = await searchCollection(engine, { query: 'topic1 passage', mode: 'keyword', k: 10 }, none)
     expect(keyword.hits.map((h) => h.id)).toEqual((await searchCollection(writer, { query: 'topic1 passage', mode: 'keyword', k: 10 }, none)).hits.map((h) => h.id))
-    expect(spy.reads).toBe(1) // the read that began with the open, held: the keyword search did not wait
+    expect(spy.reads).toBe(0) // a keyword search reads none
     const vector = byVector(engine)
     const hybrid = byVector(engine, 'hybrid')
     expect(await settledWithin(vector, 50)).toBe(false)
-    expect(spy.reads).toBe(1) // the vector and hybrid searches wait on that read
+    expect(spy.reads).toBe(1) // the vector search's read, held; the hybrid one waits on it too
     spy.release()
     expect(await vector).toEqual(await byVector(writer))
     expect(await hybrid).toEqual(await byVector(writer, 'hybrid'))
     expect((await vector).length).toBe(15)
     expect(spy.reads).toBe(1)
     expect(engine.view().table.vectorsPending).toBe(false)
-    await new Promise((r) => setTimeout(r, 50))
+    await new Promise((r) => setTimeout(r, 400)) // the background read finds nothing left to read
     expect(spy.reads).toBe(1)
     engine.close()
     writer.close()
@@ -95,7 +94,6 @@ describe('int8 blocks are read in the background from the open on', () => {
     const { engine, spy } = await reopen()
     spy.fail = 1
     const waiting = byVector(engine)
-    expect(await settledWithin(waiting, 30)).toBe(false) // waiting on the read that began with the open
     spy.release()
     expect(await codeOf(waiting)).toBe('STORAGE_UNAVAILABLE')
     expect(await byVector(engine)).toEqual(await byVector(writer))
@@ -108,7 +106,7 @@ describe('int8 blocks are read in the background from the open on', () => {
   it('adds, deletes and merges while the read is held, here and in another tab, keep every vector', async () => {
     const { writer, reopen, rand, close } = await setup('writes')
     const { engine, spy } = await reopen()
-    const loading = engine.loadVectors() // the read that began with the open, held while the writes below land
+    const loading = engine.loadVectors() // held while the writes below land
     await engine.add(docs(200, 25, rand), none)
     await engine.delete(['d10', 'd201'])
     await writer.add(docs(300, 25, rand), none)
@@ -151,7 +149,7 @@ describe('int8 blocks are read in the background from the open on', () => {
     expect(await settledWithin(vector, 20)).toBe(false)
     release()
     expect(await vector).toEqual(await byVector(writer))
-    expect(calls).toBeGreaterThanOrEqual(Math.ceil(segments / 2)) // two runs (here: segments) a part
+    expect(calls).toBeGreaterThanOrEqual(segments) // at least one part per segment
     engine.close()
     writer.close()
     close()
