@@ -215,11 +215,11 @@ export class IdbStore implements CollectionStore {
     })
   }
 
-  readQuantizedPart(from: readonly [number, number], runs: number): Promise<{ blocks: QuantizedBlockRecord[]; next: [number, number] | null }> {
+  readQuantizedPart(segment: number, from: number, runs: number): Promise<{ blocks: QuantizedBlockRecord[]; next: number | null }> {
     return this.read(async (db) => {
-      const stored = (await db.getAll('quantized', IDBKeyRange.lowerBound([...from]), runs)) as QuantizedBlockRecord[]
+      const stored = (await db.getAll('quantized', IDBKeyRange.bound([segment, from], [segment, Infinity]), runs)) as QuantizedBlockRecord[]
       const blocks = stored.flatMap(splitQuantized)
-      return { blocks, next: stored.length < runs ? null : [blocks.at(-1)!.segment, blocks.at(-1)!.block + 1] }
+      return { blocks, next: stored.length < runs ? null : blocks.at(-1)!.block + 1 }
     })
   }
 

@@ -222,11 +222,11 @@ export interface CollectionStore {
   readTombstones(): Promise<number[]>
   readQuantized(segments?: readonly number[]): Promise<QuantizedBlockRecord[]>
   /**
-   * Part of the int8 blocks, in key order: those stored from `[segment, block]` on, in at most
-   * `runs` records, and where to read next (null: none left). Lets a long read yield to other
+   * Part of one segment's int8 blocks: those stored from block `from` on, in at most `runs`
+   * records, and the block to read next (null: none left). Lets a long read yield to other
    * requests between its parts. Absent: read with `readQuantized`.
    */
-  readQuantizedPart?(from: readonly [segment: number, block: number], runs: number): Promise<{ blocks: QuantizedBlockRecord[]; next: [number, number] | null }>
+  readQuantizedPart?(segment: number, from: number, runs: number): Promise<{ blocks: QuantizedBlockRecord[]; next: number | null }>
   /** fp32 blocks by (segment, block). Missing ones are left out. */
   readVectors(keys: readonly (readonly [segment: number, block: number])[]): Promise<VectorBlockRecord[]>
   /** Postings of each term in every segment that has it (absent terms → empty list). */

@@ -134,9 +134,9 @@ describe('int8 blocks are read after a reopen, by the first vector search or in 
     let calls = 0
     let release!: () => void
     const held = new Promise<void>((r) => (release = r))
-    store.readQuantizedPart = async (from, runs) => {
+    store.readQuantizedPart = async (segment, from, runs) => {
       if (++calls === 2) await held // the second part waits
-      return part(from, runs)
+      return part(segment, from, runs)
     }
     const engine = await CollectionEngine.open('parts', { store, coordination: createCoordination({}), embedder: null }, {})
     const segments = engine.segmentCount()
