@@ -8,8 +8,8 @@ import type { ChunkView } from './ports.js'
  * What the worker keeps in memory for one collection: per chunk a dense *slot* with its seq, BM25
  * length, document id, metadata and where its vector lives; plus the int8 vector blocks. Texts,
  * postings and fp32 vectors stay in IndexedDB and are read per query, so memory is about
- * `chunks × (dims + 40)` bytes (≈ 42 MB for 100k chunks of 384 dims) and a reopen reads only the
- * segment headers and the int8 blocks.
+ * `chunks × (dims + 40)` bytes (≈ 42 MB for 100k chunks of 384 dims); a reopen reads the segment
+ * headers, and the int8 blocks follow ({@link ChunkTable.loadInt8}).
  *
  * Where WebAssembly SIMD runs, the int8 codes live in a {@link VectorArena} (one per table), so the
  * scan's kernel reads them in place: {@link ChunkTable.addSegment} copies each block's codes there
