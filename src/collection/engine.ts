@@ -1,12 +1,12 @@
-import { invalidInput, WinnowError } from '../errors.js'
+import { invalidInput } from '../errors.js'
 import type { Coordination } from '../store/coordination.js'
-import { SCHEMA_VERSION, type CollectionStore, type Manifest, type QuantizedBlockRecord } from '../store/types.js'
+import { SCHEMA_VERSION, type CollectionStore, type Manifest } from '../store/types.js'
 import { createAnalyzer, type Analyzer, type AnalyzerOptions } from '../text/analyzer.js'
 import type { ChunkingOptions, ResolvedChunking } from '../text/chunking.js'
 import { buildAddBatch } from './addBatch.js'
 import { readLiveDocument } from './documents.js'
 import { ChunkTable } from './chunkTable.js'
-import { readInt8 } from './int8Reads.js'
+import { Int8Loader } from './int8Reads.js'
 import { runMerges, WritesFirst, type MergeHost } from './merging.js'
 import { checkDocuments, checkVectorRules, DEFAULT_MAX_TEXT_LENGTH, prepareDocuments, type PreparedDocument } from './ingest.js'
 import type { AddProgress, AddResult, CollectionInfo, SearchHit, SearchOptions, StoredDocument } from '../types.js'
@@ -18,9 +18,6 @@ import { BlockCache, PostingsCache } from './caches.js'
 import { isConventions, type EmbedderConventions } from '../models/conventions.js'
 import { checkStillRecorded, countPrefixTokens, passageVectors, pickConventions } from './embedding.js'
 import type { Pooling } from '../models/embedder.js'
-
-/** How long after an open its int8 blocks are read in the background (a vector search reads them sooner). */
-const INT8_PREFETCH_MS = 300
 
 interface Deps {
   store: CollectionStore
@@ -48,10 +45,8 @@ export class CollectionEngine {
   private refreshing: Promise<void> | null = null
   private queuedRefresh: Promise<void> | null = null
   private compacting: Promise<void> | null = null
-  /** Whether reloads read the int8 blocks (once a read began), and that read. */
-  private int8Wanted = false
-  private loadingInt8: Promise<void> | null = null
-  private prefetch: ReturnType<typeof setTimeout> | undefined
+  /** Reads the int8 blocks a lazy reopen left unread. */
+  private readonly int8: Int8Loader
   /** Adds and deletes in flight, which background merges let go first. */
   private readonly writes = new WritesFirst()
   private closed = false
@@ -67,6 +62,7 @@ export class CollectionEngine {
     /** How this collection embeds (recorded, or the embedder's for a collection without vectors yet); null without conventions. */
     private readonly conventions: EmbedderConventions | null,
   ) {
+    this.int8 = new Int8Loader({ name, store: deps.store, table: () => this.table, refresh: () => this.refresh() })
     this.unsubscribe = deps.coordination.subscribe((collection, generation) => {
       // Another tab committed: catch up now, so the page's next search does not pay for it.
       if (collection === name && generation !== this.manifest.generation) void this.refresh().catch(() => {})
@@ -107,8 +103,7 @@ export class CollectionEngine {
     const { version: _version, ...analyzerOptions } = analyzerConfig
     const engine = new CollectionEngine(name, deps, manifest, createAnalyzer(analyzerOptions as AnalyzerOptions), chunking, maxTextLength, conventions)
     await engine.reload()
-    // Shortly after: read with the open, they slowed a keyword search after it, not sped up vectors.
-    if (engine.table.vectorsPending) engine.prefetch = setTimeout(() => void engine.loadVectors().catch(() => {}), INT8_PREFETCH_MS)
+    if (engine.table.vectorsPending) engine.int8.schedule()
     return engine
   }
 
@@ -239,7 +234,7 @@ export class CollectionEngine {
 
   close(): void {
     this.closed = true
-    clearTimeout(this.prefetch)
+    this.int8.cancel()
     this.unsubscribe()
     this.deps.store.close()
   }
@@ -338,7 +333,7 @@ export class CollectionEngine {
   private async reload(): Promise<void> {
     const [segments, quantized, tombstones] = await Promise.all([
       this.deps.store.readSegments(),
-      this.int8Wanted ? this.deps.store.readQuantized() : null,
+      this.int8.wanted ? this.deps.store.readQuantized() : null,
       this.deps.store.readTombstones(),
     ])
     this.table = ChunkTable.fromStore(segments, quantized, tombstones)
@@ -346,28 +341,9 @@ export class CollectionEngine {
     this.blocks.clear()
   }
 
-  /**
-   * Reads the int8 blocks a lazy reopen left unread (one read shared by concurrent callers; a
-   * failed one fails its waiters and is not kept). A segment another tab merged away meanwhile is
-   * caught up by a refresh, which reloads.
-   */
-  async loadVectors(): Promise<void> {
-    for (let round = 0; this.table.vectorsPending; round++) {
-      if (round > 0) await this.refresh()
-      if (!this.table.vectorsPending) return
-      if (round > 2) throw new WinnowError('INTERNAL', `collection '${this.name}': the int8 blocks of segments ${this.table.pendingSegments().join(', ')} could not be read`)
-      if (!this.loadingInt8) this.startInt8(readInt8(this.deps.store, this.table.pendingSegments()))
-      await this.loadingInt8
-    }
-  }
-
-  private startInt8(read: Promise<QuantizedBlockRecord[]>): void {
-    this.int8Wanted = true
-    const loading = read.then((loaded) => this.table.loadInt8(loaded)).finally(() => {
-      if (this.loadingInt8 === loading) this.loadingInt8 = null
-    })
-    loading.catch(() => {})
-    this.loadingInt8 = loading
+  /** Resolves once the int8 blocks a lazy reopen left unread are in the view (see {@link Int8Loader}). */
+  loadVectors(): Promise<void> {
+    return this.int8.load()
   }
 
   /** Pooling for the embedder: the collection's, when it knows one. */
