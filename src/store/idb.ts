@@ -4,7 +4,7 @@ import { collectionDeletedError, type DeletedReason } from './deleted.js'
 import { STORES, type StoreName } from './migrations.js'
 import { BLOCKED_TIMEOUT_MS, isClosedConnection, openCollectionDb, readIncarnation, storageError, withTimeout } from './idbOpen.js'
 import { termBucket, unpackAll, unpackTerm, type PackedBucket } from './postingCodec.js'
-import { issueAll, putPostings, segmentRange, writeBlocks } from './idbRequests.js'
+import { deleteSegmentPostings, putPostings, segmentRange, writeBlocks } from './idbRequests.js'
 import { packQuantized, splitQuantized } from './quantizedRuns.js'
 import { PassageCache, readBlocks } from './passageCache.js'
 import { blockChanges, blockOf, chunkRecord, docRecord, findDoc } from './passageBlocks.js'
@@ -326,13 +326,7 @@ export class IdbStore implements CollectionStore {
         del('segments', id)
         del('quantized', segmentRange(id))
         del('vectors', segmentRange(id))
-        track(
-          tx
-            .objectStore('postingBuckets')
-            .index('segment')
-            .getAllKeys(id)
-            .then((keys) => issueAll(keys.map((k) => () => tx.objectStore('postingBuckets').delete(k)))),
-        )
+        track(deleteSegmentPostings(tx.objectStore('postingBuckets'), id))
       }
       for (const seq of batch.removeTombstones ?? []) del('tombstones', seq)
       // Puts go after deletes of the same transaction: IndexedDB applies requests in order. The

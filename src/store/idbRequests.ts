@@ -80,6 +80,12 @@ export async function putPostings(
   await issueAll(packed.map((b, i) => () => store.put(stored[i] ? mergeBuckets(stored[i]!, b) : b)))
 }
 
+/** Deletes a segment's posting buckets (found through the store's `segment` index), inside the commit's transaction. */
+export async function deleteSegmentPostings(store: { index(name: 'segment'): { getAllKeys(key: IDBValidKey): Promise<IDBValidKey[]> }; delete(key: IDBValidKey): Promise<unknown> }, segment: number): Promise<void> {
+  const keys = await store.index('segment').getAllKeys(segment)
+  await issueAll(keys.map((k) => () => store.delete(k)))
+}
+
 export function segmentRange(segment: number): IDBKeyRange {
   return IDBKeyRange.bound([segment, -Infinity], [segment, Infinity])
 }
