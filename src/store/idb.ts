@@ -4,7 +4,7 @@ import { collectionDeletedError, type DeletedReason } from './deleted.js'
 import { STORES, type StoreName } from './migrations.js'
 import { BLOCKED_TIMEOUT_MS, isClosedConnection, openCollectionDb, readIncarnation, storageError, withTimeout } from './idbOpen.js'
 import { termBucket, unpackAll, unpackTerm, type PackedBucket } from './postingCodec.js'
-import { deleteSegmentPostings, putPostings, segmentRange, writeBlocks } from './idbRequests.js'
+import { deleteSegmentPostings, getByKeys, putPostings, segmentRange, writeBlocks } from './idbRequests.js'
 import { packQuantized, splitQuantized } from './quantizedRuns.js'
 import { PassageCache, readBlocks } from './passageCache.js'
 import { blockChanges, blockOf, chunkRecord, docRecord, findDoc } from './passageBlocks.js'
@@ -13,6 +13,7 @@ import type {
   CollectionStore,
   DocRecord,
   DocRef,
+  ListRecord,
   Manifest,
   PostingRecord,
   QuantizedBlockRecord,
@@ -223,12 +224,12 @@ export class IdbStore implements CollectionStore {
     })
   }
 
+  readLists(keys: readonly (readonly [number, number])[]): Promise<(ListRecord | undefined)[]> {
+    return this.read((db) => getByKeys<ListRecord>(db, 'lists', keys))
+  }
+
   readVectors(keys: readonly (readonly [number, number])[]): Promise<VectorBlockRecord[]> {
-    return this.read(async (db) => {
-      const tx = db.transaction('vectors')
-      const found = await Promise.all(keys.map((k) => tx.store.get([k[0], k[1]]) as Promise<VectorBlockRecord | undefined>))
-      return found.filter((v): v is VectorBlockRecord => v !== undefined)
-    })
+    return this.read(async (db) => (await getByKeys<VectorBlockRecord>(db, 'vectors', keys)).filter((v): v is VectorBlockRecord => v !== undefined))
   }
 
   readPostings(terms: readonly string[]): Promise<Map<string, PostingRecord[]>> {
@@ -326,6 +327,7 @@ export class IdbStore implements CollectionStore {
         del('segments', id)
         del('quantized', segmentRange(id))
         del('vectors', segmentRange(id))
+        del('lists', segmentRange(id))
         track(deleteSegmentPostings(tx.objectStore('postingBuckets'), id))
       }
       for (const seq of batch.removeTombstones ?? []) del('tombstones', seq)
@@ -334,6 +336,7 @@ export class IdbStore implements CollectionStore {
       // the records are packed and cloned here.
       for (const run of packQuantized(batch.putQuantized ?? [])) put('quantized', run)
       for (const v of batch.putVectors ?? []) put('vectors', v)
+      for (const l of batch.putLists ?? []) put('lists', l)
       const unused = batch.unused
       if (changes.size > 0) {
         track(writeBlocks(tx.objectStore('passages'), changes, unused && { fromSeq: unused.fromSeq, put: (v) => put('passages', v) }))

@@ -2,6 +2,7 @@
  * The requests of a commit that read before they write (passage blocks, posting buckets), made
  * inside the commit's IndexedDB transaction (`idb.ts`).
  */
+import type { IDBPDatabase } from 'idb'
 import { mergeBuckets, packPostings, type PackedBucket } from './postingCodec.js'
 import { applyChanges, type BlockChanges, type PassageBlock } from './passageBlocks.js'
 import { PASSAGE_BLOCK_SEQS, type PostingRecord } from './types.js'
@@ -88,4 +89,16 @@ export async function deleteSegmentPostings(store: { index(name: 'segment'): { g
 
 export function segmentRange(segment: number): IDBKeyRange {
   return IDBKeyRange.bound([segment, -Infinity], [segment, Infinity])
+}
+
+/**
+ * Records of one store by `[segment, n]` keys, in one read transaction, aligned with `keys`
+ * (undefined where none is stored).
+ *
+ * @example
+ * const lists = await getByKeys<ListRecord>(db, 'lists', [[3, 17], [3, 4]])
+ */
+export function getByKeys<T>(db: IDBPDatabase<unknown>, store: 'lists' | 'vectors', keys: readonly (readonly [number, number])[]): Promise<(T | undefined)[]> {
+  const tx = db.transaction(store)
+  return Promise.all(keys.map((k) => tx.store.get([k[0], k[1]]) as Promise<T | undefined>))
 }

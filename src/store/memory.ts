@@ -6,6 +6,7 @@ import type {
   CollectionStore,
   DocRecord,
   DocRef,
+  ListRecord,
   Manifest,
   PostingRecord,
   QuantizedBlockRecord,
@@ -32,6 +33,7 @@ interface Tables {
   postings: Map<string, Map<number, PostingRecord>>
   quantized: Map<string, QuantizedBlockRecord>
   vectors: Map<string, VectorBlockRecord>
+  lists: Map<string, ListRecord>
   tombstones: Set<number>
 }
 
@@ -72,6 +74,7 @@ export class MemoryBackend implements StoreBackend {
         postings: new Map(),
         quantized: new Map(),
         vectors: new Map(),
+        lists: new Map(),
         tombstones: new Set(),
       }
       this.collections.set(name, tables)
@@ -96,7 +99,7 @@ export class MemoryBackend implements StoreBackend {
    * @example
    * const { manifest, docs } = backend.dump('docs')
    */
-  dump(name: string): { manifest: Manifest; docs: DocRecord[]; chunks: ChunkRecord[]; segments: SegmentRecord[]; postings: PostingRecord[]; quantized: QuantizedBlockRecord[]; vectors: VectorBlockRecord[]; tombstones: number[] } {
+  dump(name: string): { manifest: Manifest; docs: DocRecord[]; chunks: ChunkRecord[]; segments: SegmentRecord[]; postings: PostingRecord[]; quantized: QuantizedBlockRecord[]; vectors: VectorBlockRecord[]; lists: ListRecord[]; tombstones: number[] } {
     const t = this.collections.get(name)
     if (!t?.manifest) throw invalidInput(`collection '${name}' has nothing stored`, { name })
     return clone({
@@ -107,6 +110,7 @@ export class MemoryBackend implements StoreBackend {
       postings: [...t.postings.values()].flatMap((bySegment) => [...bySegment.values()]),
       quantized: [...t.quantized.values()].sort((a, b) => a.segment - b.segment || a.block - b.block),
       vectors: [...t.vectors.values()].sort((a, b) => a.segment - b.segment || a.block - b.block),
+      lists: [...t.lists.values()].sort((a, b) => a.segment - b.segment || a.list - b.list),
       tombstones: [...t.tombstones].sort((a, b) => a - b),
     })
   }
@@ -160,6 +164,10 @@ class MemoryStore implements CollectionStore {
   async readQuantized(segments?: readonly number[]): Promise<QuantizedBlockRecord[]> {
     const all = [...this.t.quantized.values()].sort((a, b) => a.segment - b.segment || a.block - b.block)
     return clone(segments ? all.filter((q) => segments.includes(q.segment)) : all)
+  }
+
+  async readLists(keys: readonly (readonly [number, number])[]): Promise<(ListRecord | undefined)[]> {
+    return clone(keys.map(([s, l]) => this.t.lists.get(key(s, l))))
   }
 
   async readVectors(keys: readonly (readonly [number, number])[]): Promise<VectorBlockRecord[]> {
@@ -219,6 +227,7 @@ class MemoryStore implements CollectionStore {
       t.postings.clear()
       t.quantized.clear()
       t.vectors.clear()
+      t.lists.clear()
       t.tombstones.clear()
     }
     // The same checks and order as IndexedDB's passage blocks (store/passageBlocks.ts).
@@ -237,6 +246,7 @@ class MemoryStore implements CollectionStore {
       }
       for (const [k, q] of t.quantized) if (q.segment === id) t.quantized.delete(k)
       for (const [k, v] of t.vectors) if (v.segment === id) t.vectors.delete(k)
+      for (const [k, l] of t.lists) if (l.segment === id) t.lists.delete(k)
     }
     for (const seq of b.removeTombstones ?? []) t.tombstones.delete(seq)
     for (const d of b.putDocs ?? []) t.docs.set(refKey({ id: d.id, seq: docSeq(d) }), d)
@@ -252,6 +262,7 @@ class MemoryStore implements CollectionStore {
     }
     for (const q of b.putQuantized ?? []) t.quantized.set(key(q.segment, q.block), q)
     for (const v of b.putVectors ?? []) t.vectors.set(key(v.segment, v.block), v)
+    for (const l of b.putLists ?? []) t.lists.set(key(l.segment, l.list), l)
     for (const seq of b.addTombstones ?? []) t.tombstones.add(seq)
     if (b.manifest) t.manifest = b.manifest
   }

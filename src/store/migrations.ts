@@ -4,7 +4,7 @@ import { blockOf, docSeq, toStored, type PassageBlock } from './passageBlocks.js
 import type { ChunkRecord, DocRecord, Manifest, PostingRecord } from './types.js'
 
 /** Object store names of the current schema. */
-export const STORES = ['meta', 'passages', 'segments', 'postingBuckets', 'quantized', 'vectors', 'tombstones'] as const
+export const STORES = ['meta', 'passages', 'segments', 'postingBuckets', 'quantized', 'vectors', 'lists', 'tombstones'] as const
 export type StoreName = (typeof STORES)[number]
 
 /**
@@ -35,6 +35,9 @@ export type Migration = (db: IDBPDatabase<unknown>, tx: IDBPTransaction<unknown,
  * Step 2 makes schema 3, also in the upgrade transaction:
  * - `passages` (block number) replaces `docs` and `chunks`: each document, with its chunks'
  *   positions, in the block of its smallest chunk seq (store/passageBlocks.ts)
+ *
+ * Step 3 makes schema 4: `lists` ([segment, list]) holds the int8 inverted lists of partitioned
+ * segments (the ANN index). Nothing is rewritten: no segment was partitioned before it.
  *
  * @example
  * for (const step of MIGRATIONS.slice(oldVersion)) await step(db, tx)
@@ -118,5 +121,11 @@ export const MIGRATIONS: readonly Migration[] = [
     db.deleteObjectStore('chunks')
     if (manifest) writes.push(request(v2.objectStore('meta').put({ ...manifest, schema: 3 }, 'manifest')))
     await Promise.all(writes)
+  },
+  async (db, tx) => {
+    db.createObjectStore('lists', { keyPath: ['segment', 'list'] })
+    const v3 = tx as unknown as IDBPTransaction<unknown, string[], 'versionchange'>
+    const manifest = (await v3.objectStore('meta').get('manifest')) as Manifest | undefined
+    if (manifest) await v3.objectStore('meta').put({ ...manifest, schema: 4 }, 'manifest')
   },
 ]

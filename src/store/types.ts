@@ -12,7 +12,7 @@
 import type { Passage } from '../types.js'
 
 /** Version of the on-disk layout; `migrations.ts` holds one step per version. */
-export const SCHEMA_VERSION = 3
+export const SCHEMA_VERSION = 4
 
 /**
  * Version of the records a store hands out and takes (documents, chunks, segments, postings,
@@ -144,6 +144,32 @@ export interface SegmentRecord {
   vectorBlocks: number
   /** Rows per fp32 block ({@link fp32BlockRows}); absent: 64, as every segment written before it. Int8 blocks always hold 64. */
   vectorRows?: number
+  /**
+   * Present when the segment's vectors are partitioned (the ANN index, `collection/ivfBuild.ts`):
+   * its rows are ordered by list, their int8 codes are stored per list ({@link ListRecord}, read
+   * per query) instead of in `quantized` blocks, and its fp32 blocks follow the same row order.
+   */
+  ivf?: IvfLayout
+}
+
+/**
+ * How a partitioned segment's rows are split into inverted lists: list `l` holds the segment's rows
+ * `[starts[l], starts[l + 1])`, whose vectors are nearest (by cosine) to centroid `l`.
+ */
+export interface IvfLayout {
+  /** `lists × dims` unit centroids, row after row. */
+  centroids: Float32Array
+  /** `lists + 1` row offsets, ascending; the last is the segment's row count. */
+  starts: Uint32Array
+}
+
+/** The int8 codes of one inverted list of a partitioned segment: its rows `starts[list]…` in order. */
+export interface ListRecord {
+  segment: number
+  list: number
+  dims: number
+  codes: Int8Array
+  scales: Float32Array
 }
 
 /** One term's postings within one segment. */
@@ -185,6 +211,8 @@ export interface WriteBatch {
   putPostings?: PostingRecord[]
   putQuantized?: QuantizedBlockRecord[]
   putVectors?: VectorBlockRecord[]
+  /** Inverted lists of partitioned segments. */
+  putLists?: ListRecord[]
   /** Chunk seqs that no longer count. */
   addTombstones?: number[]
   removeTombstones?: number[]
@@ -227,6 +255,8 @@ export interface CollectionStore {
    * requests between its parts. Absent: read with `readQuantized`.
    */
   readQuantizedPart?(segment: number, from: number, runs: number): Promise<{ blocks: QuantizedBlockRecord[]; next: number | null }>
+  /** Inverted lists by (segment, list), aligned with `keys`; undefined where none is stored. */
+  readLists(keys: readonly (readonly [segment: number, list: number])[]): Promise<(ListRecord | undefined)[]>
   /** fp32 blocks by (segment, block). Missing ones are left out. */
   readVectors(keys: readonly (readonly [segment: number, block: number])[]): Promise<VectorBlockRecord[]>
   /** Postings of each term in every segment that has it (absent terms → empty list). */
@@ -251,7 +281,7 @@ export interface CollectionStore {
 }
 
 /** What {@link CollectionStore.stage} writes: a reserved segment's postings and vector blocks. */
-export type StagedRecords = Pick<WriteBatch, 'putPostings' | 'putQuantized' | 'putVectors'>
+export type StagedRecords = Pick<WriteBatch, 'putPostings' | 'putQuantized' | 'putVectors' | 'putLists'>
 
 /** Opens and deletes collections. */
 export interface StoreBackend {

@@ -4,7 +4,7 @@
  * that code gave (searches, get, count). The migration tests load the dump into a fresh IndexedDB at
  * its version, open it with today's code and compare.
  *
- * v1.json was made at b2dc0ec (schema 1), v2.json at 2af547d (schema 2): check out that commit, then
+ * v1.json was made at b2dc0ec (schema 1), v2.json at 2af547d (schema 2), v3.json at ec8c0bb (schema 3): check out that commit, then
  *   npx rolldown tools/storage/exportFixture.ts --platform node --format esm -o /tmp/export.mjs \
  *     --external fake-indexeddb --external idb && node /tmp/export.mjs test/fixtures/storage/v2.json <commit>
  */

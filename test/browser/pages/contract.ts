@@ -5,6 +5,7 @@ import { searchCollection } from '../../../src/search/searchCollection.ts'
 import { expectCurrentRecords, expectEveryKillPointSafe, expectSameAnswers, loadDump, reviveTyped, type StorageFixture } from '../../contract/storageMigration.ts'
 import v1FixtureJson from '../../fixtures/storage/v1.json?raw'
 import v2FixtureJson from '../../fixtures/storage/v2.json?raw'
+import v3FixtureJson from '../../fixtures/storage/v3.json?raw'
 
 const w = window as unknown as { contractCases: string[]; runContractCase: (name: string) => Promise<string>; contractReady: boolean }
 w.contractCases = Object.keys(collectionContract)
@@ -49,10 +50,10 @@ w.runContractCase = async (name) => {
   coordination.close()
   return result
 }
-/** Format v2 migration of real schema-1 databases, over Chromium's IndexedDB (test/contract/storageMigration.ts). */
-;(w as any).runMigrationCase = async (schema: 'v1' | 'v2', name: 'kw' | 'vec' | 'kill points') => {
+/** Migration of real schema-1, -2 and -3 databases, over Chromium's IndexedDB (test/contract/storageMigration.ts). */
+;(w as any).runMigrationCase = async (schema: 'v1' | 'v2' | 'v3', name: 'kw' | 'vec' | 'kill points') => {
   try {
-    const fixture = JSON.parse(schema === 'v1' ? v1FixtureJson : v2FixtureJson, reviveTyped) as StorageFixture
+    const fixture = JSON.parse({ v1: v1FixtureJson, v2: v2FixtureJson, v3: v3FixtureJson }[schema], reviveTyped) as StorageFixture
     if (name === 'kill points') return { outcome: 'ok', killPoints: await expectEveryKillPointSafe(fixture) }
     await loadDump(name, fixture.databases[name])
     await expectSameAnswers(fixture, name)
