@@ -276,6 +276,22 @@ export interface AnalyzerOptions {
   minTokenLength?: number
 }
 
+/**
+ * The ANN index (docs/vector-index.md). Vectors are searched exactly (an int8 scan of every row,
+ * then fp32 rescoring) until a background merge writes a segment of `minRows` passages or more:
+ * that segment is partitioned into √rows inverted lists around trained centroids, and a search
+ * reads and scans only the `probes` lists nearest the query in it (then rescores in fp32 as
+ * before). Smaller segments, and every add until it is merged, stay exact.
+ */
+export interface VectorIndexOptions {
+  /** Passages with vectors from which a merged segment is partitioned. Default 50,000; `Infinity`: never (exact search at any size). */
+  minRows?: number
+  /** Lists read and scanned per partitioned segment; more is slower and finds more true neighbours. Default 16. A search may set its own (`SearchOptions.probes`). */
+  probes?: number
+  /** Bytes of int8 lists kept in the worker between searches (least recently used dropped first). Default 64 MiB. */
+  cacheBytes?: number
+}
+
 /** Options of `winnow.collection()`; an omitted setting keeps what the collection was built with. */
 export interface CollectionOptions {
   analyzer?: AnalyzerOptions | false
@@ -283,6 +299,8 @@ export interface CollectionOptions {
   chunking?: ChunkingOptions | false
   /** Longest document text accepted, in characters. Default 1,000,000. */
   maxTextLength?: number
+  /** The vector index of large collections: when segments are partitioned, how searches probe them. */
+  vectorIndex?: VectorIndexOptions
   /**
    * URL of a snapshot's `manifest.json` (made by `npx winnow-rerank index`), resolved against the page.
    * The collection then mirrors the snapshot and is read-only: the first visit imports it (and
@@ -367,6 +385,21 @@ export interface CollectionInfo {
   chunking: Required<ChunkingOptions> | null
   /** The imported snapshot version serving this collection, if it is a snapshot collection. */
   snapshot: { version: string; url: string; importedAt: number } | null
+  /** The vector index (see {@link VectorIndexOptions}): what is partitioned, what is scanned exactly, what is cached, and a partitioning in progress. */
+  vectorIndex: VectorIndexInfo
+}
+
+/** The state of a collection's vector index. */
+export interface VectorIndexInfo {
+  /** Passages (live or awaiting compaction) in partitioned segments, and in their lists. */
+  partitionedPassages: number
+  lists: number
+  /** Passages with vectors scanned exactly (segments below `minRows`). */
+  exactPassages: number
+  /** Bytes of lists held in the worker's cache now. */
+  cachedBytes: number
+  /** A merge partitioning a segment in this tab: its phase and progress; null when none runs. */
+  building: { phase: 'training' | 'assigning'; done: number; total: number } | null
 }
 
 /** A stored document, as it was given. */

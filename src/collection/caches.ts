@@ -1,4 +1,6 @@
 import type { TermPostings } from '../rank/bm25.js'
+import { defaultInt8Kernel, type VectorArena } from '../core/int8Kernel.js'
+import type { ListRecord } from '../store/types.js'
 
 /** Terms whose postings stay cached; a query's terms are read from IndexedDB only on a miss. */
 const POSTINGS_CACHE_TERMS = 4096
@@ -93,4 +95,73 @@ export class BlockCache {
     this.entries.clear()
     this.bytes = 0
   }
+}
+
+/** Default bytes of int8 lists a collection keeps between queries ({@link ListCache}). */
+export const DEFAULT_LIST_CACHE_BYTES = 64 * 2 ** 20
+
+/**
+ * Inverted lists of partitioned segments by `segment/list`, least recently used evicted first,
+ * holding at most `maxBytes` of codes and scales (a list larger than that is handed out but not
+ * kept). Also owns the arena the lists a query probes are copied into for the SIMD scan.
+ *
+ * @example
+ * const lists = new ListCache(64 * 2 ** 20)
+ * lists.set(record)
+ * lists.get(3, 17)
+ */
+export class ListCache {
+  private readonly entries = new Map<string, ListRecord>()
+  private held = 0
+  private arena: VectorArena | null | undefined
+
+  constructor(readonly maxBytes = DEFAULT_LIST_CACHE_BYTES) {}
+
+  /** Bytes of lists held now. */
+  get bytes(): number {
+    return this.held
+  }
+
+  get(segment: number, list: number): ListRecord | undefined {
+    const key = `${segment}/${list}`
+    const hit = this.entries.get(key)
+    if (hit) {
+      this.entries.delete(key)
+      this.entries.set(key, hit)
+    }
+    return hit
+  }
+
+  set(record: ListRecord): void {
+    const key = `${record.segment}/${record.list}`
+    const size = listBytes(record)
+    const previous = this.entries.get(key)
+    if (previous) {
+      this.held -= listBytes(previous)
+      this.entries.delete(key)
+    }
+    if (size > this.maxBytes) return
+    this.entries.set(key, record)
+    this.held += size
+    while (this.held > this.maxBytes) {
+      const [oldest, evicted] = this.entries.entries().next().value!
+      this.entries.delete(oldest)
+      this.held -= listBytes(evicted)
+    }
+  }
+
+  /** The probe arena (created on first use; null where there is no SIMD kernel). */
+  probeArena(): VectorArena | null {
+    if (this.arena === undefined) this.arena = defaultInt8Kernel()?.createArena() ?? null
+    return this.arena
+  }
+
+  clear(): void {
+    this.entries.clear()
+    this.held = 0
+  }
+}
+
+function listBytes(record: ListRecord): number {
+  return record.codes.byteLength + record.scales.byteLength
 }

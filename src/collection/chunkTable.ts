@@ -1,8 +1,8 @@
 import { ARENA_MAX_DIMS, defaultInt8Kernel, type Int8Kernel, type VectorArena } from '../core/int8Kernel.js'
-import type { DocRef, QuantizedBlockRecord, SegmentRecord } from '../store/types.js'
+import type { DocRef, IvfLayout, QuantizedBlockRecord, SegmentRecord } from '../store/types.js'
 import { VECTOR_BLOCK_ROWS } from '../store/types.js'
 import type { QuantizedBlock } from '../rank/quantizedBlock.js'
-import type { ChunkView } from './ports.js'
+import type { ChunkView, PartitionedSegment } from './ports.js'
 
 /**
  * What the worker keeps in memory for one collection: per chunk a dense *slot* with its seq, BM25
@@ -48,7 +48,9 @@ export class ChunkTable implements ChunkView {
   private readonly docSlots = new Map<string, number[]>()
   readonly blocks: QuantizedBlock[] = []
   /** Where each segment is: slots `[first, first + n)`, int8 blocks `[firstBlock, firstBlock + blockCount)`. */
-  private readonly places = new Map<number, { first: number; n: number; vectorBlocks: number; vectorRows: number | undefined; firstBlock: number; blockCount: number }>()
+  private readonly places = new Map<number, { first: number; n: number; vectorBlocks: number; vectorRows: number | undefined; firstBlock: number; blockCount: number; ivf?: IvfLayout }>()
+  /** Partitioned segments (the ANN index): their int8 lists are read per query, not held here. */
+  readonly partitioned: PartitionedSegment[] = []
   /** Segment ids loaded, ascending. */
   readonly segments: number[] = []
   liveCount = 0
@@ -88,7 +90,6 @@ export class ChunkTable implements ChunkView {
   get vectorsPending(): boolean {
     return this.pending.size > 0
   }
-
   pendingSegments(): number[] {
     return [...this.pending]
   }
@@ -127,9 +128,11 @@ export class ChunkTable implements ChunkView {
     }
     this.size += n
     this.liveCount += n
-    if (quantized === null && segment.vectorBlocks > 0) this.pending.add(segment.id)
-    const sorted = [...(quantized ?? [])].sort((a, b) => a.block - b.block)
-    this.places.set(segment.id, { first, n, vectorBlocks: segment.vectorBlocks, vectorRows: segment.vectorRows, firstBlock: this.blocks.length, blockCount: sorted.length })
+    const { ivf } = segment
+    if (quantized === null && segment.vectorBlocks > 0 && !ivf) this.pending.add(segment.id)
+    const sorted = ivf ? [] : [...(quantized ?? [])].sort((a, b) => a.block - b.block)
+    this.places.set(segment.id, { first, n, vectorBlocks: segment.vectorBlocks, vectorRows: segment.vectorRows, firstBlock: this.blocks.length, blockCount: sorted.length, ivf })
+    if (ivf) this.partitioned.push({ segment: segment.id, first, ivf, lists: ivf.starts.length - 1 })
     this.reserveArena(sorted) // one growth for the whole segment rather than one per block
     for (const q of sorted) {
       const rows = q.seqs.length
@@ -199,7 +202,7 @@ export class ChunkTable implements ChunkView {
 
   /** A loaded segment as the store holds it (its record and int8 blocks), from the columns. */
   private segmentParts(id: number): { segment: SegmentRecord; quantized: QuantizedBlockRecord[] } {
-    const { first, n, vectorBlocks, vectorRows, firstBlock, blockCount } = this.places.get(id)!
+    const { first, n, vectorBlocks, vectorRows, firstBlock, blockCount, ivf } = this.places.get(id)!
     const docs: SegmentRecord['docs'] = []
     const docIndex = new Map<string, number>()
     const docOf = new Uint32Array(n)
@@ -228,6 +231,7 @@ export class ChunkTable implements ChunkView {
     )
     const segment: SegmentRecord = { id, seqs: this.seqs.slice(first, first + n), lengths: this.lengths.slice(first, first + n), docOf, docs, vectorBlocks }
     if (vectorRows !== undefined) segment.vectorRows = vectorRows
+    if (ivf) segment.ivf = ivf
     return { segment, quantized }
   }
 
@@ -256,7 +260,6 @@ export class ChunkTable implements ChunkView {
   docId(slot: number): string {
     return this.docIds[slot]!
   }
-
   docRef(slot: number): DocRef {
     return { id: this.docIds[slot]!, seq: this.docSeqOf[slot]! }
   }
@@ -270,7 +273,6 @@ export class ChunkTable implements ChunkView {
   title(slot: number): string | undefined {
     return this.titles[slot]
   }
-
   metadata(slot: number): Record<string, unknown> | undefined {
     return this.metadataOf[slot]
   }
@@ -278,11 +280,9 @@ export class ChunkTable implements ChunkView {
   seq(slot: number): number {
     return this.seqs[slot]!
   }
-
   segment(slot: number): number {
     return this.segmentOf[slot]!
   }
-
   vectorRow(slot: number): number {
     return this.vectorRowOf[slot]!
   }

@@ -2,10 +2,13 @@ import { WinnowError } from '../errors.js'
 import type { ChunkView } from './ports.js'
 import { quantize } from '../core/quantize.js'
 import { fp32Blocks } from './addBatch.js'
+import { DEFAULT_INDEX_MIN_ROWS, listRecords, partitionRows, permuted, permuteRows, type IndexProgress } from './ivfBuild.js'
 import {
   VECTOR_BLOCK_ROWS,
   fp32BlockRows,
   type CollectionStore,
+  type IvfLayout,
+  type ListRecord,
   type Manifest,
   type PostingRecord,
   type QuantizedBlockRecord,
@@ -86,6 +89,7 @@ export function finishMerge(built: WriteBatch, manifest: Manifest): WriteBatch {
     putPostings: at(built.putPostings),
     putQuantized: at(built.putQuantized),
     putVectors: at(built.putVectors),
+    putLists: at(built.putLists),
   }
 }
 
@@ -103,11 +107,13 @@ export async function buildMerge(
   manifest: Manifest,
   isLive: (seq: number) => boolean,
   pause: () => Promise<void> = async () => {},
+  index: MergeIndexOptions = {},
 ): Promise<WriteBatch> {
   const ids = plan.segments
   const segments = (await store.readSegments(ids)).sort((a, b) => a.id - b.id)
   const id = manifest.nextSegment
-  const seqs: number[] = []
+  let seqs: ArrayLike<number> & Iterable<number> = []
+  const seqList = seqs as number[]
   const lengths: number[] = []
   const docOf: number[] = []
   const docs: SegmentRecord['docs'] = []
@@ -127,7 +133,7 @@ export async function buildMerge(
         docIndex.set(doc.id, at)
         docs.push(doc)
       }
-      seqs.push(seq)
+      seqList.push(seq)
       lengths.push(segment.lengths[i]!)
       docOf.push(at)
       liveRows.push({ segment: segment.id, row: i })
@@ -138,6 +144,9 @@ export async function buildMerge(
   const putVectors: VectorBlockRecord[] = []
   let vectorBlocks = 0
   let vectorRows = VECTOR_BLOCK_ROWS
+  let ivf: IvfLayout | undefined
+  const putLists: ListRecord[] = []
+  let order: Uint32Array | null = null
   if (hasVectors && seqs.length > 0) {
     const keys = segments.flatMap((s) => Array.from({ length: s.vectorBlocks }, (_, b) => [s.id, b] as const))
     // Read in parts, pausing between them: a long read transaction would hold up adds' commits.
@@ -159,12 +168,21 @@ export async function buildMerge(
       const r = row % rows
       all.set(block.subarray(r * dims, (r + 1) * dims), i * dims)
     }
-    for (let b = 0; b * VECTOR_BLOCK_ROWS < seqs.length; b++) {
+    if (seqs.length >= (index.minRows ?? DEFAULT_INDEX_MIN_ROWS)) {
+      // Partitioned: rows in list order, int8 codes per list (collection/ivfBuild.ts).
+      const built = await partitionRows(all, seqs.length, dims, { seed: index.seed ?? seqs.length, lists: index.lists, pause, onProgress: index.onProgress })
+      ivf = built.layout
+      order = built.order
+      permuteRows(all, dims, order)
+      seqs = permuted(seqs, order)
+      putLists.push(...listRecords(id, all, ivf, dims))
+    }
+    for (let b = 0; !ivf && b * VECTOR_BLOCK_ROWS < seqs.length; b++) {
       if (b > 0 && (b * VECTOR_BLOCK_ROWS) % PAUSE_ROWS === 0) await pause()
       const from = b * VECTOR_BLOCK_ROWS
       const to = Math.min(seqs.length, from + VECTOR_BLOCK_ROWS)
       const { codes, scales } = quantize(all.subarray(from * dims, to * dims), dims)
-      putQuantized.push({ segment: id, block: b, dims, seqs: Uint32Array.from(seqs.slice(from, to)), codes, scales })
+      putQuantized.push({ segment: id, block: b, dims, seqs: Uint32Array.from(seqList.slice(from, to)), codes, scales })
     }
     vectorRows = fp32BlockRows(dims)
     putVectors.push(...fp32Blocks(id, all, seqs.length, dims, vectorRows))
@@ -189,7 +207,18 @@ export async function buildMerge(
   const putPostings: PostingRecord[] = [...merged].map(([term, l]) => ({ term, segment: id, seqs: Uint32Array.from(l.seqs), tfs: Uint16Array.from(l.tfs) }))
   const putSegments: SegmentRecord[] =
     seqs.length > 0
-      ? [{ id, seqs: Uint32Array.from(seqs), lengths: Uint32Array.from(lengths), docOf: Uint32Array.from(docOf), docs, vectorBlocks, ...(vectorBlocks > 0 ? { vectorRows } : {}) }]
+      ? [
+          {
+            id,
+            seqs: Uint32Array.from(seqs),
+            lengths: order ? permuted(lengths, order) : Uint32Array.from(lengths),
+            docOf: order ? permuted(docOf, order) : Uint32Array.from(docOf),
+            docs,
+            vectorBlocks,
+            ...(vectorBlocks > 0 ? { vectorRows } : {}),
+            ...(ivf ? { ivf } : {}),
+          },
+        ]
       : []
   return {
     manifest: { ...manifest, nextSegment: id + 1, generation: manifest.generation + 1, updatedAt: Date.now() },
@@ -198,6 +227,7 @@ export async function buildMerge(
     putPostings,
     putQuantized,
     putVectors,
+    ...(putLists.length > 0 ? { putLists } : {}),
     removeTombstones: dead,
   }
 }
@@ -210,6 +240,17 @@ const PAUSE_BLOCKS = 128
 /** Rows of the merged segment each staging step writes (fp32 ~6 MiB at 384 dims): an add waits for one. */
 export const STAGE_ROWS = 4096
 
+/** How a merge partitions the segment it writes (see `collection/ivfBuild.ts`). */
+export interface MergeIndexOptions {
+  /** Rows from which the merged segment is partitioned; default {@link DEFAULT_INDEX_MIN_ROWS}. */
+  minRows?: number
+  /** Lists; default {@link listCount} of the rows. */
+  lists?: number
+  /** k-means seed; default the row count. */
+  seed?: number
+  onProgress?: (progress: IndexProgress) => void
+}
+
 /** A built merge's records relabelled to the segment id reserved for them. */
 export interface StagedMerge {
   id: number
@@ -217,6 +258,7 @@ export interface StagedMerge {
   postings: PostingRecord[]
   quantized: QuantizedBlockRecord[]
   vectors: VectorBlockRecord[]
+  lists: ListRecord[]
 }
 
 /**
@@ -230,7 +272,7 @@ export function stagedMerge(built: WriteBatch, id: number): StagedMerge | null {
   const segment = built.putSegments?.[0]
   if (!segment) return null
   const at = <T extends { segment: number }>(records: T[] | undefined) => (records ?? []).map((r) => ({ ...r, segment: id }))
-  return { id, segment: { ...segment, id }, postings: at(built.putPostings), quantized: at(built.putQuantized), vectors: at(built.putVectors) }
+  return { id, segment: { ...segment, id }, postings: at(built.putPostings), quantized: at(built.putQuantized), vectors: at(built.putVectors), lists: at(built.putLists) }
 }
 
 /**
@@ -250,6 +292,7 @@ export function stagingSteps(staged: StagedMerge): StagedRecords[] {
       putPostings: from === 0 ? staged.postings : [],
       putQuantized: staged.quantized.filter((q) => inStep(q.block * VECTOR_BLOCK_ROWS)),
       putVectors: staged.vectors.filter((v) => inStep(v.block * rows)),
+      putLists: staged.lists.filter((l) => inStep(staged.segment.ivf!.starts[l.list]!)),
     })
   }
   return steps

@@ -13,8 +13,9 @@ import type { AddProgress, AddResult, CollectionInfo, SearchHit, SearchOptions, 
 import type { Checkpoint } from '../core/checkpoint.js'
 import type { EmbedderPort } from '../models/embedderPort.js'
 import type { CollectionSettings, CollectionView } from './ports.js'
-import { pickAnalyzer, pickChunking } from './settings.js'
-import { BlockCache, PostingsCache } from './caches.js'
+import { pickAnalyzer, pickChunking, pickVectorIndex, type ResolvedVectorIndex } from './settings.js'
+import { BlockCache, ListCache, PostingsCache } from './caches.js'
+import { vectorIndexInfo, type IndexProgress } from './ivfBuild.js'
 import { isConventions, type EmbedderConventions } from '../models/conventions.js'
 import { checkStillRecorded, countPrefixTokens, passageVectors, pickConventions } from './embedding.js'
 import type { Pooling } from '../models/embedder.js'
@@ -42,6 +43,9 @@ export class CollectionEngine {
   private table = new ChunkTable()
   private readonly postings = new PostingsCache()
   private readonly blocks = new BlockCache()
+  private readonly lists: ListCache
+  /** A merge partitioning a segment here: how far it got (`info().vectorIndex.building`). */
+  private building: IndexProgress | null = null
   private refreshing: Promise<void> | null = null
   private queuedRefresh: Promise<void> | null = null
   private compacting: Promise<void> | null = null
@@ -61,7 +65,9 @@ export class CollectionEngine {
     private readonly maxTextLength: number,
     /** How this collection embeds (recorded, or the embedder's for a collection without vectors yet); null without conventions. */
     private readonly conventions: EmbedderConventions | null,
+    private readonly index: ResolvedVectorIndex,
   ) {
+    this.lists = new ListCache(index.cacheBytes)
     this.int8 = new Int8Loader({ name, store: deps.store, table: () => this.table, refresh: () => this.refresh() })
     this.unsubscribe = deps.coordination.subscribe((collection, generation) => {
       // Another tab committed: catch up now, so the page's next search does not pay for it.
@@ -101,7 +107,8 @@ export class CollectionEngine {
       updatedAt: Date.now(),
     }
     const { version: _version, ...analyzerOptions } = analyzerConfig
-    const engine = new CollectionEngine(name, deps, manifest, createAnalyzer(analyzerOptions as AnalyzerOptions), chunking, maxTextLength, conventions)
+    const index = pickVectorIndex(settings.vectorIndex)
+    const engine = new CollectionEngine(name, deps, manifest, createAnalyzer(analyzerOptions as AnalyzerOptions), chunking, maxTextLength, conventions, index)
     await engine.reload()
     if (engine.table.vectorsPending) engine.int8.schedule()
     return engine
@@ -120,6 +127,7 @@ export class CollectionEngine {
       analyzer: this.analyzer.config,
       chunking: this.chunking,
       snapshot: null,
+      vectorIndex: vectorIndexInfo(this.table, this.lists, this.building),
     }
   }
 
@@ -219,6 +227,8 @@ export class CollectionEngine {
       embedOptions: this.embedOptions(),
       postings: this.postings,
       blocks: this.blocks,
+      lists: this.lists,
+      probes: this.index.probes,
     }
   }
 
@@ -265,6 +275,7 @@ export class CollectionEngine {
       refresh: () => this.refresh(),
       current: () => ({ table: this.table, manifest: this.manifest }),
       committed: (manifest) => this.committed(manifest),
+      index: { minRows: this.index.minRows, onProgress: (p) => void (this.building = p) },
       merged: (removed, segment, quantized) => {
         // The view follows from what the merge wrote: no store reads while adds wait.
         this.table = this.table.afterMerge(removed, segment, quantized)
@@ -274,6 +285,7 @@ export class CollectionEngine {
     }
     this.compacting = runMerges(host).finally(() => {
       this.compacting = null
+      this.building = null
     })
   }
 
@@ -339,6 +351,7 @@ export class CollectionEngine {
     this.table = ChunkTable.fromStore(segments, quantized, tombstones)
     this.postings.clear()
     this.blocks.clear()
+    this.lists.clear()
   }
 
   /** Resolves once the int8 blocks a lazy reopen left unread are in the view (see {@link Int8Loader}). */

@@ -10,7 +10,7 @@
 import type { Coordination } from '../store/coordination.js'
 import type { CollectionStore, Manifest, QuantizedBlockRecord, SegmentRecord } from '../store/types.js'
 import type { ChunkTable } from './chunkTable.js'
-import { buildMerge, finishMerge, finishStaged, planMerge, segmentStats, stagedMerge, stagingSteps, withoutStaging } from './compaction.js'
+import { buildMerge, finishMerge, finishStaged, planMerge, segmentStats, stagedMerge, stagingSteps, withoutStaging, type MergeIndexOptions } from './compaction.js'
 
 /** What a merge needs of the engine whose collection it merges. */
 export interface MergeHost {
@@ -23,6 +23,8 @@ export interface MergeHost {
   /** Brings the view up to date with the store (another tab's commits). */
   refresh(): Promise<void>
   current(): { table: ChunkTable; manifest: Manifest }
+  /** How merges partition large segments (the ANN index). */
+  index?: MergeIndexOptions
   /** After each commit, under the write lock: the manifest it wrote. */
   committed(manifest: Manifest): void
   /** After the merge's last commit, under the write lock: the view follows from what it wrote. */
@@ -58,7 +60,7 @@ export async function mergeRound(host: MergeHost): Promise<boolean> {
   const { table, manifest } = host.current()
   const plan = planMerge(segmentStats(table))
   if (!plan) return false
-  const built = await buildMerge(store, plan, manifest, (seq) => table.hasSeq(seq), () => host.pause())
+  const built = await buildMerge(store, plan, manifest, (seq) => table.hasSeq(seq), () => host.pause(), host.index)
   const valid = () => !host.isClosed() && plan.segments.every((id) => host.current().table.segments.includes(id))
 
   // Reserve an id and write the merged segment's records ahead, step by step.

@@ -5,10 +5,10 @@
 import type { Checkpoint } from '../core/checkpoint.js'
 import type { EmbedderPort } from '../models/embedderPort.js'
 import type { Pooling } from '../models/embedder.js'
-import type { CollectionStore, DocRef, Manifest } from '../store/types.js'
+import type { CollectionStore, DocRef, IvfLayout, Manifest } from '../store/types.js'
 import type { Analyzer } from '../text/analyzer.js'
-import type { AnalyzerOptions, ChunkingOptions } from '../types.js'
-import type { BlockCache, PostingsCache } from './caches.js'
+import type { AnalyzerOptions, ChunkingOptions, VectorIndexOptions } from '../types.js'
+import type { BlockCache, ListCache, PostingsCache } from './caches.js'
 import type { QuantizedBlock } from '../rank/quantizedBlock.js'
 
 /** Per-collection settings; an omitted one keeps what the collection was built with. */
@@ -17,6 +17,7 @@ export interface CollectionSettings {
   chunking?: ChunkingOptions | false
   /** Longest document text accepted, in characters. Default 1,000,000. */
   maxTextLength?: number
+  vectorIndex?: VectorIndexOptions
 }
 
 /**
@@ -34,6 +35,8 @@ export interface ChunkView {
   readonly segments: readonly number[]
   /** The int8 vector blocks the scan reads. */
   readonly blocks: readonly QuantizedBlock[]
+  /** Partitioned segments (the ANN index): their lists are read per query (`search/ivfProbe.ts`). */
+  readonly partitioned: readonly PartitionedSegment[]
   /** Some segments' int8 blocks are not read yet: the collection reads them before a vector scan. */
   readonly vectorsPending: boolean
   /** The document id of a slot. */
@@ -72,6 +75,15 @@ export interface ChunkView {
   metadataColumn(): (Record<string, unknown> | undefined)[]
 }
 
+/** A partitioned segment as the table holds it: list `l` is slots `first + starts[l]` on. */
+export interface PartitionedSegment {
+  segment: number
+  /** Slot of the segment's row 0. */
+  first: number
+  lists: number
+  ivf: IvfLayout
+}
+
 /**
  * A collection as the read side ranks it: the in-memory table over the store, the manifest it was
  * read at, the analyzer, and the caches. A view stays valid while a search runs on it; a refresh
@@ -89,6 +101,10 @@ export interface CollectionView {
   embedOptions?: { pooling?: Pooling }
   postings: PostingsCache
   blocks: BlockCache
+  /** Inverted lists of partitioned segments read by recent searches. */
+  lists: ListCache
+  /** Lists probed per partitioned segment when a search does not say. */
+  probes: number
 }
 
 /** What a search needs of an open collection: its current view, and a way to bring it up to date. */

@@ -1,4 +1,7 @@
-import { WinnowError } from '../errors.js'
+import { invalidInput, WinnowError } from '../errors.js'
+import type { VectorIndexOptions } from '../types.js'
+import { DEFAULT_LIST_CACHE_BYTES } from './caches.js'
+import { DEFAULT_INDEX_MIN_ROWS, DEFAULT_PROBES } from './ivfBuild.js'
 import type { Manifest } from '../store/types.js'
 import { resolveAnalyzerConfig, sameAnalyzer, type AnalyzerOptions, type ResolvedAnalyzerConfig } from '../text/analyzer.js'
 import { resolveChunking, type ChunkingOptions, type ResolvedChunking } from '../text/chunking.js'
@@ -33,4 +36,32 @@ export function pickAnalyzer(stored: Manifest | null, requested: AnalyzerOptions
 export function pickChunking(stored: Manifest | null, requested: ChunkingOptions | false | undefined, limit: number | undefined): ResolvedChunking | null {
   if (requested === undefined && stored) return stored.chunking as ResolvedChunking | null
   return resolveChunking(requested, limit !== undefined ? { maxTokens: limit } : undefined)
+}
+
+/** The vector index settings a collection runs with (see `VectorIndexOptions`). */
+export interface ResolvedVectorIndex {
+  minRows: number
+  probes: number
+  cacheBytes: number
+}
+
+/**
+ * Checks and defaults `collection(name, { vectorIndex })`. Per open, not stored: they decide how
+ * this tab's merges partition and how its searches probe, never what a stored segment means.
+ *
+ * @example
+ * pickVectorIndex({ probes: 32 }) // { minRows: 50000, probes: 32, cacheBytes: 67108864 }
+ */
+export function pickVectorIndex(requested: VectorIndexOptions | undefined): ResolvedVectorIndex {
+  if (requested !== undefined && (typeof requested !== 'object' || requested === null)) throw invalidInput('vectorIndex must be an object')
+  const { minRows = DEFAULT_INDEX_MIN_ROWS, probes = DEFAULT_PROBES, cacheBytes = DEFAULT_LIST_CACHE_BYTES } = requested ?? {}
+  if (!(minRows === Infinity || (Number.isInteger(minRows) && minRows >= 64))) throw invalidInput(`vectorIndex.minRows must be an integer of at least 64, or Infinity (never partition); got ${String(minRows)}`)
+  checkProbes(probes, 'vectorIndex.probes')
+  if (!(Number.isInteger(cacheBytes) && cacheBytes >= 0)) throw invalidInput(`vectorIndex.cacheBytes must be a non-negative integer; got ${String(cacheBytes)}`)
+  return { minRows, probes, cacheBytes }
+}
+
+/** Lists probed per partitioned segment: a positive integer. */
+export function checkProbes(probes: unknown, name: string): asserts probes is number {
+  if (!(typeof probes === 'number' && Number.isInteger(probes) && probes >= 1)) throw invalidInput(`${name} must be a positive integer; got ${String(probes)}`)
 }

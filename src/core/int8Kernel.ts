@@ -174,6 +174,11 @@ export class VectorArena {
     return at
   }
 
+  /** Drops every block (the memory stays): the next {@link append} starts at the first offset again. */
+  reset(): void {
+    this.top = CODES_AT
+  }
+
   /** A view of `length` codes at byte `offset`, valid until the memory next grows. */
   view(offset: number, length: number): Int8Array {
     return new Int8Array(this.memory.buffer, offset, length)

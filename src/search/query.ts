@@ -9,6 +9,7 @@ import { buildAllowedMask } from '../rank/filter.js'
 import { fuse } from '../rank/fusion.js'
 import type { SearchMode } from '../types.js'
 import { candidateCount, rescoreExact, scanQuantized } from '../rank/vectorScan.js'
+import { planProbes, probeBlocks, readProbes } from './ivfProbe.js'
 import type { Candidate, QueryVector, ResolvedFirstStage, Retrieved } from './types.js'
 
 
@@ -77,7 +78,7 @@ export async function retrieve(request: ResolvedFirstStage, depth: number, ctx: 
   // their reads overlap. A keyword failure is reported first, as when they ran one after the other.
   const [keywordRun, vectorRun] = await Promise.allSettled([
     mode === 'vector' ? null : keywordStage(query, listDepth, allowed, ctx),
-    mode === 'keyword' ? null : vectorStage(query, request.vector, listDepth, allowed, ctx),
+    mode === 'keyword' ? null : vectorStage(query, request.vector, listDepth, allowed, ctx, request.probes ?? ctx.probes),
   ])
   if (keywordRun.status === 'rejected') throw keywordRun.reason
   if (vectorRun.status === 'rejected') throw vectorRun.reason
@@ -281,7 +282,7 @@ async function postingsFor(terms: string[], ctx: QueryContext): Promise<Map<stri
   return out
 }
 
-async function vectorStage(query: string, given: QueryVector | null, depth: number, allowed: Uint8Array, ctx: QueryContext) {
+async function vectorStage(query: string, given: QueryVector | null, depth: number, allowed: Uint8Array, ctx: QueryContext, probes: number) {
   const dims = ctx.manifest.dims!
   let q: Float32Array
   if (given !== null) {
@@ -297,7 +298,11 @@ async function vectorStage(query: string, given: QueryVector | null, depth: numb
   const { table } = ctx
   if (table.vectorsPending) throw new WinnowError('INTERNAL', 'a vector scan was asked of a view whose int8 blocks are not read yet')
   const n = candidateCount(depth, table.liveCount)
-  const approx = scanQuantized(q, table.blocks, n, allowed)
+  // Partitioned segments: the lists nearest the query, scanned with the exact segments' blocks.
+  const plan = planProbes(q, table, probes, n, allowed)
+  const lists = plan.length > 0 ? await readProbes(plan, ctx.store, ctx.lists) : []
+  if (lists.includes(undefined)) ctx.stale = true // merged away meanwhile
+  const approx = scanQuantized(q, plan.length > 0 ? [...table.blocks, ...probeBlocks(plan, lists, ctx.lists.probeArena())] : table.blocks, n, allowed)
   // Rescore with full precision: read (or reuse) the fp32 blocks the candidates live in.
   const rows = await readVectors(table, Array.from(approx.slots), ctx.store, ctx.blocks, dims)
   const gathered = new Float32Array(approx.slots.length * dims)

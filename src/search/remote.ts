@@ -192,7 +192,7 @@ export function checkRemoteFirstStage(
 }
 
 /** Options of the collection's own first stage, meaningless when a retriever replaces it. */
-export const LOCAL_FIRST_STAGE_OPTIONS = ['mode', 'fusion', 'minVectorScore'] as const
+export const LOCAL_FIRST_STAGE_OPTIONS = ['mode', 'fusion', 'minVectorScore', 'probes'] as const
 
 /**
  * Refuses options of the collection's own first stage when the retriever's candidates replace it.

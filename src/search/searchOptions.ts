@@ -9,6 +9,7 @@
  * to it (the signal, callbacks).
  */
 import { describeValue, invalidInput, WinnowError } from '../errors.js'
+import { checkProbes } from '../collection/settings.js'
 import { resolveSnippetOptions } from '../text/snippet.js'
 import type { DtypeChoice, SearchMode } from '../types.js'
 import { compileFilter } from '../rank/filter.js'
@@ -83,7 +84,9 @@ export function resolveFirstStage(query: string, request: Record<string, unknown
   const minVectorScore = resolveMinVectorScore(request.minVectorScore)
   const filter = compileFilter(request.filter)
   const vector = mode === 'keyword' || request.vector === undefined || request.vector === null ? null : resolveQueryVector(request.vector)
-  return { query, mode: mode as SearchMode | undefined, fusion, filter, vector, minVectorScore }
+  const probes = request.probes ?? null
+  if (probes !== null) checkProbes(probes, 'probes')
+  return { query, mode: mode as SearchMode | undefined, fusion, filter, vector, minVectorScore, probes }
 }
 
 /** The value of `resolve()`, or the WinnowError it throws (an option whose error counts only if it is used). */

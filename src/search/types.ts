@@ -31,6 +31,8 @@ export interface ResolvedFirstStage {
   vector: QueryVector | null
   /** Cosine floor of the vector side; null: none. */
   minVectorScore: number | null
+  /** Lists probed per partitioned segment; null: the collection's default. */
+  probes: number | null
 }
 
 /**

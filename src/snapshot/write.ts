@@ -4,7 +4,7 @@
  */
 
 import { invalidInput, WinnowError } from '../errors.js'
-import { RECORD_LAYOUT, VECTOR_BLOCK_ROWS, type ChunkRecord, type DocRecord, type Manifest, type PostingRecord, type QuantizedBlockRecord, type SegmentRecord } from '../store/types.js'
+import { RECORD_LAYOUT, VECTOR_BLOCK_ROWS, type ChunkRecord, type DocRecord, type ListRecord, type Manifest, type PostingRecord, type QuantizedBlockRecord, type SegmentRecord } from '../store/types.js'
 import { encodeRecords, gzip, sha256Hex } from './codec.js'
 import { hashInput, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type ShardEntry, type ShardKind, type ShardPayloads, type SnapshotChunk, type SnapshotDocument, type SnapshotEmbedder, type SnapshotManifest } from './format.js'
 
@@ -16,6 +16,8 @@ export interface CollectionRecords {
   segments: SegmentRecord[]
   postings: PostingRecord[]
   quantized: QuantizedBlockRecord[]
+  /** Inverted lists of partitioned segments: a snapshot carries them as the int8 blocks of their rows. */
+  lists?: ListRecord[]
   tombstones: number[]
 }
 
@@ -60,7 +62,7 @@ export async function writeSnapshot(records: CollectionRecords, options: WriteSn
   }
   // Segments as record layout 1 has them: snapshots carry int8 blocks only, and the importer
   // rebuilds the fp32 rows in the blocks it chooses (`vectorRows` is the store's, not the format's).
-  const segments = [...records.segments].sort((a, b) => a.id - b.id).map(({ vectorRows: _rows, ...s }) => ({ ...s, vectorBlocks: s.vectorBlocks > 0 ? Math.ceil(s.seqs.length / VECTOR_BLOCK_ROWS) : 0 }))
+  const segments = [...records.segments].sort((a, b) => a.id - b.id).map(({ vectorRows: _rows, ivf: _ivf, ...s }) => ({ ...s, vectorBlocks: s.vectorBlocks > 0 ? Math.ceil(s.seqs.length / VECTOR_BLOCK_ROWS) : 0 }))
   for (const group of pack(segments, target, (s) => s.seqs.length * 12 + JSON.stringify(s.docs).length)) {
     payloads.push({ kind: 'segments', records: group.length, payload: { segments: group } satisfies ShardPayloads['segments'] })
   }
@@ -72,7 +74,7 @@ export async function writeSnapshot(records: CollectionRecords, options: WriteSn
       payloads.push({ kind: 'postings', records: group.length, payload: packPostings(segment, group) })
     }
   }
-  const blocks = [...records.quantized].sort((a, b) => a.segment - b.segment || a.block - b.block)
+  const blocks = [...records.quantized, ...listBlocks(records)].sort((a, b) => a.segment - b.segment || a.block - b.block)
   for (const group of pack(blocks, target, (q) => q.codes.length + q.scales.length * 4 + q.seqs.length * 4)) {
     payloads.push({ kind: 'vectors', records: group.length, payload: { blocks: group } satisfies ShardPayloads['vectors'] })
   }
@@ -125,6 +127,33 @@ export async function writeSnapshot(records: CollectionRecords, options: WriteSn
     bytes: shards.reduce((n, s) => n + s.bytes, 0),
   }
   return { manifest, files }
+}
+
+/**
+ * A partitioned segment's lists as the 64-row int8 blocks of record layout 1: its rows are in list
+ * order, so the lists one after another are its rows in order. The importer writes it as an exact
+ * segment; the merge that next rewrites it partitions it again.
+ */
+function listBlocks(records: CollectionRecords): QuantizedBlockRecord[] {
+  const out: QuantizedBlockRecord[] = []
+  for (const segment of records.segments) {
+    if (!segment.ivf) continue
+    const lists = (records.lists ?? []).filter((l) => l.segment === segment.id).sort((a, b) => a.list - b.list)
+    const n = segment.seqs.length
+    const dims = lists[0]?.dims ?? 0
+    const codes = new Int8Array(n * dims)
+    const scales = new Float32Array(n)
+    for (const l of lists) {
+      const at = segment.ivf.starts[l.list]!
+      codes.set(l.codes.subarray(0, (segment.ivf.starts[l.list + 1]! - at) * dims), at * dims)
+      scales.set(l.scales, at)
+    }
+    for (let from = 0, b = 0; from < n; from += VECTOR_BLOCK_ROWS, b++) {
+      const to = Math.min(n, from + VECTOR_BLOCK_ROWS)
+      out.push({ segment: segment.id, block: b, dims, seqs: segment.seqs.slice(from, to), codes: codes.slice(from * dims, to * dims), scales: scales.slice(from, to) })
+    }
+  }
+  return out
 }
 
 function documentEntries(records: CollectionRecords): SnapshotDocument[] {

@@ -109,7 +109,7 @@ export interface Retriever {
 }
 
 /** Options of `winnow.search()`: the pipeline over a remote retriever's candidates, with no collection. */
-export interface RemoteSearchOptions extends Omit<SearchOptions, 'mode' | 'fusion' | 'minVectorScore' | 'firstStage' | 'retriever'> {
+export interface RemoteSearchOptions extends Omit<SearchOptions, 'mode' | 'fusion' | 'minVectorScore' | 'probes' | 'firstStage' | 'retriever'> {
   retriever: Retriever | RetrieverFunction
 }
 
@@ -143,6 +143,12 @@ export interface SearchOptions {
    * hits.length // 0 when no passage is near the query and no keyword matches
    */
   minVectorScore?: number
+  /**
+   * Lists read and scanned per partitioned segment of the vector index, for this search (see
+   * `VectorIndexOptions.probes`, the collection's default). More finds more of the true nearest
+   * neighbours and costs more reads; a collection with no partitioned segment ignores it.
+   */
+  probes?: number
   /** Default: `true` when the instance has a reranker, else `false`. */
   rerank?: RerankOption
   /**

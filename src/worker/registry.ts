@@ -275,7 +275,7 @@ export class CollectionRegistry {
   private async engineOn(name: string, store: CollectionStore, options: CollectionOptions): Promise<CollectionEngine> {
     try {
       const models = await this.models()
-      const { analyzer, chunking, maxTextLength } = options
+      const { analyzer, chunking, maxTextLength, vectorIndex } = options
       return await CollectionEngine.open(
         name,
         {
@@ -284,7 +284,7 @@ export class CollectionRegistry {
           embedder: models.embedder && models.info.embedder ? embedderPort(models.embedder, models.info.embedder.model, this.queue) : null,
           rerankerTokens: models.reranker ? rerankerPassageTokens(models.reranker) : undefined,
         },
-        { analyzer, chunking, maxTextLength },
+        { analyzer, chunking, maxTextLength, vectorIndex },
       )
     } catch (error) {
       store.close()
