@@ -387,6 +387,8 @@ export interface CollectionInfo {
   snapshot: { version: string; url: string; importedAt: number } | null
   /** The vector index (see {@link VectorIndexOptions}): what is partitioned, what is scanned exactly, what is cached, and a partitioning in progress. */
   vectorIndex: VectorIndexInfo
+  /** Whether this tab is merging segments in the background now (after adds and deletes; searches go on meanwhile). */
+  merging: boolean
 }
 
 /** The state of a collection's vector index. */

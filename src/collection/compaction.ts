@@ -47,21 +47,40 @@ export interface MergePlan {
 }
 
 /**
+ * Most fp32 bytes a merged segment's rows may take (384 MiB: 262,144 rows at 384 dims). A merge
+ * holds its rows in memory to re-block them (and to train the ANN index), so bigger segments are
+ * never merged further: a million passages settle as a few segments of this size, each partitioned.
+ */
+export const MAX_MERGE_BYTES = 384 * 2 ** 20
+
+/** Rows of a merged segment at `dims` dimensions (see {@link MAX_MERGE_BYTES}); keyword-only segments use 384. */
+export function maxMergeRows(dims: number | null): number {
+  return Math.floor(MAX_MERGE_BYTES / (4 * (dims ?? 384)))
+}
+
+/**
  * Picks segments to merge: once there are more than {@link MAX_SEGMENTS}, the smallest ones (by
- * chunks, tombstoned included) are merged so that {@link KEEP_SEGMENTS} remain; a segment that is
- * mostly tombstones is merged too, to reclaim its space. Small segments come from small adds, so
- * merges are cheap and the big segments are rewritten rarely (tiered, as in Lucene).
- * Segments with vectors and without are never merged together.
+ * chunks, tombstoned included) are merged so that {@link KEEP_SEGMENTS} remain — as many of them as
+ * fit in `maxRows` live rows; a segment that is mostly tombstones is merged too, to reclaim its
+ * space. Small segments come from small adds, so merges are cheap and the big segments are
+ * rewritten rarely (tiered, as in Lucene). Segments with vectors and without are never merged together.
  *
  * @example
  * planMerge(segments, live) // { segments: [4, 7, 9, 11, 12, 13] } or null
  */
-export function planMerge(segments: readonly { id: number; size: number; live: number; vectors: boolean }[]): MergePlan | null {
+export function planMerge(segments: readonly { id: number; size: number; live: number; vectors: boolean }[], maxRows = Infinity): MergePlan | null {
   const groups = [segments.filter((s) => s.vectors), segments.filter((s) => !s.vectors)]
   for (const group of groups) {
     const bySize = [...group].sort((a, b) => a.size - b.size || a.id - b.id)
     const merge = new Set<number>()
-    if (segments.length > MAX_SEGMENTS) for (const s of bySize.slice(0, bySize.length - KEEP_SEGMENTS + 1)) merge.add(s.id)
+    if (segments.length > MAX_SEGMENTS) {
+      let rows = 0
+      for (const s of bySize.slice(0, bySize.length - KEEP_SEGMENTS + 1)) {
+        if (rows + s.live > maxRows) break
+        merge.add(s.id)
+        rows += s.live
+      }
+    }
     for (const s of group) if (s.size >= 64 && s.live < s.size / 2) merge.add(s.id)
     // One segment alone is rewritten only to drop its tombstones.
     const alone = merge.size === 1 ? group.find((s) => merge.has(s.id))! : null

@@ -128,6 +128,7 @@ export class CollectionEngine {
       chunking: this.chunking,
       snapshot: null,
       vectorIndex: vectorIndexInfo(this.table, this.lists, this.building),
+      merging: this.compacting !== null,
     }
   }
 

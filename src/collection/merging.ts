@@ -10,7 +10,7 @@
 import type { Coordination } from '../store/coordination.js'
 import type { CollectionStore, Manifest, QuantizedBlockRecord, SegmentRecord } from '../store/types.js'
 import type { ChunkTable } from './chunkTable.js'
-import { buildMerge, finishMerge, finishStaged, planMerge, segmentStats, stagedMerge, stagingSteps, withoutStaging, type MergeIndexOptions } from './compaction.js'
+import { buildMerge, finishMerge, finishStaged, maxMergeRows, planMerge, segmentStats, stagedMerge, stagingSteps, withoutStaging, type MergeIndexOptions } from './compaction.js'
 
 /** What a merge needs of the engine whose collection it merges. */
 export interface MergeHost {
@@ -58,7 +58,7 @@ export async function mergeRound(host: MergeHost): Promise<boolean> {
   await host.refresh()
   await clearStaging(host)
   const { table, manifest } = host.current()
-  const plan = planMerge(segmentStats(table))
+  const plan = planMerge(segmentStats(table), maxMergeRows(manifest.dims))
   if (!plan) return false
   const built = await buildMerge(store, plan, manifest, (seq) => table.hasSeq(seq), () => host.pause(), host.index)
   const valid = () => !host.isClosed() && plan.segments.every((id) => host.current().table.segments.includes(id))

@@ -53,7 +53,7 @@ export interface ResolvedVectorIndex {
  * pickVectorIndex({ probes: 32 }) // { minRows: 50000, probes: 32, cacheBytes: 67108864 }
  */
 export function pickVectorIndex(requested: VectorIndexOptions | undefined): ResolvedVectorIndex {
-  if (requested !== undefined && (typeof requested !== 'object' || requested === null)) throw invalidInput('vectorIndex must be an object')
+  if (requested !== undefined && (typeof requested !== 'object' || requested === null || Array.isArray(requested))) throw invalidInput('vectorIndex must be an object')
   const { minRows = DEFAULT_INDEX_MIN_ROWS, probes = DEFAULT_PROBES, cacheBytes = DEFAULT_LIST_CACHE_BYTES } = requested ?? {}
   if (!(minRows === Infinity || (Number.isInteger(minRows) && minRows >= 64))) throw invalidInput(`vectorIndex.minRows must be an integer of at least 64, or Infinity (never partition); got ${String(minRows)}`)
   checkProbes(probes, 'vectorIndex.probes')

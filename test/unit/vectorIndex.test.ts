@@ -12,6 +12,7 @@ import 'fake-indexeddb/auto'
 import { describe, expect, it } from 'vitest'
 import { CollectionEngine } from '../../src/collection/engine.js'
 import { listCount, partitionRows, permuteRows } from '../../src/collection/ivfBuild.js'
+import { maxMergeRows, planMerge } from '../../src/collection/compaction.js'
 import { groupByList, NearestCentroid, sampleIndices, seededRandom } from '../../src/core/kmeans.js'
 import { searchCollection } from '../../src/search/searchCollection.js'
 import { fetchManifest, importShards } from '../../src/snapshot/importer.js'
@@ -250,6 +251,20 @@ for (const kind of ['memory', 'indexeddb'] as const) {
     })
   })
 }
+
+describe('merges stay within the merge size', () => {
+  it('planMerge merges the smallest segments up to maxRows live rows, and still rewrites a mostly deleted big one', () => {
+    const big = (id: number, live = 250_000) => ({ id, size: 250_000, live, vectors: true })
+    const small = (id: number) => ({ id, size: 5_000, live: 5_000, vectors: true })
+    const segments = [big(1), big(2), big(3), big(4), ...[5, 6, 7, 8, 9, 10, 11].map(small)]
+    expect(planMerge(segments, maxMergeRows(384))).toEqual({ segments: [5, 6, 7, 8, 9, 10, 11] })
+    // Without the cap the smallest seven include no big one either; with a tight cap fewer merge.
+    expect(planMerge(segments, 12_000)).toEqual({ segments: [5, 6] })
+    expect(planMerge([big(1), big(2, 100_000), small(3)], maxMergeRows(384))).toEqual({ segments: [2] })
+    expect(maxMergeRows(384)).toBe(262_144)
+    expect(maxMergeRows(768)).toBe(131_072)
+  })
+})
 
 describe('options and snapshots', () => {
   it('refuses bad vectorIndex settings and probes with INVALID_INPUT', async () => {
