@@ -8,7 +8,7 @@
  *   RELIABILITY_SCALE=ci npm run test:reliability  # the shorter run of .ci/run
  *   npm run test:reliability -- --no-build fuzz    # skip the build; extra arguments go to Playwright
  *
- * Replay: FUZZ_SEED (a comma-separated list), CONCURRENCY_SEED, CRASH_SEED, MIGRATION_CRASH_SEED,
+ * Replay: FUZZ_SEED (a comma-separated list), CONCURRENCY_SEED, CRASH_SEED, MIGRATION_CRASH_SEED, INDEX_CRASH_SEED,
  * HIGHLIGHT_SEED (each
  * printed by its run; a failed fuzz seed prints its whole replay command, repeated at the end);
  * FUZZ_SEEDS, FUZZ_CALLS, CONCURRENCY_OPS override the scale. WINNOW_TEST_PORT and WINNOW_TEST_DIST

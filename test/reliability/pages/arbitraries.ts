@@ -212,6 +212,7 @@ const OPTION_VALUES: Record<string, Spec[]> = {
   minScore: [0, 0.5, 1, null, -0.1, 1.1, { $: 'num', v: 'NaN' }, 'x'],
   skipRerankAbove: [0, 0.9, null, 2, 'x'],
   rerankBudgetMs: [100, null, 0, -1, { $: 'num', v: 'Infinity' }, { $: 'num', v: 'NaN' }],
+  probes: [1, 2, 64, 100_000, null, 0, -1, 1.5, '4', { $: 'num', v: 'NaN' }, { $: 'num', v: 'Infinity' }],
   snippet: [false, obj([['length', 50]]), obj([['windows', 3]]), obj([['length', 20], ['windows', 10]]), obj([]), obj([['length', 19]]), obj([['length', 100_001]]), obj([['windows', 0]]), obj([['foo', 1]]), 'x', null, [], obj([['length', 1.5]])],
   signal: [{ $: 'signal' }, { $: 'aborted' }, 'x', 5, null, { $: 'abortSoon', ms: 0 }, { $: 'abortSoon', ms: 1 }, { $: 'abortSoon', ms: 3 }],
   onFirstStage: [{ $: 'fn' }, { $: 'fn' }, 'x', null],
@@ -310,7 +311,12 @@ export const command: fc.Arbitrary<Command> = collectionKey.chain((c) =>
             { weight: 1, arbitrary: fc.constantFrom<Spec>('', { $: 'repeat', unit: 'n', n: 200 }, { $: 'repeat', unit: 'n', n: 201 }, 'fz-\u0000', 'fz-\uD800', 'fz-/..\\', 'fz-<script>') },
             { weight: 1, arbitrary: wrongType },
           ),
-          options: fc.constantFrom<Spec>(UNDEF, UNDEF, obj([]), obj([['maxTextLength', 100]]), obj([['maxTextLength', 0]]), obj([['maxTextLength', 1.5]]), obj([['maxTextLength', 'x']]), obj([['maxTextLength', { $: 'bigint' }]]), null, 'x'),
+          options: fc.constantFrom<Spec>(
+            UNDEF, UNDEF, obj([]), obj([['maxTextLength', 100]]), obj([['maxTextLength', 0]]), obj([['maxTextLength', 1.5]]), obj([['maxTextLength', 'x']]), obj([['maxTextLength', { $: 'bigint' }]]), null, 'x',
+            obj([['vectorIndex', obj([['minRows', 64], ['probes', 3], ['cacheBytes', 0]])]]), obj([['vectorIndex', obj([['minRows', { $: 'num', v: 'Infinity' }]])]]), obj([['vectorIndex', obj([])]]),
+            obj([['vectorIndex', obj([['minRows', 63]])]]), obj([['vectorIndex', obj([['probes', 0]])]]), obj([['vectorIndex', obj([['cacheBytes', -1]])]]), obj([['vectorIndex', obj([['minRows', null]])]]),
+            obj([['vectorIndex', null]]), obj([['vectorIndex', []]]), obj([['vectorIndex', 'x']]), obj([['vectorIndex', obj([['probes', 1.5]])]]),
+          ),
         })
         .map((r): Command => ({ op: 'open', ...r })),
     },

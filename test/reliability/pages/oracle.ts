@@ -249,6 +249,7 @@ export function expectSearch(model: CollectionModel, query: unknown, options: un
   if (mode !== 'keyword' && mode !== 'vector' && mode !== 'hybrid') return fail('INVALID_INPUT', 'mode')
   if (mode === 'hybrid' && !fusionOk(r.fusion)) return fail('INVALID_INPUT', 'fusion')
   if (!filterOk(r.filter)) return fail('INVALID_INPUT', 'filter')
+  if (!optionalOk(r.probes, (v) => isInt(v) && (v as number) >= 1)) return fail('INVALID_INPUT', 'probes')
   const empty = model.docs.size === 0
   if (mode !== 'keyword') {
     if (!hasVectors) return empty ? { ok: true, value: { k, mode, empty } } : fail('INVALID_INPUT', `mode ${mode} without vectors`)
@@ -337,6 +338,14 @@ export function expectOpen(name: unknown, options: unknown): Expected<null> {
   if (!clone) return fail('INVALID_INPUT', 'options cannot be cloned')
   const max = (clone.value as { maxTextLength?: unknown } | undefined)?.maxTextLength
   if (max !== undefined && !(Number.isInteger(max) && (max as number) > 0)) return fail('INVALID_INPUT', 'maxTextLength')
+  const index = (clone.value as { vectorIndex?: unknown } | undefined)?.vectorIndex
+  if (index !== undefined) {
+    if (index === null || typeof index !== 'object' || Array.isArray(index)) return fail('INVALID_INPUT', 'vectorIndex')
+    const { minRows, probes, cacheBytes } = index as Record<string, unknown>
+    if (minRows !== undefined && minRows !== Infinity && !(isInt(minRows) && (minRows as number) >= 64)) return fail('INVALID_INPUT', 'vectorIndex.minRows')
+    if (probes !== undefined && !(isInt(probes) && (probes as number) >= 1)) return fail('INVALID_INPUT', 'vectorIndex.probes')
+    if (cacheBytes !== undefined && !(isInt(cacheBytes) && (cacheBytes as number) >= 0)) return fail('INVALID_INPUT', 'vectorIndex.cacheBytes')
+  }
   return { ok: true, value: null }
 }
 

@@ -82,7 +82,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzFigures> {
   const models = {} as Record<CollectionKey, CollectionModel>
   for (const key of Object.keys(COLLECTIONS) as CollectionKey[]) {
     await winnow.deleteCollection(NAMES[key])
-    handles[key] = await winnow.collection(NAMES[key], { maxTextLength: COLLECTIONS[key].maxTextLength })
+    // The vector collection partitions from 64 passages and probes 2 lists, so that fuzzed adds,
+    // deletes and merges run through the vector index (collection/ivfBuild.ts) too.
+    handles[key] = await winnow.collection(NAMES[key], { maxTextLength: COLLECTIONS[key].maxTextLength, ...(key === 'vec' ? { vectorIndex: { minRows: 64, probes: 2 } } : {}) })
     models[key] = { name: NAMES[key], limit: COLLECTIONS[key].maxTextLength, docs: new Map(), dims: null, vectorSource: 'none' }
   }
   const rng = seeded(options.seed)
