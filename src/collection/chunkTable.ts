@@ -3,6 +3,7 @@ import type { DocRef, IvfLayout, QuantizedBlockRecord, SegmentRecord } from '../
 import { VECTOR_BLOCK_ROWS } from '../store/types.js'
 import type { QuantizedBlock } from '../rank/quantizedBlock.js'
 import type { ChunkView, PartitionedSegment } from './ports.js'
+import { DocSlots } from './docSlots.js'
 
 /**
  * What the worker keeps in memory for one collection: per chunk a dense *slot* with its seq, BM25
@@ -44,8 +45,8 @@ export class ChunkTable implements ChunkView {
   private readonly titles: (string | undefined)[] = []
   /** seq → slot, -1 when absent or deleted (BM25 skips those). */
   private slotOf = new Int32Array(1024).fill(-1)
-  /** Live slots of each document, in chunk order. */
-  private readonly docSlots = new Map<string, number[]>()
+  /** The live slots of each document. */
+  private readonly docSlots = new DocSlots()
   readonly blocks: QuantizedBlock[] = []
   /** Where each segment is: slots `[first, first + n)`, int8 blocks `[firstBlock, firstBlock + blockCount)`. */
   private readonly places = new Map<number, { first: number; n: number; vectorBlocks: number; vectorRows: number | undefined; firstBlock: number; blockCount: number; ivf?: IvfLayout }>()
@@ -122,9 +123,7 @@ export class ChunkTable implements ChunkView {
       this.metadataOf[slot] = doc.metadata
       this.titles[slot] = doc.title
       this.mapSeq(seq, slot)
-      let slots = this.docSlots.get(doc.id)
-      if (!slots) this.docSlots.set(doc.id, (slots = []))
-      slots.push(slot)
+      this.docSlots.add(doc.id, slot)
     }
     this.size += n
     this.liveCount += n
@@ -242,19 +241,14 @@ export class ChunkTable implements ChunkView {
     this.live[slot] = 0
     this.slotOf[seq] = -1
     this.liveCount--
-    const docId = this.docIds[slot]!
-    const slots = this.docSlots.get(docId)
-    if (slots) {
-      const rest = slots.filter((s) => s !== slot)
-      if (rest.length > 0) this.docSlots.set(docId, rest)
-      else this.docSlots.delete(docId)
-    }
+    this.docSlots.remove(this.docIds[slot]!, slot)
     return true
   }
 
   /** The live chunk seqs of a document, in chunk order (empty if absent). */
   seqsOf(docId: string): number[] {
-    return (this.docSlots.get(docId) ?? []).map((s) => this.seqs[s]!)
+    // A document's chunks take ascending seqs in chunk order (a partitioned segment stores rows by list).
+    return Array.from(this.docSlots.of(docId), (s) => this.seqs[s]!).sort((a, b) => a - b)
   }
 
   docId(slot: number): string {
@@ -266,8 +260,8 @@ export class ChunkTable implements ChunkView {
 
   /** Where the store keeps a live document (undefined if it has no live chunk here). */
   docRefOf(docId: string): DocRef | undefined {
-    const slots = this.docSlots.get(docId)
-    return slots ? this.docRef(slots[0]!) : undefined
+    const first = this.docSlots.first(docId)
+    return first === undefined ? undefined : this.docRef(first)
   }
 
   title(slot: number): string | undefined {
@@ -385,6 +379,7 @@ export class ChunkTable implements ChunkView {
     this.segmentOf = grow(this.segmentOf, new Int32Array(next))
     this.vectorRowOf = grow(this.vectorRowOf, new Int32Array(next))
     this.docSeqOf = grow(this.docSeqOf, new Uint32Array(next))
+    this.docSlots.reserve(next)
   }
 }
 
