@@ -286,9 +286,9 @@ export interface AnalyzerOptions {
 export interface VectorIndexOptions {
   /** Passages with vectors from which a merged segment is partitioned. Default 50,000; `Infinity`: never (exact search at any size). */
   minRows?: number
-  /** Lists read and scanned per partitioned segment; more is slower and finds more true neighbours. Default 16. A search may set its own (`SearchOptions.probes`). */
+  /** Lists read and scanned per partitioned segment; more is slower and finds more true neighbours. Default 4. A search may set its own (`SearchOptions.probes`). */
   probes?: number
-  /** Bytes of int8 lists kept in the worker between searches (least recently used dropped first). Default 64 MiB. */
+  /** Bytes of int8 lists kept in the worker between searches (least recently used dropped first). Default 16 MiB. */
   cacheBytes?: number
 }
 

@@ -98,7 +98,7 @@ export class BlockCache {
 }
 
 /** Default bytes of int8 lists a collection keeps between queries ({@link ListCache}). */
-export const DEFAULT_LIST_CACHE_BYTES = 64 * 2 ** 20
+export const DEFAULT_LIST_CACHE_BYTES = 16 * 2 ** 20
 
 /**
  * Inverted lists of partitioned segments by `segment/list`, least recently used evicted first,
@@ -106,7 +106,7 @@ export const DEFAULT_LIST_CACHE_BYTES = 64 * 2 ** 20
  * kept). Also owns the arena the lists a query probes are copied into for the SIMD scan.
  *
  * @example
- * const lists = new ListCache(64 * 2 ** 20)
+ * const lists = new ListCache(16 * 2 ** 20)
  * lists.set(record)
  * lists.get(3, 17)
  */

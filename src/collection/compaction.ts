@@ -131,8 +131,7 @@ export async function buildMerge(
   const ids = plan.segments
   const segments = (await store.readSegments(ids)).sort((a, b) => a.id - b.id)
   const id = manifest.nextSegment
-  let seqs: ArrayLike<number> & Iterable<number> = []
-  const seqList = seqs as number[]
+  const seqs: number[] = []
   const lengths: number[] = []
   const docOf: number[] = []
   const docs: SegmentRecord['docs'] = []
@@ -152,7 +151,7 @@ export async function buildMerge(
         docIndex.set(doc.id, at)
         docs.push(doc)
       }
-      seqList.push(seq)
+      seqs.push(seq)
       lengths.push(segment.lengths[i]!)
       docOf.push(at)
       liveRows.push({ segment: segment.id, row: i })
@@ -187,13 +186,13 @@ export async function buildMerge(
       const r = row % rows
       all.set(block.subarray(r * dims, (r + 1) * dims), i * dims)
     }
+    blocks.clear() // the rows are in `all` now: do not hold them twice through what follows
     if (seqs.length >= (index.minRows ?? DEFAULT_INDEX_MIN_ROWS)) {
       // Partitioned: rows in list order, int8 codes per list (collection/ivfBuild.ts).
       const built = await partitionRows(all, seqs.length, dims, { seed: index.seed ?? seqs.length, lists: index.lists, pause, onProgress: index.onProgress })
       ivf = built.layout
       order = built.order
       permuteRows(all, dims, order)
-      seqs = permuted(seqs, order)
       putLists.push(...listRecords(id, all, ivf, dims))
     }
     for (let b = 0; !ivf && b * VECTOR_BLOCK_ROWS < seqs.length; b++) {
@@ -201,7 +200,7 @@ export async function buildMerge(
       const from = b * VECTOR_BLOCK_ROWS
       const to = Math.min(seqs.length, from + VECTOR_BLOCK_ROWS)
       const { codes, scales } = quantize(all.subarray(from * dims, to * dims), dims)
-      putQuantized.push({ segment: id, block: b, dims, seqs: Uint32Array.from(seqList.slice(from, to)), codes, scales })
+      putQuantized.push({ segment: id, block: b, dims, seqs: Uint32Array.from(seqs.slice(from, to)), codes, scales })
     }
     vectorRows = fp32BlockRows(dims)
     putVectors.push(...fp32Blocks(id, all, seqs.length, dims, vectorRows))
@@ -229,7 +228,7 @@ export async function buildMerge(
       ? [
           {
             id,
-            seqs: Uint32Array.from(seqs),
+            seqs: order ? permuted(seqs, order) : Uint32Array.from(seqs),
             lengths: order ? permuted(lengths, order) : Uint32Array.from(lengths),
             docOf: order ? permuted(docOf, order) : Uint32Array.from(docOf),
             docs,

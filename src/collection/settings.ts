@@ -50,7 +50,7 @@ export interface ResolvedVectorIndex {
  * this tab's merges partition and how its searches probe, never what a stored segment means.
  *
  * @example
- * pickVectorIndex({ probes: 32 }) // { minRows: 50000, probes: 32, cacheBytes: 67108864 }
+ * pickVectorIndex({ probes: 32 }) // { minRows: 50000, probes: 32, cacheBytes: 16777216 }
  */
 export function pickVectorIndex(requested: VectorIndexOptions | undefined): ResolvedVectorIndex {
   if (requested !== undefined && (typeof requested !== 'object' || requested === null || Array.isArray(requested))) throw invalidInput('vectorIndex must be an object')

@@ -21,7 +21,7 @@ export interface Probe {
 }
 
 /** Most bytes of probed lists copied into the probe arena per query; the rest scan in JavaScript. */
-const PROBE_ARENA_BYTES = 64 * 2 ** 20
+const PROBE_ARENA_BYTES = 16 * 2 ** 20
 
 /**
  * The lists to probe: in each partitioned segment the `probes` nearest the query, then more,
