@@ -103,11 +103,11 @@ export class ChunkTable implements ChunkView {
     const n = segment.seqs.length
     this.reserve(this.size + n)
     const first = this.size
-    const docSeq = new Map<number, number>()
+    // Each document's smallest seq (its DocRef), by its index in `segment.docs`.
+    const docSeq = new Uint32Array(segment.docs.length).fill(0xffffffff)
     for (let i = 0; i < n; i++) {
       const d = segment.docOf[i]!
-      const seq = segment.seqs[i]!
-      if (!(docSeq.get(d)! <= seq)) docSeq.set(d, seq)
+      if (segment.seqs[i]! < docSeq[d]!) docSeq[d] = segment.seqs[i]!
     }
     for (let i = 0; i < n; i++) {
       const slot = first + i
@@ -117,7 +117,7 @@ export class ChunkTable implements ChunkView {
       this.live[slot] = 1
       this.segmentOf[slot] = segment.id
       this.vectorRowOf[slot] = segment.vectorBlocks > 0 ? i : -1
-      this.docSeqOf[slot] = docSeq.get(segment.docOf[i]!)!
+      this.docSeqOf[slot] = docSeq[segment.docOf[i]!]!
       const doc = segment.docs[segment.docOf[i]!]!
       this.docIds[slot] = doc.id
       this.metadataOf[slot] = doc.metadata

@@ -182,6 +182,12 @@ for (const kind of ['memory', 'indexeddb'] as const) {
         found += approx.filter((h) => truth.some((t) => t.id === h.id)).length
       }
       expect(found / (queries.length * 10)).toBeGreaterThanOrEqual(0.95)
+      // Hybrid search ranks with the same vector side: every list probed, it fuses as the exact one.
+      for (const q of queries.slice(0, 5)) {
+        const hybrid = async (e: CollectionEngine, probes?: number) =>
+          (await searchCollection(e, { query: 'passage', vector: q, mode: 'hybrid', k: 10, ...(probes ? { probes } : {}) }, none)).hits.map((h) => [h.id, h.score.toFixed(6), h.scores.vector?.toFixed(6)])
+        expect(await hybrid(ann.engine, 10_000)).toEqual(await hybrid(exact.engine))
+      }
       // One probe per segment finds fewer: the setting is what decides.
       let few = 0
       for (const q of queries) {
