@@ -4,6 +4,11 @@ import type { ListRecord } from '../store/types.js'
 
 /** Terms whose postings stay cached; a query's terms are read from IndexedDB only on a miss. */
 const POSTINGS_CACHE_TERMS = 4096
+/**
+ * …and at most this many bytes of them: at a million passages one frequent term's postings take
+ * megabytes (6 bytes a posting), so 4,096 such terms would hold gigabytes in the worker.
+ */
+const POSTINGS_CACHE_BYTES = 32 * 2 ** 20
 /** fp32 bytes kept for rescoring: candidates of recent queries often share blocks. */
 const BLOCK_CACHE_BYTES = 32 * 2 ** 20
 
@@ -18,6 +23,7 @@ const BLOCK_CACHE_BYTES = 32 * 2 ** 20
  */
 export class PostingsCache {
   private readonly entries = new Map<string, TermPostings[]>()
+  private held = 0
   /** Bumped when segments change: postings read before that must not be cached after it. */
   epoch = 0
 
@@ -31,12 +37,26 @@ export class PostingsCache {
     return hit
   }
 
-  /** Caches postings read while `epoch` was current; a stale read is dropped. */
+  /** Bytes of postings held now. */
+  get bytes(): number {
+    return this.held
+  }
+
+  /** Caches postings read while `epoch` was current; a stale read is dropped, and so is a term larger than the whole cache. */
   set(term: string, lists: TermPostings[], epoch: number): void {
     if (epoch !== this.epoch) return
+    const previous = this.entries.get(term)
+    if (previous) this.held -= postingBytes(previous)
     this.entries.delete(term)
+    const size = postingBytes(lists)
+    if (size > POSTINGS_CACHE_BYTES) return
     this.entries.set(term, lists)
-    if (this.entries.size > POSTINGS_CACHE_TERMS) this.entries.delete(this.entries.keys().next().value!)
+    this.held += size
+    while (this.entries.size > POSTINGS_CACHE_TERMS || this.held > POSTINGS_CACHE_BYTES) {
+      const [oldest, evicted] = this.entries.entries().next().value!
+      this.entries.delete(oldest)
+      this.held -= postingBytes(evicted)
+    }
   }
 
   /** Adds a new segment's postings to the terms already cached (a missing term stays absent). */
@@ -44,13 +64,21 @@ export class PostingsCache {
     this.epoch++
     for (const [term, lists] of this.entries) {
       const added = postings.get(term)
-      if (added) lists.push(added)
+      if (!added) continue
+      lists.push(added)
+      this.held += postingBytes([added])
+    }
+    while (this.held > POSTINGS_CACHE_BYTES && this.entries.size > 0) {
+      const [oldest, evicted] = this.entries.entries().next().value!
+      this.entries.delete(oldest)
+      this.held -= postingBytes(evicted)
     }
   }
 
   clear(): void {
     this.epoch++
     this.entries.clear()
+    this.held = 0
   }
 }
 
@@ -164,4 +192,10 @@ export class ListCache {
 
 function listBytes(record: ListRecord): number {
   return record.codes.byteLength + record.scales.byteLength
+}
+
+function postingBytes(lists: readonly TermPostings[]): number {
+  let bytes = 0
+  for (const l of lists) bytes += l.seqs.byteLength + l.tfs.byteLength
+  return bytes
 }
