@@ -57,3 +57,50 @@ export function barChart({ title, unit, note, groups, log = false }) {
     '',
   ].join('\n')
 }
+
+/**
+ * A small SVG line chart: one polyline per series over shared axes, each point labelled (e.g. the
+ * number of probed lists). Plain SVG text, no script.
+ *
+ * @param {{ title: string, x: { label: string, log?: boolean }, y: { label: string, min?: number, max?: number }, note?: string,
+ *   series: { name: string, points: { x: number, y: number, label?: string }[] }[] }} chart
+ * @returns {string} an SVG document
+ */
+export function lineChart({ title, x, y, note, series }) {
+  const W = 720
+  const H = 420
+  const left = 70
+  const right = 190
+  const top = 44
+  const bottom = 56
+  const pts = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))
+  const fx = (v) => (x.log ? Math.log10(v) : v)
+  const x0 = Math.min(...pts.map((p) => fx(p.x)))
+  const x1 = Math.max(...pts.map((p) => fx(p.x)), x0 + 1e-9)
+  const y0 = y.min ?? Math.min(...pts.map((p) => p.y))
+  const y1 = y.max ?? Math.max(...pts.map((p) => p.y))
+  const sx = (v) => left + ((fx(v) - x0) / (x1 - x0)) * (W - left - right)
+  const sy = (v) => top + (1 - (v - y0) / (y1 - y0 || 1)) * (H - top - bottom)
+  const parts = [`<text x="8" y="22" font-weight="bold" font-size="15">${escape(title)}</text>`]
+  parts.push(`<line x1="${left}" y1="${H - bottom}" x2="${W - right}" y2="${H - bottom}" stroke="#444"/><line x1="${left}" y1="${top}" x2="${left}" y2="${H - bottom}" stroke="#444"/>`)
+  for (let i = 0; i <= 4; i++) {
+    const v = y0 + ((y1 - y0) * i) / 4
+    parts.push(`<text x="${left - 6}" y="${sy(v) + 4}" text-anchor="end" font-size="11">${v.toFixed(2)}</text><line x1="${left}" y1="${sy(v)}" x2="${W - right}" y2="${sy(v)}" stroke="#eee"/>`)
+  }
+  const ticks = x.log ? [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000].filter((t) => fx(t) >= x0 - 1e-9 && fx(t) <= x1 + 1e-9) : Array.from({ length: 5 }, (_, i) => x0 + ((x1 - x0) * i) / 4)
+  for (const t of ticks) parts.push(`<text x="${sx(t)}" y="${H - bottom + 16}" text-anchor="middle" font-size="11">${t >= 10 ? Math.round(t) : t}</text>`)
+  parts.push(`<text x="${(left + W - right) / 2}" y="${H - bottom + 36}" text-anchor="middle">${escape(x.label)}</text>`)
+  parts.push(`<text x="16" y="${(top + H - bottom) / 2}" transform="rotate(-90 16 ${(top + H - bottom) / 2})" text-anchor="middle">${escape(y.label)}</text>`)
+  series.forEach((s, i) => {
+    const color = PALETTE[i % PALETTE.length]
+    const ok = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))
+    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${ok.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')}"/>`)
+    for (const p of ok) {
+      parts.push(`<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="3" fill="${color}"/>`)
+      if (p.label) parts.push(`<text x="${(sx(p.x) + 4).toFixed(1)}" y="${(sy(p.y) - 5).toFixed(1)}" font-size="10" fill="${color}">${escape(p.label)}</text>`)
+    }
+    parts.push(`<rect x="${W - right + 12}" y="${top + i * 20}" width="12" height="12" fill="${color}"/><text x="${W - right + 30}" y="${top + i * 20 + 11}" font-size="12">${escape(s.name)}</text>`)
+  })
+  if (note) parts.push(`<text x="8" y="${H - 8}" font-size="11" fill="#555">${escape(note)}</text>`)
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">\n<rect width="100%" height="100%" fill="white"/>\n${parts.join('\n')}\n</svg>\n`
+}

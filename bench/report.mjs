@@ -5,9 +5,9 @@
 //   node bench/report.mjs [--date 2026-11-22]
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { barChart } from './chart.mjs'
+import { barChart, lineChart } from './chart.mjs'
 
-const PARTS = ['rerank', 'ingest', 'peers', 'collection', 'search', 'snapshot', 'size']
+const PARTS = ['rerank', 'ingest', 'peers', 'collection', 'search', 'scale', 'snapshot', 'size']
 const { values: args } = parseArgs({ options: { date: { type: 'string' }, dir: { type: 'string', default: 'bench/results' } } })
 const dir = args.dir
 
@@ -122,6 +122,55 @@ if (se) {
   md.push('| setting | total p50 ms | p95 ms | reranked (mean) | within budget |', '|---|---|---|---|---|')
   for (const s of se.settings) md.push(`| ${s.name} | ${ms(s.totalP50)} | ${ms(s.totalP95)} | ${s.rerankedMean} | ${s.withinBudget === undefined ? '—' : `${Math.round(s.withinBudget * 100)}%`} |`)
   md.push('')
+}
+
+// ---------------------------------------------------------------- scale: the vector index (issue 17)
+const sc = parts.scale
+if (sc) {
+  md.push(`## Vector index at scale (${sc.dims} dims, ${sc.queries} queries, Chromium, worker + IndexedDB)`, '', `Sets: ${sc.sets}. Recall@10 is against the exact fp32 top 10 computed in Node over the same rows.`, '')
+  md.push('| set | passages | index settings | ingest s (adds / to idle) | partitioned / lists / exact | recall@10 | p50 ms (repeated) | reopen → first result ms (first search) | BM25 p50 ms | worker MiB | exact: recall, p50 ms |', '|---|---|---|---|---|---|---|---|---|---|---|')
+  for (const r of sc.runs) {
+    if (r.failure) {
+      md.push(`| ${r.set} | ${r.passages.toLocaleString('en-US')} | failed: ${r.failure} | | | | | | | | |`)
+      continue
+    }
+    const i = r.ingest.info
+    md.push(
+      `| ${r.set} | ${r.passages.toLocaleString('en-US')} | ${r.vectorIndex === 'defaults' || !r.vectorIndex ? 'defaults' : JSON.stringify(r.vectorIndex)} | ${ms(r.ingest.addSeconds)} / ${ms(r.ingest.totalSeconds)} | ${i.partitionedPassages.toLocaleString('en-US')} / ${i.lists} / ${i.exactPassages.toLocaleString('en-US')} | ${r.vector.recall} | ${ms(r.vector.p50Ms)} (${ms(r.vector.p50RepeatedMs)}) | ${ms(r.reopen?.toFirstResultMs)} (${ms(r.reopen?.firstSearchMs)}) | ${ms(r.keyword?.p50)} | ${r.memory?.workerMiB ?? '—'} | ${r.exact ? `${r.exact.recall}, ${ms(r.exact.p50Ms)}` : 'not run'} |`,
+    )
+  }
+  if (sc.mememo?.length) {
+    md.push('', 'MeMemo 0.1.0 (HNSW in IndexedDB, its defaults: m 16, efConstruction 100; cosine), on the same rows and queries:', '', '| set | passages | build | recall@10 | p50 ms |', '|---|---|---|---|---|')
+    for (const m of sc.mememo) md.push(`| ${m.set} | ${m.passages.toLocaleString('en-US')} | ${m.failure ? `failed: ${m.failure}` : m.finished ? `${m.buildSeconds} s` : `unfinished: ${m.inserted.toLocaleString('en-US')} inserted in ${m.buildSeconds} s`} | ${m.recall ?? '—'} | ${m.p50Ms === undefined ? '—' : ms(m.p50Ms)} |`)
+  }
+  md.push('', 'Recall and p50 as the probed lists grow (per partitioned segment):', '', '| set | passages | probes: recall @ p50 ms |', '|---|---|---|')
+  for (const r of sc.runs.filter((r) => r.sweep)) md.push(`| ${r.set} | ${r.passages.toLocaleString('en-US')} | ${r.sweep.map((w) => `${w.probes}: ${w.recall} @ ${ms(w.p50Ms)}`).join(' · ')} |`)
+  md.push('')
+  charts['scale-recall'] = lineChart({
+    title: `Vector index: recall@10 against p50 latency as the probed lists grow (${sc.dims} dims, Chromium)`,
+    x: { label: 'p50 ms per search (worker + IndexedDB)', log: true },
+    y: { label: 'recall@10 vs exact', min: 0, max: 1 },
+    note: `${sc.date}, ${sc.machine}; point labels: lists probed per partitioned segment`,
+    series: sc.runs.filter((r) => r.sweep).map((r) => ({ name: `${r.set} ${r.passages >= 1e6 ? `${r.passages / 1e6}M` : `${r.passages / 1000}k`}`, points: r.sweep.map((w) => ({ x: w.p50Ms, y: w.recall, label: String(w.probes) })) })),
+  })
+  // The goals of issue 17, at a million passages with the default settings: recall on each set,
+  // the rest on the topical set (the one shaped like real embeddings; the others in the table above).
+  const at1M = (set) => sc.runs.find((r) => r.set === set && r.passages >= 1_000_000 && !r.failure && (r.vectorIndex === 'defaults' || !r.vectorIndex))
+  for (const set of ['topics', 'clustered', 'random']) {
+    const r = at1M(set)
+    if (r) goal(`1M × 384 ${set}: recall@10 vs exact (defaults)`, '≥ 0.95', String(r.vector.recall), r.vector.recall >= 0.95)
+  }
+  const m = at1M('topics') ?? at1M('clustered')
+  if (m) {
+    const probes4 = m.sweep?.find((w) => w.probes === 4)
+    goal(`1M ${m.set}: vector query p50, warm`, '≤ 20 ms', `${ms(m.vector.p50Ms)} ms first time (sweep: ${ms(probes4?.p50Ms)}; repeated, lists cached: ${ms(m.vector.p50RepeatedMs)})`, m.vector.p50Ms <= 20)
+    goal(`1M ${m.set}: first vector query after a reopen`, '≤ 150 ms', `${ms(m.reopen.firstSearchMs)} ms`, m.reopen.firstSearchMs <= 150)
+    goal(`1M ${m.set}: reopen to the first result`, '≤ 2 s', `${ms(m.reopen.toFirstResultMs)} ms`, m.reopen.toFirstResultMs <= 2000)
+    const mem = m.memoryAfterReopen ?? m.memory
+    if (mem) goal(`1M ${m.set}: worker memory`, '≤ 150 MB', `${mem.workerMiB} MiB after a reopen and 10 searches, ${m.memory?.workerMiB} after 450 (measureUserAgentSpecificMemory)`, mem.workerMiB * 1.048576 <= 150)
+    goal(`1M ${m.set}: ingest with vectors supplied, training included`, '≤ 3 min', `${ms(m.ingest.totalSeconds)} s (adds ${ms(m.ingest.addSeconds)} s)`, m.ingest.totalSeconds <= 180)
+    if (m.keyword) goal(`1M ${m.set}: BM25 query p50`, 'report', `${ms(m.keyword.p50)} ms`, true)
+  }
 }
 
 // ---------------------------------------------------------------- snapshot

@@ -1,7 +1,7 @@
 // npm run bench — every benchmark, one after the other (they share the 2 cores: never in
 // parallel), then bench/report.mjs: bench/results/<date>.json, <date>.md and SVG charts.
 //
-//   npm run bench [-- --only rerank,ingest,peers,collection,search,snapshot,size] [--quick]
+//   npm run bench [-- --only rerank,ingest,peers,collection,search,scale,snapshot,size] [--quick]
 // --quick runs smaller inputs (a smoke run of the benchmarks themselves, not figures to quote).
 import { execFileSync } from 'node:child_process'
 import { parseArgs } from 'node:util'
@@ -13,6 +13,7 @@ const PARTS = {
   peers: ['bench/peers.mjs'],
   collection: ['bench/collection-reopen.mjs'],
   search: ['bench/search-pipeline.mjs'],
+  scale: ['bench/scale.mjs'],
   snapshot: ['bench/snapshot.mjs'],
 }
 const QUICK = {
@@ -21,6 +22,7 @@ const QUICK = {
   peers: ['--sizes', '10000'],
   collection: ['--passages', '10000', '--batch', '2000'],
   search: ['--queries', '3'],
+  scale: ['--sizes', '20000', '--batch', '1000', '--small-min-rows', '5000', '--mememo-sizes', '2000', '--queries', '20'],
   snapshot: ['--abstracts', '500'],
 }
 const { values: args } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } })
