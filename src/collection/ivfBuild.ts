@@ -9,7 +9,8 @@
  * merge writes it, so every merge that rewrites a partitioned segment (growth, deletes reclaimed)
  * retrains it, and nothing is ever assigned to centroids trained on other data.
  */
-import { accumulate, groupByList, NearestCentroid, normalizeMeans, sampleIndices, seededRandom } from '../core/kmeans.js'
+import { accumulate, groupByList, NearestCentroid, normalizeMeans, sampleIndices } from '../core/kmeans.js'
+import { seededRandom } from '../core/random.js'
 import { quantize } from '../core/quantize.js'
 import type { IvfLayout, ListRecord } from '../store/types.js'
 import type { VectorIndexInfo } from '../types.js'

@@ -13,24 +13,6 @@ import { defaultInt8Kernel, ARENA_CHUNK_ROWS, ARENA_MAX_DIMS, type Int8Kernel, t
 import { quantizeInto } from './quantize.js'
 
 /**
- * A seeded 32-bit generator (mulberry32): uniform floats in [0, 1).
- *
- * @example
- * const random = seededRandom(7)
- * random() // 0.…, the same on every run
- */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-/**
  * `count` distinct indices of `[0, n)` in ascending order, drawn with `random` (a partial
  * Fisher-Yates shuffle over a sparse map, so memory is O(count)).
  *

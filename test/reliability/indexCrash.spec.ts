@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CHROMIUM, CHROMIUM_ARGS } from '../../playwright.config.js'
 import { seeded } from '../unit/helpers.js'
-import { armPageCrash, browserPid, ensureWorker, kill, type Session } from './crashBrowser.js'
+import { armPageCrash, browserPid, ensureWorker, kill, newPage, type Profile, type Session } from './crashBrowser.js'
 import { writeFigures } from './figures.js'
 import { RELIABILITY_PAGE, SCALE, seedFrom } from './scale.js'
 
@@ -65,16 +65,7 @@ test(`index crash: ${POINTS} kills while merges train, assign and write lists ke
     return session
   }
   const openPage = async (session: Session): Promise<Page> => {
-    const page = await session.context.newPage()
-    session.page = page
-    session.workers = []
-    session.cdp = null
-    page.on('worker', (worker) => {
-      session.workers.push(worker)
-      worker.on('close', () => (session.workers = session.workers.filter((w) => w !== worker)))
-    })
-    await page.goto(RELIABILITY_PAGE)
-    await page.waitForFunction(() => (window as any).winnowApi !== undefined)
+    const page = await newPage(session, { pagePath: RELIABILITY_PAGE, onPageError: () => {} } as unknown as Profile)
     await page.evaluate(async (name) => {
       const w = window as any
       w.winnow = await w.winnowApi.createWinnow({ reranker: false })
