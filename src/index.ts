@@ -61,4 +61,6 @@ export type {
   RerankResult,
   WinnowOptions,
   TrustedScriptURLLike,
+  VectorIndexInfo,
+  VectorIndexOptions,
 } from './types.js'
