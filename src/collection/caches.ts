@@ -83,6 +83,61 @@ export class PostingsCache {
 }
 
 /**
+ * Values by key, least recently used evicted first, holding at most `maxBytes` (as `sizeOf` counts
+ * them); a value larger than the cap is not kept. What the block and list caches share.
+ *
+ * @example
+ * const lru = new ByteLru<Float32Array>(1024, (v) => v.byteLength)
+ * lru.set('3/0', vectors)
+ */
+export class ByteLru<V> {
+  private readonly entries = new Map<string, V>()
+  private held = 0
+
+  constructor(
+    readonly maxBytes: number,
+    private readonly sizeOf: (value: V) => number,
+  ) {}
+
+  /** Bytes held now. */
+  get bytes(): number {
+    return this.held
+  }
+
+  get(key: string): V | undefined {
+    const hit = this.entries.get(key)
+    if (hit !== undefined) {
+      // Re-insert: Map iteration order is insertion order, so the oldest entry comes first.
+      this.entries.delete(key)
+      this.entries.set(key, hit)
+    }
+    return hit
+  }
+
+  set(key: string, value: V): void {
+    const previous = this.entries.get(key)
+    if (previous !== undefined) {
+      this.held -= this.sizeOf(previous)
+      this.entries.delete(key)
+    }
+    const size = this.sizeOf(value)
+    if (size > this.maxBytes) return
+    this.entries.set(key, value)
+    this.held += size
+    while (this.held > this.maxBytes) {
+      const [oldest, evicted] = this.entries.entries().next().value!
+      this.entries.delete(oldest)
+      this.held -= this.sizeOf(evicted)
+    }
+  }
+
+  clear(): void {
+    this.entries.clear()
+    this.held = 0
+  }
+}
+
+/**
  * fp32 vector blocks by `segment/block`, least recently used evicted first.
  *
  * @example
@@ -90,38 +145,18 @@ export class PostingsCache {
  * cache.set(3, 0, vectors)
  */
 export class BlockCache {
-  private readonly entries = new Map<string, Float32Array>()
-  private bytes = 0
+  private readonly lru = new ByteLru<Float32Array>(BLOCK_CACHE_BYTES, (v) => v.byteLength)
 
   get(segment: number, block: number): Float32Array | undefined {
-    const key = `${segment}/${block}`
-    const hit = this.entries.get(key)
-    if (hit) {
-      this.entries.delete(key)
-      this.entries.set(key, hit)
-    }
-    return hit
+    return this.lru.get(`${segment}/${block}`)
   }
 
   set(segment: number, block: number, vectors: Float32Array): void {
-    const key = `${segment}/${block}`
-    const previous = this.entries.get(key)
-    if (previous) {
-      this.bytes -= previous.byteLength
-      this.entries.delete(key)
-    }
-    this.entries.set(key, vectors)
-    this.bytes += vectors.byteLength
-    while (this.bytes > BLOCK_CACHE_BYTES && this.entries.size > 1) {
-      const [oldest, evicted] = this.entries.entries().next().value!
-      this.entries.delete(oldest)
-      this.bytes -= evicted.byteLength
-    }
+    this.lru.set(`${segment}/${block}`, vectors)
   }
 
   clear(): void {
-    this.entries.clear()
-    this.bytes = 0
+    this.lru.clear()
   }
 }
 
@@ -139,43 +174,24 @@ export const DEFAULT_LIST_CACHE_BYTES = 16 * 2 ** 20
  * lists.get(3, 17)
  */
 export class ListCache {
-  private readonly entries = new Map<string, ListRecord>()
-  private held = 0
+  private readonly lru: ByteLru<ListRecord>
   private arena: VectorArena | null | undefined
 
-  constructor(readonly maxBytes = DEFAULT_LIST_CACHE_BYTES) {}
+  constructor(readonly maxBytes = DEFAULT_LIST_CACHE_BYTES) {
+    this.lru = new ByteLru(maxBytes, listBytes)
+  }
 
   /** Bytes of lists held now. */
   get bytes(): number {
-    return this.held
+    return this.lru.bytes
   }
 
   get(segment: number, list: number): ListRecord | undefined {
-    const key = `${segment}/${list}`
-    const hit = this.entries.get(key)
-    if (hit) {
-      this.entries.delete(key)
-      this.entries.set(key, hit)
-    }
-    return hit
+    return this.lru.get(`${segment}/${list}`)
   }
 
   set(record: ListRecord): void {
-    const key = `${record.segment}/${record.list}`
-    const size = listBytes(record)
-    const previous = this.entries.get(key)
-    if (previous) {
-      this.held -= listBytes(previous)
-      this.entries.delete(key)
-    }
-    if (size > this.maxBytes) return
-    this.entries.set(key, record)
-    this.held += size
-    while (this.held > this.maxBytes) {
-      const [oldest, evicted] = this.entries.entries().next().value!
-      this.entries.delete(oldest)
-      this.held -= listBytes(evicted)
-    }
+    this.lru.set(`${record.segment}/${record.list}`, record)
   }
 
   /** The probe arena (created on first use; null where there is no SIMD kernel). */
@@ -185,8 +201,7 @@ export class ListCache {
   }
 
   clear(): void {
-    this.entries.clear()
-    this.held = 0
+    this.lru.clear()
   }
 }
 

@@ -19,7 +19,7 @@ import type { ChunkView } from './ports.js'
 
 /** Rows below which a merged segment stays exact (the scan of 50k × 384 int8 rows takes ~1.3 ms). */
 export const DEFAULT_INDEX_MIN_ROWS = 50_000
-/** Lists probed per partitioned segment by default (see docs/vector-index.md for the trade-off). */
+/** Lists probed per partitioned segment by default (see docs/guides/vector-index.md for the trade-off). */
 export const DEFAULT_PROBES = 4
 /** Training rows per list (k-means needs a few dozen per centroid to place it). */
 const SAMPLE_PER_LIST = 32

@@ -28,7 +28,7 @@ const PROBE_ARENA_BYTES = 16 * 2 ** 20
  * nearest first across segments, while fewer than `n` allowed rows are in reach.
  *
  * @example
- * const plan = planProbes(query, table, 16, 50, allowed)
+ * const plan = planProbes(query, table, 4, 50, allowed)
  */
 export function planProbes(query: Float32Array, table: ChunkView, probes: number, n: number, allowed: Uint8Array): Probe[] {
   if (table.partitioned.length === 0) return []
@@ -111,7 +111,7 @@ export function probeBlocks(plan: readonly Probe[], records: readonly (ListRecor
       return
     }
     placed += length
-    blocks.push({ slots, dims: record.dims, codes: codes, scales: record.scales, arena: { arena: arena!, offset } })
+    blocks.push({ slots, dims: record.dims, codes, scales: record.scales, arena: { arena: arena!, offset } })
   })
   // The arena may have grown while lists were appended: take every view again.
   for (const b of blocks) if (b.arena) b.codes = b.arena.arena.view(b.arena.offset, b.slots.length * b.dims)

@@ -4,7 +4,7 @@
  * passages), evicting the least recently used; the list cache under its `maxBytes`.
  */
 import { describe, expect, it } from 'vitest'
-import { ListCache, PostingsCache } from '../../src/collection/caches.js'
+import { BlockCache, ByteLru, ListCache, PostingsCache } from '../../src/collection/caches.js'
 
 const postings = (n: number) => [{ seqs: new Uint32Array(n), tfs: new Uint16Array(n) }]
 
@@ -49,5 +49,28 @@ describe('ListCache', () => {
     cache.set(list(2, 0, 200)) // 1,600 bytes: not kept
     expect(cache.get(2, 0)).toBeUndefined()
     expect(cache.bytes).toBe(800)
+  })
+})
+
+describe('ByteLru and BlockCache', () => {
+  it('hand back what they hold, re-set values replace their bytes, and the least recently used goes first', () => {
+    const lru = new ByteLru<Uint8Array>(10, (v) => v.byteLength)
+    lru.set('a', new Uint8Array(4))
+    lru.set('a', new Uint8Array(6)) // replaces: 6 bytes, not 10
+    expect(lru.bytes).toBe(6)
+    lru.set('b', new Uint8Array(4))
+    expect(lru.bytes).toBe(10)
+    lru.get('a')
+    lru.set('c', new Uint8Array(1)) // 11: b, the least recently used, goes
+    expect(lru.get('b')).toBeUndefined()
+    expect(lru.get('a')?.byteLength).toBe(6)
+    expect(lru.bytes).toBe(7)
+    const blocks = new BlockCache()
+    const v = new Float32Array(8)
+    blocks.set(3, 1, v)
+    expect(blocks.get(3, 1)).toBe(v)
+    expect(blocks.get(1, 3)).toBeUndefined()
+    blocks.clear()
+    expect(blocks.get(3, 1)).toBeUndefined()
   })
 })
