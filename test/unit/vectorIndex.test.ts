@@ -112,7 +112,12 @@ describe('k-means primitives', () => {
   it('partitionRows recovers planted clusters and is the same for the same seed', async () => {
     const { rows, of } = clustered(800, 8, 0.08, 11)
     const all = flat(rows)
-    const a = await partitionRows(all, 800, DIMS, { seed: 3, lists: 8 })
+    const progress: { phase: string; done: number; total: number }[] = []
+    const a = await partitionRows(all, 800, DIMS, { seed: 3, lists: 8, onProgress: (p) => progress.push(p) })
+    // Progress: training first, then assignment, which ends with every row done.
+    expect(progress[0]!.phase).toBe('training')
+    expect(progress.at(-1)).toEqual({ phase: 'assigning', done: 800, total: 800 })
+    expect(progress.findIndex((p) => p.phase === 'assigning')).toBeGreaterThan(progress.findLastIndex((p) => p.phase === 'training'))
     const b = await partitionRows(all, 800, DIMS, { seed: 3, lists: 8 })
     expect(a.order).toEqual(b.order)
     expect(a.layout.starts).toEqual(b.layout.starts)
@@ -167,6 +172,7 @@ for (const kind of ['memory', 'indexeddb'] as const) {
       const backend = backendOf()
       const ann = await filled(backend, 'ann', rows, { minRows: 500, probes: 4 })
       const exact = await filled(backend, 'exact', rows, { minRows: Infinity })
+      expect(ann.engine.info().merging).toBe(false) // idle
       const info = ann.engine.info().vectorIndex
       expect(info.partitionedPassages).toBeGreaterThanOrEqual(500)
       expect(info.lists).toBeGreaterThanOrEqual(listCount(500))
@@ -220,8 +226,15 @@ for (const kind of ['memory', 'indexeddb'] as const) {
       const ann = await filled(backend, 'grow', rows.slice(0, 900), { minRows: 300, probes: 8 }, 50)
       expect(ann.engine.info().vectorIndex.partitionedPassages).toBeGreaterThan(0)
       const more = rows.slice(900)
-      for (let i = 0; i < more.length; i += 50) await ann.engine.add(docsOf(more.slice(i, i + 50), 900 + i), none)
+      let sawMerging = false
+      for (let i = 0; i < more.length; i += 50) {
+        await ann.engine.add(docsOf(more.slice(i, i + 50), 900 + i), none)
+        await Promise.resolve()
+        sawMerging ||= ann.engine.info().merging
+      }
+      expect(sawMerging).toBe(true) // info().merging while background merges run
       await ann.engine.idle()
+      expect(ann.engine.info().merging).toBe(false)
       for (let i = 0; i < rows.length; i += 37) {
         const [top] = await search(ann.engine, rows[i]!)
         expect(top!.id).toBe(`d${i}`)
