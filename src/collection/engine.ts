@@ -127,7 +127,7 @@ export class CollectionEngine {
       analyzer: this.analyzer.config,
       chunking: this.chunking,
       snapshot: null,
-      vectorIndex: vectorIndexInfo(this.table, this.lists, this.building),
+      vectorIndex: vectorIndexInfo(this.table, this.lists, this.building, this.index),
       merging: this.compacting !== null,
     }
   }
@@ -230,6 +230,7 @@ export class CollectionEngine {
       blocks: this.blocks,
       lists: this.lists,
       probes: this.index.probes,
+      targetRecall: this.index.targetRecall,
     }
   }
 

@@ -9,7 +9,7 @@
  * merge writes it, so every merge that rewrites a partitioned segment (growth, deletes reclaimed)
  * retrains it, and nothing is ever assigned to centroids trained on other data.
  */
-import { accumulate, groupByList, NearestCentroid, normalizeMeans, sampleIndices } from '../core/kmeans.js'
+import { accumulate, groupByList, NearestCentroid, normalizeMeans, quantizeRows, sampleIndices } from '../core/kmeans.js'
 import { seededRandom } from '../core/random.js'
 import { quantize } from '../core/quantize.js'
 import type { IvfLayout, ListRecord } from '../store/types.js'
@@ -19,8 +19,10 @@ import type { ChunkView } from './ports.js'
 
 /** Rows below which a merged segment stays exact (the scan of 50k × 384 int8 rows takes ~1.3 ms). */
 export const DEFAULT_INDEX_MIN_ROWS = 50_000
-/** Lists probed per partitioned segment by default (see docs/guides/vector-index.md for the trade-off). */
+/** Lists probed in a partitioned segment written without a recall estimate (see {@link probesFor}). */
 export const DEFAULT_PROBES = 4
+/** The estimated recall@10 each partitioned segment is probed for when no `probes` is set. */
+export const DEFAULT_TARGET_RECALL = 0.95
 /** Training rows per list (k-means needs a few dozen per centroid to place it). */
 const SAMPLE_PER_LIST = 32
 /** k-means rounds over the sample; it stops sooner once fewer than 0.5 % of rows change list. */
@@ -36,15 +38,34 @@ export interface IndexProgress {
   total: number
 }
 
-/** How many lists a segment of `rows` rows gets: √rows, at least 8, at most 4,096. */
+/**
+ * How many lists a segment of `rows` rows gets: 4√rows (~128 rows a list at 262,144: 48 KiB of
+ * int8 codes at 384 dims, a record Chromium keeps inline), at least 8, at most 4,096.
+ */
 export function listCount(rows: number): number {
-  return Math.max(8, Math.min(4096, Math.round(Math.sqrt(rows))))
+  return Math.max(8, Math.min(4096, Math.round(4 * Math.sqrt(rows))))
 }
+
+/** Lists above which training and assignment go through a coarse level of √lists centroids. */
+const FLAT_MAX_LISTS = 256
+/** Rows of a segment used as queries to estimate its recall curve, and the neighbours each counts. */
+const RECALL_QUERIES = 100
+const RECALL_K = 10
+/** Training rows per coarse centroid. */
+const COARSE_SAMPLE_PER_LIST = 256
+/** Coarse centroids whose fine lists a row is compared with, in a two-level assignment. */
+const COARSE_PROBES = 2
 
 /**
  * Trains `lists` centroids for the unit rows in `all` (`n × dims`) and assigns each row to its
  * nearest one. Returns the centroids, each list's start in list order, and `order`: the row of
  * `all` that goes at each position of the partitioned segment.
+ *
+ * Past {@link FLAT_MAX_LISTS} lists the work goes through two levels, as in a hierarchical
+ * k-means: √lists coarse centroids are trained first, each coarse cluster's sample then trains
+ * its share of the lists, and a row is compared with the coarse centroids and the lists of its
+ * {@link COARSE_PROBES} nearest ones instead of with every list (~15× less work at 2,048 lists).
+ * Each list's centroid is finally the mean of the rows it got.
  *
  * @example
  * const { layout, order } = await partitionRows(all, n, 384, { seed: 1, pause })
@@ -62,45 +83,271 @@ export async function partitionRows(
   const m = picked.length
   const sample = new Float32Array(m * dims)
   picked.forEach((row, i) => sample.set(all.subarray(row * dims, (row + 1) * dims), i * dims))
+  const twoLevel = lists > FLAT_MAX_LISTS
+  const total = ITERATIONS * (m + (twoLevel ? Math.min(m, Math.ceil(Math.sqrt(lists)) * COARSE_SAMPLE_PER_LIST) : 0))
+  let trained = 0
+  const train = async (rows: Float32Array, count: number, k: number) => {
+    const before = trained
+    const centroids = await kMeans(rows, count, dims, k, random, pause, (done) => {
+      trained = before + done
+      options.onProgress?.({ phase: 'training', done: trained, total })
+    })
+    trained = before + ITERATIONS * count
+    return centroids
+  }
 
-  // Start from `lists` distinct sample rows.
-  let centroids: Float32Array = new Float32Array(lists * dims)
-  sampleIndices(m, lists, random).forEach((row, c) => centroids.set(sample.subarray(row * dims, (row + 1) * dims), c * dims))
+  let centroids: Float32Array
+  // Two levels: coarse c owns the fine lists [fineStart[c], fineStart[c + 1]).
+  let coarse: { centroids: Float32Array; count: number; fineStart: Uint32Array } | null = null
+  if (!twoLevel) {
+    centroids = await train(sample, m, lists)
+  } else {
+    const coarseCount = Math.ceil(Math.sqrt(lists))
+    // The coarse level needs far fewer rows than the lists do: train it on a part of the sample.
+    const coarseRows = Math.min(m, coarseCount * COARSE_SAMPLE_PER_LIST)
+    const coarseSample = new Float32Array(coarseRows * dims)
+    sampleIndices(m, coarseRows, random).forEach((row, i) => coarseSample.set(sample.subarray(row * dims, (row + 1) * dims), i * dims))
+    const coarseCentroids = await train(coarseSample, coarseRows, coarseCount)
+    const ofSample = new Uint32Array(m)
+    new NearestCentroid(coarseCentroids, coarseCount, dims).assign(quantizeRows(sample, m, dims), 0, m, ofSample)
+    const groups = groupByList(ofSample, coarseCount)
+    const fineCounts = shareLists(groups.starts, lists)
+    const fineStart = new Uint32Array(coarseCount + 1)
+    for (let c = 0; c < coarseCount; c++) fineStart[c + 1] = fineStart[c]! + fineCounts[c]!
+    centroids = new Float32Array(lists * dims)
+    for (let c = 0; c < coarseCount; c++) {
+      const members = groups.order.subarray(groups.starts[c]!, groups.starts[c + 1]!)
+      if (fineCounts[c] === 0) continue
+      const rows = new Float32Array(members.length * dims)
+      members.forEach((row, i) => rows.set(sample.subarray(row * dims, (row + 1) * dims), i * dims))
+      centroids.set(await train(rows, members.length, fineCounts[c]!), fineStart[c]! * dims)
+    }
+    coarse = { centroids: coarseCentroids, count: coarseCount, fineStart }
+  }
+
+  // One arena holds the lists' centroids, the coarse ones and the recall queries (rows of this
+  // segment), so each row is quantized and set once and scored against all three.
+  const queries = sampleIndices(n, Math.min(RECALL_QUERIES, n - 1), random)
+  const coarseCount = coarse?.count ?? 0
+  const atCoarse = lists
+  const atQueries = lists + coarseCount
+  const arena = new Float32Array((atQueries + queries.length) * dims)
+  arena.set(centroids)
+  if (coarse) arena.set(coarse.centroids, atCoarse * dims)
+  queries.forEach((row, q) => arena.set(all.subarray(row * dims, (row + 1) * dims), (atQueries + q) * dims))
+  const nearest = new NearestCentroid(arena, atQueries + queries.length, dims)
+  const truth = new Neighbours(queries.length, RECALL_K)
+  const listScores = new Float32Array(lists)
+  const coarseScores = new Float32Array(coarseCount)
+  const queryScores = new Float32Array(queries.length)
+  const near = new Int32Array(COARSE_PROBES)
+  const rowsList = new Uint32Array(n)
+  for (let from = 0; from < n; from += STEP_ROWS) {
+    const to = Math.min(n, from + STEP_ROWS)
+    const chunk = quantizeRows(all.subarray(from * dims), to - from, dims)
+    for (let r = from; r < to; r++) {
+      nearest.setRow(chunk, r - from)
+      nearest.score(atQueries, atQueries + queries.length, queryScores)
+      for (let q = 0; q < queries.length; q++) if (queries[q] !== r) truth.offer(q, queryScores[q]!, r)
+      let best = 0
+      let score = -Infinity
+      if (!coarse) {
+        nearest.score(0, lists, listScores)
+        for (let l = 0; l < lists; l++) if (listScores[l]! > score) [score, best] = [listScores[l]!, l]
+      } else {
+        nearest.score(atCoarse, atCoarse + coarseCount, coarseScores)
+        topIndices(coarseScores, near)
+        for (const c of near) {
+          if (c < 0) continue
+          const a = coarse.fineStart[c]!
+          const b = coarse.fineStart[c + 1]!
+          nearest.score(a, b, listScores)
+          for (let l = 0; l < b - a; l++) if (listScores[l]! > score) [score, best] = [listScores[l]!, a + l]
+        }
+      }
+      rowsList[r] = best
+    }
+    options.onProgress?.({ phase: 'assigning', done: to, total: n })
+    await pause()
+  }
+  const { order, starts } = groupByList(rowsList, lists)
+  if (coarse) {
+    // Each list's centroid becomes the mean of the rows it got (an empty list keeps its own).
+    const sums = new Float64Array(lists * dims)
+    const counts = new Uint32Array(lists)
+    for (let from = 0; from < n; from += STEP_ROWS) {
+      accumulate(all, dims, from, Math.min(n, from + STEP_ROWS), rowsList, sums, counts)
+      await pause()
+    }
+    const trainedCentroids = centroids
+    centroids = normalizeMeans(sums, counts, dims, (c) => trainedCentroids.subarray(c * dims, (c + 1) * dims))
+  }
+  const recall = recallCurve(centroids, lists, dims, queries, all, truth, rowsList)
+  return { layout: { centroids, starts, recall }, order }
+}
+
+/**
+ * The recall curve of a partition: `curve[p - 1]` is the share of the queries' true nearest rows
+ * (`truth`) that lie in the `p` lists whose centroids are nearest each query — what a search
+ * probing `p` lists would find, estimated with the segment's own rows as queries. Trimmed after
+ * the first 1.
+ */
+function recallCurve(centroids: Float32Array, lists: number, dims: number, queries: Uint32Array, all: Float32Array, truth: Neighbours, listOf: Uint32Array): Float32Array {
+  const found = new Float64Array(lists)
+  let total = 0
+  const scores = new Float64Array(lists)
+  const rank = new Uint32Array(lists)
+  queries.forEach((row, q) => {
+    const query = all.subarray(row * dims, (row + 1) * dims)
+    for (let c = 0; c < lists; c++) {
+      let s = 0
+      const base = c * dims
+      for (let d = 0; d < dims; d++) s += query[d]! * centroids[base + d]!
+      scores[c] = s
+    }
+    Array.from(scores.keys())
+      .sort((a, b) => scores[b]! - scores[a]! || a - b)
+      .forEach((list, i) => (rank[list] = i))
+    for (const neighbour of truth.rowsOf(q)) {
+      found[rank[listOf[neighbour]!]!]!++
+      total++
+    }
+  })
+  const curve: number[] = []
+  let sum = 0
+  for (let p = 0; p < lists; p++) {
+    sum += found[p]!
+    curve.push(total === 0 ? 1 : sum / total)
+    if (sum >= total) break
+  }
+  return Float32Array.from(curve)
+}
+
+/** The `k` best-scoring rows seen so far for each of `queries` queries. */
+class Neighbours {
+  private readonly scores: Float32Array
+  private readonly rows: Int32Array
+
+  constructor(
+    queries: number,
+    private readonly k: number,
+  ) {
+    this.scores = new Float32Array(queries * k).fill(-Infinity)
+    this.rows = new Int32Array(queries * k).fill(-1)
+  }
+
+  offer(q: number, score: number, row: number): void {
+    const base = q * this.k
+    let at = this.k - 1
+    if (!(score > this.scores[base + at]!)) return
+    while (at > 0 && this.scores[base + at - 1]! < score) {
+      this.scores[base + at] = this.scores[base + at - 1]!
+      this.rows[base + at] = this.rows[base + at - 1]!
+      at--
+    }
+    this.scores[base + at] = score
+    this.rows[base + at] = row
+  }
+
+  rowsOf(q: number): number[] {
+    return Array.from(this.rows.subarray(q * this.k, (q + 1) * this.k)).filter((r) => r >= 0)
+  }
+}
+
+/**
+ * The probes a partitioned segment needs for `target` recall: the fewest lists whose estimated
+ * recall (`IvfLayout.recall`) reaches it; {@link DEFAULT_PROBES} for a segment written without the
+ * estimate.
+ *
+ * @example
+ * probesFor(part.ivf, 0.95) // 3
+ */
+export function probesFor(ivf: IvfLayout, target: number): number {
+  const curve = ivf.recall
+  if (!curve || curve.length === 0) return DEFAULT_PROBES
+  for (let p = 0; p < curve.length; p++) if (curve[p]! >= target) return p + 1
+  return curve.length
+}
+
+/**
+ * Spherical k-means of `k` centroids over `m` unit rows, started from `k` distinct rows; at most
+ * {@link ITERATIONS} rounds, fewer once under 0.5 % of rows change centroid. `progress` gets the
+ * rows × rounds done.
+ */
+async function kMeans(
+  rows: Float32Array,
+  m: number,
+  dims: number,
+  k: number,
+  random: () => number,
+  pause: () => Promise<void>,
+  progress: (done: number) => void,
+): Promise<Float32Array> {
+  let centroids: Float32Array = new Float32Array(k * dims)
+  sampleIndices(m, k, random).forEach((row, c) => centroids.set(rows.subarray(row * dims, (row + 1) * dims), c * dims))
+  const quantized = quantizeRows(rows, m, dims)
   const assigned = new Uint32Array(m)
   const previous = new Uint32Array(m).fill(0xffffffff)
   const fit = new Float32Array(m)
   for (let round = 0; round < ITERATIONS; round++) {
-    const nearest = new NearestCentroid(centroids, lists, dims)
+    const nearest = new NearestCentroid(centroids, k, dims)
     for (let from = 0; from < m; from += STEP_ROWS) {
-      nearest.assign(sample, from, Math.min(m, from + STEP_ROWS), assigned, fit)
-      options.onProgress?.({ phase: 'training', done: round * m + Math.min(m, from + STEP_ROWS), total: ITERATIONS * m })
+      nearest.assign(quantized, from, Math.min(m, from + STEP_ROWS), assigned, fit)
+      progress(round * m + Math.min(m, from + STEP_ROWS))
       await pause()
     }
     let changed = 0
     for (let i = 0; i < m; i++) if (assigned[i] !== previous[i]) changed++
     previous.set(assigned)
-    const sums = new Float64Array(lists * dims)
-    const counts = new Uint32Array(lists)
-    accumulate(sample, dims, 0, m, assigned, sums, counts)
-    // An empty list restarts at the rows that fit their list worst, one each.
-    const worst = Array.from(fit.keys()).sort((a, b) => fit[a]! - fit[b]! || a - b)
+    const sums = new Float64Array(k * dims)
+    const counts = new Uint32Array(k)
+    accumulate(rows, dims, 0, m, assigned, sums, counts)
+    // An empty centroid restarts at the rows that fit their centroid worst, one each.
+    let worst: number[] | null = null
     let spare = 0
     centroids = normalizeMeans(sums, counts, dims, () => {
+      worst ??= Array.from(fit.keys()).sort((a, b) => fit[a]! - fit[b]! || a - b)
       const row = worst[spare++ % m]!
-      return sample.subarray(row * dims, (row + 1) * dims)
+      return rows.subarray(row * dims, (row + 1) * dims)
     })
     if (changed <= m * 0.005) break
   }
+  return centroids
+}
 
-  const nearest = new NearestCentroid(centroids, lists, dims)
-  const rowsList = new Uint32Array(n)
-  for (let from = 0; from < n; from += STEP_ROWS) {
-    nearest.assign(all, from, Math.min(n, from + STEP_ROWS), rowsList)
-    options.onProgress?.({ phase: 'assigning', done: Math.min(n, from + STEP_ROWS), total: n })
-    await pause()
+/**
+ * `lists` shared among coarse clusters in proportion to their sample rows (`starts` as from
+ * {@link groupByList}), largest remainders first; a cluster never gets more lists than rows.
+ */
+function shareLists(starts: Uint32Array, lists: number): Uint32Array {
+  const clusters = starts.length - 1
+  const m = starts[clusters]!
+  const out = new Uint32Array(clusters)
+  const size = (c: number) => starts[c + 1]! - starts[c]!
+  let given = 0
+  for (let c = 0; c < clusters; c++) given += out[c] = Math.min(size(c), Math.floor((lists * size(c)) / m))
+  const byRemainder = Array.from(out.keys()).sort((a, b) => ((lists * size(b)) % m) - ((lists * size(a)) % m) || a - b)
+  for (let i = 0; given < lists && i < clusters * lists; i++) {
+    const c = byRemainder[i % clusters]!
+    if (out[c]! < size(c)) {
+      out[c]!++
+      given++
+    }
   }
-  const { order, starts } = groupByList(rowsList, lists)
-  return { layout: { centroids, starts }, order }
+  return out
+}
+
+/** The indices of the `out.length` largest `scores`, best first (-1 where there are fewer). */
+function topIndices(scores: Float32Array, out: Int32Array): void {
+  out.fill(-1)
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i]!
+    let at = out.length
+    while (at > 0 && (out[at - 1]! < 0 || scores[out[at - 1]!]! < s)) at--
+    if (at === out.length) continue
+    out.copyWithin(at + 1, at, out.length - 1)
+    out[at] = i
+  }
 }
 
 /**
@@ -161,14 +408,33 @@ export function listRecords(segment: number, all: Float32Array, layout: IvfLayou
  * @example
  * vectorIndexInfo(table, listCache, null).lists // 316
  */
-export function vectorIndexInfo(table: ChunkView, cache: ListCache, building: IndexProgress | null): VectorIndexInfo {
+export function vectorIndexInfo(table: ChunkView, cache: ListCache, building: IndexProgress | null, probing: { probes: number | null; targetRecall: number }): VectorIndexInfo {
   let partitionedPassages = 0
   let lists = 0
+  let probedLists = 0
+  let recalled = 0
+  let measured = 0
   for (const part of table.partitioned) {
-    partitionedPassages += part.ivf.starts[part.lists]!
+    const rows = part.ivf.starts[part.lists]!
+    partitionedPassages += rows
     lists += part.lists
+    const probes = Math.min(part.lists, probing.probes ?? probesFor(part.ivf, probing.targetRecall))
+    probedLists += probes
+    const curve = part.ivf.recall
+    if (curve && curve.length > 0) {
+      recalled += rows * curve[Math.min(curve.length, probes) - 1]!
+      measured += rows
+    }
   }
   let vectors = 0
   for (let slot = 0; slot < table.size; slot++) if (table.vectorRow(slot) >= 0) vectors++
-  return { partitionedPassages, lists, exactPassages: vectors - partitionedPassages, cachedBytes: cache.bytes, building: building && { ...building } }
+  return {
+    partitionedPassages,
+    lists,
+    exactPassages: vectors - partitionedPassages,
+    cachedBytes: cache.bytes,
+    estimatedRecall: measured > 0 ? recalled / measured : null,
+    probedLists,
+    building: building && { ...building },
+  }
 }

@@ -103,8 +103,10 @@ export interface CollectionView {
   blocks: BlockCache
   /** Inverted lists of partitioned segments read by recent searches. */
   lists: ListCache
-  /** Lists probed per partitioned segment when a search does not say. */
-  probes: number
+  /** Lists probed per partitioned segment when a search does not say; null: as many as `targetRecall` needs. */
+  probes: number | null
+  /** Estimated recall each partitioned segment is probed for when no `probes` is set. */
+  targetRecall: number
 }
 
 /** What a search needs of an open collection: its current view, and a way to bring it up to date. */

@@ -1,7 +1,7 @@
 import { invalidInput, WinnowError } from '../errors.js'
 import type { VectorIndexOptions } from '../types.js'
 import { DEFAULT_LIST_CACHE_BYTES } from './caches.js'
-import { DEFAULT_INDEX_MIN_ROWS, DEFAULT_PROBES } from './ivfBuild.js'
+import { DEFAULT_INDEX_MIN_ROWS, DEFAULT_TARGET_RECALL } from './ivfBuild.js'
 import type { Manifest } from '../store/types.js'
 import { resolveAnalyzerConfig, sameAnalyzer, type AnalyzerOptions, type ResolvedAnalyzerConfig } from '../text/analyzer.js'
 import { resolveChunking, type ChunkingOptions, type ResolvedChunking } from '../text/chunking.js'
@@ -41,7 +41,9 @@ export function pickChunking(stored: Manifest | null, requested: ChunkingOptions
 /** The vector index settings a collection runs with (see `VectorIndexOptions`). */
 export interface ResolvedVectorIndex {
   minRows: number
-  probes: number
+  /** Null: each partitioned segment is probed for `targetRecall`. */
+  probes: number | null
+  targetRecall: number
   cacheBytes: number
 }
 
@@ -50,15 +52,16 @@ export interface ResolvedVectorIndex {
  * this tab's merges partition and how its searches probe, never what a stored segment means.
  *
  * @example
- * pickVectorIndex({ probes: 32 }) // { minRows: 50000, probes: 32, cacheBytes: 16777216 }
+ * pickVectorIndex({ probes: 32 }) // { minRows: 50000, probes: 32, targetRecall: 0.95, cacheBytes: 16777216 }
  */
 export function pickVectorIndex(requested: VectorIndexOptions | undefined): ResolvedVectorIndex {
   if (requested !== undefined && (typeof requested !== 'object' || requested === null || Array.isArray(requested))) throw invalidInput('vectorIndex must be an object')
-  const { minRows = DEFAULT_INDEX_MIN_ROWS, probes = DEFAULT_PROBES, cacheBytes = DEFAULT_LIST_CACHE_BYTES } = requested ?? {}
+  const { minRows = DEFAULT_INDEX_MIN_ROWS, probes, targetRecall = DEFAULT_TARGET_RECALL, cacheBytes = DEFAULT_LIST_CACHE_BYTES } = requested ?? {}
   if (!(minRows === Infinity || (Number.isInteger(minRows) && minRows >= 64))) throw invalidInput(`vectorIndex.minRows must be an integer of at least 64, or Infinity (never partition); got ${String(minRows)}`)
-  checkProbes(probes, 'vectorIndex.probes')
+  if (probes !== undefined) checkProbes(probes, 'vectorIndex.probes')
+  if (!(typeof targetRecall === 'number' && targetRecall > 0 && targetRecall <= 1)) throw invalidInput(`vectorIndex.targetRecall must be a number in (0, 1]; got ${String(targetRecall)}`)
   if (!(Number.isInteger(cacheBytes) && cacheBytes >= 0)) throw invalidInput(`vectorIndex.cacheBytes must be a non-negative integer; got ${String(cacheBytes)}`)
-  return { minRows, probes, cacheBytes }
+  return { minRows, probes: probes ?? null, targetRecall, cacheBytes }
 }
 
 /** Lists probed per partitioned segment: a positive integer. */

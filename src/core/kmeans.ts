@@ -46,6 +46,7 @@ export class NearestCentroid {
   private readonly scales: Float32Array
   private readonly rowCodes: Int8Array
   private readonly rowScale = new Float32Array(1)
+  private row: Float32Array = new Float32Array(0)
 
   constructor(
     private readonly centroids: Float32Array,
@@ -67,42 +68,73 @@ export class NearestCentroid {
    * Writes the nearest centroid of rows `[from, to)` of `rows` (row after row, `dims` each) into
    * `out[from…to)`; with `best`, also each one's approximate cosine to it.
    */
-  assign(rows: Float32Array, from: number, to: number, out: Uint32Array, best?: Float32Array): void {
-    const { dims, lists } = this
+  assign(rows: Float32Array | QuantizedRows, from: number, to: number, out: Uint32Array, best?: Float32Array): void {
+    const scores = new Float32Array(this.lists)
     for (let r = from; r < to; r++) {
-      const row = rows.subarray(r * dims, (r + 1) * dims)
-      let top = -1
-      let score = -Infinity
-      if (this.arena) {
-        quantizeInto(row, dims, this.rowCodes, this.rowScale, 0)
-        this.arena.setQuery(this.rowCodes)
-        const q = this.rowScale[0]!
-        for (let c0 = 0; c0 < lists; c0 += ARENA_CHUNK_ROWS) {
-          const count = Math.min(ARENA_CHUNK_ROWS, lists - c0)
-          const sums = this.arena.dots(this.offset + c0 * dims, count, dims)
-          for (let c = 0; c < count; c++) {
-            const s = sums[c]! * this.scales[c0 + c]! * q
-            if (s > score) {
-              score = s
-              top = c0 + c
-            }
-          }
-        }
-      } else {
-        for (let c = 0; c < lists; c++) {
-          const base = c * dims
-          let s = 0
-          for (let d = 0; d < dims; d++) s += row[d]! * this.centroids[base + d]!
-          if (s > score) {
-            score = s
-            top = c
-          }
-        }
-      }
+      this.setRow(rows, r)
+      this.score(0, this.lists, scores)
+      let top = 0
+      for (let c = 1; c < this.lists; c++) if (scores[c]! > scores[top]!) top = c
       out[r] = top
-      if (best) best[r] = score
+      if (best) best[r] = scores[top]!
     }
   }
+
+  /**
+   * Sets row `r` of `rows` as the one {@link score} compares with the centroids: quantized here,
+   * or already quantized (see {@link quantizeRows}; quantizing every row once is cheaper when
+   * rows are scored again and again, as in k-means rounds).
+   */
+  setRow(rows: Float32Array | QuantizedRows, r: number): void {
+    const { dims } = this
+    if (!(rows instanceof Float32Array)) {
+      this.row = rows.vectors.subarray(r * dims, (r + 1) * dims)
+      this.rowScale[0] = rows.scales[r]!
+      this.arena?.setQuery(rows.codes.subarray(r * dims, (r + 1) * dims))
+      return
+    }
+    this.row = rows.subarray(r * dims, (r + 1) * dims)
+    if (!this.arena) return
+    quantizeInto(this.row, dims, this.rowCodes, this.rowScale, 0)
+    this.arena.setQuery(this.rowCodes)
+  }
+
+  /** Writes the (approximate) cosine of the row set last to centroids `[from, to)` into `out[0…to - from)`. */
+  score(from: number, to: number, out: Float32Array): void {
+    const { dims } = this
+    if (this.arena) {
+      const q = this.rowScale[0]!
+      for (let c0 = from; c0 < to; c0 += ARENA_CHUNK_ROWS) {
+        const count = Math.min(ARENA_CHUNK_ROWS, to - c0)
+        const sums = this.arena.dots(this.offset + c0 * dims, count, dims)
+        for (let c = 0; c < count; c++) out[c0 - from + c] = sums[c]! * this.scales[c0 + c]! * q
+      }
+      return
+    }
+    const row = this.row
+    for (let c = from; c < to; c++) {
+      const base = c * dims
+      let s = 0
+      for (let d = 0; d < dims; d++) s += row[d]! * this.centroids[base + d]!
+      out[c - from] = s
+    }
+  }
+}
+
+/** Unit rows with their int8 codes, from {@link quantizeRows}. */
+export interface QuantizedRows {
+  vectors: Float32Array
+  codes: Int8Array
+  scales: Float32Array
+}
+
+/** `rows` (`m × dims`) with their int8 codes, quantized once for repeated {@link NearestCentroid} scoring. */
+export function quantizeRows(rows: Float32Array, m: number, dims: number): QuantizedRows {
+  const vectors = rows.subarray(0, m * dims)
+  const codes = new Int8Array(m * dims)
+  const scales = new Float32Array(m)
+  quantizeInto(vectors, dims, codes, scales, 0)
+  return { vectors, codes, scales }
 }
 
 /**

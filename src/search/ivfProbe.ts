@@ -10,6 +10,7 @@
  */
 import type { ChunkView, PartitionedSegment } from '../collection/ports.js'
 import type { ListCache } from '../collection/caches.js'
+import { probesFor } from '../collection/ivfBuild.js'
 import type { VectorArena } from '../core/int8Kernel.js'
 import type { QuantizedBlock } from '../rank/quantizedBlock.js'
 import type { CollectionStore, ListRecord } from '../store/types.js'
@@ -24,13 +25,15 @@ export interface Probe {
 const PROBE_ARENA_BYTES = 16 * 2 ** 20
 
 /**
- * The lists to probe: in each partitioned segment the `probes` nearest the query, then more,
- * nearest first across segments, while fewer than `n` allowed rows are in reach.
+ * The lists to probe: in each partitioned segment the `probes` nearest the query (a number, or
+ * as many as the segment's recall estimate needs for `targetRecall`), then more, nearest first
+ * across segments, while fewer than `n` allowed rows are in reach.
  *
  * @example
  * const plan = planProbes(query, table, 4, 50, allowed)
+ * const auto = planProbes(query, table, { targetRecall: 0.95 }, 50, allowed)
  */
-export function planProbes(query: Float32Array, table: ChunkView, probes: number, n: number, allowed: Uint8Array): Probe[] {
+export function planProbes(query: Float32Array, table: ChunkView, probes: number | { targetRecall: number }, n: number, allowed: Uint8Array): Probe[] {
   if (table.partitioned.length === 0) return []
   const dims = query.length
   const ranked: { part: PartitionedSegment; list: number; score: number }[][] = []
@@ -52,10 +55,11 @@ export function planProbes(query: Float32Array, table: ChunkView, probes: number
     chosen.push(p)
     reach += allowedRows(p, allowed)
   }
-  for (const lists of ranked) for (const p of lists.slice(0, probes)) take(p)
+  const counts = table.partitioned.map((part) => (typeof probes === 'number' ? probes : probesFor(part.ivf, probes.targetRecall)))
+  ranked.forEach((lists, i) => lists.slice(0, counts[i]).forEach(take))
   if (reach >= n) return chosen
   reach += exactAllowedRows(table, allowed)
-  const rest = ranked.flatMap((lists) => lists.slice(probes)).sort((a, b) => b.score - a.score || a.part.segment - b.part.segment || a.list - b.list)
+  const rest = ranked.flatMap((lists, i) => lists.slice(counts[i])).sort((a, b) => b.score - a.score || a.part.segment - b.part.segment || a.list - b.list)
   for (const p of rest) {
     if (reach >= n) break
     take(p)

@@ -282,7 +282,7 @@ async function postingsFor(terms: string[], ctx: QueryContext): Promise<Map<stri
   return out
 }
 
-async function vectorStage(query: string, given: QueryVector | null, depth: number, allowed: Uint8Array, ctx: QueryContext, probes: number) {
+async function vectorStage(query: string, given: QueryVector | null, depth: number, allowed: Uint8Array, ctx: QueryContext, probes: number | null) {
   const dims = ctx.manifest.dims!
   let q: Float32Array
   if (given !== null) {
@@ -299,7 +299,7 @@ async function vectorStage(query: string, given: QueryVector | null, depth: numb
   if (table.vectorsPending) throw new WinnowError('INTERNAL', 'a vector scan was asked of a view whose int8 blocks are not read yet')
   const n = candidateCount(depth, table.liveCount)
   // Partitioned segments: the lists nearest the query, scanned with the exact segments' blocks.
-  const plan = planProbes(q, table, probes, n, allowed)
+  const plan = planProbes(q, table, probes ?? { targetRecall: ctx.targetRecall }, n, allowed)
   const lists = plan.length > 0 ? await readProbes(plan, ctx.store, ctx.lists) : []
   if (lists.includes(undefined)) ctx.stale = true // merged away meanwhile
   const approx = scanQuantized(q, plan.length > 0 ? [...table.blocks, ...probeBlocks(plan, lists, ctx.lists.probeArena())] : table.blocks, n, allowed)

@@ -161,6 +161,11 @@ export interface IvfLayout {
   centroids: Float32Array
   /** `lists + 1` row offsets, ascending; the last is the segment's row count. */
   starts: Uint32Array
+  /**
+   * Estimated recall@10 when probing 1, 2, … lists (measured when the segment was partitioned, its
+   * own rows as queries; ends at the first 1). Absent in segments written before it was added.
+   */
+  recall?: Float32Array
 }
 
 /** The int8 codes of one inverted list of a partitioned segment: its rows `starts[list]…` in order. */

@@ -11,7 +11,7 @@ import { IDBFactory } from 'fake-indexeddb'
 import 'fake-indexeddb/auto'
 import { describe, expect, it } from 'vitest'
 import { CollectionEngine } from '../../src/collection/engine.js'
-import { listCount, partitionRows, permuteRows } from '../../src/collection/ivfBuild.js'
+import { listCount, partitionRows, permuteRows, probesFor } from '../../src/collection/ivfBuild.js'
 import { maxMergeRows, planMerge } from '../../src/collection/compaction.js'
 import { groupByList, NearestCentroid, sampleIndices } from '../../src/core/kmeans.js'
 import { seededRandom } from '../../src/core/random.js'
@@ -132,9 +132,76 @@ describe('k-means primitives', () => {
       const norm = Math.hypot(...a.layout.centroids.subarray(c * DIMS, (c + 1) * DIMS))
       expect(norm).toBeCloseTo(1, 5)
     }
-    expect(listCount(100)).toBe(10)
-    expect(listCount(1_000_000)).toBe(1000)
-    expect(listCount(10)).toBe(8)
+    expect(listCount(100)).toBe(40)
+    expect(listCount(262_144)).toBe(2048)
+    expect(listCount(2_000_000)).toBe(4096)
+    expect(listCount(2)).toBe(8)
+  })
+
+  it('past 256 lists partitionRows trains and assigns through a coarse level, and still recovers planted clusters', async () => {
+    const { rows, of } = clustered(6000, 300, 0.05, 12)
+    const all = flat(rows)
+    const progress: { phase: string; done: number; total: number }[] = []
+    const { layout, order } = await partitionRows(all, 6000, DIMS, { seed: 5, lists: 300, onProgress: (p) => progress.push(p) })
+    expect(layout.starts).toHaveLength(301)
+    expect(layout.starts[300]).toBe(6000)
+    expect([...order].sort((a, b) => a - b)).toEqual(Array.from({ length: 6000 }, (_, i) => i))
+    // Training reports both levels within one total; assignment ends with every row.
+    const training = progress.filter((p) => p.phase === 'training')
+    expect(training.every((p, i) => p.done <= p.total && (i === 0 || p.done >= training[i - 1]!.done))).toBe(true)
+    expect(progress.at(-1)).toEqual({ phase: 'assigning', done: 6000, total: 6000 })
+    // Planted clusters land whole in one list each, all but some (k-means from random starts
+    // merges two clusters here and splits one there: 268 of 300 for this seed; a wrong coarse
+    // routing would scatter most of them).
+    let whole = 0
+    const listOf = new Uint32Array(6000)
+    for (let l = 0; l < 300; l++) for (let p = layout.starts[l]!; p < layout.starts[l + 1]!; p++) listOf[order[p]!] = l
+    for (let c = 0; c < 300; c++) {
+      const members = of.flatMap((x, r) => (x === c ? [listOf[r]!] : []))
+      if (members.length > 0 && new Set(members).size === 1) whole++
+    }
+    expect(whole).toBeGreaterThanOrEqual(250)
+    // Each list's centroid is the unit mean of its rows.
+    for (const l of [0, 150, 299]) {
+      const mean = new Float64Array(DIMS)
+      for (let p = layout.starts[l]!; p < layout.starts[l + 1]!; p++) for (let d = 0; d < DIMS; d++) mean[d] = mean[d]! + all[order[p]! * DIMS + d]!
+      const norm = Math.hypot(...mean)
+      if (norm === 0) continue
+      for (let d = 0; d < DIMS; d++) expect(layout.centroids[l * DIMS + d]).toBeCloseTo(mean[d]! / norm, 4)
+    }
+  })
+
+  it("a partition's recall curve predicts what probing p lists finds for queries it never saw", async () => {
+    // Overlapping clusters: neighbours spill into nearby lists, so the curve climbs over many probes.
+    const data = clustered(4200, 60, 0.9, 31)
+    const rows = data.rows.slice(0, 4000)
+    const queries = data.rows.slice(4000)
+    const all = flat(rows)
+    const { layout, order } = await partitionRows(all, 4000, DIMS, { seed: 2, lists: 64 })
+    const curve = layout.recall!
+    expect(curve.length).toBeGreaterThan(2)
+    expect(curve.every((r, i) => r > 0 && r <= 1 && (i === 0 || r >= curve[i - 1]!))).toBe(true)
+    expect(curve.at(-1)).toBe(1)
+    expect(curve.slice(0, -1).every((r) => r < 1)).toBe(true)
+    // Measured directly, in fp32: the share of each query's exact top 10 in its p nearest lists.
+    const listOf = new Uint32Array(4000)
+    for (let l = 0; l < 64; l++) for (let p = layout.starts[l]!; p < layout.starts[l + 1]!; p++) listOf[order[p]!] = l
+    const dot = (a: number[], b: ArrayLike<number>, at = 0) => a.reduce((s, x, d) => s + x * b[at + d]!, 0)
+    for (const p of [1, 2, 4, 8]) {
+      let found = 0
+      for (const q of queries) {
+        const top = rows.map((r, i) => [dot(q, r), i] as const).sort((a, b) => b[0] - a[0]).slice(0, 10)
+        const near = Array.from({ length: 64 }, (_, l) => [dot(q, layout.centroids, l * DIMS), l] as const).sort((a, b) => b[0] - a[0]).slice(0, p).map(([, l]) => l)
+        found += top.filter(([, i]) => near.includes(listOf[i]!)).length
+      }
+      expect(Math.abs(found / (queries.length * 10) - curve[Math.min(p, curve.length) - 1]!)).toBeLessThan(0.08)
+    }
+    // probesFor: the fewest probes whose estimate reaches the target; 4 without an estimate.
+    expect(probesFor(layout, 1)).toBe(curve.length)
+    const at = curve.findIndex((r) => r >= 0.9)
+    expect(probesFor(layout, 0.9)).toBe(at + 1)
+    expect(probesFor(layout, curve[0]!)).toBe(1)
+    expect(probesFor({ centroids: layout.centroids, starts: layout.starts }, 0.9)).toBe(4)
   })
 })
 
@@ -204,6 +271,35 @@ for (const kind of ['memory', 'indexeddb'] as const) {
         few += (await search(ann.engine, q, { probes: 1 })).filter((h) => truth.includes(h.id)).length
       }
       expect(few).toBeLessThan(found)
+    })
+
+    it('without probes, each partitioned segment probes as many lists as its measured recall needs for targetRecall', async () => {
+      const backend = backendOf()
+      const exact = await filled(backend, 'exact', rows, { minRows: Infinity })
+      const truths = await Promise.all(queries.map(async (q) => (await search(exact.engine, q)).map((h) => h.id)))
+      const recallOf = async (engine: CollectionEngine, options: Record<string, unknown> = {}) => {
+        let found = 0
+        for (const [i, q] of queries.entries()) found += (await search(engine, q, options)).filter((h) => truths[i]!.includes(h.id)).length
+        return found / (queries.length * 10)
+      }
+      const auto = await filled(backend, 'auto', rows, { minRows: 500 })
+      const info = auto.engine.info().vectorIndex
+      expect(info.partitionedPassages).toBeGreaterThan(0)
+      expect(info.estimatedRecall).toBeGreaterThanOrEqual(0.95)
+      const segments = auto.engine.view().table.partitioned
+      expect(info.probedLists).toBe(segments.reduce((sum, part) => sum + probesFor(part.ivf, 0.95), 0))
+      expect(info.probedLists).toBeGreaterThan(segments.length) // one list each would not do here
+      expect(await recallOf(auto.engine)).toBeGreaterThanOrEqual(0.93)
+      // A lower target probes fewer lists and finds fewer; a collection-wide probes overrides both.
+      const low = await CollectionEngine.open('auto', { store: await backend.open('auto'), coordination: auto.coordination, embedder: null }, { vectorIndex: { minRows: 500, targetRecall: 0.5 } })
+      const lowInfo = low.info().vectorIndex
+      expect(lowInfo.probedLists).toBeLessThan(info.probedLists)
+      expect(lowInfo.estimatedRecall!).toBeGreaterThanOrEqual(0.5)
+      expect(lowInfo.estimatedRecall!).toBeLessThan(info.estimatedRecall!)
+      expect(await recallOf(low)).toBeLessThan(await recallOf(auto.engine))
+      const one = await CollectionEngine.open('auto', { store: await backend.open('auto'), coordination: auto.coordination, embedder: null }, { vectorIndex: { minRows: 500, probes: 1 } })
+      expect(one.info().vectorIndex.probedLists).toBe(segments.length)
+      expect(await recallOf(one)).toBeLessThanOrEqual(await recallOf(low))
     })
 
     it('filters and deletes never cost hits: k come back whenever k passages match', async () => {
@@ -292,7 +388,7 @@ describe('options and snapshots', () => {
   it('refuses bad vectorIndex settings and probes with INVALID_INPUT', async () => {
     const backend = new MemoryBackend()
     const coordination = createCoordination({})
-    for (const vectorIndex of [{ minRows: 10 }, { minRows: 1.5 }, { probes: 0 }, { probes: 2.5 }, { cacheBytes: -1 }, 'big']) {
+    for (const vectorIndex of [{ minRows: 10 }, { minRows: 1.5 }, { probes: 0 }, { probes: 2.5 }, { cacheBytes: -1 }, { targetRecall: 0 }, { targetRecall: 1.5 }, { targetRecall: NaN }, { targetRecall: '0.9' }, 'big']) {
       expect(await codeOf(openOn(backend, 'bad', coordination, vectorIndex as VectorIndexOptions))).toBe('INVALID_INPUT')
     }
     const { engine } = await openOn(backend, 'ok', coordination, { minRows: Infinity, probes: 3, cacheBytes: 0 })

@@ -316,6 +316,8 @@ export const command: fc.Arbitrary<Command> = collectionKey.chain((c) =>
             obj([['vectorIndex', obj([['minRows', 64], ['probes', 3], ['cacheBytes', 0]])]]), obj([['vectorIndex', obj([['minRows', { $: 'num', v: 'Infinity' }]])]]), obj([['vectorIndex', obj([])]]),
             obj([['vectorIndex', obj([['minRows', 63]])]]), obj([['vectorIndex', obj([['probes', 0]])]]), obj([['vectorIndex', obj([['cacheBytes', -1]])]]), obj([['vectorIndex', obj([['minRows', null]])]]),
             obj([['vectorIndex', null]]), obj([['vectorIndex', []]]), obj([['vectorIndex', 'x']]), obj([['vectorIndex', obj([['probes', 1.5]])]]),
+            obj([['vectorIndex', obj([['targetRecall', 0.5]])]]), obj([['vectorIndex', obj([['targetRecall', 1]])]]), obj([['vectorIndex', obj([['targetRecall', 0]])]]),
+            obj([['vectorIndex', obj([['targetRecall', 1.5]])]]), obj([['vectorIndex', obj([['targetRecall', '0.9']])]]), obj([['vectorIndex', obj([['targetRecall', { $: 'num', v: 'NaN' }]])]]),
           ),
         })
         .map((r): Command => ({ op: 'open', ...r })),

@@ -341,9 +341,10 @@ export function expectOpen(name: unknown, options: unknown): Expected<null> {
   const index = (clone.value as { vectorIndex?: unknown } | undefined)?.vectorIndex
   if (index !== undefined) {
     if (index === null || typeof index !== 'object' || Array.isArray(index)) return fail('INVALID_INPUT', 'vectorIndex')
-    const { minRows, probes, cacheBytes } = index as Record<string, unknown>
+    const { minRows, probes, targetRecall, cacheBytes } = index as Record<string, unknown>
     if (minRows !== undefined && minRows !== Infinity && !(isInt(minRows) && (minRows as number) >= 64)) return fail('INVALID_INPUT', 'vectorIndex.minRows')
     if (probes !== undefined && !(isInt(probes) && (probes as number) >= 1)) return fail('INVALID_INPUT', 'vectorIndex.probes')
+    if (targetRecall !== undefined && !(typeof targetRecall === 'number' && targetRecall > 0 && targetRecall <= 1)) return fail('INVALID_INPUT', 'vectorIndex.targetRecall')
     if (cacheBytes !== undefined && !(isInt(cacheBytes) && (cacheBytes as number) >= 0)) return fail('INVALID_INPUT', 'vectorIndex.cacheBytes')
   }
   return { ok: true, value: null }
