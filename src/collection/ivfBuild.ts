@@ -10,6 +10,7 @@
  * retrains it, and nothing is ever assigned to centroids trained on other data.
  */
 import { accumulate, groupByList, NearestCentroid, normalizeMeans, quantizeRows, sampleIndices } from '../core/kmeans.js'
+import { defaultInt8Kernel, type VectorArena } from '../core/int8Kernel.js'
 import { seededRandom } from '../core/random.js'
 import { quantize } from '../core/quantize.js'
 import type { IvfLayout, ListRecord } from '../store/types.js'
@@ -39,17 +40,18 @@ export interface IndexProgress {
 }
 
 /**
- * How many lists a segment of `rows` rows gets: 4√rows (~128 rows a list at 262,144: 48 KiB of
- * int8 codes at 384 dims, a record Chromium keeps inline), at least 8, at most 4,096.
+ * How many lists a segment of `rows` rows gets: √rows, at least 8, at most 4,096 (512 at 262,144).
+ * Measured at 1M × 384 in Chromium, 4√rows lists (smaller records, under Chromium's 64 KiB
+ * inline value size) read no faster per query, and cost more to train and 4× the centroids.
  */
 export function listCount(rows: number): number {
-  return Math.max(8, Math.min(4096, Math.round(4 * Math.sqrt(rows))))
+  return Math.max(8, Math.min(4096, Math.round(Math.sqrt(rows))))
 }
 
 /** Lists above which training and assignment go through a coarse level of √lists centroids. */
 const FLAT_MAX_LISTS = 256
 /** Rows of a segment used as queries to estimate its recall curve, and the neighbours each counts. */
-const RECALL_QUERIES = 100
+const RECALL_QUERIES = 64
 const RECALL_K = 10
 /** Training rows per coarse centroid. */
 const COARSE_SAMPLE_PER_LIST = 256
@@ -84,11 +86,13 @@ export async function partitionRows(
   const sample = new Float32Array(m * dims)
   picked.forEach((row, i) => sample.set(all.subarray(row * dims, (row + 1) * dims), i * dims))
   const twoLevel = lists > FLAT_MAX_LISTS
+  // One arena for every scorer of this partition, in turn (see NearestCentroid).
+  const arena = defaultInt8Kernel()?.createArena() ?? null
   const total = ITERATIONS * (m + (twoLevel ? Math.min(m, Math.ceil(Math.sqrt(lists)) * COARSE_SAMPLE_PER_LIST) : 0))
   let trained = 0
   const train = async (rows: Float32Array, count: number, k: number) => {
     const before = trained
-    const centroids = await kMeans(rows, count, dims, k, random, pause, (done) => {
+    const centroids = await kMeans(rows, count, dims, k, random, arena, pause, (done) => {
       trained = before + done
       options.onProgress?.({ phase: 'training', done: trained, total })
     })
@@ -109,7 +113,7 @@ export async function partitionRows(
     sampleIndices(m, coarseRows, random).forEach((row, i) => coarseSample.set(sample.subarray(row * dims, (row + 1) * dims), i * dims))
     const coarseCentroids = await train(coarseSample, coarseRows, coarseCount)
     const ofSample = new Uint32Array(m)
-    new NearestCentroid(coarseCentroids, coarseCount, dims).assign(quantizeRows(sample, m, dims), 0, m, ofSample)
+    new NearestCentroid(coarseCentroids, coarseCount, dims, arena).assign(quantizeRows(sample, m, dims), 0, m, ofSample)
     const groups = groupByList(ofSample, coarseCount)
     const fineCounts = shareLists(groups.starts, lists)
     const fineStart = new Uint32Array(coarseCount + 1)
@@ -131,11 +135,11 @@ export async function partitionRows(
   const coarseCount = coarse?.count ?? 0
   const atCoarse = lists
   const atQueries = lists + coarseCount
-  const arena = new Float32Array((atQueries + queries.length) * dims)
-  arena.set(centroids)
-  if (coarse) arena.set(coarse.centroids, atCoarse * dims)
-  queries.forEach((row, q) => arena.set(all.subarray(row * dims, (row + 1) * dims), (atQueries + q) * dims))
-  const nearest = new NearestCentroid(arena, atQueries + queries.length, dims)
+  const scored = new Float32Array((atQueries + queries.length) * dims)
+  scored.set(centroids)
+  if (coarse) scored.set(coarse.centroids, atCoarse * dims)
+  queries.forEach((row, q) => scored.set(all.subarray(row * dims, (row + 1) * dims), (atQueries + q) * dims))
+  const nearest = new NearestCentroid(scored, atQueries + queries.length, dims, arena)
   const truth = new Neighbours(queries.length, RECALL_K)
   const listScores = new Float32Array(lists)
   const coarseScores = new Float32Array(coarseCount)
@@ -280,6 +284,7 @@ async function kMeans(
   dims: number,
   k: number,
   random: () => number,
+  arena: VectorArena | null,
   pause: () => Promise<void>,
   progress: (done: number) => void,
 ): Promise<Float32Array> {
@@ -290,7 +295,7 @@ async function kMeans(
   const previous = new Uint32Array(m).fill(0xffffffff)
   const fit = new Float32Array(m)
   for (let round = 0; round < ITERATIONS; round++) {
-    const nearest = new NearestCentroid(centroids, k, dims)
+    const nearest = new NearestCentroid(centroids, k, dims, arena)
     for (let from = 0; from < m; from += STEP_ROWS) {
       nearest.assign(quantized, from, Math.min(m, from + STEP_ROWS), assigned, fit)
       progress(round * m + Math.min(m, from + STEP_ROWS))

@@ -9,7 +9,7 @@
  * row, quantized too, is scored against all of them in one kernel call. int8 picks the same
  * centroid as fp32 except between near-ties (cosines within ~1e-3), where either is a fine list.
  */
-import { defaultInt8Kernel, ARENA_CHUNK_ROWS, ARENA_MAX_DIMS, type Int8Kernel, type VectorArena } from './int8Kernel.js'
+import { defaultInt8Kernel, ARENA_CHUNK_ROWS, ARENA_MAX_DIMS, VectorArena, type Int8Kernel } from './int8Kernel.js'
 import { quantizeInto } from './quantize.js'
 
 /**
@@ -36,6 +36,8 @@ export function sampleIndices(n: number, count: number, random: () => number): U
  * Finds, for rows, the nearest of a fixed set of unit centroids. Holds the centroids' int8 codes
  * in an arena when a kernel is available, else scores them in fp32 in JavaScript.
  *
+ * Pass an arena to reuse instead of a kernel (it is reset: one scorer per arena at a time).
+ *
  * @example
  * const nearest = new NearestCentroid(centroids, lists, dims)
  * nearest.assign(rows, 0, n, out)
@@ -52,13 +54,15 @@ export class NearestCentroid {
     private readonly centroids: Float32Array,
     readonly lists: number,
     readonly dims: number,
-    kernel: Int8Kernel | null = defaultInt8Kernel(),
+    kernel: Int8Kernel | VectorArena | null = defaultInt8Kernel(),
   ) {
     this.rowCodes = new Int8Array(dims)
     this.scales = new Float32Array(lists)
     const codes = new Int8Array(lists * dims)
     quantizeInto(centroids.subarray(0, lists * dims), dims, codes, this.scales, 0)
-    const arena = kernel && dims <= ARENA_MAX_DIMS ? kernel.createArena() : null
+    // A given arena is reset and reused: k-means makes a scorer per round, and a WebAssembly
+    // memory per scorer would reserve address space faster than the collector frees it.
+    const arena = !kernel || dims > ARENA_MAX_DIMS ? null : kernel instanceof VectorArena ? (kernel.reset(), kernel) : kernel.createArena()
     const at = arena ? arena.append(codes) : -1
     this.arena = at >= 0 ? arena : null
     this.offset = at

@@ -3,7 +3,7 @@
 /**
  * The ANN index (docs/guides/vector-index.md). Vectors are searched exactly (an int8 scan of every row,
  * then fp32 rescoring) until a background merge writes a segment of `minRows` passages or more:
- * that segment is partitioned into ~4√rows inverted lists around trained centroids, its recall
+ * that segment is partitioned into √rows inverted lists around trained centroids, its recall
  * is measured (its own passages as queries), and a search reads and scans only the lists nearest
  * the query in it — as many as reach `targetRecall`, or `probes` — then rescores in fp32 as
  * before. Smaller segments, and every add until it is merged, stay exact.
