@@ -11,9 +11,10 @@
 import type { ChunkView, PartitionedSegment } from '../collection/ports.js'
 import type { ListCache } from '../collection/caches.js'
 import { probesFor } from '../collection/ivfBuild.js'
+import { NearestCentroid } from '../core/kmeans.js'
 import type { VectorArena } from '../core/int8Kernel.js'
 import type { QuantizedBlock } from '../rank/quantizedBlock.js'
-import type { CollectionStore, ListRecord } from '../store/types.js'
+import type { CollectionStore, IvfLayout, ListRecord } from '../store/types.js'
 
 /** One list to probe. */
 export interface Probe {
@@ -35,36 +36,60 @@ const PROBE_ARENA_BYTES = 16 * 2 ** 20
  */
 export function planProbes(query: Float32Array, table: ChunkView, probes: number | { targetRecall: number }, n: number, allowed: Uint8Array): Probe[] {
   if (table.partitioned.length === 0) return []
-  const dims = query.length
-  const ranked: { part: PartitionedSegment; list: number; score: number }[][] = []
-  for (const part of table.partitioned) {
-    const { centroids } = part.ivf
-    const scores = new Float64Array(part.lists)
-    for (let c = 0; c < part.lists; c++) {
-      let s = 0
-      const base = c * dims
-      for (let d = 0; d < dims; d++) s += query[d]! * centroids[base + d]!
-      scores[c] = s
-    }
-    const order = Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]! || a - b)
-    ranked.push(order.map((list) => ({ part, list, score: scores[list]! })))
-  }
   const chosen: Probe[] = []
   let reach = 0
-  const take = (p: Probe) => {
-    chosen.push(p)
-    reach += allowedRows(p, allowed)
+  const take = (part: PartitionedSegment, list: number) => {
+    chosen.push({ part, list })
+    reach += allowedRows(part, list, allowed)
   }
-  const counts = table.partitioned.map((part) => (typeof probes === 'number' ? probes : probesFor(part.ivf, probes.targetRecall)))
-  ranked.forEach((lists, i) => lists.slice(0, counts[i]).forEach(take))
+  const scored = table.partitioned.map((part) => {
+    const scores = centroidScores(part, query)
+    const count = Math.min(part.lists, typeof probes === 'number' ? probes : probesFor(part.ivf, probes.targetRecall))
+    const best = bestLists(scores, count)
+    for (const list of best) take(part, list)
+    return { part, scores, taken: new Set(best) }
+  })
   if (reach >= n) return chosen
   reach += exactAllowedRows(table, allowed)
-  const rest = ranked.flatMap((lists, i) => lists.slice(counts[i])).sort((a, b) => b.score - a.score || a.part.segment - b.part.segment || a.list - b.list)
+  const rest = scored
+    .flatMap(({ part, scores, taken }) => Array.from(scores.keys(), (list) => ({ part, list, score: scores[list]! })).filter((p) => !taken.has(p.list)))
+    .sort((a, b) => b.score - a.score || a.part.segment - b.part.segment || a.list - b.list)
   for (const p of rest) {
     if (reach >= n) break
-    take(p)
+    take(p.part, p.list)
   }
   return chosen
+}
+
+/** Each partitioned segment's centroids as int8 codes in a kernel arena, made on first use. */
+const scorers = new WeakMap<IvfLayout, NearestCentroid>()
+
+/** The query's cosine to each centroid of `part` (int8 kernel: lists × dims multiply-adds in a few µs). */
+function centroidScores(part: PartitionedSegment, query: Float32Array): Float32Array {
+  let scorer = scorers.get(part.ivf)
+  if (!scorer) scorers.set(part.ivf, (scorer = new NearestCentroid(part.ivf.centroids, part.lists, query.length)))
+  const scores = new Float32Array(part.lists)
+  scorer.setRow(query, 0)
+  scorer.score(0, part.lists, scores)
+  return scores
+}
+
+/** The `count` lists of highest score, best first (ties: lower list first). */
+function bestLists(scores: Float32Array, count: number): number[] {
+  if (count >= 64) return Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]! || a - b).slice(0, count)
+  const best: number[] = []
+  for (let list = 0; list < scores.length; list++) {
+    const s = scores[list]!
+    if (best.length === count && !(s > scores[best[count - 1]!]!)) continue
+    let at = Math.min(best.length, count - 1)
+    if (best.length < count) best.push(list)
+    while (at > 0 && scores[best[at - 1]!]! < s) {
+      best[at] = best[at - 1]!
+      at--
+    }
+    best[at] = list
+  }
+  return best
 }
 
 /**
@@ -122,7 +147,7 @@ export function probeBlocks(plan: readonly Probe[], records: readonly (ListRecor
   return blocks
 }
 
-function allowedRows({ part, list }: Probe, allowed: Uint8Array): number {
+function allowedRows(part: PartitionedSegment, list: number, allowed: Uint8Array): number {
   const to = part.first + part.ivf.starts[list + 1]!
   let count = 0
   for (let s = part.first + part.ivf.starts[list]!; s < to; s++) count += allowed[s]!

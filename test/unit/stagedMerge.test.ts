@@ -18,7 +18,7 @@ import { MemoryBackend } from '../../src/store/memory.js'
 import type { CollectionStore, StagedRecords, StoreBackend } from '../../src/store/types.js'
 
 const DIMS = 4
-const PER_ADD = 800 // seven of the smallest eleven segments merge: 5,600 rows, two staging steps
+const PER_ADD = 700 // the eleven segments, of like size, all merge: 7,700 rows, two staging steps
 const none = async () => {}
 
 /** The store with `stage` replaced: `onStage(step, records)` runs before each step is written. */
@@ -86,7 +86,7 @@ describe('merges staged ahead of their commit', () => {
     ['memory', () => new MemoryBackend()],
     ['IndexedDB', () => ((globalThis.indexedDB = new IDBFactory()), new IdbBackend())],
   ] as [string, () => StoreBackend][]) {
-    it(`${kind}: an add and a search land while a merge's records are being written; the merge then lands in ${Math.ceil((7 * PER_ADD) / STAGE_ROWS)} steps`, async () => {
+    it(`${kind}: an add and a search land while a merge's records are being written; the merge then lands in ${Math.ceil((11 * PER_ADD) / STAGE_ROWS)} steps`, async () => {
       const backend = makeBackend()
       const coordination = createCoordination({})
       const { store, atSecondStep, release, steps } = heldAtSecondStep(await backend.open('g'))
@@ -106,8 +106,8 @@ describe('merges staged ahead of their commit', () => {
       expect(manifest.staging).toHaveLength(1)
       release()
       await c.idle()
-      expect(steps.length).toBe(Math.ceil((7 * PER_ADD) / STAGE_ROWS))
-      expect(steps.reduce((a, b) => a + b, 0)).toBe(Math.ceil((7 * PER_ADD) / 64))
+      expect(steps.length).toBe(Math.ceil((11 * PER_ADD) / STAGE_ROWS))
+      expect(steps.reduce((a, b) => a + b, 0)).toBe(Math.ceil((11 * PER_ADD) / 64))
       expect(c.segmentCount()).toBeLessThan(segmentsBefore)
       expect((await (await backend.open('g')).readManifest())!.staging).toBeUndefined()
       expect(await answers(c)).toEqual(whileStaging)
@@ -267,7 +267,7 @@ describe('a merge waits for an add in flight before its next step', () => {
     openCommit()
     await late
     await c.idle()
-    expect(staged).toBe(Math.ceil((7 * PER_ADD) / STAGE_ROWS))
+    expect(staged).toBe(Math.ceil((11 * PER_ADD) / STAGE_ROWS))
     expect(await c.count()).toBe(11 * PER_ADD + 5)
     c.close()
     coordination.close()

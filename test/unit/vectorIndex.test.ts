@@ -132,10 +132,10 @@ describe('k-means primitives', () => {
       const norm = Math.hypot(...a.layout.centroids.subarray(c * DIMS, (c + 1) * DIMS))
       expect(norm).toBeCloseTo(1, 5)
     }
-    expect(listCount(100)).toBe(40)
-    expect(listCount(262_144)).toBe(2048)
-    expect(listCount(2_000_000)).toBe(4096)
-    expect(listCount(2)).toBe(8)
+    expect(listCount(100)).toBe(10)
+    expect(listCount(262_144)).toBe(512)
+    expect(listCount(20_000_000)).toBe(4096)
+    expect(listCount(10)).toBe(8)
   })
 
   it('past 256 lists partitionRows trains and assigns through a coarse level, and still recovers planted clusters', async () => {
@@ -238,6 +238,10 @@ for (const kind of ['memory', 'indexeddb'] as const) {
     const queries = data.rows.slice(1600)
 
     it('merges partition large segments; probing every list answers as the exact scan; default probes find the true neighbours', async () => {
+      // Clusters that overlap a little: one probe misses some neighbours, four find nearly all.
+      const looser = clustered(1650, 60, 0.6, 21)
+      const rows = looser.rows.slice(0, 1600)
+      const queries = looser.rows.slice(1600)
       const backend = backendOf()
       const ann = await filled(backend, 'ann', rows, { minRows: 500, probes: 4 })
       const exact = await filled(backend, 'exact', rows, { minRows: Infinity })
@@ -274,6 +278,10 @@ for (const kind of ['memory', 'indexeddb'] as const) {
     })
 
     it('without probes, each partitioned segment probes as many lists as its measured recall needs for targetRecall', async () => {
+      // Overlapping clusters: neighbours spill into nearby lists, so one probe would not do.
+      const spread = clustered(1650, 60, 0.9, 41)
+      const rows = spread.rows.slice(0, 1600)
+      const queries = spread.rows.slice(1600)
       const backend = backendOf()
       const exact = await filled(backend, 'exact', rows, { minRows: Infinity })
       const truths = await Promise.all(queries.map(async (q) => (await search(exact.engine, q)).map((h) => h.id)))
@@ -371,13 +379,19 @@ for (const kind of ['memory', 'indexeddb'] as const) {
 }
 
 describe('merges stay within the merge size', () => {
-  it('planMerge merges the smallest segments up to maxRows live rows, and still rewrites a mostly deleted big one', () => {
+  it('planMerge merges the smallest segments of like size up to maxRows live rows, and still rewrites a mostly deleted big one', () => {
     const big = (id: number, live = 250_000) => ({ id, size: 250_000, live, vectors: true })
-    const small = (id: number) => ({ id, size: 5_000, live: 5_000, vectors: true })
-    const segments = [big(1), big(2), big(3), big(4), ...[5, 6, 7, 8, 9, 10, 11].map(small)]
+    const small = (id: number, size = 5_000) => ({ id, size, live: size, vectors: true })
+    const segments = [big(1), big(2), big(3), big(4), ...[5, 6, 7, 8, 9, 10, 11].map((id) => small(id))]
     expect(planMerge(segments, maxMergeRows(384))).toEqual({ segments: [5, 6, 7, 8, 9, 10, 11] })
-    // Without the cap the smallest seven include no big one either; with a tight cap fewer merge.
+    // A big segment is not rewritten for a few small ones, even without a cap; a tight cap takes fewer.
+    expect(planMerge(segments, Infinity)).toEqual({ segments: [5, 6, 7, 8, 9, 10, 11] })
     expect(planMerge(segments, 12_000)).toEqual({ segments: [5, 6] })
+    // The run stops where the next segment is more than twice the rows taken: 5k + 5k + 20k, not 70k.
+    const tiers = [small(1, 70_000), small(2, 20_000), small(3, 5_000), small(4, 5_000), ...[5, 6, 7, 8, 9, 10, 11].map((id) => big(id))]
+    expect(planMerge(tiers, maxMergeRows(384))).toEqual({ segments: [2, 3, 4] })
+    // At least two merge, however unequal (the count must come down).
+    expect(planMerge([small(1, 1_000), ...[2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((id) => small(id, 200_000))], maxMergeRows(384))).toEqual({ segments: [1, 2] })
     expect(planMerge([big(1), big(2, 100_000), small(3)], maxMergeRows(384))).toEqual({ segments: [2] })
     expect(maxMergeRows(384)).toBe(262_144)
     expect(maxMergeRows(768)).toBe(131_072)
