@@ -262,8 +262,8 @@ export class CollectionEngine {
   }
 
   /**
-   * Merges small segments and drops tombstones, in the background after a write (up to four
-   * rounds), one merge at a time across tabs: see {@link runMerges}. Searches running meanwhile
+   * Merges small segments and drops tombstones, in the background after a write (until none is
+   * planned), one merge at a time across tabs: see {@link runMerges}. Searches running meanwhile
    * keep the view they started with.
    */
   private scheduleCompaction(): void {

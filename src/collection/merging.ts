@@ -32,8 +32,10 @@ export interface MergeHost {
 }
 
 /**
- * Up to four merge rounds under the collection's merge lock; a failed step ends them quietly (it
- * changed nothing visible; the next write starts merges again).
+ * Merge rounds under the collection's merge lock until none is planned (a write that lands
+ * meanwhile is planned with the rest); a failed or dropped round ends them quietly (it changed
+ * nothing visible; the next write starts merges again). Each round that commits leaves fewer
+ * segments or fewer tombstones, so the rounds end.
  *
  * @example
  * engine.compacting = runMerges(host)
@@ -41,7 +43,7 @@ export interface MergeHost {
 export async function runMerges(host: MergeHost): Promise<void> {
   await host.coordination
     .withMergeLock(host.name, async () => {
-      for (let round = 0; round < 4 && !host.isClosed(); round++) if (!(await mergeRound(host))) return
+      while (!host.isClosed()) if (!(await mergeRound(host))) return
     })
     .catch(() => {})
 }
