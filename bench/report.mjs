@@ -158,7 +158,9 @@ if (sc) {
   const at1M = (set) => sc.runs.find((r) => r.set === set && r.passages >= 1_000_000 && !r.failure && (r.vectorIndex === 'defaults' || !r.vectorIndex))
   for (const set of ['topics', 'clustered', 'random']) {
     const r = at1M(set)
-    if (r) goal(`1M × 384 ${set}: recall@10 vs exact (defaults)`, '≥ 0.95', String(r.vector.recall), r.vector.recall >= 0.95)
+    // With the default targetRecall the lists probed, and so the latency, follow the data: say both.
+    const probed = r?.ingest.info.probedLists === undefined ? '' : ` (${r.ingest.info.probedLists.toLocaleString('en-US')} of ${r.ingest.info.lists.toLocaleString('en-US')} lists probed, p50 ${ms(r.vector.p50Ms)} ms)`
+    if (r) goal(`1M × 384 ${set}: recall@10 vs exact (defaults)`, '≥ 0.95', `${r.vector.recall}${probed}`, r.vector.recall >= 0.95)
   }
   const m = at1M('topics') ?? at1M('clustered')
   if (m) {
