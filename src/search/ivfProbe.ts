@@ -10,7 +10,7 @@
  */
 import type { ChunkView, PartitionedSegment } from '../collection/ports.js'
 import type { ListCache } from '../collection/caches.js'
-import { probesFor } from '../collection/ivfBuild.js'
+import { probesFor } from '../collection/ivfRecall.js'
 import { NearestCentroid } from '../core/kmeans.js'
 import type { VectorArena } from '../core/int8Kernel.js'
 import type { QuantizedBlock } from '../rank/quantizedBlock.js'
