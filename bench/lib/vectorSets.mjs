@@ -27,8 +27,8 @@ function rowRandom(seed, index) {
   }
 }
 
-/** Gaussian draws (Box-Muller, both halves used) from a uniform generator. */
-function gaussian(random) {
+/** Gaussian draws (Box-Muller, both halves used) from a uniform generator (also bench/pages/peers.js). */
+export function gaussian(random) {
   let spare = null
   return () => {
     if (spare !== null) {

@@ -13,6 +13,7 @@ import { VECTOR_BLOCK_ROWS } from '../../src/store/types.ts'
 import { count, create, insertMultiple, load, save, search } from '@orama/orama'
 import MiniSearch from 'minisearch'
 import { seeded } from '../../test/unit/helpers.ts'
+import { gaussian } from '../lib/vectorSets.mjs'
 
 const errorText = (e) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
 
@@ -39,22 +40,6 @@ async function restore(format, data) {
 /** Seeded uniform [0, 1) (mulberry32): the tests' generator, so bench data is reproducible. */
 const rng = seeded
 
-/** Seeded standard normal (Box–Muller). */
-function gaussian(seed) {
-  const u = rng(seed)
-  let spare = null
-  return () => {
-    if (spare !== null) {
-      const s = spare
-      spare = null
-      return s
-    }
-    const r = Math.sqrt(-2 * Math.log(1 - u()))
-    const t = 2 * Math.PI * u()
-    spare = r * Math.sin(t)
-    return r * Math.cos(t)
-  }
-}
 
 function normalizeRow(data, off, dims) {
   let s = 0
@@ -69,7 +54,7 @@ function normalizeRow(data, off, dims) {
  * queries are drawn the same way around random centres, so their neighbours are a cluster's members.
  */
 function makeSet(set, n, dims, queries, seed) {
-  const g = gaussian(seed)
+  const g = gaussian(rng(seed))
   const data = new Float32Array(n * dims)
   const q = new Float32Array(queries * dims)
   if (set === 'random') {
