@@ -81,6 +81,41 @@ async function recordSegments(store: CollectionStore, ids: number[]) {
   return { segments: (await store.readSegments()).map((s) => s.id), quantized: [...quantized].sort((a, b) => a - b), postings: withPostings }
 }
 
+describe('merge rounds', () => {
+  /** Polls `done` every 5 ms for up to `ms`; whether it came true. */
+  const until = async (done: () => boolean, ms: number) => {
+    for (const end = Date.now() + ms; !done(); await new Promise((r) => setTimeout(r, 5))) if (Date.now() > end) return false
+    return true
+  }
+
+  it('go on round after round while adds land, until none is planned (not four rounds per write)', async () => {
+    const held: (() => void)[] = []
+    let free = false
+    const store = gated(await new MemoryBackend().open('rounds'), () => (free ? Promise.resolve() : new Promise<void>((resolve) => held.push(resolve))))
+    const c = await CollectionEngine.open('rounds', { store, coordination: createCoordination({}), embedder: null }, {})
+    let n = 0
+    const addSegments = async (count: number) => {
+      for (let i = 0; i < count; i++) await c.add(docs(n++, 1), none)
+    }
+    await addSegments(11) // more than ten segments: a merge round starts, held at its staging step
+    let rounds = 0
+    for (let r = 0; r < 6; r++) {
+      if (!(await until(() => held.length > 0, 2000))) break
+      rounds++
+      await addSegments(11) // eleven more segments land while the round is held
+      held.shift()!()
+    }
+    free = true
+    held.splice(0).forEach((release) => release())
+    await c.idle()
+    // Each held round left more than ten segments behind it, so a sixth round ran, and the last
+    // left none to merge.
+    expect(rounds).toBe(6)
+    expect(c.view().table.segments.length).toBeLessThanOrEqual(10)
+    expect(await c.count()).toBe(n)
+  })
+})
+
 describe('merges staged ahead of their commit', () => {
   for (const [kind, makeBackend] of [
     ['memory', () => new MemoryBackend()],
