@@ -9,7 +9,7 @@ import { chooseDevice, type GpuLike } from './device.js'
 import { DTYPE_FILES, isDefaultDtype, loadWithDtypeFallback, needsF16, normalizeDtypeChoice } from './dtype.js'
 import { loadCrossEncoder, type LoadedCrossEncoder } from './loadCrossEncoder.js'
 import { loadEmbedder, type LoadedEmbedder } from './loadEmbedder.js'
-import { configureRuntime, loadOrtWasm, readOptionalModelJson, useWebGpuAdapter } from './runtime.js'
+import { configureRuntime, loadOrtWasm, readOptionalModelJson, releaseOrtBinary, useWebGpuAdapter } from './runtime.js'
 
 /** Everything the worker needs to load; resolved to absolute URLs on the main thread. */
 export interface ModelsConfig {
@@ -80,8 +80,19 @@ export async function loadModels(config: ModelsConfig, onProgress?: (event: Load
     device: choice.info.kind,
   })
   if (choice.info.kind === 'webgpu') useWebGpuAdapter(choice.adapter)
-  // onnxruntime's glue from its own URL and its binary from the Cache API: no blob: (see loadOrtWasm).
-  await loadOrtWasm({ wasmBaseUrl: config.wasmBaseUrl, device: kind, threads, cache: config.cache }, recorder.fetch)
+  // onnxruntime's glue from its own URL and its binary from the Cache API: no blob: (see
+  // loadOrtWasm) — before the first model loads, not before: a worker that runs no model (search
+  // with vectors supplied, no reranker) would hold the 13.6 MB binary for nothing. After a model
+  // loaded, onnxruntime has compiled it and the bytes are let go.
+  let ort: Promise<void> | null = null
+  const ortReady = async (): Promise<void> => {
+    const ready = (ort ??= loadOrtWasm({ wasmBaseUrl: config.wasmBaseUrl, device: kind, threads, cache: config.cache }, recorder.fetch))
+    await ready.catch((error: unknown) => {
+      if (ort === ready) ort = null // a failure is not kept: the next load tries again
+      throw error
+    })
+  }
+  if (config.reranker || config.embedder) await ortReady()
   const report = onProgress ? (e: LoadProgress) => void Promise.resolve(onProgress(e)).catch(() => {}) : undefined
   const base = config.modelBaseUrl
   const probe = (model: string) => (base === null ? Promise.resolve([]) : probeDtypes(base, model))
@@ -141,6 +152,7 @@ export async function loadModels(config: ModelsConfig, onProgress?: (event: Load
     await reranker?.dispose().catch(() => {})
     throw error
   }
+  if (reranker || embedder) releaseOrtBinary()
   const threadNote = !isolated && (config.threads ?? 1) > 1 ? ' (1 WASM thread: the page is not cross-origin isolated)' : ''
   const info: ModelsInfo = {
     device: { ...choice.info, reason: choice.info.reason + threadNote, threads },
@@ -166,7 +178,12 @@ export async function loadModels(config: ModelsConfig, onProgress?: (event: Load
     embedder,
     info,
     device: kind,
-    loadReranker: (model, dtype) => loadCrossEncoder({ model, dtype, device: kind, recorder, probeDtypes: probe }),
+    loadReranker: async (model, dtype) => {
+      await ortReady()
+      const loaded = await loadCrossEncoder({ model, dtype, device: kind, recorder, probeDtypes: probe })
+      releaseOrtBinary()
+      return loaded
+    },
     rerankerDtype: (given) => requireShaderF16('reranker', normalizeDtypeChoice(given as DtypeChoice | undefined)[kind], kind, shaderF16),
   }
 }
