@@ -4,7 +4,8 @@
  * that code gave (searches, get, count). The migration tests load the dump into a fresh IndexedDB at
  * its version, open it with today's code and compare.
  *
- * v1.json was made at b2dc0ec (schema 1), v2.json at 2af547d (schema 2), v3.json at ec8c0bb (schema 3): check out that commit, then
+ * v1.json was made at b2dc0ec (schema 1), v2.json at 2af547d (schema 2), v3.json at ec8c0bb (schema 3), v4.json
+ * at the commit that added this sentence's v4 (schema 4, a partitioned segment in `vec`): check out that commit, then
  *   npx rolldown tools/storage/exportFixture.ts --platform node --format esm -o /tmp/export.mjs \
  *     --external fake-indexeddb --external idb && node /tmp/export.mjs test/fixtures/storage/v2.json <commit>
  */
@@ -70,12 +71,24 @@ async function build() {
   await kw.idle()
   kwIds.push('k9-0')
 
-  // Caller vectors (8 dims), one chunk per document.
-  const vec = await CollectionEngine.open('vec', { store: await backend.open('vec'), coordination, embedder: null }, {})
+  // Caller vectors (8 dims), one chunk per document; from schema 4 on, merges of 64 rows or more are
+  // partitioned (the ANN index), so the fixture carries a partitioned segment.
+  const vec = await CollectionEngine.open('vec', { store: await backend.open('vec'), coordination, embedder: null }, SCHEMA_VERSION >= 4 ? { vectorIndex: { minRows: 64 } } : {})
   const vecIds: string[] = []
   const queryVectors = QUERIES.map(() => unit(8))
   for (let batch = 0; batch < 3; batch++) {
     const docs = Array.from({ length: 30 }, (_, i) => {
+      const id = `v${batch}-${i}`
+      vecIds.push(id)
+      return { id, text: text(1 + Math.floor(random() * 3)), vector: unit(8), metadata: { batch } }
+    })
+    await vec.add(docs, noCheckpoint)
+    await vec.idle()
+  }
+  // From schema 4 on, ten more small adds: past MAX_SEGMENTS the merges run, and one of 64 rows or
+  // more is partitioned.
+  for (let batch = 3; SCHEMA_VERSION >= 4 && batch < 13; batch++) {
+    const docs = Array.from({ length: 8 }, (_, i) => {
       const id = `v${batch}-${i}`
       vecIds.push(id)
       return { id, text: text(1 + Math.floor(random() * 3)), vector: unit(8), metadata: { batch } }
