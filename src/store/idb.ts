@@ -8,6 +8,7 @@ import { deleteSegmentPostings, getByKeys, putPostings, segmentRange, writeBlock
 import { packQuantized, splitQuantized } from './quantizedRuns.js'
 import { PassageCache, readBlocks } from './passageCache.js'
 import { blockChanges, blockOf, chunkRecord, docRecord, findDoc } from './passageBlocks.js'
+import { fromStoredSegment, toStoredSegment, type StoredSegment } from './segmentColumns.js'
 import type {
   ChunkRecord,
   CollectionStore,
@@ -196,10 +197,10 @@ export class IdbStore implements CollectionStore {
 
   readSegments(ids?: readonly number[]): Promise<SegmentRecord[]> {
     return this.read(async (db) => {
-      if (!ids) return (await db.getAll('segments')) as SegmentRecord[]
-      const tx = db.transaction('segments')
-      const found = await Promise.all(ids.map((id) => tx.store.get(id) as Promise<SegmentRecord | undefined>))
-      return found.filter((s): s is SegmentRecord => s !== undefined)
+      if (!ids) return ((await db.getAll('segmentColumns')) as StoredSegment[]).map(fromStoredSegment)
+      const tx = db.transaction('segmentColumns')
+      const found = await Promise.all(ids.map((id) => tx.store.get(id) as Promise<StoredSegment | undefined>))
+      return found.filter((s): s is StoredSegment => s !== undefined).map(fromStoredSegment)
     })
   }
 
@@ -324,7 +325,7 @@ export class IdbStore implements CollectionStore {
     try {
       if (batch.clearAll) for (const s of STORES) if (s !== 'meta') track(tx.objectStore(s).clear())
       for (const id of batch.deleteSegments ?? []) {
-        del('segments', id)
+        del('segmentColumns', id)
         del('quantized', segmentRange(id))
         del('vectors', segmentRange(id))
         del('lists', segmentRange(id))
@@ -341,7 +342,7 @@ export class IdbStore implements CollectionStore {
       if (changes.size > 0) {
         track(writeBlocks(tx.objectStore('passages'), changes, unused && { fromSeq: unused.fromSeq, put: (v) => put('passages', v) }))
       }
-      for (const s of batch.putSegments ?? []) put('segments', s)
+      for (const s of batch.putSegments ?? []) put('segmentColumns', toStoredSegment(s))
       if (batch.putPostings?.length) {
         track(putPostings(tx.objectStore('postingBuckets'), batch.putPostings, unused && { segment: unused.segment, put: (v) => put('postingBuckets', v) }))
       }

@@ -1,10 +1,11 @@
 import type { IDBPDatabase, IDBPTransaction } from 'idb'
 import { packPostings } from './postingCodec.js'
 import { blockOf, docSeq, toStored, type PassageBlock } from './passageBlocks.js'
-import type { ChunkRecord, DocRecord, Manifest, PostingRecord } from './types.js'
+import { toStoredSegment } from './segmentColumns.js'
+import type { ChunkRecord, DocRecord, Manifest, PostingRecord, SegmentRecord } from './types.js'
 
 /** Object store names of the current schema. */
-export const STORES = ['meta', 'passages', 'segments', 'postingBuckets', 'quantized', 'vectors', 'lists', 'tombstones'] as const
+export const STORES = ['meta', 'passages', 'segmentColumns', 'postingBuckets', 'quantized', 'vectors', 'lists', 'tombstones'] as const
 export type StoreName = (typeof STORES)[number]
 
 /**
@@ -38,6 +39,10 @@ export type Migration = (db: IDBPDatabase<unknown>, tx: IDBPTransaction<unknown,
  *
  * Step 3 makes schema 4: `lists` ([segment, list]) holds the int8 inverted lists of partitioned
  * segments (the ANN index). Nothing is rewritten: no segment was partitioned before it.
+ *
+ * Step 4 makes schema 5, in the upgrade transaction: `segmentColumns` (id) replaces `segments`,
+ * each record's documents stored as columns (store/segmentColumns.ts). The store is renamed so
+ * that older code, which needs `segments`, refuses the database instead of misreading it.
  *
  * @example
  * for (const step of MIGRATIONS.slice(oldVersion)) await step(db, tx)
@@ -127,5 +132,21 @@ export const MIGRATIONS: readonly Migration[] = [
     const v3 = tx as unknown as IDBPTransaction<unknown, string[], 'versionchange'>
     const manifest = (await v3.objectStore('meta').get('manifest')) as Manifest | undefined
     if (manifest) await v3.objectStore('meta').put({ ...manifest, schema: 4 }, 'manifest')
+  },
+  async (db, tx) => {
+    const v4 = tx as unknown as IDBPTransaction<unknown, string[], 'versionchange'>
+    const request = <T>(pending: Promise<T>): Promise<T> => {
+      pending.catch(() => {})
+      return pending
+    }
+    const [segments, manifest] = (await Promise.all([request(v4.objectStore('segments').getAll()), request(v4.objectStore('meta').get('manifest'))])) as [
+      SegmentRecord[],
+      Manifest | undefined,
+    ]
+    const columns = db.createObjectStore('segmentColumns', { keyPath: 'id' }) as unknown as { put(value: unknown): Promise<unknown> }
+    const writes = segments.map((segment) => request(columns.put(toStoredSegment(segment))))
+    db.deleteObjectStore('segments')
+    if (manifest) writes.push(request(v4.objectStore('meta').put({ ...manifest, schema: 5 }, 'manifest')))
+    await Promise.all(writes)
   },
 ]

@@ -15,7 +15,8 @@ import { DB_PREFIX, IdbBackend } from '../../src/store/idb.js'
 import { MIGRATIONS } from '../../src/store/migrations.js'
 import { blockOf, docSeq, type PassageBlock } from '../../src/store/passageBlocks.js'
 import { termBucket } from '../../src/store/postingCodec.js'
-import { SCHEMA_VERSION, type ChunkRecord, type DocRecord } from '../../src/store/types.js'
+import { fromStoredSegment, type StoredSegment } from '../../src/store/segmentColumns.js'
+import { SCHEMA_VERSION, type ChunkRecord, type DocRecord, type SegmentRecord } from '../../src/store/types.js'
 import { close, equal, ok } from './assert.js'
 
 export interface Dump {
@@ -119,8 +120,9 @@ export async function expectCurrentRecords(fixture: StorageFixture, name: Fixtur
   const after = await records(name)
   const old = fixture.databases[name].stores
   equal(after.version, SCHEMA_VERSION, 'version')
-  equal(Object.keys(after.stores).sort(), ['lists', 'meta', 'passages', 'postingBuckets', 'quantized', 'segments', 'tombstones', 'vectors'], 'stores')
-  equal(after.stores.lists, [], 'no inverted lists: nothing was partitioned before schema 4')
+  equal(Object.keys(after.stores).sort(), ['lists', 'meta', 'passages', 'postingBuckets', 'quantized', 'segmentColumns', 'tombstones', 'vectors'], 'stores')
+  equal(after.stores.lists, old.lists ?? [], 'inverted lists kept (none before schema 4: nothing was partitioned)')
+  expectSegmentsAsColumns(after.stores.segmentColumns!, old.segments!)
   const bucketKeys = old.postingBuckets
     ? old.postingBuckets.map(([key]) => (key as number[]).join('/'))
     : old.postings!.map(([, p]) => `${termBucket((p as { term: string }).term)}/${(p as { segment: number }).segment}`)
@@ -128,10 +130,10 @@ export async function expectCurrentRecords(fixture: StorageFixture, name: Fixtur
   if (old.postingBuckets) equal(after.stores.postingBuckets, old.postingBuckets, 'packed postings unchanged')
 
   if (old.passages) {
-    // Schema 3: the passage blocks were already there; only the lists store is new.
+    // Schema 3 and 4: the passage blocks were already there.
     equal(after.stores.passages, old.passages, 'passage blocks unchanged')
     equal(after.stores.meta!.find(([k]) => k === 'incarnation'), old.meta!.find(([k]) => k === 'incarnation'), 'incarnation kept')
-    for (const store of ['segments', 'quantized', 'vectors', 'tombstones']) equal(after.stores[store], old[store], `${store} unchanged`)
+    for (const store of ['quantized', 'vectors', 'tombstones']) equal(after.stores[store], old[store], `${store} unchanged`)
     equal((after.stores.meta!.find(([k]) => k === 'manifest')![1] as { schema: number }).schema, SCHEMA_VERSION, 'manifest schema')
     return
   }
@@ -157,7 +159,29 @@ export async function expectCurrentRecords(fixture: StorageFixture, name: Fixtur
   }
   equal((after.stores.meta!.find(([k]) => k === 'manifest')![1] as { schema: number }).schema, SCHEMA_VERSION, 'manifest schema')
   equal(after.stores.meta!.find(([k]) => k === 'incarnation'), old.meta!.find(([k]) => k === 'incarnation'), 'incarnation kept')
-  for (const store of ['segments', 'quantized', 'vectors', 'tombstones']) equal(after.stores[store], old[store], `${store} unchanged`)
+  for (const store of ['quantized', 'vectors', 'tombstones']) equal(after.stores[store], old[store], `${store} unchanged`)
+}
+
+/**
+ * Schema 5: every segment record under its id in `segmentColumns`, its documents as columns that
+ * read back as the old record's (documents with equal metadata now share one stored value).
+ */
+function expectSegmentsAsColumns(after: [unknown, unknown][], old: [unknown, unknown][]): void {
+  equal(after.map(([key]) => key), old.map(([key]) => key), 'segment ids')
+  after.forEach(([key, value], i) => {
+    const stored = value as StoredSegment
+    ok(typeof stored.docIds === 'string' && !('docs' in stored), `segment ${String(key)} stores its documents as columns`)
+    const metadata = (old[i]![1] as SegmentRecord).docs.map((d) => d.metadata).filter((m) => m !== undefined)
+    if (stored.metadataValues !== undefined) equal((JSON.parse(stored.metadataValues) as unknown[]).length, new Set(metadata.map((m) => JSON.stringify(m))).size, `segment ${String(key)}: each distinct metadata stored once`)
+    equal(sortKeys(fromStoredSegment(stored)), sortKeys(old[i]![1]), `segment ${String(key)} reads back as it was`)
+  })
+}
+
+// A value with every object's keys in order, for comparing records whose keys were set in another order.
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys)
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return ArrayBuffer.isView(value) ? Array.from(value as unknown as ArrayLike<number>) : value
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sortKeys(v)]))
 }
 
 /**

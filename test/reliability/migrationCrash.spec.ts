@@ -1,7 +1,8 @@
 /**
  * Migration kill points (issue 16): the browser SIGKILLed in the middle of a storage migration,
  * then relaunched on the same profile. Old databases are the real ones of the storage fixtures
- * (test/fixtures/storage/v1.json and v2.json, schemas 1 and 2, collections 'kw' and 'vec'); the
+ * (test/fixtures/storage/v1.json, v2.json and v4.json, schemas 1, 2 and 4, collections 'kw' and
+ * 'vec'; v4's 'vec' has a partitioned segment, and its step rewrites every segment record); the
  * migration runs in the upgrade (`versionchange`) transaction of today's open, so a kill before it
  * commits must leave the old schema exactly as it was, and the next open must migrate it.
  *
@@ -22,9 +23,9 @@
  * after each relaunch; such a kill point is counted apart (nothing of winnow's is left to check)
  * and run again on the fresh store.
  *
- * RELIABILITY_SCALE=full (default): every request of the 'kw' migrations (v1 and v2), 30 of each
- * 'vec' migration's, plus after the last request, after the commit, and random delays; ci: 6 kill points over v1, v2
- * and one 'vec' migration. MIGRATION_CRASH_SEED=<seed> replays the choice (which requests, which
+ * RELIABILITY_SCALE=full (default): every request of the 'kw' migrations (v1, v2 and v4), 30 of
+ * each 'vec' migration's, plus after the last request, after the commit, and random delays; ci: 8
+ * kill points over v1 and v2 'kw', one of their 'vec' migrations, and v4 'vec'. MIGRATION_CRASH_SEED=<seed> replays the choice (which requests, which
  * delays; kills in real time race the migration, so those replay close, not identical).
  */
 import { chromium, expect, test, type ConsoleMessage, type Page } from '@playwright/test'
@@ -62,13 +63,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const labelOf = (p: Point, delayMs?: number) =>
   p.stop.at === 'before' || p.stop.at === 'after' ? `${p.stop.at} request ${p.stop.k}` : p.stop.at === 'committed' ? 'after the commit' : `random delay ${Math.round(delayMs ?? 0)} ms`
 
-/** Which migrations are interrupted (ci: both kw migrations and the vec migration of a seeded schema). */
+/** Which migrations are interrupted (ci: both kw migrations, the vec migration of a seeded schema, and v4 vec). */
 function groups(rand: () => number): Group[] {
-  if (SCALE === 'full') return (['v1', 'v2'] as const).flatMap((schema) => (['kw', 'vec'] as const).map((name) => ({ schema, name })))
+  if (SCALE === 'full') return (['v1', 'v2', 'v4'] as const).flatMap((schema) => (['kw', 'vec'] as const).map((name) => ({ schema, name })))
   return [
     { schema: 'v1', name: 'kw' },
     { schema: 'v2', name: 'kw' },
     { schema: rand() < 0.5 ? 'v1' : 'v2', name: 'vec' },
+    { schema: 'v4', name: 'vec' },
   ]
 }
 
@@ -76,7 +78,7 @@ function groups(rand: () => number): Group[] {
  * The kill points of one migration of `requests` requests. Full: before each request ('vec': 30 of
  * them), after the last, after the commit, and random delays. Ci: two per migration, by the group's place — a seeded
  * request and a random delay (v1 kw), a seeded request and after the last (v2 kw), a seeded request
- * and after the commit (vec).
+ * and after the commit (vec), a seeded request and a random delay (v4 vec).
  */
 function plan(name: FixtureName, requests: number, place: number, rand: () => number): Point[] {
   const request = (): Point => ({ stop: { at: 'before', k: 1 + Math.floor(rand() * requests) }, expect: 'old' })
@@ -94,7 +96,7 @@ function plan(name: FixtureName, requests: number, place: number, rand: () => nu
     const ks = every.slice(0, n).sort((a, b) => a - b)
     return [...ks.map((k): Point => ({ stop: { at: 'before', k }, expect: 'old' })), last, committed, ...Array.from({ length: RANDOM_KILLS_FULL }, random)]
   }
-  return [request(), [random, () => last, () => committed][place]!()]
+  return [request(), [random, () => last, () => committed, random][place]!()]
 }
 
 /** Resolves with the first console line of `page` equal to `line`; rejects after `ms` (naming what came). */
@@ -126,7 +128,7 @@ function chromiumCorruption(log: string): string | null {
   return line === undefined ? null : line.replace(/^\[[^\]]*\]\s*/, '').replace(/\{[^}]*\}/, '{…}')
 }
 
-test(`migration crash: Chromium SIGKILLed during the upgrade of schema-1 and schema-2 databases leaves the old schema exactly (or the migrated one, once committed); the next open migrates it`, async ({}, testInfo) => {
+test(`migration crash: Chromium SIGKILLed during the upgrade of schema-1, -2 and -4 databases leaves the old schema exactly (or the migrated one, once committed); the next open migrates it`, async ({}, testInfo) => {
   test.setTimeout(SCALE === 'ci' ? 180_000 : 3_600_000)
   const seed = seedFrom('MIGRATION_CRASH_SEED')
   console.log(`[migration-crash] seed ${seed} (replay: MIGRATION_CRASH_SEED=${seed}), scale ${SCALE}`)

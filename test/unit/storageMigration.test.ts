@@ -13,6 +13,7 @@ const fixtures = {
   v1: JSON.parse(readFileSync(new URL('../fixtures/storage/v1.json', import.meta.url), 'utf8'), reviveTyped) as StorageFixture,
   v2: JSON.parse(readFileSync(new URL('../fixtures/storage/v2.json', import.meta.url), 'utf8'), reviveTyped) as StorageFixture,
   v3: JSON.parse(readFileSync(new URL('../fixtures/storage/v3.json', import.meta.url), 'utf8'), reviveTyped) as StorageFixture,
+  v4: JSON.parse(readFileSync(new URL('../fixtures/storage/v4.json', import.meta.url), 'utf8'), reviveTyped) as StorageFixture,
 }
 
 beforeEach(() => {
@@ -34,9 +35,18 @@ describe('storage migration of real older collections (fake-indexeddb)', () => {
     }
   })
 
-  for (const schema of ['v1', 'v2', 'v3'] as const) {
+  it('the v4 fixture holds a partitioned segment, its lists, and documents sharing metadata', () => {
+    const { vec } = fixtures.v4.databases
+    const segments = vec.stores.segments!.map(([, s]) => s as { ivf?: unknown; docs: { metadata?: unknown }[] })
+    expect(segments.some((s) => s.ivf)).toBe(true)
+    expect(vec.stores.lists!.length).toBeGreaterThan(0)
+    const partitioned = segments.find((s) => s.ivf)!
+    expect(new Set(partitioned.docs.map((d) => JSON.stringify(d.metadata))).size).toBeLessThan(partitioned.docs.length)
+  })
+
+  for (const schema of ['v1', 'v2', 'v3', 'v4'] as const) {
     for (const name of ['kw', 'vec'] as const) {
-      it(`${schema} ${name}: opening migrates to schema ${SCHEMA_VERSION} and answers as that schema did; postings packed, documents in passage blocks, each text once`, async () => {
+      it(`${schema} ${name}: opening migrates to schema ${SCHEMA_VERSION} and answers as that schema did; postings packed, documents in passage blocks, each text once, segments' documents as columns`, async () => {
         await loadDump(name, fixtures[schema].databases[name])
         await expectSameAnswers(fixtures[schema], name)
         await expectCurrentRecords(fixtures[schema], name)
@@ -54,5 +64,9 @@ describe('storage migration of real older collections (fake-indexeddb)', () => {
 
   it('v3: a migration that fails at any of its requests leaves schema 3 exactly as it was; the next open migrates it', async () => {
     expect(await expectEveryKillPointSafe(fixtures.v3)).toBeGreaterThanOrEqual(2)
+  })
+
+  it('v4: a migration that fails at any of its requests leaves schema 4 exactly as it was; the next open migrates it', async () => {
+    expect(await expectEveryKillPointSafe(fixtures.v4)).toBeGreaterThanOrEqual(7)
   })
 })
