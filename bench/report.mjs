@@ -170,7 +170,8 @@ if (sc) {
     goal(`1M ${m.set}: reopen to the first result`, '≤ 2 s', `${ms(m.reopen.toFirstResultMs)} ms`, m.reopen.toFirstResultMs <= 2000)
     const mem = m.memoryAfterReopen ?? m.memory
     if (mem) goal(`1M ${m.set}: worker memory`, '≤ 150 MB', `${mem.workerMiB} MiB after a reopen and 10 searches, ${m.memory?.workerMiB} after 450 (measureUserAgentSpecificMemory)`, mem.workerMiB * 1.048576 <= 150)
-    goal(`1M ${m.set}: ingest with vectors supplied, training included`, '≤ 3 min', `${ms(m.ingest.totalSeconds)} s (adds ${ms(m.ingest.addSeconds)} s)`, m.ingest.totalSeconds <= 180)
+    const generated = m.ingest.generateSeconds === undefined ? '' : `; ${ms(m.ingest.generateSeconds)} s of it generating the vectors in the page`
+    goal(`1M ${m.set}: ingest with vectors supplied, training included`, '≤ 3 min', `${ms(m.ingest.totalSeconds)} s (adds ${ms(m.ingest.addSeconds)} s${generated})`, m.ingest.totalSeconds <= 180)
     if (m.keyword) goal(`1M ${m.set}: BM25 query p50`, 'report', `${ms(m.keyword.p50)} ms`, true)
   }
 }
