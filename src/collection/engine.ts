@@ -323,16 +323,18 @@ export class CollectionEngine {
   private async refreshOnce(): Promise<void> {
     const stored = await this.deps.store.readManifest()
     if (!stored || stored.generation === this.manifest.generation) return
-    const segments = await this.deps.store.readSegments()
+    // The ids first: at a million passages the records are ~200 segments' documents, and another
+    // tab's add should cost this one its new segment, not all of them.
+    const ids = new Set(await this.deps.store.readSegmentIds())
     const known = new Set(this.table.segments)
-    const ids = new Set(segments.map((s) => s.id))
     this.manifest = stored
     if (this.table.segments.some((id) => !ids.has(id)) || stored.chunkCount === 0) {
       // Segments were removed (compaction, clear): rebuild the view from scratch.
       await this.reload()
       return
     }
-    const fresh = segments.filter((s) => !known.has(s.id))
+    const added = [...ids].filter((id) => !known.has(id))
+    const fresh = added.length > 0 ? (await this.deps.store.readSegments(added)).sort((a, b) => a.id - b.id) : []
     const quantized = fresh.length > 0 ? await this.deps.store.readQuantized(fresh.map((s) => s.id)) : []
     const tombstones = await this.deps.store.readTombstones()
     for (const segment of fresh) this.table.addSegment(segment, quantized.filter((q) => q.segment === segment.id))

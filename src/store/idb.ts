@@ -204,6 +204,10 @@ export class IdbStore implements CollectionStore {
     })
   }
 
+  readSegmentIds(): Promise<number[]> {
+    return this.read(async (db) => (await db.getAllKeys('segmentColumns')) as number[])
+  }
+
   readTombstones(): Promise<number[]> {
     return this.read(async (db) => (await db.getAllKeys('tombstones')) as number[])
   }

@@ -157,6 +157,10 @@ class MemoryStore implements CollectionStore {
     return clone(ids ? all.filter((s) => ids.includes(s.id)) : all)
   }
 
+  async readSegmentIds(): Promise<number[]> {
+    return [...this.t.segments.keys()].sort((a, b) => a - b)
+  }
+
   async readTombstones(): Promise<number[]> {
     return [...this.t.tombstones].sort((a, b) => a - b)
   }

@@ -53,7 +53,8 @@ export function toStoredSegment(segment: SegmentRecord): StoredSegment {
 /**
  * The segment record a schema-5 record holds (documents with equal metadata share one object).
  *
- * @throws {WinnowError} `INTERNAL` when its columns disagree in length (a damaged record).
+ * @throws {WinnowError} `INTERNAL` when its columns disagree in length or point past the metadata
+ *   values (a damaged record).
  * @example
  * fromStoredSegment(toStoredSegment(segment)) // equal to segment
  */
@@ -71,7 +72,10 @@ export function fromStoredSegment(stored: StoredSegment): SegmentRecord {
     const title = titles?.[i]
     if (title !== undefined && title !== null) doc.title = title
     const m = metadataOf?.[i] ?? 0
-    if (m > 0) doc.metadata = values![m - 1]
+    if (m > 0) {
+      if (m > values!.length) throw new WinnowError('INTERNAL', `segment ${stored.id}'s metadata column points past its values; the collection is damaged: delete it and add its documents again`, { segment: stored.id })
+      doc.metadata = values![m - 1]
+    }
     docs[i] = doc
   }
   return { ...rest, docs }

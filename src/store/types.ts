@@ -252,6 +252,8 @@ export interface CollectionStore {
   check?(): Promise<void>
   readManifest(): Promise<Manifest | null>
   readSegments(ids?: readonly number[]): Promise<SegmentRecord[]>
+  /** The ids of the stored segments, ascending (keys only: a refresh reads just the new records). */
+  readSegmentIds(): Promise<number[]>
   readTombstones(): Promise<number[]>
   readQuantized(segments?: readonly number[]): Promise<QuantizedBlockRecord[]>
   /**

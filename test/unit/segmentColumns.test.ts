@@ -58,9 +58,10 @@ describe('segment columns (schema 5)', () => {
     expect(read).toEqual(s)
   })
 
-  it('refuses a record whose columns disagree in length (INTERNAL)', () => {
+  it('refuses a record whose columns disagree in length or point past its metadata (INTERNAL)', () => {
     const stored = toStoredSegment({ id: 2, seqs: Uint32Array.of(0, 1), lengths: Uint32Array.of(1, 1), docOf: Uint32Array.of(0, 1), docs: [{ id: 'a', title: 't', metadata: { x: 1 } }, { id: 'b' }], vectorBlocks: 0 })
     expect(() => fromStoredSegment({ ...stored, docTitles: '["t"]' })).toThrow(expect.objectContaining({ code: 'INTERNAL' }))
     expect(() => fromStoredSegment({ ...stored, metadataOf: Uint32Array.of(1) })).toThrow(expect.objectContaining({ code: 'INTERNAL' }))
+    expect(() => fromStoredSegment({ ...stored, metadataOf: Uint32Array.of(1, 2) })).toThrow(expect.objectContaining({ code: 'INTERNAL' }))
   })
 })
