@@ -1,9 +1,10 @@
 import { ARENA_MAX_DIMS, defaultInt8Kernel, type Int8Kernel, type VectorArena } from '../core/int8Kernel.js'
-import type { DocRef, IvfLayout, QuantizedBlockRecord, SegmentRecord } from '../store/types.js'
+import type { DocRef, QuantizedBlockRecord, SegmentRecord } from '../store/types.js'
 import { VECTOR_BLOCK_ROWS } from '../store/types.js'
 import type { QuantizedBlock } from '../rank/quantizedBlock.js'
 import type { ChunkView, PartitionedSegment } from './ports.js'
 import { DocSlots } from './docSlots.js'
+import { segmentParts, type SegmentPlace } from './segmentParts.js'
 
 /**
  * What the worker keeps in memory for one collection: per chunk a dense *slot* with its seq, BM25
@@ -50,7 +51,7 @@ export class ChunkTable implements ChunkView {
   private readonly docSlots = new DocSlots((slot) => this.docIds[slot]!)
   readonly blocks: QuantizedBlock[] = []
   /** Where each segment is: slots `[first, first + n)`, int8 blocks `[firstBlock, firstBlock + blockCount)`. */
-  private readonly places = new Map<number, { first: number; n: number; vectorBlocks: number; vectorRows: number | undefined; firstBlock: number; blockCount: number; ivf?: IvfLayout }>()
+  private readonly places = new Map<number, SegmentPlace>()
   /** Partitioned segments (the ANN index): their int8 lists are read per query, not held here. */
   readonly partitioned: PartitionedSegment[] = []
   /** Segment ids loaded, ascending. */
@@ -204,37 +205,8 @@ export class ChunkTable implements ChunkView {
 
   /** A loaded segment as the store holds it (its record and int8 blocks), from the columns. */
   private segmentParts(id: number): { segment: SegmentRecord; quantized: QuantizedBlockRecord[] } {
-    const { first, n, vectorBlocks, vectorRows, firstBlock, blockCount, ivf } = this.places.get(id)!
-    const docs: SegmentRecord['docs'] = []
-    const docIndex = new Map<string, number>()
-    const docOf = new Uint32Array(n)
-    for (let i = 0; i < n; i++) {
-      const slot = first + i
-      const key = `${this.docIds[slot]!}\u0000${this.docSeqOf[slot]!}`
-      let at = docIndex.get(key)
-      if (at === undefined) {
-        at = docs.length
-        docIndex.set(key, at)
-        const doc: SegmentRecord['docs'][number] = { id: this.docIds[slot]!, title: this.titles?.[slot] }
-        if (this.metadataOf[slot] !== undefined) doc.metadata = this.metadataOf[slot]
-        docs.push(doc)
-      }
-      docOf[i] = at
-    }
-    const quantized = this.blocks.slice(firstBlock, firstBlock + blockCount).map(
-      (b): QuantizedBlockRecord => ({
-        segment: id,
-        block: (b.slots[0]! - first) / VECTOR_BLOCK_ROWS,
-        dims: b.dims,
-        seqs: Uint32Array.from(b.slots, (slot) => this.seqs[slot]!),
-        codes: b.codes,
-        scales: b.scales,
-      }),
-    )
-    const segment: SegmentRecord = { id, seqs: this.seqs.slice(first, first + n), lengths: this.lengths.slice(first, first + n), docOf, docs, vectorBlocks }
-    if (vectorRows !== undefined) segment.vectorRows = vectorRows
-    if (ivf) segment.ivf = ivf
-    return { segment, quantized }
+    const { seqs, lengths, docSeqOf, docIds, titles, metadataOf, blocks } = this
+    return segmentParts(id, this.places.get(id)!, { seqs, lengths, docSeqOf, docIds, titles, metadataOf, blocks })
   }
 
   /** Marks a chunk deleted; returns whether it was live. */

@@ -4,11 +4,11 @@ import { collectionDeletedError, type DeletedReason } from './deleted.js'
 import { STORES, type StoreName } from './migrations.js'
 import { BLOCKED_TIMEOUT_MS, isClosedConnection, openCollectionDb, readIncarnation, storageError, withTimeout } from './idbOpen.js'
 import { termBucket, unpackAll, unpackTerm, type PackedBucket } from './postingCodec.js'
-import { deleteSegmentPostings, getByKeys, putPostings, segmentRange, writeBlocks } from './idbRequests.js'
+import { deleteSegmentPostings, getByKeys, putPostings, readSegmentRecords, segmentRange, writeBlocks } from './idbRequests.js'
 import { packQuantized, splitQuantized } from './quantizedRuns.js'
 import { PassageCache, readBlocks } from './passageCache.js'
 import { blockChanges, blockOf, chunkRecord, docRecord, findDoc } from './passageBlocks.js'
-import { fromStoredSegment, toStoredSegment, type StoredSegment } from './segmentColumns.js'
+import { toStoredSegment } from './segmentColumns.js'
 import type {
   ChunkRecord,
   CollectionStore,
@@ -196,12 +196,7 @@ export class IdbStore implements CollectionStore {
   }
 
   readSegments(ids?: readonly number[]): Promise<SegmentRecord[]> {
-    return this.read(async (db) => {
-      if (!ids) return ((await db.getAll('segmentColumns')) as StoredSegment[]).map(fromStoredSegment)
-      const tx = db.transaction('segmentColumns')
-      const found = await Promise.all(ids.map((id) => tx.store.get(id) as Promise<StoredSegment | undefined>))
-      return found.filter((s): s is StoredSegment => s !== undefined).map(fromStoredSegment)
-    })
+    return this.read((db) => readSegmentRecords(db, ids))
   }
 
   readSegmentIds(): Promise<number[]> {

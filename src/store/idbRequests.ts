@@ -1,11 +1,20 @@
 /**
  * The requests of a commit that read before they write (passage blocks, posting buckets), made
- * inside the commit's IndexedDB transaction (`idb.ts`).
+ * inside the commit's IndexedDB transaction (`idb.ts`), and the read of segment records.
  */
 import type { IDBPDatabase } from 'idb'
 import { mergeBuckets, packPostings, type PackedBucket } from './postingCodec.js'
 import { applyChanges, type BlockChanges, type PassageBlock } from './passageBlocks.js'
-import { PASSAGE_BLOCK_SEQS, type PostingRecord } from './types.js'
+import { fromStoredSegment, type StoredSegment } from './segmentColumns.js'
+import { PASSAGE_BLOCK_SEQS, type PostingRecord, type SegmentRecord } from './types.js'
+
+/** The segment records (schema 5, `segmentColumns`): all, or those of `ids` that exist, in `ids` order. */
+export async function readSegmentRecords(db: IDBPDatabase<unknown>, ids?: readonly number[]): Promise<SegmentRecord[]> {
+  if (!ids) return ((await db.getAll('segmentColumns')) as StoredSegment[]).map(fromStoredSegment)
+  const tx = db.transaction('segmentColumns')
+  const found = await Promise.all(ids.map((id) => tx.store.get(id) as Promise<StoredSegment | undefined>))
+  return found.filter((s): s is StoredSegment => s !== undefined).map(fromStoredSegment)
+}
 
 /**
  * Applies a commit's changes to the passage blocks it touches: each is read, changed and written
