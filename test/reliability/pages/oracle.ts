@@ -244,7 +244,8 @@ export function expectSearch(model: CollectionModel, query: unknown, options: un
   // retrieve (query.ts)
   if (typeof r.query !== 'string') return fail('INVALID_INPUT', 'query is not a string')
   const hasVectors = model.vectorSource !== 'none' && model.dims !== null
-  const canEmbed = r.vector !== undefined
+  // `vector: null` is the vector left out, as `mode: null` is the mode (searchOptions.ts).
+  const canEmbed = r.vector !== undefined && r.vector !== null
   const mode = r.mode ?? (hasVectors && canEmbed ? 'hybrid' : 'keyword')
   if (mode !== 'keyword' && mode !== 'vector' && mode !== 'hybrid') return fail('INVALID_INPUT', 'mode')
   if (mode === 'hybrid' && !fusionOk(r.fusion)) return fail('INVALID_INPUT', 'fusion')
