@@ -351,17 +351,20 @@ export class ChunkTable implements ChunkView {
       for (const seq of s.seqs) if (seq > maxSeq) maxSeq = seq
     }
     if (rows > this.seqs.length) this.reserve(rows, true)
-    if (maxSeq >= this.slotOf.length) this.mapSeq(maxSeq, -1, true)
+    if (maxSeq >= this.slotOf.length) this.growSeqMap(maxSeq + 1)
     this.docSlots.reserveDocuments(docs)
   }
 
-  private mapSeq(seq: number, slot: number, exact = false): void {
-    if (seq >= this.slotOf.length) {
-      const grown = new Int32Array(exact ? seq + 1 : Math.max(seq + 1, this.slotOf.length * 2)).fill(-1)
-      grown.set(this.slotOf)
-      this.slotOf = grown
-    }
+  private mapSeq(seq: number, slot: number): void {
+    if (seq >= this.slotOf.length) this.growSeqMap(Math.max(seq + 1, this.slotOf.length * 2))
     this.slotOf[seq] = slot
+  }
+
+  // The seq map at `length` entries, new ones unmapped (-1).
+  private growSeqMap(length: number): void {
+    const grown = new Int32Array(length).fill(-1)
+    grown.set(this.slotOf)
+    this.slotOf = grown
   }
 
   private reserve(capacity: number, exact = false): void {

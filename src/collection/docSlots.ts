@@ -6,8 +6,9 @@
  *
  * Why not a Map: at a million one-passage documents, a reopen spent 1.0 s of 3.4 s in `Map.set`
  * (each freshly read id string hashed, the table rehashed as it grew) and the Map held 14 MB; this
- * table is sized once by {@link reserveDocuments} and costs 8 bytes per document at most (load ≤ ½)
- * plus 4 a slot. (A Map of slot arrays, before that, cost ~150 MB.)
+ * table is sized once by {@link reserveDocuments} — a power of two at least twice the documents,
+ * so 8 to 16 bytes a document — plus 4 bytes a slot. (A Map of slot arrays, before that, cost
+ * ~150 MB.)
  *
  * @example
  * const ids = ['a', 'a']

@@ -81,9 +81,9 @@ export async function loadModels(config: ModelsConfig, onProgress?: (event: Load
   })
   if (choice.info.kind === 'webgpu') useWebGpuAdapter(choice.adapter)
   // onnxruntime's glue from its own URL and its binary from the Cache API: no blob: (see
-  // loadOrtWasm) — before the first model loads, not before: a worker that runs no model (search
-  // with vectors supplied, no reranker) would hold the 13.6 MB binary for nothing. After a model
-  // loaded, onnxruntime has compiled it and the bytes are let go.
+  // loadOrtWasm). Loaded when the first model is about to load, not at start-up: a worker that
+  // runs no model (vectors supplied, no reranker) would hold the 13.6 MB binary for nothing. Once
+  // a model has loaded, onnxruntime has compiled the binary and its bytes are let go.
   let ort: Promise<void> | null = null
   const ortReady = async (): Promise<void> => {
     const ready = (ort ??= loadOrtWasm({ wasmBaseUrl: config.wasmBaseUrl, device: kind, threads, cache: config.cache }, recorder.fetch))
