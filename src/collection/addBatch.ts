@@ -1,14 +1,12 @@
 import { quantize } from '../core/quantize.js'
 import {
   VECTOR_BLOCK_ROWS,
-  fp32BlockRows,
   type ChunkRecord,
   type DocRecord,
   type Manifest,
   type PostingRecord,
   type QuantizedBlockRecord,
   type SegmentRecord,
-  type VectorBlockRecord,
   type WriteBatch,
 } from '../store/types.js'
 import type { AddResult } from '../types.js'
@@ -89,17 +87,14 @@ export function buildAddBatch(input: {
     const { codes, scales } = quantize(vectors!.subarray(from * dims!, to * dims!), dims!)
     quantized.push({ segment: segmentId, block: b, dims: dims!, seqs: seqs.slice(from, to), codes, scales })
   }
-  const vectorRows = dims ? fp32BlockRows(dims, 'add') : VECTOR_BLOCK_ROWS
-  const putVectors = blocks > 0 ? fp32Blocks(segmentId, vectors!, n, dims!, vectorRows) : []
   const segment: SegmentRecord = {
     id: segmentId,
     seqs,
     lengths,
     docOf,
     docs: prepared.map((d) => (d.metadata ? { id: d.id, title: d.title, metadata: d.metadata } : { id: d.id, title: d.title })),
-    vectorBlocks: putVectors.length,
+    vectorBlocks: blocks,
   }
-  if (putVectors.length > 0) segment.vectorRows = vectorRows
   const next: Manifest = {
     ...manifest,
     generation: manifest.generation + 1,
@@ -123,7 +118,7 @@ export function buildAddBatch(input: {
       putSegments: [segment],
       putPostings,
       putQuantized: quantized,
-      putVectors,
+      ...(blocks > 0 ? { putRows: [{ seqs, vectors: vectors!.subarray(0, n * dims!) }] } : {}),
       unused: { segment: segmentId, fromSeq: base },
     },
     segment,
@@ -132,16 +127,4 @@ export function buildAddBatch(input: {
     replacedSeqs,
     result: { documents: prepared.length, chunks: n, replaced: replacedIds.length },
   }
-}
-
-/**
- * A segment's fp32 rows (`n` of `dims`, in row order) in blocks of `rows`.
- *
- * @example
- * fp32Blocks(3, vectors, 100, 384, 32) // 4 blocks: rows 0-31, 32-63, 64-95, 96-99
- */
-export function fp32Blocks(segment: number, vectors: Float32Array, n: number, dims: number, rows: number): VectorBlockRecord[] {
-  const out: VectorBlockRecord[] = []
-  for (let b = 0; b * rows < n; b++) out.push({ segment, block: b, vectors: vectors.slice(b * rows * dims, Math.min(n, (b + 1) * rows) * dims) })
-  return out
 }

@@ -1,6 +1,6 @@
 import type { TermPostings } from '../rank/bm25.js'
 import { defaultInt8Kernel, type VectorArena } from '../core/int8Kernel.js'
-import type { ListRecord } from '../store/types.js'
+import type { ListRecord, RowBlockRecord } from '../store/types.js'
 
 /** Terms whose postings stay cached; a query's terms are read from IndexedDB only on a miss. */
 const POSTINGS_CACHE_TERMS = 4096
@@ -138,21 +138,24 @@ export class ByteLru<V> {
 }
 
 /**
- * fp32 vector blocks by `segment/block`, least recently used evicted first.
+ * fp32 row blocks ({@link RowBlockRecord}) by block number, least recently used evicted first. A
+ * block can gain rows (the add after the one that wrote it) or lose them (a delete): a reader that
+ * misses a row in a cached block reads the block again.
  *
  * @example
  * const cache = new BlockCache()
- * cache.set(3, 0, vectors)
+ * cache.set(record)
+ * cache.get(record.block)
  */
 export class BlockCache {
-  private readonly lru = new ByteLru<Float32Array>(BLOCK_CACHE_BYTES, (v) => v.byteLength)
+  private readonly lru = new ByteLru<RowBlockRecord>(BLOCK_CACHE_BYTES, (r) => r.vectors.byteLength + r.seqs.byteLength)
 
-  get(segment: number, block: number): Float32Array | undefined {
-    return this.lru.get(`${segment}/${block}`)
+  get(block: number): RowBlockRecord | undefined {
+    return this.lru.get(String(block))
   }
 
-  set(segment: number, block: number, vectors: Float32Array): void {
-    this.lru.set(`${segment}/${block}`, vectors)
+  set(record: RowBlockRecord): void {
+    this.lru.set(String(record.block), record)
   }
 
   clear(): void {

@@ -133,7 +133,7 @@ export class ChunkTable implements ChunkView {
     const { ivf } = segment
     if (quantized === null && segment.vectorBlocks > 0 && !ivf) this.pending.add(segment.id)
     const sorted = ivf ? [] : [...(quantized ?? [])].sort((a, b) => a.block - b.block)
-    this.places.set(segment.id, { first, n, vectorBlocks: segment.vectorBlocks, vectorRows: segment.vectorRows, firstBlock: this.blocks.length, blockCount: sorted.length, ivf })
+    this.places.set(segment.id, { first, n, vectorBlocks: segment.vectorBlocks, firstBlock: this.blocks.length, blockCount: sorted.length, ivf })
     if (ivf) this.partitioned.push({ segment: segment.id, first, ivf, lists: ivf.starts.length - 1 })
     this.reserveArena(sorted) // one growth for the whole segment rather than one per block
     for (const q of sorted) {
@@ -254,10 +254,6 @@ export class ChunkTable implements ChunkView {
   }
   vectorRow(slot: number): number {
     return this.vectorRowOf[slot]!
-  }
-
-  fp32Rows(slot: number): number {
-    return this.places.get(this.segmentOf[slot]!)?.vectorRows ?? VECTOR_BLOCK_ROWS
   }
 
   isLive(slot: number): boolean {

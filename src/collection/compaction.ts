@@ -1,11 +1,9 @@
-import { WinnowError } from '../errors.js'
 import type { ChunkView } from './ports.js'
 import { quantize } from '../core/quantize.js'
-import { fp32Blocks } from './addBatch.js'
+import { mergedRows } from './mergeRows.js'
 import { DEFAULT_INDEX_MIN_ROWS, listRecords, partitionRows, permuted, permuteRows, type IndexProgress } from './ivfBuild.js'
 import {
   VECTOR_BLOCK_ROWS,
-  fp32BlockRows,
   type CollectionStore,
   type IvfLayout,
   type ListRecord,
@@ -14,7 +12,6 @@ import {
   type QuantizedBlockRecord,
   type SegmentRecord,
   type StagedRecords,
-  type VectorBlockRecord,
   type WriteBatch,
 } from '../store/types.js'
 
@@ -51,7 +48,7 @@ export interface MergePlan {
 
 /**
  * Most fp32 bytes a merged segment's rows may take (384 MiB: 262,144 rows at 384 dims). A merge
- * holds its rows in memory to re-block them (and to train the ANN index), so bigger segments are
+ * holds its rows in memory, rebuilt from int8, to re-block them (and to train the ANN index), so bigger segments are
  * never merged further: a million passages settle as a few segments of this size, each partitioned.
  */
 export const MAX_MERGE_BYTES = 384 * 2 ** 20
@@ -113,7 +110,6 @@ export function finishMerge(built: WriteBatch, manifest: Manifest): WriteBatch {
     putSegments: built.putSegments?.map((s) => ({ ...s, id })),
     putPostings: at(built.putPostings),
     putQuantized: at(built.putQuantized),
-    putVectors: at(built.putVectors),
     putLists: at(built.putLists),
   }
 }
@@ -121,7 +117,8 @@ export function finishMerge(built: WriteBatch, manifest: Manifest): WriteBatch {
 /**
  * Reads the planned segments and writes them back as one, without their tombstoned chunks: the
  * postings of each term concatenated (seqs stay ascending: later segments hold later seqs), the
- * vectors re-blocked and re-quantized. Seqs do not change, so chunk and document records stay.
+ * int8 codes re-blocked or partitioned (`mergeRows.ts`). Seqs do not change, so passage blocks and
+ * fp32 rows, stored by seq, stay where they are.
  *
  * @example
  * const batch = await buildMerge(store, plan, manifest, (seq) => table.isLive(seq))
@@ -177,37 +174,13 @@ export async function buildMerge(
   const docOf = liveDocOf.subarray(0, live)
   const hasVectors = segments.every((s) => s.vectorBlocks > 0) && segments.length > 0
   const putQuantized: QuantizedBlockRecord[] = []
-  const putVectors: VectorBlockRecord[] = []
   let vectorBlocks = 0
-  let vectorRows = VECTOR_BLOCK_ROWS
   let ivf: IvfLayout | undefined
   const putLists: ListRecord[] = []
   let order: Uint32Array | null = null
   if (hasVectors && seqs.length > 0) {
-    const keys = segments.flatMap((s) => Array.from({ length: s.vectorBlocks }, (_, b) => [s.id, b] as const))
-    // Read in parts, pausing between them: a long read transaction would hold up adds' commits.
-    // The blocks of each merged segment, by its place in `segments` and then block number.
-    const place = new Map(segments.map((s, i) => [s.id, i]))
-    const blocks: Float32Array[][] = segments.map(() => [])
-    for (let from = 0; from < keys.length; from += PAUSE_BLOCKS) {
-      for (const v of await store.readVectors(keys.slice(from, from + PAUSE_BLOCKS))) blocks[place.get(v.segment)!]![v.block] = v.vectors
-      await pause()
-    }
     const dims = manifest.dims!
-    const all = new Float32Array(seqs.length * dims)
-    for (let i = 0; i < live; i++) {
-      if (i > 0 && i % PAUSE_ROWS === 0) await pause()
-      const source = segments[fromSegment[i]!]!
-      const segment = source.id
-      const row = fromRow[i]!
-      const rows = source.vectorRows ?? VECTOR_BLOCK_ROWS
-      const b = Math.floor(row / rows)
-      const block = blocks[fromSegment[i]!]![b]
-      if (!block) throw new WinnowError('INTERNAL', `vector block ${segment}/${b} is missing`, { segment, block: b })
-      const r = row % rows
-      all.set(block.subarray(r * dims, (r + 1) * dims), i * dims)
-    }
-    blocks.length = 0 // the rows are in `all` now: do not hold them twice through what follows
+    const all = await mergedRows(store, segments, fromSegment, fromRow, live, dims, pause)
     if (seqs.length >= (index.minRows ?? DEFAULT_INDEX_MIN_ROWS)) {
       // Partitioned: rows in list order, int8 codes per list (collection/ivfBuild.ts).
       const built = await partitionRows(all, seqs.length, dims, { seed: index.seed ?? seqs.length, lists: index.lists, pause, onProgress: index.onProgress })
@@ -223,9 +196,7 @@ export async function buildMerge(
       const { codes, scales } = quantize(all.subarray(from * dims, to * dims), dims)
       putQuantized.push({ segment: id, block: b, dims, seqs: seqs.slice(from, to), codes, scales })
     }
-    vectorRows = fp32BlockRows(dims)
-    putVectors.push(...fp32Blocks(id, all, seqs.length, dims, vectorRows))
-    vectorBlocks = putVectors.length
+    vectorBlocks = Math.ceil(seqs.length / VECTOR_BLOCK_ROWS)
   }
   // Postings: term by term over the merged segments, dead seqs dropped.
   const merged = new Map<string, { seqs: number[]; tfs: number[] }>()
@@ -254,7 +225,6 @@ export async function buildMerge(
             docOf: order ? permuted(docOf, order) : docOf.slice(),
             docs,
             vectorBlocks,
-            ...(vectorBlocks > 0 ? { vectorRows } : {}),
             ...(ivf ? { ivf } : {}),
           },
         ]
@@ -265,7 +235,6 @@ export async function buildMerge(
     putSegments,
     putPostings,
     putQuantized,
-    putVectors,
     ...(putLists.length > 0 ? { putLists } : {}),
     removeTombstones: dead,
   }
@@ -273,10 +242,8 @@ export async function buildMerge(
 
 /** A merge's build pauses for writes in flight (see `WritesFirst`) after this many rows or posting lists… */
 const PAUSE_ROWS = 4096
-/** …and after reading this many fp32 blocks. */
-const PAUSE_BLOCKS = 128
 
-/** Rows of the merged segment each staging step writes (fp32 ~6 MiB at 384 dims): an add waits for one. */
+/** Rows of the merged segment each staging step writes (int8 ~1.5 MiB at 384 dims): an add waits for one. */
 export const STAGE_ROWS = 4096
 
 /** How a merge partitions the segment it writes (see `collection/ivfBuild.ts`). */
@@ -296,7 +263,6 @@ export interface StagedMerge {
   segment: SegmentRecord
   postings: PostingRecord[]
   quantized: QuantizedBlockRecord[]
-  vectors: VectorBlockRecord[]
   lists: ListRecord[]
 }
 
@@ -311,18 +277,17 @@ export function stagedMerge(built: WriteBatch, id: number): StagedMerge | null {
   const segment = built.putSegments?.[0]
   if (!segment) return null
   const at = <T extends { segment: number }>(records: T[] | undefined) => (records ?? []).map((r) => ({ ...r, segment: id }))
-  return { id, segment: { ...segment, id }, postings: at(built.putPostings), quantized: at(built.putQuantized), vectors: at(built.putVectors), lists: at(built.putLists) }
+  return { id, segment: { ...segment, id }, postings: at(built.putPostings), quantized: at(built.putQuantized), lists: at(built.putLists) }
 }
 
 /**
  * The staging steps of a merge, in order: the postings with the first rows, then {@link STAGE_ROWS}
- * rows of int8 and fp32 blocks a step (a step ends on a 64-row boundary, so int8 runs stay whole).
+ * rows of int8 blocks or lists a step (a step ends on a 64-row boundary, so int8 runs stay whole).
  *
  * @example
  * for (const step of stagingSteps(staged)) await store.stage(step)
  */
 export function stagingSteps(staged: StagedMerge): StagedRecords[] {
-  const rows = staged.segment.vectorRows ?? VECTOR_BLOCK_ROWS
   const n = staged.segment.seqs.length
   const steps: StagedRecords[] = []
   for (let from = 0; from === 0 || from < n; from += STAGE_ROWS) {
@@ -330,7 +295,6 @@ export function stagingSteps(staged: StagedMerge): StagedRecords[] {
     steps.push({
       putPostings: from === 0 ? staged.postings : [],
       putQuantized: staged.quantized.filter((q) => inStep(q.block * VECTOR_BLOCK_ROWS)),
-      putVectors: staged.vectors.filter((v) => inStep(v.block * rows)),
       putLists: staged.lists.filter((l) => inStep(staged.segment.ivf!.starts[l.list]!)),
     })
   }

@@ -55,8 +55,6 @@ export interface ChunkView {
   segment(slot: number): number
   /** Row of a slot's vector within its segment; -1 when it has none. */
   vectorRow(slot: number): number
-  /** Rows per fp32 block in the slot's segment (its fp32 block is `⌊vectorRow / fp32Rows⌋`). */
-  fp32Rows(slot: number): number
   /** Whether a slot is live (not tombstoned). */
   isLive(slot: number): boolean
   /** Whether a chunk seq is live in this table. */

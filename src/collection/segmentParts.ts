@@ -7,7 +7,6 @@ export interface SegmentPlace {
   first: number
   n: number
   vectorBlocks: number
-  vectorRows: number | undefined
   firstBlock: number
   blockCount: number
   ivf?: IvfLayout
@@ -33,7 +32,7 @@ export interface TableColumns {
  * const { segment, quantized } = segmentParts(7, place, columns)
  */
 export function segmentParts(id: number, place: SegmentPlace, c: TableColumns): { segment: SegmentRecord; quantized: QuantizedBlockRecord[] } {
-  const { first, n, vectorBlocks, vectorRows, firstBlock, blockCount, ivf } = place
+  const { first, n, vectorBlocks, firstBlock, blockCount, ivf } = place
   const docs: SegmentRecord['docs'] = []
   const docIndex = new Map<number, number>()
   const docOf = new Uint32Array(n)
@@ -61,7 +60,6 @@ export function segmentParts(id: number, place: SegmentPlace, c: TableColumns): 
     }),
   )
   const segment: SegmentRecord = { id, seqs: c.seqs.slice(first, first + n), lengths: c.lengths.slice(first, first + n), docOf, docs, vectorBlocks }
-  if (vectorRows !== undefined) segment.vectorRows = vectorRows
   if (ivf) segment.ivf = ivf
   return { segment, quantized }
 }

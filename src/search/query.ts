@@ -1,5 +1,6 @@
 import { invalidInput, WinnowError } from '../errors.js'
-import { type ChunkRecord, type CollectionStore, type Manifest } from '../store/types.js'
+import { rowBlockRows, type ChunkRecord, type CollectionStore, type Manifest, type RowBlockRecord } from '../store/types.js'
+import { rowOf } from '../store/rowBlocks.js'
 import type { Analyzer } from '../text/analyzer.js'
 import { scoreBm25, type QueryTerm, type TermPostings } from '../rank/bm25.js'
 import type { Checkpoint } from '../core/checkpoint.js'
@@ -182,9 +183,9 @@ export async function readPassages(table: ChunkView, slots: readonly number[], s
 }
 
 /**
- * The fp32 vectors of `slots` (views into cached blocks, aligned with `slots`): null for a slot
- * without a vector, or whose block was compacted away since the ranking. The blocks of one call
- * are held here, not only in the cache, which may evict some when they are many.
+ * The fp32 vectors of `slots` (views into row blocks, aligned with `slots`): null for a slot
+ * without a vector, or whose row was deleted since the ranking. The blocks of one call are held
+ * here, not only in the cache, which may evict some when they are many.
  *
  * @example
  * const [first] = await readVectors(stage.table, [stage.slots[0]], store, blocks, 384)
@@ -196,33 +197,33 @@ export async function readVectors(
   blocks: BlockCache,
   dims: number,
 ): Promise<(Float32Array | null)[]> {
-  const local = new Map<string, Float32Array>()
-  const wanted = new Map<string, [number, number]>()
+  const per = rowBlockRows(dims)
+  const local = new Map<number, RowBlockRecord>()
+  const wanted = new Set<number>()
   for (const slot of slots) {
-    const row = table.vectorRow(slot)
-    if (row < 0) continue
-    const block = Math.floor(row / table.fp32Rows(slot))
-    const segment = table.segment(slot)
-    const key = `${segment}/${block}`
-    if (local.has(key) || wanted.has(key)) continue
-    const cached = blocks.get(segment, block)
-    if (cached) local.set(key, cached)
-    else wanted.set(key, [segment, block])
+    if (table.vectorRow(slot) < 0) continue
+    const seq = table.seq(slot)
+    const b = Math.floor(seq / per)
+    if (wanted.has(b)) continue
+    // A cached block may predate rows added to it since: one without the row is read again.
+    const have = local.get(b) ?? blocks.get(b)
+    if (have && rowOf(have, seq, dims)) local.set(b, have)
+    else {
+      local.delete(b)
+      wanted.add(b)
+    }
   }
   if (wanted.size > 0) {
-    for (const record of await store.readVectors([...wanted.values()])) {
-      local.set(`${record.segment}/${record.block}`, record.vectors)
-      blocks.set(record.segment, record.block, record.vectors)
+    for (const record of await store.readRows([...wanted])) {
+      local.set(record.block, record)
+      blocks.set(record)
     }
   }
   return slots.map((slot) => {
-    const row = table.vectorRow(slot)
-    if (row < 0) return null
-    const rows = table.fp32Rows(slot)
-    const vectors = local.get(`${table.segment(slot)}/${Math.floor(row / rows)}`)
-    if (!vectors) return null
-    const r = row % rows
-    return vectors.subarray(r * dims, (r + 1) * dims)
+    if (table.vectorRow(slot) < 0) return null
+    const seq = table.seq(slot)
+    const block = local.get(Math.floor(seq / per))
+    return block ? rowOf(block, seq, dims) : null
   })
 }
 
@@ -303,7 +304,7 @@ async function vectorStage(query: string, given: QueryVector | null, depth: numb
   const lists = plan.length > 0 ? await readProbes(plan, ctx.store, ctx.lists) : []
   if (lists.includes(undefined)) ctx.stale = true // merged away meanwhile
   const approx = scanQuantized(q, plan.length > 0 ? [...table.blocks, ...probeBlocks(plan, lists, ctx.lists.probeArena())] : table.blocks, n, allowed)
-  // Rescore with full precision: read (or reuse) the fp32 blocks the candidates live in.
+  // Rescore with full precision: read (or reuse) the fp32 row blocks of the candidates.
   const rows = await readVectors(table, Array.from(approx.slots), ctx.store, ctx.blocks, dims)
   const gathered = new Float32Array(approx.slots.length * dims)
   const kept: number[] = []

@@ -127,7 +127,7 @@ export async function importShards(manifest: SnapshotManifest, manifestUrl: stri
       putSegments: records.segments,
       putPostings: records.postings,
       putQuantized: records.quantized,
-      putVectors: records.vectors,
+      putRows: records.rows,
     }
     await store.commit(batch)
     loaded += entry.bytes

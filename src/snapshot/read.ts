@@ -4,7 +4,7 @@
  */
 
 import { WinnowError } from '../errors.js'
-import { fp32BlockRows, VECTOR_BLOCK_ROWS, type ChunkRecord, type DocRecord, type PostingRecord, type QuantizedBlockRecord, type SegmentRecord, type VectorBlockRecord } from '../store/types.js'
+import type { ChunkRecord, DocRecord, PostingRecord, QuantizedBlockRecord, RowGroup, SegmentRecord } from '../store/types.js'
 import type { ShardKind, ShardPayloads, SnapshotManifest } from './format.js'
 
 /** Records of one shard, ready for a `WriteBatch`. */
@@ -14,7 +14,8 @@ export interface ShardRecords {
   segments: SegmentRecord[]
   postings: PostingRecord[]
   quantized: QuantizedBlockRecord[]
-  vectors: VectorBlockRecord[]
+  /** The fp32 rows rescoring reads, rebuilt from the int8 codes (snapshots carry no fp32). */
+  rows: RowGroup[]
   /** How many of the shard's records (`ShardEntry.records`) were read. */
   count: number
 }
@@ -24,7 +25,7 @@ export interface ShardRecords {
  * const records = shardRecords('postings', decodeRecords(await gunzip(bytes)), manifest)
  */
 export function shardRecords(kind: ShardKind, payload: unknown, manifest: SnapshotManifest): ShardRecords {
-  const out: ShardRecords = { docs: [], chunks: [], segments: [], postings: [], quantized: [], vectors: [], count: 0 }
+  const out: ShardRecords = { docs: [], chunks: [], segments: [], postings: [], quantized: [], rows: [], count: 0 }
   const p = payload as Record<string, unknown> | null
   if (p === null || typeof p !== 'object') throw malformed(kind, 'it holds no object')
   if (kind === 'documents') readDocuments(p as unknown as ShardPayloads['documents'], out)
@@ -70,12 +71,9 @@ function readSegments(p: ShardPayloads['segments'], out: ShardRecords, dims: num
       throw malformed('segments', 'a segment table has arrays of the wrong type or length')
     }
     for (let i = 0; i < n; i++) if (s.docOf[i]! >= s.docs.length) throw malformed('segments', 'a chunk points past its segment\'s documents')
-    // The fp32 rows are rebuilt here (readVectors) in blocks of the store's size.
-    const { vectorRows: _rows, ...segment } = s as SegmentRecord
-    if (segment.vectorBlocks > 0 && dims) {
-      const rows = fp32BlockRows(dims)
-      out.segments.push({ ...segment, vectorBlocks: Math.ceil(n / rows), vectorRows: rows })
-    } else out.segments.push(segment)
+    // Snapshots built before schema 6 name their fp32 block size; the rows are rebuilt by seq now.
+    const { vectorRows: _rows, ...segment } = s as SegmentRecord & { vectorRows?: number }
+    out.segments.push(segment)
   }
   out.count = out.segments.length
 }
@@ -110,18 +108,27 @@ function readVectors(p: ShardPayloads['vectors'], out: ShardRecords, dims: numbe
       throw malformed('vectors', 'a block has arrays of the wrong type or length, or other dimensions than the manifest')
     }
     out.quantized.push(b)
-    // The fp32 copy the rescoring step reads: rebuilt from the codes (value = code × scale), in
-    // fp32 blocks of the store's size (a power of two dividing the int8 block's 64 rows).
+    // The fp32 copy the rescoring step reads: rebuilt from the codes (value = code × scale), stored
+    // by seq like an add's rows.
     const vectors = new Float32Array(b.codes.length)
     for (let r = 0; r < rows; r++) {
       const scale = b.scales[r]!
       for (let i = r * dims!, end = i + dims!; i < end; i++) vectors[i] = b.codes[i]! * scale
     }
-    const per = fp32BlockRows(dims!)
-    const parts = VECTOR_BLOCK_ROWS / per
-    for (let j = 0; j * per < rows; j++) out.vectors.push({ segment: b.segment, block: b.block * parts + j, vectors: vectors.slice(j * per * dims!, Math.min(rows, (j + 1) * per) * dims!) })
+    out.rows.push(sortedRows(b.seqs, vectors, dims!))
   }
   out.count = out.quantized.length
+}
+
+/** A row group with its seqs ascending (an int8 block of a partitioned segment is in list order). */
+function sortedRows(seqs: Uint32Array, vectors: Float32Array, dims: number): RowGroup {
+  let ascending = true
+  for (let i = 1; i < seqs.length && ascending; i++) ascending = seqs[i - 1]! < seqs[i]!
+  if (ascending) return { seqs: seqs.slice(), vectors }
+  const order = Array.from(seqs.keys()).sort((a, b) => seqs[a]! - seqs[b]!)
+  const sorted = new Float32Array(vectors.length)
+  order.forEach((from, to) => sorted.set(vectors.subarray(from * dims, (from + 1) * dims), to * dims))
+  return { seqs: Uint32Array.from(order, (i) => seqs[i]!), vectors: sorted }
 }
 
 function malformed(kind: ShardKind, why: string): WinnowError {

@@ -61,8 +61,8 @@ export async function writeSnapshot(records: CollectionRecords, options: WriteSn
     payloads.push({ kind: 'documents', records: group.length, payload: { documents: group } satisfies ShardPayloads['documents'] })
   }
   // Segments as record layout 1 has them: snapshots carry int8 blocks only, and the importer
-  // rebuilds the fp32 rows in the blocks it chooses (`vectorRows` is the store's, not the format's).
-  const segments = [...records.segments].sort((a, b) => a.id - b.id).map(({ vectorRows: _rows, ivf: _ivf, ...s }) => ({ ...s, vectorBlocks: s.vectorBlocks > 0 ? Math.ceil(s.seqs.length / VECTOR_BLOCK_ROWS) : 0 }))
+  // rebuilds the fp32 rows from them.
+  const segments = [...records.segments].sort((a, b) => a.id - b.id).map(({ ivf: _ivf, ...s }) => ({ ...s, vectorBlocks: s.vectorBlocks > 0 ? Math.ceil(s.seqs.length / VECTOR_BLOCK_ROWS) : 0 }))
   for (const group of pack(segments, target, (s) => s.seqs.length * 12 + JSON.stringify(s.docs).length)) {
     payloads.push({ kind: 'segments', records: group.length, payload: { segments: group } satisfies ShardPayloads['segments'] })
   }

@@ -4,11 +4,12 @@ import { collectionDeletedError, type DeletedReason } from './deleted.js'
 import { STORES, type StoreName } from './migrations.js'
 import { BLOCKED_TIMEOUT_MS, isClosedConnection, openCollectionDb, readIncarnation, storageError, withTimeout } from './idbOpen.js'
 import { termBucket, unpackAll, unpackTerm, type PackedBucket } from './postingCodec.js'
-import { deleteSegmentPostings, getByKeys, putPostings, readSegmentRecords, segmentRange, writeBlocks } from './idbRequests.js'
+import { deleteSegmentPostings, getByKeys, getRowBlocks, putPostings, readSegmentRecords, segmentRange, writeBlocks } from './idbRequests.js'
 import { packQuantized, splitQuantized } from './quantizedRuns.js'
 import { PassageCache, readBlocks } from './passageCache.js'
 import { blockChanges, blockOf, chunkRecord, docRecord, findDoc } from './passageBlocks.js'
 import { toStoredSegment } from './segmentColumns.js'
+import { rowChanges, writeRowBlocks } from './rowBlocks.js'
 import type {
   ChunkRecord,
   CollectionStore,
@@ -21,7 +22,7 @@ import type {
   SegmentRecord,
   StagedRecords,
   StoreBackend,
-  VectorBlockRecord,
+  RowBlockRecord,
   WriteBatch,
 } from './types.js'
 
@@ -228,8 +229,8 @@ export class IdbStore implements CollectionStore {
     return this.read((db) => getByKeys<ListRecord>(db, 'lists', keys))
   }
 
-  readVectors(keys: readonly (readonly [number, number])[]): Promise<VectorBlockRecord[]> {
-    return this.read(async (db) => (await getByKeys<VectorBlockRecord>(db, 'vectors', keys)).filter((v): v is VectorBlockRecord => v !== undefined))
+  readRows(blocks: readonly number[]): Promise<RowBlockRecord[]> {
+    return this.read((db) => getRowBlocks(db, blocks))
   }
 
   readPostings(terms: readonly string[]): Promise<Map<string, PostingRecord[]>> {
@@ -287,6 +288,8 @@ export class IdbStore implements CollectionStore {
   private async write(batch: Omit<WriteBatch, 'manifest'> & { manifest: Manifest | undefined }): Promise<void> {
     // Planned before the transaction: nothing but IndexedDB requests may be awaited inside it.
     const changes = blockChanges(batch)
+    const dims = batch.manifest?.dims ?? null
+    const rows = rowChanges(batch, dims)
     const begin = (db: DB) => db.transaction(STORES as unknown as StoreName[], 'readwrite', { durability: 'strict' })
     let tx: ReturnType<typeof begin>
     try {
@@ -326,7 +329,6 @@ export class IdbStore implements CollectionStore {
       for (const id of batch.deleteSegments ?? []) {
         del('segmentColumns', id)
         del('quantized', segmentRange(id))
-        del('vectors', segmentRange(id))
         del('lists', segmentRange(id))
         track(deleteSegmentPostings(tx.objectStore('postingBuckets'), id))
       }
@@ -334,10 +336,10 @@ export class IdbStore implements CollectionStore {
       // Puts go after deletes of the same transaction: IndexedDB applies requests in order. The
       // vector rows, most of an add's bytes, go first: the browser writes them while the rest of
       // the records are packed and cloned here.
-      for (const run of packQuantized(batch.putQuantized ?? [])) put('quantized', run)
-      for (const v of batch.putVectors ?? []) put('vectors', v)
-      for (const l of batch.putLists ?? []) put('lists', l)
       const unused = batch.unused
+      for (const run of packQuantized(batch.putQuantized ?? [])) put('quantized', run)
+      if (rows.size > 0) track(writeRowBlocks(tx.objectStore('rows'), rows, dims!, unused && { fromSeq: unused.fromSeq, put: (v) => put('rows', v) }))
+      for (const l of batch.putLists ?? []) put('lists', l)
       if (changes.size > 0) {
         track(writeBlocks(tx.objectStore('passages'), changes, unused && { fromSeq: unused.fromSeq, put: (v) => put('passages', v) }))
       }

@@ -6,7 +6,7 @@ import type { IDBPDatabase } from 'idb'
 import { mergeBuckets, packPostings, type PackedBucket } from './postingCodec.js'
 import { applyChanges, type BlockChanges, type PassageBlock } from './passageBlocks.js'
 import { fromStoredSegment, type StoredSegment } from './segmentColumns.js'
-import { PASSAGE_BLOCK_SEQS, type PostingRecord, type SegmentRecord } from './types.js'
+import { PASSAGE_BLOCK_SEQS, type PostingRecord, type RowBlockRecord, type SegmentRecord } from './types.js'
 
 /** The segment records (schema 5, `segmentColumns`): all, or those of `ids` that exist, in `ids` order. */
 export async function readSegmentRecords(db: IDBPDatabase<unknown>, ids?: readonly number[]): Promise<SegmentRecord[]> {
@@ -107,7 +107,14 @@ export function segmentRange(segment: number): IDBKeyRange {
  * @example
  * const lists = await getByKeys<ListRecord>(db, 'lists', [[3, 17], [3, 4]])
  */
-export function getByKeys<T>(db: IDBPDatabase<unknown>, store: 'lists' | 'vectors', keys: readonly (readonly [number, number])[]): Promise<(T | undefined)[]> {
+export function getByKeys<T>(db: IDBPDatabase<unknown>, store: 'lists', keys: readonly (readonly [number, number])[]): Promise<(T | undefined)[]> {
   const tx = db.transaction(store)
   return Promise.all(keys.map((k) => tx.store.get([k[0], k[1]]) as Promise<T | undefined>))
+}
+
+/** fp32 row blocks by number, in one read transaction; missing ones are left out. */
+export async function getRowBlocks(db: IDBPDatabase<unknown>, blocks: readonly number[]): Promise<RowBlockRecord[]> {
+  const tx = db.transaction('rows')
+  const found = await Promise.all(blocks.map((b) => tx.store.get(b) as Promise<RowBlockRecord | undefined>))
+  return found.filter((r): r is RowBlockRecord => r !== undefined)
 }

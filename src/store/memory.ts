@@ -1,6 +1,7 @@
 import { invalidInput, WinnowError } from '../errors.js'
 import { collectionDeletedError, type DeletedReason } from './deleted.js'
 import { blockChanges, docSeq } from './passageBlocks.js'
+import { applyRowChanges, rowChanges } from './rowBlocks.js'
 import type {
   ChunkRecord,
   CollectionStore,
@@ -12,7 +13,7 @@ import type {
   QuantizedBlockRecord,
   SegmentRecord,
   StoreBackend,
-  VectorBlockRecord,
+  RowBlockRecord,
   StagedRecords,
   WriteBatch,
 } from './types.js'
@@ -32,7 +33,7 @@ interface Tables {
   /** term → segment → postings */
   postings: Map<string, Map<number, PostingRecord>>
   quantized: Map<string, QuantizedBlockRecord>
-  vectors: Map<string, VectorBlockRecord>
+  rows: Map<number, RowBlockRecord>
   lists: Map<string, ListRecord>
   tombstones: Set<number>
 }
@@ -73,7 +74,7 @@ export class MemoryBackend implements StoreBackend {
         segments: new Map(),
         postings: new Map(),
         quantized: new Map(),
-        vectors: new Map(),
+        rows: new Map(),
         lists: new Map(),
         tombstones: new Set(),
       }
@@ -99,7 +100,7 @@ export class MemoryBackend implements StoreBackend {
    * @example
    * const { manifest, docs } = backend.dump('docs')
    */
-  dump(name: string): { manifest: Manifest; docs: DocRecord[]; chunks: ChunkRecord[]; segments: SegmentRecord[]; postings: PostingRecord[]; quantized: QuantizedBlockRecord[]; vectors: VectorBlockRecord[]; lists: ListRecord[]; tombstones: number[] } {
+  dump(name: string): { manifest: Manifest; docs: DocRecord[]; chunks: ChunkRecord[]; segments: SegmentRecord[]; postings: PostingRecord[]; quantized: QuantizedBlockRecord[]; rows: RowBlockRecord[]; lists: ListRecord[]; tombstones: number[] } {
     const t = this.collections.get(name)
     if (!t?.manifest) throw invalidInput(`collection '${name}' has nothing stored`, { name })
     return clone({
@@ -109,7 +110,7 @@ export class MemoryBackend implements StoreBackend {
       segments: [...t.segments.values()].sort((a, b) => a.id - b.id),
       postings: [...t.postings.values()].flatMap((bySegment) => [...bySegment.values()]),
       quantized: [...t.quantized.values()].sort((a, b) => a.segment - b.segment || a.block - b.block),
-      vectors: [...t.vectors.values()].sort((a, b) => a.segment - b.segment || a.block - b.block),
+      rows: [...t.rows.values()].sort((a, b) => a.block - b.block),
       lists: [...t.lists.values()].sort((a, b) => a.segment - b.segment || a.list - b.list),
       tombstones: [...t.tombstones].sort((a, b) => a - b),
     })
@@ -174,8 +175,8 @@ class MemoryStore implements CollectionStore {
     return clone(keys.map(([s, l]) => this.t.lists.get(key(s, l))))
   }
 
-  async readVectors(keys: readonly (readonly [number, number])[]): Promise<VectorBlockRecord[]> {
-    return clone(keys.map(([s, b]) => this.t.vectors.get(key(s, b))).filter((v): v is VectorBlockRecord => v !== undefined))
+  async readRows(blocks: readonly number[]): Promise<RowBlockRecord[]> {
+    return clone(blocks.map((b) => this.t.rows.get(b)).filter((r): r is RowBlockRecord => r !== undefined))
   }
 
   async readPostings(terms: readonly string[]): Promise<Map<string, PostingRecord[]>> {
@@ -230,12 +231,14 @@ class MemoryStore implements CollectionStore {
       t.segments.clear()
       t.postings.clear()
       t.quantized.clear()
-      t.vectors.clear()
+      t.rows.clear()
       t.lists.clear()
       t.tombstones.clear()
     }
     // The same checks and order as IndexedDB's passage blocks (store/passageBlocks.ts).
     blockChanges(b)
+    const dims = b.manifest?.dims ?? null
+    const rows = rowChanges(b, dims)
     for (const ref of b.deleteDocs ?? []) {
       const doc = t.docs.get(refKey(ref))
       if (!doc) continue
@@ -249,7 +252,6 @@ class MemoryStore implements CollectionStore {
         if (bySegment.size === 0) t.postings.delete(term)
       }
       for (const [k, q] of t.quantized) if (q.segment === id) t.quantized.delete(k)
-      for (const [k, v] of t.vectors) if (v.segment === id) t.vectors.delete(k)
       for (const [k, l] of t.lists) if (l.segment === id) t.lists.delete(k)
     }
     for (const seq of b.removeTombstones ?? []) t.tombstones.delete(seq)
@@ -265,7 +267,11 @@ class MemoryStore implements CollectionStore {
       bySegment.set(p.segment, p)
     }
     for (const q of b.putQuantized ?? []) t.quantized.set(key(q.segment, q.block), q)
-    for (const v of b.putVectors ?? []) t.vectors.set(key(v.segment, v.block), v)
+    for (const [block, change] of rows) {
+      const next = applyRowChanges(block, t.rows.get(block), change, dims!)
+      if (next) t.rows.set(block, next)
+      else t.rows.delete(block)
+    }
     for (const l of b.putLists ?? []) t.lists.set(key(l.segment, l.list), l)
     for (const seq of b.addTombstones ?? []) t.tombstones.add(seq)
     if (b.manifest) t.manifest = b.manifest

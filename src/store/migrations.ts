@@ -1,11 +1,12 @@
 import type { IDBPDatabase, IDBPTransaction } from 'idb'
 import { packPostings } from './postingCodec.js'
 import { blockOf, docSeq, toStored, type PassageBlock } from './passageBlocks.js'
-import { toStoredSegment } from './segmentColumns.js'
-import type { ChunkRecord, DocRecord, Manifest, PostingRecord, SegmentRecord } from './types.js'
+import { fromStoredSegment, toStoredSegment, type StoredSegment } from './segmentColumns.js'
+import { applyRowChanges, type RowChanges } from './rowBlocks.js'
+import { rowBlockRows, VECTOR_BLOCK_ROWS, type ChunkRecord, type DocRecord, type Manifest, type PostingRecord, type RowBlockRecord, type SegmentRecord } from './types.js'
 
 /** Object store names of the current schema. */
-export const STORES = ['meta', 'passages', 'segmentColumns', 'postingBuckets', 'quantized', 'vectors', 'lists', 'tombstones'] as const
+export const STORES = ['meta', 'passages', 'segmentColumns', 'postingBuckets', 'quantized', 'rows', 'lists', 'tombstones'] as const
 export type StoreName = (typeof STORES)[number]
 
 /**
@@ -43,6 +44,11 @@ export type Migration = (db: IDBPDatabase<unknown>, tx: IDBPTransaction<unknown,
  * Step 4 makes schema 5, in the upgrade transaction: `segmentColumns` (id) replaces `segments`,
  * each record's documents stored as columns (store/segmentColumns.ts). The store is renamed so
  * that older code, which needs `segments`, refuses the database instead of misreading it.
+ *
+ * Step 5 makes schema 6, in the upgrade transaction: `rows` (block number) replaces `vectors`, each
+ * live chunk's fp32 row in the block of its seq (store/rowBlocks.ts), so merges no longer rewrite
+ * them. One segment at a time (its rows read, then written into their blocks, a block another
+ * segment's rows share read back first), so the step holds one segment's rows, not the collection's.
  *
  * @example
  * for (const step of MIGRATIONS.slice(oldVersion)) await step(db, tx)
@@ -147,6 +153,54 @@ export const MIGRATIONS: readonly Migration[] = [
     const writes = segments.map((segment) => request(columns.put(toStoredSegment(segment))))
     db.deleteObjectStore('segments')
     if (manifest) writes.push(request(v4.objectStore('meta').put({ ...manifest, schema: 5 }, 'manifest')))
+    await Promise.all(writes)
+  },
+  async (db, tx) => {
+    const v5 = tx as unknown as IDBPTransaction<unknown, string[], 'versionchange'>
+    const request = <T>(pending: Promise<T>): Promise<T> => {
+      pending.catch(() => {})
+      return pending
+    }
+    const rows = db.createObjectStore('rows', { keyPath: 'block' }) as unknown as {
+      get(key: number): Promise<unknown>
+      put(value: unknown): Promise<unknown>
+    }
+    const [stored, tombstones, manifest] = (await Promise.all([
+      request(v5.objectStore('segmentColumns').getAll()),
+      request(v5.objectStore('tombstones').getAllKeys()),
+      request(v5.objectStore('meta').get('manifest')),
+    ])) as [StoredSegment[], number[], Manifest | undefined]
+    const dead = new Set(tombstones)
+    const dims = manifest?.dims ?? null
+    for (const segment of stored.map(fromStoredSegment)) {
+      if (dims === null || segment.vectorBlocks === 0) continue
+      const per = (segment as SegmentRecord & { vectorRows?: number }).vectorRows ?? VECTOR_BLOCK_ROWS
+      const blocks = (await request(v5.objectStore('vectors').getAll(IDBKeyRange.bound([segment.id, -Infinity], [segment.id, Infinity])))) as { block: number; vectors: Float32Array }[]
+      const changes = new Map<number, RowChanges>()
+      const target = rowBlockRows(dims)
+      for (const { block, vectors } of blocks) {
+        for (let r = 0; r * dims < vectors.length; r++) {
+          const seq = segment.seqs[block * per + r]
+          if (seq === undefined || dead.has(seq)) continue
+          const b = Math.floor(seq / target)
+          const change = changes.get(b) ?? changes.set(b, { add: new Map(), remove: new Set() }).get(b)!
+          change.add.set(seq, vectors.subarray(r * dims, (r + 1) * dims))
+        }
+      }
+      const keys = [...changes.keys()]
+      // Segments' seqs interleave once merged: a block may already hold another segment's rows.
+      const before = (await Promise.all(keys.map((b) => request(rows.get(b))))) as (RowBlockRecord | undefined)[]
+      await Promise.all(keys.map((b, i) => request(rows.put(applyRowChanges(b, before[i], changes.get(b)!, dims)!))))
+    }
+    const segments = v5.objectStore('segmentColumns')
+    const writes = stored
+      .filter((s) => 'vectorRows' in s)
+      .map((s) => {
+        const { vectorRows: _rows, ...rest } = s as StoredSegment & { vectorRows?: number }
+        return request(segments.put(rest))
+      })
+    db.deleteObjectStore('vectors')
+    if (manifest) writes.push(request(v5.objectStore('meta').put({ ...manifest, schema: 6 }, 'manifest')))
     await Promise.all(writes)
   },
 ]

@@ -3,8 +3,8 @@
  * (`memory.ts`) that the same contract suite tests.
  *
  * Layout: a collection is a list of immutable *segments*, one per `add()`. A segment carries its
- * chunks' BM25 lengths, its documents' metadata, per-term postings and its vectors in blocks
- * (an int8 copy for scanning, read at open; fp32 for rescoring, read on demand). Deleting or
+ * chunks' BM25 lengths, its documents' metadata, per-term postings and its int8 vectors in
+ * blocks or lists; fp32 rows for rescoring are kept apart, by seq, read on demand. Deleting or
  * replacing a document writes *tombstones* for its chunks; compaction later rewrites segments
  * without them. Every write is one {@link WriteBatch} committed atomically.
  */
@@ -12,7 +12,7 @@
 import type { Passage } from '../types.js'
 
 /** Version of the on-disk layout; `migrations.ts` holds one step per version. */
-export const SCHEMA_VERSION = 5
+export const SCHEMA_VERSION = 6
 
 /**
  * Version of the records a store hands out and takes (documents, chunks, segments, postings,
@@ -30,33 +30,28 @@ export const RECORD_LAYOUT = 1
 export const VECTOR_BLOCK_ROWS = 64
 
 /**
- * Rows per fp32 block of a segment written now: the largest power of two up to 64 whose block
- * stays within a byte budget — for a segment a merge or a snapshot import writes, 12 KiB (8 rows at
- * 384 dims, 4 at 768), sized for the reads search does; for the segment of an add, 48 KiB (32 rows
- * at 384 dims), sized for the write.
+ * Rows per block of the `rows` store (schema 6): the largest power of two up to 64 whose fp32
+ * block stays within 24 KiB — 16 rows at 384 dims, 8 at 768, 4 at 1,024. A row is stored once, in
+ * the block of its seq (`⌊seq / rowBlockRows(dims)⌋`), and never moves: merges read the int8 codes.
  *
  * A rescoring reads one block per candidate (50 for a vector search of `k` 10, 200 for a hybrid
- * one): in Chromium at 100k × 384 the reads took 4.5 / 14 ms p50 with 8-row blocks against 6 / 22
- * ms with 32-row ones (values over 64 KiB, kept out of line, were slower still: 98 KiB blocks, 65
- * ms for 50 reads). But every record costs a write too: an add of 5,000 passages in 8-row blocks
- * writes 625 fp32 records instead of 157, and took as long as before the rest of its path was made
- * 20 % faster. So adds write large blocks and the merges that follow (which rewrite every row
- * anyway) write small ones, as an LSM tree's compactions lay data out for reading.
- *
- * Older segments keep what they were written with (`SegmentRecord.vectorRows`; absent: 64). A power
- * of two dividing 64, so an int8 block of 64 rows is a whole number of fp32 blocks.
+ * one), so the block should be small: in Chromium at 100k × 384 those reads took 4.5 / 14 ms p50
+ * with 12 KiB blocks against 6 / 22 ms with 48 KiB ones (values of 64 KiB or more, kept out of
+ * line, were slower still: 98 KiB blocks, 65 ms for 50 reads). But each record costs its write
+ * too (8-10 ms a MiB at 12 KiB, 3.5 at 48 KiB), and since schema 6 that write is the only one.
  *
  * @example
- * fp32BlockRows(384) // 8
- * fp32BlockRows(384, 'add') // 32
- * fp32BlockRows(1024) // 2
+ * rowBlockRows(384) // 16
+ * rowBlockRows(1024) // 4
  */
-export function fp32BlockRows(dims: number, writer: 'add' | 'merge' = 'merge'): number {
-  const budget = (writer === 'add' ? 48 : 12) * 1024
+export function rowBlockRows(dims: number): number {
   let rows = VECTOR_BLOCK_ROWS
-  while (rows > 1 && rows * dims * 4 > budget) rows /= 2
+  while (rows > 1 && rows * dims * 4 > ROW_BLOCK_BYTES) rows /= 2
   return rows
 }
+
+/** Byte budget of an fp32 row block ({@link rowBlockRows}). */
+export const ROW_BLOCK_BYTES = 24 * 1024
 
 /**
  * Seqs per passage block (schema 3). A document is stored in the block of its smallest chunk seq,
@@ -140,14 +135,15 @@ export interface SegmentRecord {
   /** Index into `docs` for each chunk. */
   docOf: Uint32Array
   docs: { id: string; title?: string; metadata?: Record<string, unknown> }[]
-  /** Whether the chunks have vectors (all of them, in seq order, in `vectorBlocks` fp32 blocks). */
+  /**
+   * Nonzero when the chunks have vectors (all of them): the number of 64-row int8 blocks they
+   * fill. Their fp32 rows are in the `rows` store by seq ({@link RowBlockRecord}).
+   */
   vectorBlocks: number
-  /** Rows per fp32 block ({@link fp32BlockRows}); absent: 64, as every segment written before it. Int8 blocks always hold 64. */
-  vectorRows?: number
   /**
    * Present when the segment's vectors are partitioned (the ANN index, `collection/ivfBuild.ts`):
    * its rows are ordered by list, their int8 codes are stored per list ({@link ListRecord}, read
-   * per query) instead of in `quantized` blocks, and its fp32 blocks follow the same row order.
+   * per query) instead of in `quantized` blocks.
    */
   ivf?: IvfLayout
 }
@@ -195,10 +191,22 @@ export interface QuantizedBlockRecord {
   scales: Float32Array
 }
 
-/** Full-precision vectors of the same block, for rescoring. */
-export interface VectorBlockRecord {
-  segment: number
+/**
+ * Full-precision rows for rescoring (schema 6): those of the seqs `[block × R, (block + 1) × R)`
+ * that have one, R = {@link rowBlockRows}(dims). Rows of deleted chunks are removed by the commit
+ * that tombstones them, so a block holds live rows only (and is deleted when none is left).
+ */
+export interface RowBlockRecord {
   block: number
+  /** Ascending. */
+  seqs: Uint32Array
+  /** `seqs.length × dims`, row after row. */
+  vectors: Float32Array
+}
+
+/** fp32 rows to store: `vectors` holds the rows of `seqs` (ascending), one after another. */
+export interface RowGroup {
+  seqs: Uint32Array
   vectors: Float32Array
 }
 
@@ -211,14 +219,18 @@ export interface WriteBatch {
   deleteDocs?: DocRef[]
   putChunks?: ChunkRecord[]
   putSegments?: SegmentRecord[]
-  /** Removes segments with their postings and vector blocks. */
+  /** Removes segments with their postings, int8 blocks and lists (not their fp32 rows: those go with their tombstones). */
   deleteSegments?: number[]
   putPostings?: PostingRecord[]
   putQuantized?: QuantizedBlockRecord[]
-  putVectors?: VectorBlockRecord[]
+  /**
+   * fp32 rows by seq, into the `rows` store's blocks (a block an earlier commit wrote is read and
+   * extended). Only adds and snapshot imports write rows; merges never move them.
+   */
+  putRows?: RowGroup[]
   /** Inverted lists of partitioned segments. */
   putLists?: ListRecord[]
-  /** Chunk seqs that no longer count. */
+  /** Chunk seqs that no longer count; their fp32 rows are removed in the same commit. */
   addTombstones?: number[]
   removeTombstones?: number[]
   /** Remove everything but the manifest first (`clear()`). */
@@ -226,7 +238,7 @@ export interface WriteBatch {
   /**
    * What the batch knows to be unused (an add: its segment id and seqs were never given out), so
    * its records there are written without reading what is stored first: the posting buckets of
-   * `segment`, and passage blocks whose first seq is `fromSeq` or later. A store may check the
+   * `segment`, and passage and row blocks whose first seq is `fromSeq` or later. A store may check the
    * claim; the in-memory one does, so the contract suite would catch a false one.
    */
   unused?: { segment: number; fromSeq: number }
@@ -264,8 +276,8 @@ export interface CollectionStore {
   readQuantizedPart?(segment: number, from: number, runs: number): Promise<{ blocks: QuantizedBlockRecord[]; next: number | null }>
   /** Inverted lists by (segment, list), aligned with `keys`; undefined where none is stored. */
   readLists(keys: readonly (readonly [segment: number, list: number])[]): Promise<(ListRecord | undefined)[]>
-  /** fp32 blocks by (segment, block). Missing ones are left out. */
-  readVectors(keys: readonly (readonly [segment: number, block: number])[]): Promise<VectorBlockRecord[]>
+  /** fp32 row blocks by number ({@link RowBlockRecord}); missing ones are left out. */
+  readRows(blocks: readonly number[]): Promise<RowBlockRecord[]>
   /** Postings of each term in every segment that has it (absent terms → empty list). */
   readPostings(terms: readonly string[]): Promise<Map<string, PostingRecord[]>>
   /** Postings of whole segments (compaction). */
@@ -287,8 +299,8 @@ export interface CollectionStore {
   close(): void
 }
 
-/** What {@link CollectionStore.stage} writes: a reserved segment's postings and vector blocks. */
-export type StagedRecords = Pick<WriteBatch, 'putPostings' | 'putQuantized' | 'putVectors' | 'putLists'>
+/** What {@link CollectionStore.stage} writes: a reserved segment's postings, int8 blocks and lists. */
+export type StagedRecords = Pick<WriteBatch, 'putPostings' | 'putQuantized' | 'putLists'>
 
 /** Opens and deletes collections. */
 export interface StoreBackend {

@@ -401,9 +401,9 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
         await hold()
         return store.readPostings(terms)
       },
-      readVectors: async (keys) => {
+      readRows: async (blocks) => {
         await hold()
-        return store.readVectors(keys)
+        return store.readRows(blocks)
       },
     }))
     let n = 0
@@ -519,7 +519,7 @@ export const collectionContract: Record<string, (env: ContractEnv) => Promise<vo
 
 function bindAll(store: CollectionStore): CollectionStore {
   const out = {} as Record<string, unknown>
-  for (const key of ['readManifest', 'readSegments', 'readSegmentIds', 'readTombstones', 'readQuantized', 'readVectors', 'readPostings', 'readSegmentPostings', 'readChunks', 'readDocs', 'commit', 'stage', 'close'] as const) {
+  for (const key of ['readManifest', 'readSegments', 'readSegmentIds', 'readTombstones', 'readQuantized', 'readRows', 'readPostings', 'readSegmentPostings', 'readChunks', 'readDocs', 'commit', 'stage', 'close'] as const) {
     out[key] = (store[key] as (...a: unknown[]) => unknown).bind(store)
   }
   return Object.assign(out, { name: store.name }) as unknown as CollectionStore

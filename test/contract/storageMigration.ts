@@ -2,7 +2,7 @@
  * Storage migration cases (issue 16), framework-free like the collection contract: they run under
  * vitest over fake-indexeddb (test/unit/storageMigration.test.ts) and in Chromium over real
  * IndexedDB (test/browser/storageMigration.spec.ts). The old databases are real ones, written by
- * the code of their schema (test/fixtures/storage/v1.json, v2.json and v3.json, made by
+ * the code of their schema (test/fixtures/storage/v1.json … v5.json, made by
  * tools/storage/exportFixture.ts); each case loads one at its version, opens it with today's code
  * and compares the answers with the ones that code gave: ids, order, texts and offsets exactly,
  * scores to 1e-6. Each case needs empty storage.
@@ -16,7 +16,7 @@ import { MIGRATIONS } from '../../src/store/migrations.js'
 import { blockOf, docSeq, type PassageBlock } from '../../src/store/passageBlocks.js'
 import { termBucket } from '../../src/store/postingCodec.js'
 import { fromStoredSegment, type StoredSegment } from '../../src/store/segmentColumns.js'
-import { SCHEMA_VERSION, type ChunkRecord, type DocRecord, type SegmentRecord } from '../../src/store/types.js'
+import { rowBlockRows, SCHEMA_VERSION, type ChunkRecord, type DocRecord, type Manifest, type RowBlockRecord, type SegmentRecord } from '../../src/store/types.js'
 import { close, equal, ok } from './assert.js'
 
 export interface Dump {
@@ -120,9 +120,18 @@ export async function expectCurrentRecords(fixture: StorageFixture, name: Fixtur
   const after = await records(name)
   const old = fixture.databases[name].stores
   equal(after.version, SCHEMA_VERSION, 'version')
-  equal(Object.keys(after.stores).sort(), ['lists', 'meta', 'passages', 'postingBuckets', 'quantized', 'segmentColumns', 'tombstones', 'vectors'], 'stores')
+  equal(Object.keys(after.stores).sort(), ['lists', 'meta', 'passages', 'postingBuckets', 'quantized', 'rows', 'segmentColumns', 'tombstones'], 'stores')
   equal(after.stores.lists, old.lists ?? [], 'inverted lists kept (none before schema 4: nothing was partitioned)')
-  expectSegmentsAsColumns(after.stores.segmentColumns!, old.segments!)
+  if (old.segments) expectSegmentsAsColumns(after.stores.segmentColumns!, old.segments)
+  else {
+    // Schema 5: the records stay, without the fp32 block size they no longer need.
+    const without = old.segmentColumns!.map(([key, value]) => {
+      const { vectorRows: _rows, ...rest } = value as StoredSegment & { vectorRows?: number }
+      return [key, rest]
+    })
+    equal(after.stores.segmentColumns, without, 'segment records kept, without vectorRows')
+  }
+  expectRowsBySeq(after.stores.rows!, old)
   const bucketKeys = old.postingBuckets
     ? old.postingBuckets.map(([key]) => (key as number[]).join('/'))
     : old.postings!.map(([, p]) => `${termBucket((p as { term: string }).term)}/${(p as { segment: number }).segment}`)
@@ -133,7 +142,7 @@ export async function expectCurrentRecords(fixture: StorageFixture, name: Fixtur
     // Schema 3 and 4: the passage blocks were already there.
     equal(after.stores.passages, old.passages, 'passage blocks unchanged')
     equal(after.stores.meta!.find(([k]) => k === 'incarnation'), old.meta!.find(([k]) => k === 'incarnation'), 'incarnation kept')
-    for (const store of ['quantized', 'vectors', 'tombstones']) equal(after.stores[store], old[store], `${store} unchanged`)
+    for (const store of ['quantized', 'tombstones']) equal(after.stores[store], old[store], `${store} unchanged`)
     equal((after.stores.meta!.find(([k]) => k === 'manifest')![1] as { schema: number }).schema, SCHEMA_VERSION, 'manifest schema')
     return
   }
@@ -159,7 +168,43 @@ export async function expectCurrentRecords(fixture: StorageFixture, name: Fixtur
   }
   equal((after.stores.meta!.find(([k]) => k === 'manifest')![1] as { schema: number }).schema, SCHEMA_VERSION, 'manifest schema')
   equal(after.stores.meta!.find(([k]) => k === 'incarnation'), old.meta!.find(([k]) => k === 'incarnation'), 'incarnation kept')
-  for (const store of ['quantized', 'vectors', 'tombstones']) equal(after.stores[store], old[store], `${store} unchanged`)
+  for (const store of ['quantized', 'tombstones']) equal(after.stores[store], old[store], `${store} unchanged`)
+}
+
+/**
+ * Schema 6: each live chunk's fp32 row in the row block of its seq, equal to the row the old
+ * `vectors` blocks held (found through its segment's seqs); none for a tombstoned chunk.
+ */
+function expectRowsBySeq(after: [unknown, unknown][], old: Dump['stores']): void {
+  const dims = (old.meta!.find(([k]) => k === 'manifest')![1] as Manifest).dims
+  const dead = new Set((old.tombstones ?? []).map(([k]) => k as number))
+  const expected = new Map<number, number[]>()
+  for (const [, value] of old.segments ?? old.segmentColumns ?? []) {
+    const s = value as { id: number; seqs: Uint32Array; vectorBlocks: number; vectorRows?: number }
+    if (dims === null || s.vectorBlocks === 0) continue
+    const per = s.vectorRows ?? 64
+    for (const [key, v] of old.vectors ?? []) {
+      if ((key as number[])[0] !== s.id) continue
+      const { block, vectors } = v as { block: number; vectors: Float32Array }
+      for (let r = 0; r * dims < vectors.length; r++) {
+        const seq = s.seqs[block * per + r]
+        if (seq !== undefined && !dead.has(seq)) expected.set(seq, Array.from(vectors.subarray(r * dims, (r + 1) * dims)))
+      }
+    }
+  }
+  const got = new Map<number, number[]>()
+  for (const [key, value] of after) {
+    const r = value as RowBlockRecord
+    equal(r.block, key, 'a row block is keyed by its number')
+    r.seqs.forEach((seq, i) => {
+      equal(Math.floor(seq / rowBlockRows(dims!)), r.block, `seq ${seq} in the row block of its seq`)
+      got.set(seq, Array.from(r.vectors.subarray(i * dims!, (i + 1) * dims!)))
+    })
+  }
+  const ascending = (m: Map<number, unknown>) => [...m.keys()].sort((a, b) => a - b)
+  equal(ascending(got), ascending(expected), 'a row for each live chunk with a vector, none for a deleted one')
+  for (const [seq, row] of expected) equal(got.get(seq), row, `row of seq ${seq}`)
+  if (dims !== null) ok(expected.size > 0, 'the vector fixture has rows to carry')
 }
 
 /**
@@ -173,7 +218,10 @@ function expectSegmentsAsColumns(after: [unknown, unknown][], old: [unknown, unk
     ok(typeof stored.docIds === 'string' && !('docs' in stored), `segment ${String(key)} stores its documents as columns`)
     const metadata = (old[i]![1] as SegmentRecord).docs.map((d) => d.metadata).filter((m) => m !== undefined)
     if (stored.metadataValues !== undefined) equal((JSON.parse(stored.metadataValues) as unknown[]).length, new Set(metadata.map((m) => JSON.stringify(m))).size, `segment ${String(key)}: each distinct metadata stored once`)
-    equal(sortKeys(fromStoredSegment(stored)), sortKeys(old[i]![1]), `segment ${String(key)} reads back as it was`)
+    // Schema 6 drops the fp32 block size (`vectorRows`): rows are stored by seq.
+    const { vectorRows: _rows, ...was } = old[i]![1] as SegmentRecord & { vectorRows?: number }
+    ok(!('vectorRows' in stored), `segment ${String(key)} no longer names an fp32 block size`)
+    equal(sortKeys(fromStoredSegment(stored)), sortKeys(was), `segment ${String(key)} reads back as it was`)
   })
 }
 
@@ -208,11 +256,11 @@ function failRequest(kill: number): () => void {
  * STORAGE_UNAVAILABLE and the old database is exactly as it was; then an open without failures
  * migrates it. Returns how many kill points it tried.
  */
-export async function expectEveryKillPointSafe(fixture: StorageFixture): Promise<number> {
-  await loadDump('kw', fixture.databases.kw)
-  const before = await records('kw')
+export async function expectEveryKillPointSafe(fixture: StorageFixture, name: FixtureName = 'kw'): Promise<number> {
+  await loadDump(name, fixture.databases[name])
+  const before = await records(name)
   // Count the open's requests on a copy (never fails: the count runs past the end).
-  await loadDump('probe', fixture.databases.kw)
+  await loadDump('probe', fixture.databases[name])
   let total = 0
   const counting = failRequest(Number.MAX_SAFE_INTEGER)
   const proto = globalThis.IDBObjectStore.prototype
@@ -235,16 +283,16 @@ export async function expectEveryKillPointSafe(fixture: StorageFixture): Promise
     const restore = failRequest(kill)
     let error: unknown = null
     try {
-      ;(await new IdbBackend().open('kw')).close()
+      ;(await new IdbBackend().open(name)).close()
     } catch (e) {
       error = e
     } finally {
       restore()
     }
     equal((error as { code?: string } | null)?.code, 'STORAGE_UNAVAILABLE', `kill at request ${kill} of ${total}`)
-    equal(await records('kw'), before, `schema ${before.version} intact after a kill at request ${kill}`)
+    equal(await records(name), before, `schema ${before.version} intact after a kill at request ${kill}`)
   }
-  await expectSameAnswers(fixture, 'kw')
-  equal((await records('kw')).version, SCHEMA_VERSION, 'migrated after the kills')
+  await expectSameAnswers(fixture, name)
+  equal((await records(name)).version, SCHEMA_VERSION, 'migrated after the kills')
   return total - 1
 }

@@ -19,9 +19,9 @@ import { seeded } from './helpers.js'
 
 /** Everything a view holds per chunk, by seq: what search reads of it. */
 function canonical(table: ChunkView) {
-  const rows: { seq: number; live: boolean; doc: unknown; title: unknown; metadata: unknown; segment: number; row: number; fp32Rows: number }[] = []
+  const rows: { seq: number; live: boolean; doc: unknown; title: unknown; metadata: unknown; segment: number; row: number }[] = []
   for (let slot = 0; slot < table.size; slot++) {
-    rows.push({ seq: table.seq(slot), live: table.isLive(slot), doc: table.docRef(slot), title: table.title(slot), metadata: table.metadata(slot), segment: table.segment(slot), row: table.vectorRow(slot), fp32Rows: table.fp32Rows(slot) })
+    rows.push({ seq: table.seq(slot), live: table.isLive(slot), doc: table.docRef(slot), title: table.title(slot), metadata: table.metadata(slot), segment: table.segment(slot), row: table.vectorRow(slot) })
   }
   const codes: [number, number[], number][] = []
   for (const b of table.blocks) b.slots.forEach((slot, r) => codes.push([table.seq(slot), Array.from(b.codes.subarray(r * b.dims, (r + 1) * b.dims)), b.scales[r]!]))

@@ -86,8 +86,8 @@ async function open(backend: MemoryBackend, embedder: EmbedderPort | null, name 
 
 /** The stored fp32 vector of the collection's only passage. */
 function storedVector(backend: MemoryBackend, name = 'docs'): Float32Array {
-  const { vectors } = backend.dump(name)
-  return vectors[0]!.vectors.slice(0, plain.embedder.settings.dims)
+  const { rows } = backend.dump(name)
+  return rows[0]!.vectors.slice(0, plain.embedder.settings.dims)
 }
 
 async function vectorScore(engine: CollectionEngine, query = QUERY): Promise<number> {

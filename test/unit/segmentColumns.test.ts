@@ -53,7 +53,7 @@ describe('segment columns (schema 5)', () => {
 
   it('keeps partitioned layouts and fp32 block rows as they were', () => {
     const ivf = { centroids: Float32Array.of(1, 0, 0, 1), starts: Uint32Array.of(0, 1, 2), recall: Float32Array.of(0.9, 1) }
-    const s: SegmentRecord = { id: 9, seqs: Uint32Array.of(4, 5), lengths: Uint32Array.of(1, 2), docOf: Uint32Array.of(0, 1), docs: [{ id: 'a', title: 'A' }, { id: 'b' }], vectorBlocks: 1, vectorRows: 8, ivf }
+    const s: SegmentRecord = { id: 9, seqs: Uint32Array.of(4, 5), lengths: Uint32Array.of(1, 2), docOf: Uint32Array.of(0, 1), docs: [{ id: 'a', title: 'A' }, { id: 'b' }], vectorBlocks: 1, ivf }
     const read = fromStoredSegment(structuredClone(toStoredSegment(s)))
     expect(read).toEqual(s)
   })

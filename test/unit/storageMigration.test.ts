@@ -14,6 +14,7 @@ const fixtures = {
   v2: JSON.parse(readFileSync(new URL('../fixtures/storage/v2.json', import.meta.url), 'utf8'), reviveTyped) as StorageFixture,
   v3: JSON.parse(readFileSync(new URL('../fixtures/storage/v3.json', import.meta.url), 'utf8'), reviveTyped) as StorageFixture,
   v4: JSON.parse(readFileSync(new URL('../fixtures/storage/v4.json', import.meta.url), 'utf8'), reviveTyped) as StorageFixture,
+  v5: JSON.parse(readFileSync(new URL('../fixtures/storage/v5.json', import.meta.url), 'utf8'), reviveTyped) as StorageFixture,
 }
 
 beforeEach(() => {
@@ -25,7 +26,7 @@ describe('storage migration of real older collections (fake-indexeddb)', () => {
     for (const [schema, fixture] of Object.entries(fixtures)) {
       const { kw, vec } = fixture.databases
       expect(kw.version, schema).toBe(Number(schema.slice(1)))
-      expect(kw.stores.segments!.length).toBeGreaterThanOrEqual(4)
+      expect((kw.stores.segments ?? kw.stores.segmentColumns)!.length).toBeGreaterThanOrEqual(4)
       expect(kw.stores.tombstones!.length).toBeGreaterThan(0)
       if (kw.stores.chunks) expect(kw.stores.chunks.length).toBeGreaterThan(kw.stores.docs!.length)
       else expect(kw.stores.passages!.flatMap(([, b]) => (b as { docs: { seqs: number[] }[] }).docs).some((d) => d.seqs.length > 1)).toBe(true)
@@ -33,6 +34,15 @@ describe('storage migration of real older collections (fake-indexeddb)', () => {
       expect(vec.stores.tombstones!.length).toBeGreaterThan(0)
       expect(fixture.answers.kw.searches.every((s) => s.hits.length > 0)).toBe(true)
     }
+  })
+
+  it('the v5 fixture holds a partitioned segment whose rows are in list order, and tombstoned rows', () => {
+    const { vec } = fixtures.v5.databases
+    const segments = vec.stores.segmentColumns!.map(([, s]) => s as { ivf?: unknown; seqs: Uint32Array })
+    const partitioned = segments.find((s) => s.ivf)!
+    expect(Array.from(partitioned.seqs)).not.toEqual(Array.from(partitioned.seqs).sort((a, b) => a - b))
+    const seqs = new Set(segments.flatMap((s) => Array.from(s.seqs)))
+    expect(vec.stores.tombstones!.some(([k]) => seqs.has(k as number))).toBe(true)
   })
 
   it('the v4 fixture holds a partitioned segment, its lists, and documents sharing metadata', () => {
@@ -44,7 +54,7 @@ describe('storage migration of real older collections (fake-indexeddb)', () => {
     expect(new Set(partitioned.docs.map((d) => JSON.stringify(d.metadata))).size).toBeLessThan(partitioned.docs.length)
   })
 
-  for (const schema of ['v1', 'v2', 'v3', 'v4'] as const) {
+  for (const schema of ['v1', 'v2', 'v3', 'v4', 'v5'] as const) {
     for (const name of ['kw', 'vec'] as const) {
       it(`${schema} ${name}: opening migrates to schema ${SCHEMA_VERSION} and answers as that schema did; postings packed, documents in passage blocks, each text once, segments' documents as columns`, async () => {
         await loadDump(name, fixtures[schema].databases[name])
@@ -68,5 +78,8 @@ describe('storage migration of real older collections (fake-indexeddb)', () => {
 
   it('v4: a migration that fails at any of its requests leaves schema 4 exactly as it was; the next open migrates it', async () => {
     expect(await expectEveryKillPointSafe(fixtures.v4)).toBeGreaterThanOrEqual(7)
+  })
+  it('v5 vec: a migration that fails at any of its requests (reading fp32 blocks, writing row blocks) leaves schema 5 exactly as it was; the next open migrates it', async () => {
+    expect(await expectEveryKillPointSafe(fixtures.v5, 'vec')).toBeGreaterThanOrEqual(15)
   })
 })

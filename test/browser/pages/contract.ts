@@ -7,6 +7,7 @@ import v1FixtureJson from '../../fixtures/storage/v1.json?raw'
 import v2FixtureJson from '../../fixtures/storage/v2.json?raw'
 import v3FixtureJson from '../../fixtures/storage/v3.json?raw'
 import v4FixtureJson from '../../fixtures/storage/v4.json?raw'
+import v5FixtureJson from '../../fixtures/storage/v5.json?raw'
 
 const w = window as unknown as { contractCases: string[]; runContractCase: (name: string) => Promise<string>; contractReady: boolean }
 w.contractCases = Object.keys(collectionContract)
@@ -51,11 +52,11 @@ w.runContractCase = async (name) => {
   coordination.close()
   return result
 }
-/** Migration of real schema-1, -2 and -3 databases, over Chromium's IndexedDB (test/contract/storageMigration.ts). */
-;(w as any).runMigrationCase = async (schema: 'v1' | 'v2' | 'v3' | 'v4', name: 'kw' | 'vec' | 'kill points') => {
+/** Migration of real schema-1 to -5 databases, over Chromium's IndexedDB (test/contract/storageMigration.ts). */
+;(w as any).runMigrationCase = async (schema: 'v1' | 'v2' | 'v3' | 'v4' | 'v5', name: 'kw' | 'vec' | 'kill points') => {
   try {
-    const fixture = JSON.parse({ v1: v1FixtureJson, v2: v2FixtureJson, v3: v3FixtureJson, v4: v4FixtureJson }[schema], reviveTyped) as StorageFixture
-    if (name === 'kill points') return { outcome: 'ok', killPoints: await expectEveryKillPointSafe(fixture) }
+    const fixture = JSON.parse({ v1: v1FixtureJson, v2: v2FixtureJson, v3: v3FixtureJson, v4: v4FixtureJson, v5: v5FixtureJson }[schema], reviveTyped) as StorageFixture
+    if (name === 'kill points') return { outcome: 'ok', killPoints: await expectEveryKillPointSafe(fixture, schema === 'v5' ? 'vec' : 'kw') }
     await loadDump(name, fixture.databases[name])
     await expectSameAnswers(fixture, name)
     await expectCurrentRecords(fixture, name)
