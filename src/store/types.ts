@@ -38,7 +38,8 @@ export const VECTOR_BLOCK_ROWS = 64
  * one), so the block should be small: in Chromium at 100k × 384 those reads took 4.5 / 14 ms p50
  * with 12 KiB blocks against 6 / 22 ms with 48 KiB ones (values of 64 KiB or more, kept out of
  * line, were slower still: 98 KiB blocks, 65 ms for 50 reads). But each record costs its write
- * too (8-10 ms a MiB at 12 KiB, 3.5 at 48 KiB), and since schema 6 that write is the only one.
+ * too — 8-10 ms a MiB at 12 KiB, 3.5 at 48 KiB, in Chromium's browser process, the busiest of the
+ * three during a 1M ingest — and 24 KiB sits between the two.
  *
  * @example
  * rowBlockRows(384) // 16
