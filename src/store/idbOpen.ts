@@ -33,8 +33,12 @@ export interface ConnectionEvents {
 export async function openCollectionDb(dbName: string, events: ConnectionEvents, gone: (() => WinnowError) | null): Promise<DB> {
   let vanished = false
   let migrationError: unknown = null
+  let upgrading: (() => void) | null = null
   const callbacks = {
     upgrade(db: DB, oldVersion: number, _newVersion: number | null, tx: Parameters<NonNullable<Parameters<typeof openDB>[2]>['upgrade'] & {}>[3]) {
+      // The open is no longer blocked: a migration runs, and at a million passages it moves
+      // gigabytes (schema 6's rows). Only a failed request ends it, never the blocked deadline.
+      upgrading?.()
       if (oldVersion === 0 && gone) {
         // Aborting the upgrade of a database that did not exist undoes its creation.
         vanished = true
@@ -79,11 +83,16 @@ export async function openCollectionDb(dbName: string, events: ConnectionEvents,
   let opened: Promise<DB>
   try {
     opened = openDB(dbName, MIGRATIONS.length, callbacks)
-    return await withTimeout(opened, BLOCKED_TIMEOUT_MS, () => {
-      // The request cannot be cancelled: close the connection should it open after all.
-      void opened.then((db) => db.close()).catch(() => {})
-      return blockedError(dbName)
-    })
+    return await withTimeout(
+      opened,
+      BLOCKED_TIMEOUT_MS,
+      () => {
+        // The request cannot be cancelled: close the connection should it open after all.
+        void opened.then((db) => db.close()).catch(() => {})
+        return blockedError(dbName)
+      },
+      (cancel) => (upgrading = cancel),
+    )
   } catch (error) {
     if (vanished && gone) throw gone()
     if (migrationError) throw storageError(migrationError, dbName)
@@ -152,9 +161,17 @@ export function storageError(error: unknown, name: string): WinnowError {
   return new WinnowError('STORAGE_UNAVAILABLE', `IndexedDB failed for collection '${name}': ${domName ?? ''} ${message}`.trim(), { collection: name, name: domName }, { cause: error })
 }
 
-export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+/**
+ * `promise`, or `onTimeout()`'s error once `ms` pass first. `cancellable` receives a function that
+ * stops the clock (the open hands it to its upgrade: a running migration is not a blocked open).
+ *
+ * @example
+ * await withTimeout(openDB(name, 6), 10_000, () => blockedError(name))
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error, cancellable?: (cancel: () => void) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(onTimeout()), ms)
+    cancellable?.(() => clearTimeout(timer))
     promise.then(
       (v) => {
         clearTimeout(timer)
