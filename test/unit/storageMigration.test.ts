@@ -6,6 +6,8 @@ import { IDBFactory } from 'fake-indexeddb'
 import 'fake-indexeddb/auto'
 import { readFileSync } from 'node:fs'
 import { beforeEach, describe, expect, it } from 'vitest'
+import { openDB } from 'idb'
+import { DB_PREFIX, IdbBackend } from '../../src/store/idb.js'
 import { BLOCKED_TIMEOUT_MS } from '../../src/store/idbOpen.js'
 import { SCHEMA_VERSION } from '../../src/store/types.js'
 import { expectCurrentRecords, expectEveryKillPointSafe, expectSameAnswers, loadDump, reviveTyped, type StorageFixture } from '../contract/storageMigration.js'
@@ -119,5 +121,26 @@ describe('storage migration of real older collections (fake-indexeddb)', () => {
       IDBObjectStore.prototype.getAll = getAll
     }
     expect(passed).toBe(0) // no deadline was left running into the migration
+  })
+
+  it('an open that another connection blocks still fails after the deadline, with STORAGE_UNAVAILABLE; once that connection closes, the collection opens', async () => {
+    await loadDump('vec', fixtures.v5.databases.vec)
+    // A connection at schema 5 that ignores versionchange (a tab running code that does not cooperate).
+    const stubborn = await openDB(DB_PREFIX + 'vec', 5)
+    const realSet = globalThis.setTimeout
+    globalThis.setTimeout = ((fn: () => void, ms?: number, ...rest: unknown[]) => realSet(fn, ms === BLOCKED_TIMEOUT_MS ? 50 : ms, ...rest)) as typeof setTimeout
+    let error: unknown = null
+    try {
+      await new IdbBackend().open('vec')
+    } catch (e) {
+      error = e
+    } finally {
+      globalThis.setTimeout = realSet
+    }
+    expect((error as { code?: string }).code).toBe('STORAGE_UNAVAILABLE')
+    expect(String((error as Error).message)).toMatch(/blocked by another tab/)
+    stubborn.close()
+    await expectSameAnswers(fixtures.v5, 'vec')
+    await expectCurrentRecords(fixtures.v5, 'vec')
   })
 })
