@@ -35,7 +35,7 @@ export class ChunkTable implements ChunkView {
   private lengths = new Uint32Array(1024)
   /** 1 = live, 0 = deleted (tombstoned, awaiting compaction). */
   private live = new Uint8Array(1024)
-  /** Segment id of each slot (to find its fp32 block). */
+  /** Segment id of each slot. */
   private segmentOf = new Int32Array(1024)
   /** Row of the slot's vector within its segment, -1 if it has none. */
   private vectorRowOf = new Int32Array(1024)

@@ -25,14 +25,27 @@ const INT8_READ_RUNS = 2
 export async function readInt8(store: CollectionStore, segments: readonly number[]): Promise<QuantizedBlockRecord[]> {
   if (!store.readQuantizedPart) return store.readQuantized(segments)
   const out: QuantizedBlockRecord[] = []
-  for (const segment of segments) {
-    for (let from: number | null = 0; from !== null; ) {
-      const part: { blocks: QuantizedBlockRecord[]; next: number | null } = await store.readQuantizedPart(segment, from, INT8_READ_RUNS)
-      out.push(...part.blocks)
-      from = part.next
-    }
-  }
+  for (const segment of segments) for await (const blocks of int8Parts(store, segment, INT8_READ_RUNS)) out.push(...blocks)
   return out
+}
+
+/**
+ * One segment's int8 blocks, `runs` runs a read where the store can (else all in one): a caller
+ * may let other requests pass between the parts.
+ *
+ * @example
+ * for await (const blocks of int8Parts(store, 7, 4)) use(blocks)
+ */
+export async function* int8Parts(store: CollectionStore, segment: number, runs: number): AsyncGenerator<QuantizedBlockRecord[]> {
+  if (!store.readQuantizedPart) {
+    yield await store.readQuantized([segment])
+    return
+  }
+  for (let from: number | null = 0; from !== null; ) {
+    const part: { blocks: QuantizedBlockRecord[]; next: number | null } = await store.readQuantizedPart(segment, from, runs)
+    yield part.blocks
+    from = part.next
+  }
 }
 
 /**

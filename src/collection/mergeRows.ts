@@ -6,6 +6,7 @@
  */
 import { WinnowError } from '../errors.js'
 import { VECTOR_BLOCK_ROWS, type CollectionStore, type SegmentRecord } from '../store/types.js'
+import { int8Parts } from './int8Reads.js'
 
 /** Lists, or int8 runs of 4,096 rows, a merge reads per request before it pauses for writes. */
 const LISTS_PER_READ = 64
@@ -54,16 +55,11 @@ export async function mergedRows(
         records.forEach((list, j) => list && copy(into, segment.ivf!.starts[from + j]!, list.codes, list.scales))
         await pause()
       }
-    } else if (store.readQuantizedPart) {
-      for (let from: number | null = 0; from !== null; ) {
-        const part: { blocks: { block: number; codes: Int8Array; scales: Float32Array }[]; next: number | null } = await store.readQuantizedPart(segment.id, from, RUNS_PER_READ)
-        for (const b of part.blocks) copy(into, b.block * VECTOR_BLOCK_ROWS, b.codes, b.scales)
-        from = part.next
+    } else {
+      for await (const blocks of int8Parts(store, segment.id, RUNS_PER_READ)) {
+        for (const b of blocks) copy(into, b.block * VECTOR_BLOCK_ROWS, b.codes, b.scales)
         await pause()
       }
-    } else {
-      for (const b of await store.readQuantized([segment.id])) copy(into, b.block * VECTOR_BLOCK_ROWS, b.codes, b.scales)
-      await pause()
     }
   }
   if (filled !== live) throw new WinnowError('INTERNAL', `the int8 codes of ${live - filled} rows of segments ${segments.map((s) => s.id).join(', ')} are missing`, { missing: live - filled })

@@ -51,7 +51,7 @@ export interface ChunkView {
   metadata(slot: number): Record<string, unknown> | undefined
   /** The store seq of a slot. */
   seq(slot: number): number
-  /** The segment a slot's chunk belongs to (to find its fp32 block). */
+  /** The segment a slot's chunk belongs to. */
   segment(slot: number): number
   /** Row of a slot's vector within its segment; -1 when it has none. */
   vectorRow(slot: number): number

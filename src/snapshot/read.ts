@@ -29,7 +29,7 @@ export function shardRecords(kind: ShardKind, payload: unknown, manifest: Snapsh
   const p = payload as Record<string, unknown> | null
   if (p === null || typeof p !== 'object') throw malformed(kind, 'it holds no object')
   if (kind === 'documents') readDocuments(p as unknown as ShardPayloads['documents'], out)
-  else if (kind === 'segments') readSegments(p as unknown as ShardPayloads['segments'], out, manifest.collection.dims)
+  else if (kind === 'segments') readSegments(p as unknown as ShardPayloads['segments'], out)
   else if (kind === 'postings') readPostings(p as unknown as ShardPayloads['postings'], out)
   else readVectors(p as unknown as ShardPayloads['vectors'], out, manifest.collection.dims)
   return out
@@ -63,7 +63,7 @@ function readDocuments(p: ShardPayloads['documents'], out: ShardRecords): void {
   out.count = out.docs.length
 }
 
-function readSegments(p: ShardPayloads['segments'], out: ShardRecords, dims: number | null): void {
+function readSegments(p: ShardPayloads['segments'], out: ShardRecords): void {
   if (!Array.isArray(p.segments)) throw malformed('segments', 'no segments list')
   for (const s of p.segments) {
     const n = s?.seqs?.length
@@ -71,9 +71,7 @@ function readSegments(p: ShardPayloads['segments'], out: ShardRecords, dims: num
       throw malformed('segments', 'a segment table has arrays of the wrong type or length')
     }
     for (let i = 0; i < n; i++) if (s.docOf[i]! >= s.docs.length) throw malformed('segments', 'a chunk points past its segment\'s documents')
-    // Snapshots built before schema 6 name their fp32 block size; the rows are rebuilt by seq now.
-    const { vectorRows: _rows, ...segment } = s as SegmentRecord & { vectorRows?: number }
-    out.segments.push(segment)
+    out.segments.push(s as SegmentRecord)
   }
   out.count = out.segments.length
 }

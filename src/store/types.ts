@@ -22,10 +22,9 @@ export const SCHEMA_VERSION = 6
 export const RECORD_LAYOUT = 1
 
 /**
- * Rows per vector block. Rescoring reads the fp32 block of every candidate, and candidates are
- * scattered, so small blocks waste little: at 256 rows a 100k-passage hybrid query (200 candidates)
- * read ~75 MB and took 159 ms p50; at 64 rows (96 KiB per block at 384 dims) it reads a quarter of
- * that. A reopen still reads the int8 blocks in one getAll (1,563 records for 100k passages).
+ * Rows per int8 vector block of an exact segment (stored as runs of up to 64 blocks:
+ * `quantizedRuns.ts`). Until schema 6 the fp32 rows were blocked the same way per segment; they are
+ * stored by seq now ({@link rowBlockRows}).
  */
 export const VECTOR_BLOCK_ROWS = 64
 
