@@ -9,7 +9,7 @@ import type { ChunkView, CollectionView } from '../collection/ports.js'
 import { buildAllowedMask } from '../rank/filter.js'
 import { fuse } from '../rank/fusion.js'
 import type { SearchMode } from '../types.js'
-import { candidateCount, rescoreExact, scanQuantized } from '../rank/vectorScan.js'
+import { candidateCount, maxRowScale, queryScale, rescoreCut, rescoreExact, scanQuantized } from '../rank/vectorScan.js'
 import { planProbes, probeBlocks, readProbes } from './ivfProbe.js'
 import type { Candidate, QueryVector, ResolvedFirstStage, Retrieved } from './types.js'
 
@@ -303,12 +303,15 @@ async function vectorStage(query: string, given: QueryVector | null, depth: numb
   const plan = planProbes(q, table, probes ?? { targetRecall: ctx.targetRecall }, n, allowed)
   const lists = plan.length > 0 ? await readProbes(plan, ctx.store, ctx.lists) : []
   if (lists.includes(undefined)) ctx.stale = true // merged away meanwhile
-  const approx = scanQuantized(q, plan.length > 0 ? [...table.blocks, ...probeBlocks(plan, lists, ctx.lists.probeArena())] : table.blocks, n, allowed)
-  // Rescore with full precision: read (or reuse) the fp32 row blocks of the candidates.
-  const rows = await readVectors(table, Array.from(approx.slots), ctx.store, ctx.blocks, dims)
-  const gathered = new Float32Array(approx.slots.length * dims)
+  const scanned = plan.length > 0 ? [...table.blocks, ...probeBlocks(plan, lists, ctx.lists.probeArena())] : table.blocks
+  const approx = scanQuantized(q, scanned, n, allowed)
+  // Rescore with full precision the candidates that can still make the top `depth`: read (or
+  // reuse) their fp32 row blocks.
+  const cut = rescoreCut(approx.scores, depth, queryScale(q), maxRowScale(scanned))
+  const rows = await readVectors(table, Array.from(approx.slots.subarray(0, cut)), ctx.store, ctx.blocks, dims)
+  const gathered = new Float32Array(cut * dims)
   const kept: number[] = []
-  approx.slots.forEach((slot, i) => {
+  approx.slots.subarray(0, cut).forEach((slot, i) => {
     const row = rows[i]
     if (!row) {
       ctx.stale = true // compacted or cleared meanwhile
