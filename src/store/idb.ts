@@ -4,27 +4,14 @@ import { collectionDeletedError, type DeletedReason } from './deleted.js'
 import { STORES, type StoreName } from './migrations.js'
 import { BLOCKED_TIMEOUT_MS, isClosedConnection, openCollectionDb, readIncarnation, storageError, withTimeout } from './idbOpen.js'
 import { termBucket, unpackAll, unpackTerm, type PackedBucket } from './postingCodec.js'
-import { deleteSegmentPostings, getByKeys, getRowBlocks, putPostings, readSegmentRecords, segmentRange, writeBlocks } from './idbRequests.js'
+import { deleteSegmentPostings, readManifestAndIds, getByKeys, getRowBlocks, putPostings, readSegmentRecords, segmentRange, writeBlocks } from './idbRequests.js'
 import { packQuantized, splitQuantized } from './quantizedRuns.js'
 import { PassageCache, readBlocks } from './passageCache.js'
 import { blockChanges, blockOf, chunkRecord, docRecord, findDoc } from './passageBlocks.js'
 import { toStoredSegment } from './segmentColumns.js'
 import { rowChanges, writeRowBlocks } from './rowBlocks.js'
-import type {
-  ChunkRecord,
-  CollectionStore,
-  DocRecord,
-  DocRef,
-  ListRecord,
-  Manifest,
-  PostingRecord,
-  QuantizedBlockRecord,
-  SegmentRecord,
-  StagedRecords,
-  StoreBackend,
-  RowBlockRecord,
-  WriteBatch,
-} from './types.js'
+import type { ChunkRecord, CollectionStore, DocRecord, DocRef, ListRecord, Manifest, PostingRecord, QuantizedBlockRecord, SegmentRecord, StagedRecords, StoreBackend, RowBlockRecord, WriteBatch } from './types.js'
+import { ListFiles, listFilesAvailable } from './listFiles.js'
 
 /** Databases are named `winnow:<collection>` so a page's own databases never collide with ours. */
 export const DB_PREFIX = 'winnow:'
@@ -47,6 +34,9 @@ type DB = IDBPDatabase<unknown>
  * const store = await backend.open('handbook')
  */
 export class IdbBackend implements StoreBackend {
+  /** `listFiles: false` keeps inverted lists in IndexedDB even where OPFS could hold them (store/listFiles.ts). */
+  constructor(private readonly settings: { listFiles?: boolean } = {}) {}
+
   // idb opens through the global `indexedDB`, so that is what this backend uses too.
   private get factory(): IDBFactory | undefined {
     return globalThis.indexedDB
@@ -54,7 +44,7 @@ export class IdbBackend implements StoreBackend {
 
   async open(name: string, options: { create?: boolean } = {}): Promise<CollectionStore> {
     if (!this.factory) throw new WinnowError('STORAGE_UNAVAILABLE', 'IndexedDB is not available in this context')
-    const store = new IdbStore(name, DB_PREFIX + name, { create: options.create !== false, gone: (reason) => collectionDeletedError(name, reason) })
+    const store = new IdbStore(name, DB_PREFIX + name, { create: options.create !== false, gone: (reason) => collectionDeletedError(name, reason), listFiles: this.settings.listFiles })
     await store.connect()
     return store
   }
@@ -65,16 +55,12 @@ export class IdbBackend implements StoreBackend {
       BLOCKED_TIMEOUT_MS,
       () => new WinnowError('STORAGE_UNAVAILABLE', `deleting collection '${name}' is blocked by a connection that does not close`),
     )
+    await ListFiles.destroy(DB_PREFIX + name)
   }
 
   async list(): Promise<string[]> {
     if (!this.factory) return []
-    const all = await this.factory.databases()
-    return all
-      .map((d) => d.name ?? '')
-      .filter((n) => n.startsWith(DB_PREFIX))
-      .map((n) => n.slice(DB_PREFIX.length))
-      .sort()
+    return (await this.factory.databases()).map((d) => d.name ?? '').filter((n) => n.startsWith(DB_PREFIX)).map((n) => n.slice(DB_PREFIX.length)).sort()
   }
 }
 
@@ -84,6 +70,8 @@ export interface IdbStoreOptions {
   create: boolean
   /** The error for a database that is gone (COLLECTION_DELETED, or a snapshot version's `gone`). */
   gone: (reason: DeletedReason) => WinnowError
+  /** Keep partitioned segments' lists in OPFS where this context can (default true). */
+  listFiles?: boolean
 }
 
 /**
@@ -105,12 +93,16 @@ export class IdbStore implements CollectionStore {
   private readonly passages = new PassageCache()
   /** The browser closed the connection (a `close` event: storage cleared, a disk failure); a failed commit then checks whether the database is gone. */
   private forciblyClosed = false
+  /** Inverted lists in OPFS (store/listFiles.ts), where the context has it. */
+  private readonly files: ListFiles | null
 
   constructor(
     readonly name: string,
     private readonly dbName: string,
     private readonly options: IdbStoreOptions,
-  ) {}
+  ) {
+    this.files = options.listFiles !== false && listFilesAvailable() ? new ListFiles(dbName, () => this.knownIncarnation ?? '', name) : null
+  }
 
   /** Which creation of the database this store opened ('' for one created before winnow wrote it). */
   get incarnation(): string | undefined {
@@ -152,6 +144,7 @@ export class IdbStore implements CollectionStore {
           throw this.goneFor('replaced')
         }
         this.knownIncarnation = incarnation
+        if (!this.connectedOnce) void this.files?.sweepWith(() => this.read(readManifestAndIds)).catch(() => {})
         this.connectedOnce = true
         this.forciblyClosed = false
         return db
@@ -200,8 +193,9 @@ export class IdbStore implements CollectionStore {
     return this.read((db) => readSegmentRecords(db, ids))
   }
 
+  /** The stored segments' ids; list files of segments not among them are closed. */
   readSegmentIds(): Promise<number[]> {
-    return this.read(async (db) => (await db.getAllKeys('segmentColumns')) as number[])
+    return this.read(async (db) => (await db.getAllKeys('segmentColumns')) as number[]).then((ids) => (this.files?.keepOnly(new Set(ids)), ids))
   }
 
   readTombstones(): Promise<number[]> {
@@ -226,7 +220,7 @@ export class IdbStore implements CollectionStore {
   }
 
   readLists(keys: readonly (readonly [number, number])[]): Promise<(ListRecord | undefined)[]> {
-    return this.read((db) => getByKeys<ListRecord>(db, 'lists', keys))
+    return this.read((db) => (this.files ? this.files.read(keys, (k) => getByKeys<ListRecord>(db, 'listRecords', k)) : getByKeys<ListRecord>(db, 'listRecords', keys)))
   }
 
   readRows(blocks: readonly number[]): Promise<RowBlockRecord[]> {
@@ -285,7 +279,9 @@ export class IdbStore implements CollectionStore {
     return this.write({ ...records, manifest: undefined })
   }
 
-  private async write(batch: Omit<WriteBatch, 'manifest'> & { manifest: Manifest | undefined }): Promise<void> {
+  private async write(written: Omit<WriteBatch, 'manifest'> & { manifest: Manifest | undefined }): Promise<void> {
+    // Lists go to their files first (flushed), so a segment's are complete once a commit names it.
+    const batch = this.files && written.putLists?.length ? await this.connect().then(() => this.files!.take(written)) : written
     // Planned before the transaction: nothing but IndexedDB requests may be awaited inside it.
     const changes = blockChanges(batch)
     const dims = batch.manifest?.dims ?? null
@@ -329,7 +325,7 @@ export class IdbStore implements CollectionStore {
       for (const id of batch.deleteSegments ?? []) {
         del('segmentColumns', id)
         del('quantized', segmentRange(id))
-        del('lists', segmentRange(id))
+        del('listRecords', segmentRange(id))
         track(deleteSegmentPostings(tx.objectStore('postingBuckets'), id))
       }
       for (const seq of batch.removeTombstones ?? []) del('tombstones', seq)
@@ -339,7 +335,7 @@ export class IdbStore implements CollectionStore {
       const unused = batch.unused
       for (const run of packQuantized(batch.putQuantized ?? [])) put('quantized', run)
       if (rows.size > 0) track(writeRowBlocks(tx.objectStore('rows'), rows, dims!, unused && { fromSeq: unused.fromSeq, put: (v) => put('rows', v) }))
-      for (const l of batch.putLists ?? []) put('lists', l)
+      for (const l of batch.putLists ?? []) put('listRecords', l)
       if (changes.size > 0) {
         track(writeBlocks(tx.objectStore('passages'), changes, unused && { fromSeq: unused.fromSeq, put: (v) => put('passages', v) }))
       }
@@ -371,6 +367,7 @@ export class IdbStore implements CollectionStore {
     await Promise.all(pending)
     if (failed) throw storageError(failed.error, this.name)
     if (batch.manifest) this.passages.committed(batch.manifest.generation, batch.clearAll ? null : changes.keys())
+    await this.files?.committed(batch)
   }
 
   /**
@@ -393,6 +390,7 @@ export class IdbStore implements CollectionStore {
 
   close(): void {
     this.closed = true
+    this.files?.close()
     const connection = this.connection
     this.connection = null
     void connection?.then((db) => db.close()).catch(() => {})

@@ -6,7 +6,7 @@ import type { IDBPDatabase } from 'idb'
 import { mergeBuckets, packPostings, type PackedBucket } from './postingCodec.js'
 import { applyChanges, type BlockChanges, type PassageBlock } from './passageBlocks.js'
 import { fromStoredSegment, type StoredSegment } from './segmentColumns.js'
-import { PASSAGE_BLOCK_SEQS, type PostingRecord, type RowBlockRecord, type SegmentRecord } from './types.js'
+import { PASSAGE_BLOCK_SEQS, type Manifest, type PostingRecord, type RowBlockRecord, type SegmentRecord } from './types.js'
 
 /** The segment records (schema 5, `segmentColumns`): all, or those of `ids` that exist, in `ids` order. */
 export async function readSegmentRecords(db: IDBPDatabase<unknown>, ids?: readonly number[]): Promise<SegmentRecord[]> {
@@ -105,11 +105,18 @@ export function segmentRange(segment: number): IDBKeyRange {
  * (undefined where none is stored).
  *
  * @example
- * const lists = await getByKeys<ListRecord>(db, 'lists', [[3, 17], [3, 4]])
+ * const lists = await getByKeys<ListRecord>(db, 'listRecords', [[3, 17], [3, 4]])
  */
-export function getByKeys<T>(db: IDBPDatabase<unknown>, store: 'lists', keys: readonly (readonly [number, number])[]): Promise<(T | undefined)[]> {
+export function getByKeys<T>(db: IDBPDatabase<unknown>, store: 'listRecords', keys: readonly (readonly [number, number])[]): Promise<(T | undefined)[]> {
   const tx = db.transaction(store)
   return Promise.all(keys.map((k) => tx.store.get([k[0], k[1]]) as Promise<T | undefined>))
+}
+
+/** The manifest and the stored segments' ids, read in one transaction (a consistent pair). */
+export async function readManifestAndIds(db: IDBPDatabase<unknown>): Promise<[Manifest | null, number[]]> {
+  const tx = db.transaction(['meta', 'segmentColumns'])
+  const [manifest, ids] = await Promise.all([tx.objectStore('meta').get('manifest') as Promise<Manifest | undefined>, tx.objectStore('segmentColumns').getAllKeys() as Promise<number[]>])
+  return [manifest ?? null, ids]
 }
 
 /** fp32 row blocks by number, in one read transaction; missing ones are left out. */

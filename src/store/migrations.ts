@@ -3,10 +3,10 @@ import { packPostings } from './postingCodec.js'
 import { blockOf, docSeq, toStored, type PassageBlock } from './passageBlocks.js'
 import { fromStoredSegment, toStoredSegment, type StoredSegment } from './segmentColumns.js'
 import { applyRowChanges, type RowChanges } from './rowBlocks.js'
-import { rowBlockRows, VECTOR_BLOCK_ROWS, type ChunkRecord, type DocRecord, type Manifest, type PostingRecord, type RowBlockRecord, type SegmentRecord } from './types.js'
+import { rowBlockRows, VECTOR_BLOCK_ROWS, type ListRecord, type ChunkRecord, type DocRecord, type Manifest, type PostingRecord, type RowBlockRecord, type SegmentRecord } from './types.js'
 
 /** Object store names of the current schema. */
-export const STORES = ['meta', 'passages', 'segmentColumns', 'postingBuckets', 'quantized', 'rows', 'lists', 'tombstones'] as const
+export const STORES = ['meta', 'passages', 'segmentColumns', 'postingBuckets', 'quantized', 'rows', 'listRecords', 'tombstones'] as const
 export type StoreName = (typeof STORES)[number]
 
 /**
@@ -15,6 +15,9 @@ export type StoreName = (typeof STORES)[number]
  * the upgrade is aborted and the database stays at the version it had.
  */
 export type Migration = (db: IDBPDatabase<unknown>, tx: IDBPTransaction<unknown, StoreName[], 'versionchange'>) => void | Promise<void>
+
+/** Lists step 6 copies at a time (~8 MB at 1M × 384). */
+export const MIGRATION_LISTS = 32
 
 /**
  * Ordered schema steps. Never edit a shipped step: append one. See docs/storage-format.md.
@@ -49,6 +52,11 @@ export type Migration = (db: IDBPDatabase<unknown>, tx: IDBPTransaction<unknown,
  * live chunk's fp32 row in the block of its seq (store/rowBlocks.ts), so merges no longer rewrite
  * them. One segment at a time (its rows read, then written into their blocks, a block another
  * segment's rows share read back first), so the step holds one segment's rows, not the collection's.
+ *
+ * Step 6 makes schema 7, in the upgrade transaction: `listRecords` ([segment, list]) replaces
+ * `lists`, records unchanged, {@link MIGRATION_LISTS} at a time. From schema 7 a partitioned
+ * segment's lists may be in OPFS instead (store/listFiles.ts), which older code cannot read: the
+ * store is renamed so that it refuses the database instead of finding no lists.
  *
  * @example
  * for (const step of MIGRATIONS.slice(oldVersion)) await step(db, tx)
@@ -202,5 +210,22 @@ export const MIGRATIONS: readonly Migration[] = [
     db.deleteObjectStore('vectors')
     if (manifest) writes.push(request(v5.objectStore('meta').put({ ...manifest, schema: 6 }, 'manifest')))
     await Promise.all(writes)
+  },
+  async (db, tx) => {
+    const v6 = tx as unknown as IDBPTransaction<unknown, string[], 'versionchange'>
+    const request = <T>(pending: Promise<T>): Promise<T> => {
+      pending.catch(() => {})
+      return pending
+    }
+    const renamed = db.createObjectStore('listRecords', { keyPath: ['segment', 'list'] }) as unknown as { put(value: unknown): Promise<unknown> }
+    const lists = v6.objectStore('lists')
+    const [keys, manifest] = (await Promise.all([request(lists.getAllKeys()), request(v6.objectStore('meta').get('manifest'))])) as [[number, number][], Manifest | undefined]
+    for (let i = 0; i < keys.length; i += MIGRATION_LISTS) {
+      const batch = keys.slice(i, i + MIGRATION_LISTS)
+      const read = (await request(lists.getAll(IDBKeyRange.bound(batch[0]!, batch[batch.length - 1]!)))) as ListRecord[]
+      await Promise.all(read.map((list) => request(renamed.put(list))))
+    }
+    db.deleteObjectStore('lists')
+    if (manifest) await request(v6.objectStore('meta').put({ ...manifest, schema: 7 }, 'manifest'))
   },
 ]

@@ -12,7 +12,7 @@
 import type { Passage } from '../types.js'
 
 /** Version of the on-disk layout; `migrations.ts` holds one step per version. */
-export const SCHEMA_VERSION = 6
+export const SCHEMA_VERSION = 7
 
 /**
  * Version of the records a store hands out and takes (documents, chunks, segments, postings,

@@ -64,6 +64,29 @@ test('a partitioned collection in IndexedDB answers as the exact scan when every
   const { info } = await build(page)
   expect(info.lists).toBeGreaterThanOrEqual(31)
   expect(info.partitionedPassages + info.exactPassages).toBe(N)
+  // The worker keeps the lists in OPFS (store/listFiles.ts): a data file and an index per
+  // partitioned segment, none in IndexedDB.
+  const stored = await page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory()
+    const db = await (await root.getDirectoryHandle('winnow-lists')).getDirectoryHandle(encodeURIComponent('winnow:ann'))
+    const files: Record<string, number> = {}
+    for await (const [name, incarnation] of (db as any).entries()) for await (const [file, handle] of (incarnation as any).entries()) files[`${name}/${file}`] = (await handle.getFile()).size
+    const idb: IDBDatabase = await new Promise((resolve, reject) => {
+      const r = indexedDB.open('winnow:ann')
+      r.onsuccess = () => resolve(r.result)
+      r.onerror = () => reject(r.error)
+    })
+    const records = await new Promise<number>((resolve) => {
+      const r = idb.transaction('listRecords').objectStore('listRecords').count()
+      r.onsuccess = () => resolve(r.result)
+    })
+    idb.close()
+    return { files, records }
+  })
+  const data = Object.entries(stored.files).filter(([name]) => /\/s\d+$/.test(name))
+  expect(data.length).toBeGreaterThanOrEqual(1)
+  for (const [name, size] of data) expect([name, stored.files[`${name}.idx`]! > 0 && size > DIMS * 1000]).toEqual([name, true])
+  expect(stored.records).toBe(0)
   const out = await page.evaluate(async () => {
     const w = window as any
     const ids = (hits: any[]) => hits.map((h) => h.id)

@@ -2,7 +2,7 @@
  * Storage migration cases (issue 16), framework-free like the collection contract: they run under
  * vitest over fake-indexeddb (test/unit/storageMigration.test.ts) and in Chromium over real
  * IndexedDB (test/browser/storageMigration.spec.ts). The old databases are real ones, written by
- * the code of their schema (test/fixtures/storage/v1.json … v5.json, made by
+ * the code of their schema (test/fixtures/storage/v1.json … v6.json, made by
  * tools/storage/exportFixture.ts); each case loads one at its version, opens it with today's code
  * and compares the answers with the ones that code gave: ids, order, texts and offsets exactly,
  * scores to 1e-6. Each case needs empty storage.
@@ -120,8 +120,8 @@ export async function expectCurrentRecords(fixture: StorageFixture, name: Fixtur
   const after = await records(name)
   const old = fixture.databases[name].stores
   equal(after.version, SCHEMA_VERSION, 'version')
-  equal(Object.keys(after.stores).sort(), ['lists', 'meta', 'passages', 'postingBuckets', 'quantized', 'rows', 'segmentColumns', 'tombstones'], 'stores')
-  equal(after.stores.lists, old.lists ?? [], 'inverted lists kept (none before schema 4: nothing was partitioned)')
+  equal(Object.keys(after.stores).sort(), ['listRecords', 'meta', 'passages', 'postingBuckets', 'quantized', 'rows', 'segmentColumns', 'tombstones'], 'stores')
+  equal(after.stores.listRecords, old.lists ?? [], 'inverted lists kept, in listRecords (none before schema 4: nothing was partitioned)')
   if (old.segments) expectSegmentsAsColumns(after.stores.segmentColumns!, old.segments)
   else {
     // Schema 5: the records stay, without the fp32 block size they no longer need.
@@ -131,7 +131,8 @@ export async function expectCurrentRecords(fixture: StorageFixture, name: Fixtur
     })
     equal(after.stores.segmentColumns, without, 'segment records kept, without vectorRows')
   }
-  expectRowsBySeq(after.stores.rows!, old)
+  if (old.rows) equal(after.stores.rows, old.rows, 'row blocks unchanged (schema 6 stored them by seq)')
+  else expectRowsBySeq(after.stores.rows!, old)
   const bucketKeys = old.postingBuckets
     ? old.postingBuckets.map(([key]) => (key as number[]).join('/'))
     : old.postings!.map(([, p]) => `${termBucket((p as { term: string }).term)}/${(p as { segment: number }).segment}`)

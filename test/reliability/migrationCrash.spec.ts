@@ -1,9 +1,10 @@
 /**
  * Migration kill points (issue 16): the browser SIGKILLed in the middle of a storage migration,
  * then relaunched on the same profile. Old databases are the real ones of the storage fixtures
- * (test/fixtures/storage/v1.json, v2.json, v4.json and v5.json, schemas 1, 2, 4 and 5, collections
- * 'kw' and 'vec'; v4's 'vec' has a partitioned segment, and its step rewrites every segment record;
- * v5's step moves every fp32 row into the row block of its seq); the
+ * (test/fixtures/storage/v1.json, v2.json, v4.json, v5.json and v6.json, schemas 1, 2, 4, 5 and 6,
+ * collections 'kw' and 'vec'; v4's 'vec' has a partitioned segment, and its step rewrites every
+ * segment record; v5's step moves every fp32 row into the row block of its seq; v6's copies the
+ * inverted lists into the renamed `listRecords`); the
  * migration runs in the upgrade (`versionchange`) transaction of today's open, so a kill before it
  * commits must leave the old schema exactly as it was, and the next open must migrate it.
  *
@@ -24,9 +25,9 @@
  * after each relaunch; such a kill point is counted apart (nothing of winnow's is left to check)
  * and run again on the fresh store.
  *
- * RELIABILITY_SCALE=full (default): every request of the 'kw' migrations (v1, v2, v4 and v5), 30 of
- * each 'vec' migration's, plus after the last request, after the commit, and random delays; ci: 10
- * kill points over v1 and v2 'kw', one of their 'vec' migrations, v4 'vec' and v5 'vec'. MIGRATION_CRASH_SEED=<seed> replays the choice (which requests, which
+ * RELIABILITY_SCALE=full (default): every request of the 'kw' migrations (v1, v2, v4, v5 and v6), 30 of
+ * each 'vec' migration's, plus after the last request, after the commit, and random delays; ci: 12
+ * kill points over v1 and v2 'kw', one of their 'vec' migrations, v4, v5 and v6 'vec'. MIGRATION_CRASH_SEED=<seed> replays the choice (which requests, which
  * delays; kills in real time race the migration, so those replay close, not identical).
  */
 import { chromium, expect, test, type ConsoleMessage, type Page } from '@playwright/test'
@@ -64,15 +65,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const labelOf = (p: Point, delayMs?: number) =>
   p.stop.at === 'before' || p.stop.at === 'after' ? `${p.stop.at} request ${p.stop.k}` : p.stop.at === 'committed' ? 'after the commit' : `random delay ${Math.round(delayMs ?? 0)} ms`
 
-/** Which migrations are interrupted (ci: both kw migrations, the vec migration of a seeded schema, v4 vec and v5 vec). */
+/** Which migrations are interrupted (ci: both kw migrations, the vec migration of a seeded schema, v4, v5 and v6 vec). */
 function groups(rand: () => number): Group[] {
-  if (SCALE === 'full') return (['v1', 'v2', 'v4', 'v5'] as const).flatMap((schema) => (['kw', 'vec'] as const).map((name) => ({ schema, name })))
+  if (SCALE === 'full') return (['v1', 'v2', 'v4', 'v5', 'v6'] as const).flatMap((schema) => (['kw', 'vec'] as const).map((name) => ({ schema, name })))
   return [
     { schema: 'v1', name: 'kw' },
     { schema: 'v2', name: 'kw' },
     { schema: rand() < 0.5 ? 'v1' : 'v2', name: 'vec' },
     { schema: 'v4', name: 'vec' },
     { schema: 'v5', name: 'vec' },
+    { schema: 'v6', name: 'vec' },
   ]
 }
 
@@ -81,7 +83,8 @@ function groups(rand: () => number): Group[] {
  * them), after the last, after the commit, and random delays. Ci: two per migration, by the group's place — a seeded
  * request and a random delay (v1 kw), a seeded request and after the last (v2 kw), a seeded request
  * and after the commit (vec), a seeded request and a random delay (v4 vec), a seeded request and
- * after the last (v5 vec, whose step moves the fp32 rows into row blocks).
+ * after the last (v5 vec, whose step moves the fp32 rows into row blocks), a seeded request and
+ * after the commit (v6 vec, whose step copies the lists).
  */
 function plan(name: FixtureName, requests: number, place: number, rand: () => number): Point[] {
   const request = (): Point => ({ stop: { at: 'before', k: 1 + Math.floor(rand() * requests) }, expect: 'old' })
@@ -99,7 +102,7 @@ function plan(name: FixtureName, requests: number, place: number, rand: () => nu
     const ks = every.slice(0, n).sort((a, b) => a - b)
     return [...ks.map((k): Point => ({ stop: { at: 'before', k }, expect: 'old' })), last, committed, ...Array.from({ length: RANDOM_KILLS_FULL }, random)]
   }
-  return [request(), [random, () => last, () => committed, random, () => last][place]!()]
+  return [request(), [random, () => last, () => committed, random, () => last, () => committed][place]!()]
 }
 
 /** Resolves with the first console line of `page` equal to `line`; rejects after `ms` (naming what came). */

@@ -18,6 +18,7 @@ const fixtures = {
   v3: JSON.parse(readFileSync(new URL('../fixtures/storage/v3.json', import.meta.url), 'utf8'), reviveTyped) as StorageFixture,
   v4: JSON.parse(readFileSync(new URL('../fixtures/storage/v4.json', import.meta.url), 'utf8'), reviveTyped) as StorageFixture,
   v5: JSON.parse(readFileSync(new URL('../fixtures/storage/v5.json', import.meta.url), 'utf8'), reviveTyped) as StorageFixture,
+  v6: JSON.parse(readFileSync(new URL('../fixtures/storage/v6.json', import.meta.url), 'utf8'), reviveTyped) as StorageFixture,
 }
 
 beforeEach(() => {
@@ -33,7 +34,7 @@ describe('storage migration of real older collections (fake-indexeddb)', () => {
       expect(kw.stores.tombstones!.length).toBeGreaterThan(0)
       if (kw.stores.chunks) expect(kw.stores.chunks.length).toBeGreaterThan(kw.stores.docs!.length)
       else expect(kw.stores.passages!.flatMap(([, b]) => (b as { docs: { seqs: number[] }[] }).docs).some((d) => d.seqs.length > 1)).toBe(true)
-      expect(vec.stores.vectors!.length).toBeGreaterThan(0)
+      expect((vec.stores.vectors ?? vec.stores.rows)!.length).toBeGreaterThan(0)
       expect(vec.stores.tombstones!.length).toBeGreaterThan(0)
       expect(fixture.answers.kw.searches.every((s) => s.hits.length > 0)).toBe(true)
     }
@@ -57,7 +58,7 @@ describe('storage migration of real older collections (fake-indexeddb)', () => {
     expect(new Set(partitioned.docs.map((d) => JSON.stringify(d.metadata))).size).toBeLessThan(partitioned.docs.length)
   })
 
-  for (const schema of ['v1', 'v2', 'v3', 'v4', 'v5'] as const) {
+  for (const schema of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6'] as const) {
     for (const name of ['kw', 'vec'] as const) {
       it(`${schema} ${name}: opening migrates to schema ${SCHEMA_VERSION} and answers as that schema did; postings packed, documents in passage blocks, each text once, segments' documents as columns`, async () => {
         await loadDump(name, fixtures[schema].databases[name])
@@ -84,6 +85,18 @@ describe('storage migration of real older collections (fake-indexeddb)', () => {
   })
   it('v5 vec: a migration that fails at any of its requests (reading fp32 blocks, writing row blocks) leaves schema 5 exactly as it was; the next open migrates it', async () => {
     expect(await expectEveryKillPointSafe(fixtures.v5, 'vec')).toBeGreaterThanOrEqual(15)
+  })
+
+  it('v6 vec: a migration that fails at any of its requests (reading lists, writing listRecords) leaves schema 6 exactly as it was; the next open migrates it', async () => {
+    expect(await expectEveryKillPointSafe(fixtures.v6, 'vec')).toBeGreaterThanOrEqual(5)
+  })
+
+  it('the v6 fixture holds a partitioned segment with its lists, and fp32 rows by seq', () => {
+    const { vec } = fixtures.v6.databases
+    expect(vec.version).toBe(6)
+    expect(vec.stores.lists!.length).toBeGreaterThan(0)
+    expect(vec.stores.rows!.length).toBeGreaterThan(0)
+    expect(vec.stores.segmentColumns!.some(([, s]) => (s as { ivf?: unknown }).ivf)).toBe(true)
   })
 
   it('a migration that runs past the blocked deadline completes: the deadline stops once the upgrade starts', async () => {

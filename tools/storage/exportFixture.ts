@@ -5,7 +5,7 @@
  * its version, open it with today's code and compare.
  *
  * v1.json was made at b2dc0ec (schema 1), v2.json at 2af547d (schema 2), v3.json at ec8c0bb (schema 3), v4.json
- * at 5a29566 (schema 4, a partitioned segment in `vec`), v5.json at a650796 (schema 5): check out that
+ * at 5a29566 (schema 4, a partitioned segment in `vec`), v5.json at a650796 (schema 5), v6.json at c688178 (schema 6): check out that
  * commit, then (with its node_modules; run the bundle from the checkout so it finds them)
  *   npx rolldown tools/storage/exportFixture.ts --platform node --format esm -o /tmp/export.mjs \
  *     --external fake-indexeddb --external idb && node /tmp/export.mjs test/fixtures/storage/v2.json <commit>

@@ -8,6 +8,7 @@ import v2FixtureJson from '../../fixtures/storage/v2.json?raw'
 import v3FixtureJson from '../../fixtures/storage/v3.json?raw'
 import v4FixtureJson from '../../fixtures/storage/v4.json?raw'
 import v5FixtureJson from '../../fixtures/storage/v5.json?raw'
+import v6FixtureJson from '../../fixtures/storage/v6.json?raw'
 
 const w = window as unknown as { contractCases: string[]; runContractCase: (name: string) => Promise<string>; contractReady: boolean }
 w.contractCases = Object.keys(collectionContract)
@@ -52,11 +53,11 @@ w.runContractCase = async (name) => {
   coordination.close()
   return result
 }
-/** Migration of real schema-1 to -5 databases, over Chromium's IndexedDB (test/contract/storageMigration.ts). */
-;(w as any).runMigrationCase = async (schema: 'v1' | 'v2' | 'v3' | 'v4' | 'v5', name: 'kw' | 'vec' | 'kill points') => {
+/** Migration of real schema-1 to -6 databases, over Chromium's IndexedDB (test/contract/storageMigration.ts). */
+;(w as any).runMigrationCase = async (schema: 'v1' | 'v2' | 'v3' | 'v4' | 'v5' | 'v6', name: 'kw' | 'vec' | 'kill points') => {
   try {
-    const fixture = JSON.parse({ v1: v1FixtureJson, v2: v2FixtureJson, v3: v3FixtureJson, v4: v4FixtureJson, v5: v5FixtureJson }[schema], reviveTyped) as StorageFixture
-    if (name === 'kill points') return { outcome: 'ok', killPoints: await expectEveryKillPointSafe(fixture, schema === 'v5' ? 'vec' : 'kw') }
+    const fixture = JSON.parse({ v1: v1FixtureJson, v2: v2FixtureJson, v3: v3FixtureJson, v4: v4FixtureJson, v5: v5FixtureJson, v6: v6FixtureJson }[schema], reviveTyped) as StorageFixture
+    if (name === 'kill points') return { outcome: 'ok', killPoints: await expectEveryKillPointSafe(fixture, schema === 'v5' || schema === 'v6' ? 'vec' : 'kw') }
     await loadDump(name, fixture.databases[name])
     await expectSameAnswers(fixture, name)
     await expectCurrentRecords(fixture, name)
@@ -64,6 +65,18 @@ w.runContractCase = async (name) => {
   } catch (error) {
     return { outcome: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) }
   }
+}
+/**
+ * Writes the v6 fixture's database `name` as schema-6 code left it (lists in IndexedDB) and returns
+ * that code's searches and answers, vectors as plain arrays (test/browser/listFiles.spec.ts).
+ */
+;(w as any).loadV6Fixture = async (name: 'kw' | 'vec') => {
+  const fixture = JSON.parse(v6FixtureJson, reviveTyped) as StorageFixture
+  await loadDump(name, fixture.databases[name])
+  return fixture.answers[name].searches.map(({ request, hits }) => ({
+    request: { ...request, ...(request.vector ? { vector: Array.from(request.vector as Float32Array) } : {}) },
+    hits: hits.map((h) => ({ id: h.id, score: h.score })),
+  }))
 }
 /** The page side of test/reliability/migrationCrash.spec.ts (test/reliability/pages/migrationCrash.ts), loaded on demand. */
 ;(w as any).loadMigrationCrash = async () => ((w as any).migrationCrash = (await import('../../reliability/pages/migrationCrash.ts')).migrationCrash)

@@ -17,8 +17,9 @@ import v1FixtureJson from '../../fixtures/storage/v1.json?raw'
 import v2FixtureJson from '../../fixtures/storage/v2.json?raw'
 import v4FixtureJson from '../../fixtures/storage/v4.json?raw'
 import v5FixtureJson from '../../fixtures/storage/v5.json?raw'
+import v6FixtureJson from '../../fixtures/storage/v6.json?raw'
 
-export type Schema = 'v1' | 'v2' | 'v4' | 'v5'
+export type Schema = 'v1' | 'v2' | 'v4' | 'v5' | 'v6'
 /**
  * Where the open stops: before its upgrade's k-th request (`before`, k from 1), right after issuing
  * it (`after`), at the open's first request once the upgrade has committed (`committed`), or not at
@@ -33,7 +34,7 @@ const STALL_MS = 20_000
 
 const fixtures: Partial<Record<Schema, StorageFixture>> = {}
 function fixture(schema: Schema): StorageFixture {
-  return (fixtures[schema] ??= JSON.parse({ v1: v1FixtureJson, v2: v2FixtureJson, v4: v4FixtureJson, v5: v5FixtureJson }[schema], reviveTyped) as StorageFixture)
+  return (fixtures[schema] ??= JSON.parse({ v1: v1FixtureJson, v2: v2FixtureJson, v4: v4FixtureJson, v5: v5FixtureJson, v6: v6FixtureJson }[schema], reviveTyped) as StorageFixture)
 }
 
 /** Every kind of IndexedDB request, by the prototype that issues it. */
