@@ -11,7 +11,8 @@
 //   keyword    BM25 p50 of three-word queries over the synthetic texts;
 //   memory     the worker's memory as Chromium measures it (measureUserAgentSpecificMemory on the
 //              cross-origin isolated page) and the renderer process's resident size;
-//   reopen     a new page (a new worker): collection() → first vector search, then nine more;
+//   reopen     a new page (a new worker): collection() → first vector search, then the other
+//              queries (their lists read for the first time in this worker), then all again;
 //   exact      at sizes up to --exact-max (default 100k): the same rows in a collection that never
 //              partitions (vectorIndex.minRows: Infinity), its p50 and recall;
 //   MeMemo     at --mememo-sizes (default 10k and 100k), HNSW in IndexedDB at its defaults, built
@@ -209,7 +210,7 @@ async function run(kind, n) {
     await context.close()
 
     ;({ context, page } = await openPage(profile))
-    out.reopen = await page.evaluate((a) => window.bench.reopen(a), { ...at, name: 'ann', vectorIndex: annIndex(n) })
+    out.reopen = await page.evaluate((a) => window.bench.reopen(a), { ...at, name: 'ann', vectorIndex: annIndex(n), count: Q })
     out.reopen = Object.fromEntries(Object.entries(out.reopen).map(([k, v]) => [k, round(v)]))
     out.memoryAfterReopen = await page.evaluate(() => window.bench.memory())
     out.memoryAfterReopen = out.memoryAfterReopen && { workerMiB: mib(out.memoryAfterReopen.workerBytes) }
