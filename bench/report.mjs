@@ -165,11 +165,15 @@ if (sc) {
   const m = at1M('topics') ?? at1M('clustered')
   if (m) {
     const probes4 = m.sweep?.find((w) => w.probes === 4)
-    goal(`1M ${m.set}: vector query p50, warm`, '≤ 20 ms', `${ms(m.vector.p50Ms)} ms first time (sweep: ${ms(probes4?.p50Ms)}; repeated, lists cached: ${ms(m.vector.p50RepeatedMs)})`, m.vector.p50Ms <= 20)
+    const afterReopen = m.reopen?.nextP50Ms === undefined ? '' : m.reopen.repeatedP50Ms === undefined ? `; after a reopen, 9 queries: ${ms(m.reopen.nextP50Ms)}` : `; after a reopen: ${ms(m.reopen.nextP50Ms)} first time, ${ms(m.reopen.repeatedP50Ms)} repeated`
+    goal(`1M ${m.set}: vector query p50, warm`, '≤ 20 ms', `${ms(m.vector.p50Ms)} ms first time (sweep: ${ms(probes4?.p50Ms)}; repeated, lists cached: ${ms(m.vector.p50RepeatedMs)}${afterReopen})`, m.vector.p50Ms <= 20 && (m.reopen?.nextP50Ms ?? 0) <= 20)
     goal(`1M ${m.set}: first vector query after a reopen`, '≤ 150 ms', `${ms(m.reopen.firstSearchMs)} ms`, m.reopen.firstSearchMs <= 150)
     goal(`1M ${m.set}: reopen to the first result`, '≤ 2 s', `${ms(m.reopen.toFirstResultMs)} ms`, m.reopen.toFirstResultMs <= 2000)
     const mem = m.memoryAfterReopen ?? m.memory
-    if (mem) goal(`1M ${m.set}: worker memory`, '≤ 150 MB', `${mem.workerMiB} MiB after a reopen and 10 searches, ${m.memory?.workerMiB} after 450 (measureUserAgentSpecificMemory)`, mem.workerMiB * 1.048576 <= 150)
+    // The reopen's searches: 10 before 0a27c47, 100 since (bench/pages/scale.js).
+    const reopenSearches = m.reopen?.repeatedP50Ms === undefined ? 10 : 2 * sc.queries
+    const most = Math.max(mem?.workerMiB ?? 0, m.memory?.workerMiB ?? 0)
+    if (mem) goal(`1M ${m.set}: worker memory`, '≤ 150 MB', `${mem.workerMiB} MiB after a reopen and ${reopenSearches} searches, ${m.memory?.workerMiB} after 450 (measureUserAgentSpecificMemory)`, most * 1.048576 <= 150)
     const generated = m.ingest.generateSeconds === undefined ? '' : `; ${ms(m.ingest.generateSeconds)} s of it generating the vectors in the page`
     goal(`1M ${m.set}: ingest with vectors supplied, training included`, '≤ 3 min', `${ms(m.ingest.totalSeconds)} s (adds ${ms(m.ingest.addSeconds)} s${generated})`, m.ingest.totalSeconds <= 180)
     if (m.keyword) goal(`1M ${m.set}: BM25 query p50`, 'report', `${ms(m.keyword.p50)} ms`, true)
