@@ -6,6 +6,7 @@
  * IndexedDB (written by schema-6 code) is migrated and read by the worker with the old answers.
  */
 import { expect, test, type Page } from '@playwright/test'
+import { seeded } from '../unit/helpers.js'
 import { openHarness } from './helpers.js'
 
 const DIMS = 32
@@ -58,25 +59,20 @@ test('list files follow the segments: merges remove the files they replace, a ne
   // Adds of 200 seeded clustered rows until 4,000, partitioning from 600 rows: merges partition
   // segments. Every 20 ms the page notes which segments had list files, to show that some were
   // removed.
+  const random = seeded(11)
+  const g = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
+  const centres = Array.from({ length: 40 }, () => Array.from({ length: DIMS }, g))
+  const row = () => {
+    const v = centres[Math.floor(random() * centres.length)]!.map((x) => x + 0.4 * g())
+    const n = Math.hypot(...v)
+    return v.map((x) => x / n)
+  }
   const built = await page.evaluate(
-    async ({ DIMS }) => {
+    async ({ rows, queries }) => {
       const w = window as any
-      let a = 11
-      const random = () => {
-        a = (a + 0x6d2b79f5) >>> 0
-        let t = a
-        t = Math.imul(t ^ (t >>> 15), t | 1)
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-      }
-      const g = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
-      const centres = Array.from({ length: 40 }, () => Array.from({ length: DIMS }, g))
-      const row = () => {
-        const v = centres[Math.floor(random() * centres.length)]!.map((x) => x + 0.4 * g())
-        const n = Math.hypot(...v)
-        return v.map((x) => x / n)
-      }
-      w.queries = Array.from({ length: 12 }, row)
+      let next = 0
+      const row = () => rows[next++]!
+      w.queries = queries
       w.winnow = await w.winnowApi.createWinnow({ reranker: false })
       w.life = await w.winnow.collection('life', { vectorIndex: { minRows: 600 } })
       const seen = new Set<number>()
@@ -112,7 +108,7 @@ test('list files follow the segments: merges remove the files they replace, a ne
       for (const q of w.queries) answers.push((await w.life.search('', { vector: q, mode: 'vector', k: 10, probes: 100_000 })).map((h: any) => [h.id, h.score.toFixed(6)]))
       return { seen: [...seen].sort((x, y) => x - y), queries: w.queries, answers, info: (await w.life.info()).vectorIndex }
     },
-    { DIMS },
+    { rows: Array.from({ length: 4400 }, row), queries: Array.from({ length: 12 }, row) },
   )
   expect(built.info.partitionedPassages).toBeGreaterThanOrEqual(600)
   const after = await onDisk(page, 'life')
@@ -194,7 +190,7 @@ test('a schema-6 collection keeps its lists in IndexedDB: the worker migrates it
     const w = window as any
     w.winnow = await w.winnowApi.createWinnow({ reranker: false })
     const vec = await w.winnow.collection('vec')
-    const out = []
+    const out: { id: string; score: number }[][] = []
     for (const { request } of searches) {
       const { query, ...options } = request
       out.push((await vec.search(query, options)).map((h: any) => ({ id: h.id, score: h.score })))
