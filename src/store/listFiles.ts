@@ -5,7 +5,7 @@
  * in a blob file past 64 KiB; as inline parts it took 25–29 ms), from OPFS 2.7–4.1 ms. Rows stay in
  * IndexedDB; only the lists move, and only where the worker has `createSyncAccessHandle` (Chromium,
  * Firefox, Safari workers): elsewhere (Node, a page's main thread) the store keeps them in its
- * `lists` store as before, and segments written there are read from there.
+ * `listRecords` store (`lists` before schema 7), and segments written there are read from there.
  *
  * Layout, per collection database and incarnation (`winnow-lists/<db>/i<incarnation>/`): a
  * partitioned segment's lists are appended to `s<segment>`, each as a 16-byte header (magic,
@@ -74,7 +74,7 @@ interface SegmentFile {
 
 /**
  * One collection's list files. `read` and `write` take and give whole lists (`ListRecord`), as the
- * `lists` store does.
+ * `listRecords` store does.
  *
  * @example
  * const files = new ListFiles('winnow:docs', () => incarnation, 'docs')
@@ -127,7 +127,11 @@ export class ListFiles {
     try {
       const dir = await this.directory(true)
       const bySegment = new Map<number, ListRecord[]>()
-      for (const l of lists) bySegment.set(l.segment, [...(bySegment.get(l.segment) ?? []), l])
+      for (const l of lists) {
+        const group = bySegment.get(l.segment)
+        if (group) group.push(l)
+        else bySegment.set(l.segment, [l])
+      }
       for (const [segment, records] of bySegment) {
         const fresh = !this.written.has(segment)
         this.written.add(segment)
@@ -167,7 +171,7 @@ export class ListFiles {
 
   /**
    * The lists of `keys`, aligned with them: from a segment's files when it has them, else through
-   * `fallback` (the `lists` store). Undefined where neither has the list (its segment is gone).
+   * `fallback` (the `listRecords` store). Undefined where neither has the list (its segment is gone).
    */
   async read(keys: readonly (readonly [number, number])[], fallback: (keys: readonly (readonly [number, number])[]) => Promise<(ListRecord | undefined)[]>): Promise<(ListRecord | undefined)[]> {
     const out: (ListRecord | undefined)[] = new Array(keys.length)
