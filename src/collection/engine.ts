@@ -8,6 +8,8 @@ import { readLiveDocument } from './documents.js'
 import { ChunkTable } from './chunkTable.js'
 import { Int8Loader } from './int8Reads.js'
 import { runMerges, WritesFirst, type MergeHost } from './merging.js'
+import { LocalCommits } from './localCommits.js'
+import { readAddedSegments, readWholeView } from './viewReads.js'
 import { checkDocuments, checkVectorRules, DEFAULT_MAX_TEXT_LENGTH, prepareDocuments, type PreparedDocument } from './ingest.js'
 import type { AddProgress, AddResult, CollectionInfo, SearchHit, SearchOptions, StoredDocument } from '../types.js'
 import type { Checkpoint } from '../core/checkpoint.js'
@@ -53,6 +55,7 @@ export class CollectionEngine {
   private readonly int8: Int8Loader
   /** Adds and deletes in flight, which background merges let go first. */
   private readonly writes = new WritesFirst()
+  private readonly local = new LocalCommits()
   private closed = false
   private readonly unsubscribe: () => void
 
@@ -109,7 +112,7 @@ export class CollectionEngine {
     const { version: _version, ...analyzerOptions } = analyzerConfig
     const index = pickVectorIndex(settings.vectorIndex)
     const engine = new CollectionEngine(name, deps, manifest, createAnalyzer(analyzerOptions as AnalyzerOptions), chunking, maxTextLength, conventions, index)
-    await engine.reload()
+    ;(await engine.readView(true))()
     if (engine.table.vectorsPending) engine.int8.schedule()
     return engine
   }
@@ -192,7 +195,7 @@ export class CollectionEngine {
         chunkCount: this.manifest.chunkCount - seqs.length,
         totalLength: this.manifest.totalLength - removedLength,
       })
-      await this.deps.store.commit({ manifest, deleteDocs: present.map((id) => this.table.docRefOf(id)!), addTombstones: seqs })
+      await this.local.commit(this.deps.store, { manifest, deleteDocs: present.map((id) => this.table.docRefOf(id)!), addTombstones: seqs })
       for (const s of seqs) this.table.tombstone(s)
       this.committed(manifest)
       this.scheduleCompactionSoon()
@@ -205,7 +208,7 @@ export class CollectionEngine {
     await this.deps.coordination.withWriteLock(this.name, async () => {
       await this.refresh()
       const manifest = this.nextManifest({ docCount: 0, chunkCount: 0, totalLength: 0, dims: null, vectorSource: 'none', embedder: null, embedderConventions: null })
-      await this.deps.store.commit({ manifest, clearAll: true })
+      await this.local.commit(this.deps.store, { manifest, clearAll: true })
       this.table = new ChunkTable()
       this.postings.clear()
       this.blocks.clear()
@@ -276,6 +279,7 @@ export class CollectionEngine {
       pause: () => this.writes.pause(),
       refresh: () => this.refresh(),
       current: () => ({ table: this.table, manifest: this.manifest }),
+      commit: (batch) => this.local.commit(this.deps.store, batch),
       committed: (manifest) => this.committed(manifest),
       index: { minRows: this.index.minRows, onProgress: (p) => void (this.building = p) },
       merged: (removed, segment, quantized) => {
@@ -283,6 +287,7 @@ export class CollectionEngine {
         this.table = this.table.afterMerge(removed, segment, quantized)
         this.postings.clear()
         this.blocks.clear()
+        this.local.changed()
       },
     }
     this.compacting = runMerges(host).finally(() => {
@@ -321,41 +326,39 @@ export class CollectionEngine {
   }
 
   private async refreshOnce(): Promise<void> {
-    const stored = await this.deps.store.readManifest()
-    if (!stored || stored.generation === this.manifest.generation) return
-    // The ids first: at a million passages the records are ~200 segments' documents, and another
-    // tab's add should cost this one its new segment, not all of them.
-    const ids = new Set(await this.deps.store.readSegmentIds())
-    const known = new Set(this.table.segments)
-    this.manifest = stored
-    if (this.table.segments.some((id) => !ids.has(id)) || stored.chunkCount === 0) {
+    // Applied only if no commit of this engine landed meanwhile (LocalCommits: its caller applies it).
+    for (;;) {
+      const version = this.local.version
+      const stored = await this.deps.store.readManifest()
+      if (!stored || stored.generation === this.manifest.generation) return
+      // The ids first: another tab's add should cost this one its new segment, not all ~200 of them.
+      const ids = new Set(await this.deps.store.readSegmentIds())
+      const known = new Set(this.table.segments)
       // Segments were removed (compaction, clear): rebuild the view from scratch.
-      await this.reload()
+      const rebuild = this.table.segments.some((id) => !ids.has(id)) || stored.chunkCount === 0
+      const apply = await this.readView(rebuild, [...ids].filter((id) => !known.has(id)))
+      if (await this.local.stale(version)) continue
+      this.manifest = stored
+      apply()
+      this.local.changed()
       return
     }
-    const added = [...ids].filter((id) => !known.has(id))
-    const fresh = added.length > 0 ? (await this.deps.store.readSegments(added)).sort((a, b) => a.id - b.id) : []
-    const quantized = fresh.length > 0 ? await this.deps.store.readQuantized(fresh.map((s) => s.id)) : []
-    const tombstones = await this.deps.store.readTombstones()
-    for (const segment of fresh) this.table.addSegment(segment, quantized.filter((q) => q.segment === segment.id))
-    for (const seq of tombstones) this.table.tombstone(seq)
-    if (fresh.length > 0) this.postings.clear()
   }
 
-  /**
-   * Reads the view from the store; the int8 blocks (37 MiB at 100k × 384) only once they were
-   * wanted, so that a reopen answers, and a keyword search after it, without waiting for them.
-   */
-  private async reload(): Promise<void> {
-    const [segments, quantized, tombstones] = await Promise.all([
-      this.deps.store.readSegments(),
-      this.int8.wanted ? this.deps.store.readQuantized() : null,
-      this.deps.store.readTombstones(),
-    ])
-    this.table = ChunkTable.fromStore(segments, quantized, tombstones)
-    this.postings.clear()
-    this.blocks.clear()
-    this.lists.clear()
+  /** Reads what changed (everything for a rebuild; the int8 blocks only once wanted); returns how to apply it. */
+  private async readView(rebuild: boolean, added: number[] = []): Promise<() => void> {
+    const read = rebuild ? await readWholeView(this.deps.store, this.int8.wanted) : await readAddedSegments(this.deps.store, added)
+    return () => {
+      if (rebuild) {
+        this.table = ChunkTable.fromStore(read.segments, read.quantized, read.tombstones)
+        this.blocks.clear()
+        this.lists.clear()
+      } else {
+        for (const segment of read.segments) this.table.addSegment(segment, read.quantized!.filter((q) => q.segment === segment.id))
+        for (const seq of read.tombstones) this.table.tombstone(seq)
+      }
+      if (rebuild || read.segments.length > 0) this.postings.clear()
+    }
   }
 
   /** Resolves once the int8 blocks a lazy reopen left unread are in the view (see {@link Int8Loader}). */
@@ -375,7 +378,7 @@ export class CollectionEngine {
     // conventions were recorded keeps none: it was embedded without prefixes).
     const firstEmbedded = embeddedBy !== null && !(this.manifest.vectorSource === 'embedder' && this.manifest.embedder)
     if (firstEmbedded && this.conventions && this.deps.embedder?.conventions) planned.batch.manifest.embedderConventions = { ...this.conventions }
-    await this.deps.store.commit(planned.batch)
+    await this.local.commit(this.deps.store, planned.batch)
     // Durable: now the view may change.
     for (const s of planned.replacedSeqs) this.table.tombstone(s)
     this.table.addSegment(planned.segment, planned.quantized)
@@ -391,6 +394,7 @@ export class CollectionEngine {
 
   private committed(manifest: Manifest): void {
     this.manifest = manifest
+    this.local.changed()
     this.deps.coordination.announce(this.name, manifest.generation)
   }
 }

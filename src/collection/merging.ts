@@ -8,7 +8,7 @@
  * throughout, so that clean-up never races a merge still staging.
  */
 import type { Coordination } from '../store/coordination.js'
-import type { CollectionStore, Manifest, QuantizedBlockRecord, SegmentRecord } from '../store/types.js'
+import type { CollectionStore, Manifest, QuantizedBlockRecord, SegmentRecord, WriteBatch } from '../store/types.js'
 import type { ChunkTable } from './chunkTable.js'
 import { buildMerge, finishMerge, finishStaged, maxMergeRows, planMerge, segmentStats, stagedMerge, stagingSteps, withoutStaging, type MergeIndexOptions } from './compaction.js'
 
@@ -25,6 +25,8 @@ export interface MergeHost {
   current(): { table: ChunkTable; manifest: Manifest }
   /** How merges partition large segments (the ANN index). */
   index?: MergeIndexOptions
+  /** Commits a batch as this engine's own (see LocalCommits): `committed` and `merged` follow it at once. */
+  commit(batch: WriteBatch): Promise<void>
   /** After each commit, under the write lock: the manifest it wrote. */
   committed(manifest: Manifest): void
   /** After the merge's last commit, under the write lock: the view follows from what it wrote. */
@@ -73,7 +75,7 @@ export async function mergeRound(host: MergeHost): Promise<boolean> {
       if (!valid()) return null
       const m = host.current().manifest
       const next: Manifest = { ...m, nextSegment: m.nextSegment + 1, generation: m.generation + 1, updatedAt: Date.now(), staging: [...(m.staging ?? []), m.nextSegment] }
-      await store.commit({ manifest: next })
+      await host.commit({ manifest: next })
       host.committed(next)
       return m.nextSegment
     })
@@ -93,13 +95,13 @@ export async function mergeRound(host: MergeHost): Promise<boolean> {
     if (!valid()) {
       if (staged) {
         const next = withoutStaging({ ...m, generation: m.generation + 1, updatedAt: Date.now() }, staged.id)
-        await store.commit({ manifest: next, deleteSegments: [staged.id] })
+        await host.commit({ manifest: next, deleteSegments: [staged.id] })
         host.committed(next)
       }
       return false
     }
     const batch = staged ? finishStaged(built, staged, m) : finishMerge(built, m)
-    await store.commit(batch)
+    await host.commit(batch)
     host.committed(batch.manifest)
     host.merged(plan.segments, batch.putSegments?.[0] ?? null, staged ? staged.quantized : (batch.putQuantized ?? []))
     return true
@@ -116,7 +118,7 @@ async function clearStaging(host: MergeHost): Promise<void> {
     if (left.length === 0) return
     const { staging: _gone, ...rest } = m
     const next: Manifest = { ...rest, generation: m.generation + 1, updatedAt: Date.now() }
-    await host.store.commit({ manifest: next, deleteSegments: left })
+    await host.commit({ manifest: next, deleteSegments: left })
     host.committed(next)
   })
 }
