@@ -10,11 +10,17 @@ import type { SegmentRecord, QuantizedBlockRecord } from '../store/types.js'
 
 /** `manifest.format`. */
 export const SNAPSHOT_FORMAT = 'winnow-snapshot'
-/** `manifest.version`: bumped when a reader of the previous version could not read the new one. */
-export const SNAPSHOT_VERSION = 1
+/** `manifest.version` this winnow reads up to: 1 (imported whole) and 2 (fetched lazily, `lazy.ts`). */
+export const SNAPSHOT_VERSION = 2
+/** The version `writeSnapshot` writes: imported whole on the first visit. */
+export const SNAPSHOT_V1 = 1
+/** The version `writeLazySnapshot` writes: shards fetched as queries need them. */
+export const SNAPSHOT_V2 = 2
 
-/** Which records a shard holds. */
-export type ShardKind = 'documents' | 'segments' | 'postings' | 'vectors'
+/** Shards fetched as queries need them (version 2), each kind listed in its own index shard. */
+export type LazyKind = 'postings' | 'documents' | 'vectors' | 'lists' | 'rows'
+/** Which records a shard holds (version 2 lists `segments` and one `index` per lazy kind). */
+export type ShardKind = 'documents' | 'segments' | 'postings' | 'vectors' | 'index'
 
 /** One file of a snapshot. */
 export interface ShardEntry {
@@ -27,6 +33,8 @@ export interface ShardEntry {
   bytes: number
   /** SHA-256 of the file as served, lower-case hex. */
   sha256: string
+  /** Version 2, kind `index`: the kind of shard it lists. */
+  of?: LazyKind
 }
 
 /** The embedder that made the snapshot's vectors (queries must be embedded by the same model). */
@@ -116,7 +124,7 @@ export function hashInput(manifest: Pick<SnapshotManifest, 'format' | 'version' 
     format: manifest.format,
     version: manifest.version,
     collection: manifest.collection,
-    shards: manifest.shards.map((s) => [s.kind, s.records, s.bytes, s.sha256]),
+    shards: manifest.shards.map((s) => (s.of ? [s.kind, s.records, s.bytes, s.sha256, s.of] : [s.kind, s.records, s.bytes, s.sha256])),
   })
 }
 
@@ -153,13 +161,15 @@ export function parseManifest(json: unknown, supported: { schema: number; analyz
     }
   } else if (c.dims !== null || c.embedder !== null) throw formatError('it has dims or an embedder but no vectors')
   if (!Array.isArray(m.shards)) throw formatError('it has no "shards" list')
-  const kinds: readonly string[] = ['documents', 'segments', 'postings', 'vectors']
+  const kinds: readonly string[] = m.version === SNAPSHOT_V2 ? ['segments', 'index'] : ['documents', 'segments', 'postings', 'vectors']
+  const lazyKinds: readonly string[] = ['postings', 'documents', 'vectors', 'lists', 'rows']
   let bytes = 0
   for (const [i, s] of m.shards.entries()) {
     if (!s || typeof s.file !== 'string' || s.file.length === 0 || !kinds.includes(s.kind)) throw formatError(`shards[${i}] has no file or an unknown kind`)
     if (/^[a-z][a-z0-9+.-]*:|^\/\/|(^|\/)\.\.(\/|$)/i.test(s.file)) throw formatError(`shards[${i}].file must be a relative path inside the snapshot folder`)
     if (!Number.isInteger(s.bytes) || s.bytes <= 0 || !Number.isInteger(s.records) || s.records < 0) throw formatError(`shards[${i}] has no byte or record count`)
     if (typeof s.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(s.sha256)) throw formatError(`shards[${i}].sha256 is not a SHA-256 hex string`)
+    if ((s.kind === 'index') !== (typeof s.of === 'string' && lazyKinds.includes(s.of))) throw formatError(`shards[${i}] is an index without the kind it lists, or names one without being an index`)
     bytes += s.bytes
   }
   if (m.bytes !== bytes) throw formatError('its "bytes" is not the sum of its shards')

@@ -84,26 +84,7 @@ export function checkCompatible(manifest: SnapshotManifest, instanceEmbedder: st
  */
 export async function importShards(manifest: SnapshotManifest, manifestUrl: string, store: CollectionStore, ctx: ImportContext): Promise<Manifest> {
   const c = manifest.collection
-  const final: Manifest = {
-    schema: SCHEMA_VERSION,
-    generation: 1,
-    nextSeq: c.nextSeq,
-    nextSegment: c.nextSegment,
-    dims: c.dims,
-    vectorSource: c.vectorSource,
-    embedder: c.embedder?.model ?? null,
-    // A snapshot without prefixes was built before winnow recorded them: queries get none, as then.
-    embedderConventions:
-      c.embedder && typeof c.embedder.queryPrefix === 'string' && typeof c.embedder.documentPrefix === 'string'
-        ? { queryPrefix: c.embedder.queryPrefix, documentPrefix: c.embedder.documentPrefix, pooling: c.embedder.pooling as 'mean' | 'cls' }
-        : null,
-    analyzer: c.analyzer,
-    chunking: c.chunking,
-    docCount: c.documents,
-    chunkCount: c.chunks,
-    totalLength: c.totalLength,
-    updatedAt: Date.now(),
-  }
+  const final = storeManifest(manifest)
   const total = manifest.bytes
   let loaded = 0
   const counts = { docs: 0, chunks: 0 }
@@ -138,6 +119,36 @@ export async function importShards(manifest: SnapshotManifest, manifestUrl: stri
   }
   await store.commit({ manifest: final })
   return final
+}
+
+/**
+ * The store manifest a snapshot version serves with (its counts and settings, generation 1).
+ *
+ * @example
+ * const manifest = storeManifest(snapshotManifest)
+ */
+export function storeManifest(manifest: SnapshotManifest): Manifest {
+  const c = manifest.collection
+  return {
+    schema: SCHEMA_VERSION,
+    generation: 1,
+    nextSeq: c.nextSeq,
+    nextSegment: c.nextSegment,
+    dims: c.dims,
+    vectorSource: c.vectorSource,
+    embedder: c.embedder?.model ?? null,
+    // A snapshot without prefixes was built before winnow recorded them: queries get none, as then.
+    embedderConventions:
+      c.embedder && typeof c.embedder.queryPrefix === 'string' && typeof c.embedder.documentPrefix === 'string'
+        ? { queryPrefix: c.embedder.queryPrefix, documentPrefix: c.embedder.documentPrefix, pooling: c.embedder.pooling as 'mean' | 'cls' }
+        : null,
+    analyzer: c.analyzer,
+    chunking: c.chunking,
+    docCount: c.documents,
+    chunkCount: c.chunks,
+    totalLength: c.totalLength,
+    updatedAt: Date.now(),
+  }
 }
 
 async function fetchShard(entry: ShardEntry, manifestUrl: string, ctx: ImportContext): Promise<Uint8Array> {

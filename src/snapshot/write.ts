@@ -6,7 +6,7 @@
 import { invalidInput, WinnowError } from '../errors.js'
 import { RECORD_LAYOUT, VECTOR_BLOCK_ROWS, type ChunkRecord, type DocRecord, type ListRecord, type Manifest, type PostingRecord, type QuantizedBlockRecord, type SegmentRecord } from '../store/types.js'
 import { encodeRecords, gzip, sha256Hex } from './codec.js'
-import { hashInput, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type ShardEntry, type ShardKind, type ShardPayloads, type SnapshotChunk, type SnapshotDocument, type SnapshotEmbedder, type SnapshotManifest } from './format.js'
+import { hashInput, SNAPSHOT_FORMAT, SNAPSHOT_V1, type ShardEntry, type ShardKind, type ShardPayloads, type SnapshotChunk, type SnapshotDocument, type SnapshotEmbedder, type SnapshotManifest } from './format.js'
 
 /** Everything a collection stores, as read back from its store (see `MemoryBackend.dump`). */
 export interface CollectionRecords {
@@ -54,7 +54,6 @@ export const DEFAULT_SHARD_BYTES = 512 * 1024
 export async function writeSnapshot(records: CollectionRecords, options: WriteSnapshotOptions): Promise<{ manifest: SnapshotManifest; files: SnapshotFile[] }> {
   if (records.tombstones.length > 0) throw invalidInput('the collection has deleted chunks not yet compacted; build the snapshot from a fresh collection')
   const target = options.shardBytes ?? DEFAULT_SHARD_BYTES
-  const m = records.manifest
   const payloads: { kind: ShardKind; records: number; payload: unknown }[] = []
 
   for (const group of pack(documentEntries(records), target, estimateDocument)) {
@@ -83,16 +82,37 @@ export async function writeSnapshot(records: CollectionRecords, options: WriteSn
   const shards: ShardEntry[] = []
   const counters = new Map<ShardKind, number>()
   for (const { kind, records: count, payload } of payloads) {
-    const bytes = await gzip(encodeRecords(payload))
-    const sha256 = await sha256Hex(bytes)
     const n = counters.get(kind) ?? 0
     counters.set(kind, n + 1)
-    // Content-addressed names: a host may cache shards forever; only manifest.json must revalidate.
-    const path = `shards/${kind}-${String(n).padStart(4, '0')}-${sha256.slice(0, 12)}.bin`
-    files.push({ path, bytes })
-    shards.push({ file: path, kind, records: count, bytes: bytes.length, sha256 })
+    const { file, entry } = await encodeShard(kind, n, count, payload)
+    files.push(file)
+    shards.push(entry)
   }
+  return { manifest: await finishManifest(SNAPSHOT_V1, collectionSection(records, options), shards, options), files }
+}
 
+/**
+ * One shard: gzip of its encoded records, named by its content (a host may cache shards forever;
+ * only manifest.json must revalidate).
+ *
+ * @example
+ * const { file, entry } = await encodeShard('postings', 0, 120, payload)
+ */
+export async function encodeShard(kind: string, n: number, records: number, payload: unknown): Promise<{ file: SnapshotFile; entry: ShardEntry }> {
+  const bytes = await gzip(encodeRecords(payload))
+  const sha256 = await sha256Hex(bytes)
+  const path = `shards/${kind}-${String(n).padStart(4, '0')}-${sha256.slice(0, 12)}.bin`
+  return { file: { path, bytes }, entry: { file: path, kind: kind as ShardKind, records, bytes: bytes.length, sha256 } }
+}
+
+/**
+ * The manifest's `collection` section, after checking that the snapshot can name its embedder.
+ *
+ * @example
+ * const collection = collectionSection(backend.dump('docs'), { embedder: null })
+ */
+export function collectionSection(records: CollectionRecords, options: WriteSnapshotOptions): SnapshotManifest['collection'] {
+  const m = records.manifest
   const collection: SnapshotManifest['collection'] = {
     schema: RECORD_LAYOUT,
     analyzer: m.analyzer as SnapshotManifest['collection']['analyzer'],
@@ -114,11 +134,16 @@ export async function writeSnapshot(records: CollectionRecords, options: WriteSn
   if (collection.embedder && conventions && options.embedder && conventions.pooling !== options.embedder.pooling) {
     throw invalidInput(`the collection was embedded with ${conventions.pooling} pooling, but the snapshot names ${options.embedder.pooling}`)
   }
-  const base = { format: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION, collection, shards } as const
+  return collection
+}
+
+/** The manifest: its hash over the version, the collection section and the shards. */
+export async function finishManifest(version: number, collection: SnapshotManifest['collection'], shards: ShardEntry[], options: WriteSnapshotOptions): Promise<SnapshotManifest> {
+  const base = { format: SNAPSHOT_FORMAT, version, collection, shards } as const
   const hash = await sha256Hex(new TextEncoder().encode(hashInput(base)))
-  const manifest: SnapshotManifest = {
+  return {
     format: SNAPSHOT_FORMAT,
-    version: SNAPSHOT_VERSION,
+    version,
     hash,
     generator: options.generator ?? 'winnow',
     createdAt: options.createdAt ?? new Date().toISOString(),
@@ -126,7 +151,6 @@ export async function writeSnapshot(records: CollectionRecords, options: WriteSn
     shards,
     bytes: shards.reduce((n, s) => n + s.bytes, 0),
   }
-  return { manifest, files }
 }
 
 /**
@@ -156,7 +180,7 @@ function listBlocks(records: CollectionRecords): QuantizedBlockRecord[] {
   return out
 }
 
-function documentEntries(records: CollectionRecords): SnapshotDocument[] {
+export function documentEntries(records: CollectionRecords): SnapshotDocument[] {
   const chunks = new Map(records.chunks.map((c) => [c.seq, c]))
   return [...records.docs]
     .sort((a, b) => Math.min(...a.seqs) - Math.min(...b.seqs) || (a.id < b.id ? -1 : 1))
@@ -176,12 +200,12 @@ function documentEntries(records: CollectionRecords): SnapshotDocument[] {
     })
 }
 
-function estimateDocument(doc: SnapshotDocument): number {
+export function estimateDocument(doc: SnapshotDocument): number {
   return doc.text.length * 1.1 + JSON.stringify(doc.metadata ?? null).length + doc.chunks.length * 80
 }
 
 /** Groups items in order so each group's estimated size stays near `target` (one item at least). */
-function pack<T>(items: readonly T[], target: number, size: (item: T) => number): T[][] {
+export function pack<T>(items: readonly T[], target: number, size: (item: T) => number): T[][] {
   const groups: T[][] = []
   let current: T[] = []
   let bytes = 0

@@ -3,11 +3,14 @@ import { WinnowError } from '../errors.js'
 import { IdbStore } from './idb.js'
 import { BLOCKED_TIMEOUT_MS, storageError, withTimeout } from './idbOpen.js'
 import { goneError, versionKey, type SnapshotPointer, type SnapshotStorage } from './snapshots.js'
+import { openIdbShardCache, type ShardCache } from './shardCache.js'
 import type { CollectionStore } from './types.js'
 
 /** Pointers live in their own small database; versions in `winnow-snapshot:<name>:<version>` (not `winnow:`, so `list()` of ordinary collections skips them). */
 const REGISTRY = 'winnow-snapshots'
 const VERSION_PREFIX = 'winnow-snapshot:'
+/** A lazily fetched version (format 2) keeps its shards in `winnow-snapshot:<name>:<version>.shards`. */
+const SHARDS_SUFFIX = '.shards'
 
 /**
  * Snapshot versions and pointers in IndexedDB. Moving a pointer is one `put` in one transaction
@@ -75,8 +78,14 @@ export class IdbSnapshotStorage implements SnapshotStorage {
     return store
   }
 
+  async openShardCache(name: string, version: string, options: { create: boolean }): Promise<ShardCache> {
+    return openIdbShardCache(VERSION_PREFIX + `${name}:${versionKey(version)}${SHARDS_SUFFIX}`, { create: options.create, gone: () => goneError(name, version) })
+  }
+
   async destroyVersion(name: string, version: string): Promise<void> {
-    await withTimeout(deleteDB(VERSION_PREFIX + `${name}:${versionKey(version)}`), BLOCKED_TIMEOUT_MS, () => new WinnowError('STORAGE_UNAVAILABLE', `deleting an old snapshot version of '${name}' is blocked by a tab that keeps it open`))
+    for (const suffix of ['', SHARDS_SUFFIX]) {
+      await withTimeout(deleteDB(VERSION_PREFIX + `${name}:${versionKey(version)}${suffix}`), BLOCKED_TIMEOUT_MS, () => new WinnowError('STORAGE_UNAVAILABLE', `deleting an old snapshot version of '${name}' is blocked by a tab that keeps it open`))
+    }
   }
 
   async listVersions(name: string): Promise<string[]> {
@@ -84,7 +93,8 @@ export class IdbSnapshotStorage implements SnapshotStorage {
     const prefix = `${VERSION_PREFIX}${name}:`
     return (await indexedDB.databases())
       .map((d) => d.name ?? '')
-      .filter((n) => n.startsWith(prefix) && /^[0-9a-f]{16}$/.test(n.slice(prefix.length)))
+      .map((n) => (n.endsWith(SHARDS_SUFFIX) ? n.slice(0, -SHARDS_SUFFIX.length) : n))
+      .filter((n, i, all) => n.startsWith(prefix) && /^[0-9a-f]{16}$/.test(n.slice(prefix.length)) && all.indexOf(n) === i)
       .map((n) => n.slice(prefix.length))
   }
 }

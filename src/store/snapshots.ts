@@ -7,6 +7,7 @@
 
 import { WinnowError } from '../errors.js'
 import { MemoryBackend } from './memory.js'
+import { MemoryShardCache, type ShardCache } from './shardCache.js'
 import type { CollectionStore } from './types.js'
 
 /** Which version of a snapshot collection serves, and where it came from. */
@@ -16,6 +17,8 @@ export interface SnapshotPointer {
   /** The manifest URL it was imported from. */
   url: string
   importedAt: number
+  /** Format 2: the version is served from its shard cache, fetched as queries need it. */
+  lazy?: boolean
 }
 
 /** Storage of snapshot versions and their pointers. */
@@ -31,6 +34,8 @@ export interface SnapshotStorage {
    * coming back empty.
    */
   openVersion(name: string, version: string, options: { create: boolean }): Promise<CollectionStore>
+  /** Opens a lazily fetched version's shard cache (format 2); `create: false` fails `gone` as {@link openVersion}. */
+  openShardCache(name: string, version: string, options: { create: boolean }): Promise<ShardCache>
   destroyVersion(name: string, version: string): Promise<void>
   /** Versions stored for `name`, whether a pointer names them or not. */
   listVersions(name: string): Promise<string[]>
@@ -51,6 +56,7 @@ export function versionKey(version: string): string {
 export class MemorySnapshotStorage implements SnapshotStorage {
   private readonly pointers = new Map<string, SnapshotPointer>()
   readonly backend = new MemoryBackend()
+  private readonly caches = new Map<string, MemoryShardCache>()
 
   async readPointer(name: string): Promise<SnapshotPointer | null> {
     return structuredClone(this.pointers.get(name) ?? null)
@@ -71,13 +77,27 @@ export class MemorySnapshotStorage implements SnapshotStorage {
     return this.backend.open(key, { gone: () => goneError(name, version) })
   }
 
+  async openShardCache(name: string, version: string, options: { create: boolean }): Promise<ShardCache> {
+    const key = storeName(name, version)
+    let cache = this.caches.get(key)
+    if (!cache) {
+      if (!options.create) throw goneError(name, version)
+      this.caches.set(key, (cache = new MemoryShardCache()))
+    }
+    return cache
+  }
+
   async destroyVersion(name: string, version: string): Promise<void> {
     await this.backend.destroy(storeName(name, version))
+    const cache = this.caches.get(storeName(name, version))
+    if (cache) cache.gone = goneError(name, version)
+    this.caches.delete(storeName(name, version))
   }
 
   async listVersions(name: string): Promise<string[]> {
     const prefix = storeName(name, '')
-    return (await this.backend.list()).filter((n) => n.startsWith(prefix) && /^[0-9a-f]{16}$/.test(n.slice(prefix.length))).map((n) => n.slice(prefix.length))
+    const names = [...(await this.backend.list()), ...this.caches.keys()]
+    return [...new Set(names.filter((n) => n.startsWith(prefix) && /^[0-9a-f]{16}$/.test(n.slice(prefix.length))).map((n) => n.slice(prefix.length)))]
   }
 }
 

@@ -1,0 +1,169 @@
+/**
+ * Snapshot format version 2: a collection's records as shards a browser fetches when a query needs
+ * them (see `lazyStore.ts`), Pagefind-style, with vectors.
+ *
+ * `manifest.json` lists the segment tables (fetched when the collection opens: ids, titles and
+ * lengths of every chunk, and the ANN index's centroids) and one index shard per lazy kind. An index
+ * shard lists that kind's shards in key order with their first key, size and SHA-256:
+ *
+ * - `postings`: every segment's postings of a range of terms (a term never spans two shards);
+ * - `documents`: documents with their chunks, in order of their first chunk;
+ * - `lists`: a partitioned segment's inverted lists (int8 codes), a range of list numbers;
+ * - `vectors`: an exact segment's int8 blocks;
+ * - `rows`: the int8 rows rescoring reads, by row block (the fp32 rows are `code × scale`, as a
+ *   version-1 import rebuilds them: a quarter of the bytes).
+ *
+ * Every name carries its content hash, so a host may cache shards forever.
+ */
+
+import { invalidInput } from '../errors.js'
+import { rowBlockRows, type ListRecord, type PostingRecord, type QuantizedBlockRecord } from '../store/types.js'
+import { SNAPSHOT_V2, type LazyKind, type ShardEntry } from './format.js'
+import { collectionSection, documentEntries, encodeShard, estimateDocument, finishManifest, pack, type CollectionRecords, type SnapshotFile, type WriteSnapshotOptions } from './write.js'
+import type { SnapshotManifest } from './format.js'
+
+/** Options of {@link writeLazySnapshot}: shard targets are bytes before compression. */
+export interface WriteLazyOptions extends WriteSnapshotOptions {
+  /** Postings shards (default 48 KiB: ~20,000 postings, as Pagefind's chunks). */
+  postingsBytes?: number
+  /** Document shards (default 16 KiB: a hit's text costs a few KiB, not a whole corpus' block). */
+  documentBytes?: number
+  /** List and vector shards (default 64 KiB). */
+  vectorBytes?: number
+  /** Row shards (default 8 KiB: rescoring reads a few rows from many blocks). */
+  rowBytes?: number
+}
+
+/** An index shard's payload: the shards of one lazy kind, in key order. */
+export interface LazyIndex {
+  of: LazyKind
+  files: string[]
+  sha256: string[]
+  bytes: Uint32Array
+  records: Uint32Array
+  /** The first key of each shard: a term (postings) or a number (seq, list, block). */
+  first: (string | number)[]
+  /** The segment of each shard (lists and vectors); 0 otherwise. */
+  segments: Uint32Array
+}
+
+/** A postings shard: terms ascending, each with its segments ascending; seqs gap-coded per posting. */
+export interface LazyPostings {
+  terms: string[]
+  segments: Uint32Array
+  lengths: Uint32Array
+  seqs: Uint32Array
+  tfs: Uint16Array
+}
+
+/** A rows shard: int8 rows by row block (`seqs` ascending within a block). */
+export interface LazyRows {
+  blocks: { block: number; seqs: Uint32Array; codes: Int8Array; scales: Float32Array }[]
+}
+
+/**
+ * @throws WinnowError INVALID_INPUT when the collection still has tombstones.
+ * @example
+ * const { manifest, files } = await writeLazySnapshot(backend.dump('docs'), { embedder: null })
+ */
+export async function writeLazySnapshot(records: CollectionRecords, options: WriteLazyOptions): Promise<{ manifest: SnapshotManifest; files: SnapshotFile[] }> {
+  if (records.tombstones.length > 0) throw invalidInput('the collection has deleted chunks not yet compacted; build the snapshot from a fresh collection')
+  const collection = collectionSection(records, options)
+  const files: SnapshotFile[] = []
+  const shards: ShardEntry[] = []
+  const segments = [...records.segments].sort((a, b) => a.id - b.id)
+  for (const [n, group] of pack(segments, 1 << 20, (s) => s.seqs.length * 12 + JSON.stringify(s.docs).length).entries()) {
+    const { file, entry } = await encodeShard('segments', n, group.length, { segments: group })
+    files.push(file)
+    shards.push(entry)
+  }
+  const kinds: [LazyKind, { first: string | number; segment: number; records: number; payload: unknown }[]][] = [
+    ['postings', postingShards(records.postings, options.postingsBytes ?? 48 * 1024)],
+    ['documents', pack(documentEntries(records), options.documentBytes ?? 16 * 1024, estimateDocument).map((g) => ({ first: Math.min(...g[0]!.chunks.map((c) => c.seq)), segment: 0, records: g.length, payload: { documents: g } }))],
+    ['lists', listShards(records.lists ?? [], options.vectorBytes ?? 64 * 1024)],
+    ['vectors', vectorShards(records.quantized, options.vectorBytes ?? 64 * 1024)],
+    ['rows', rowShards(records, options.rowBytes ?? 8 * 1024)],
+  ]
+  for (const [kind, parts] of kinds) {
+    if (parts.length === 0) continue
+    const index: LazyIndex = { of: kind, files: [], sha256: [], bytes: new Uint32Array(parts.length), records: new Uint32Array(parts.length), first: [], segments: new Uint32Array(parts.length) }
+    for (const [n, part] of parts.entries()) {
+      const { file, entry } = await encodeShard(kind, n, part.records, part.payload)
+      files.push(file)
+      index.files.push(entry.file)
+      index.sha256.push(entry.sha256)
+      index.bytes[n] = entry.bytes
+      index.records[n] = entry.records
+      index.first.push(part.first)
+      index.segments[n] = part.segment
+    }
+    const { file, entry } = await encodeShard(`index-${kind}`, 0, parts.length, index)
+    files.push(file)
+    shards.push({ ...entry, kind: 'index', of: kind })
+  }
+  return { manifest: await finishManifest(SNAPSHOT_V2, collection, shards, options), files }
+}
+
+function postingShards(postings: readonly PostingRecord[], target: number) {
+  const byTerm = new Map<string, PostingRecord[]>()
+  for (const p of postings) (byTerm.get(p.term) ?? byTerm.set(p.term, []).get(p.term)!).push(p)
+  const terms = [...byTerm.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((t) => byTerm.get(t)!.sort((a, b) => a.segment - b.segment))
+  return pack(terms, target, (group) => group[0]!.term.length + group.reduce((n, p) => n + 4 + p.seqs.length * 3, 0)).map((groups) => {
+    const flat = groups.flat()
+    const total = flat.reduce((n, p) => n + p.seqs.length, 0)
+    const out: LazyPostings = { terms: flat.map((p) => p.term), segments: Uint32Array.from(flat, (p) => p.segment), lengths: Uint32Array.from(flat, (p) => p.seqs.length), seqs: new Uint32Array(total), tfs: new Uint16Array(total) }
+    let at = 0
+    for (const p of flat) {
+      for (let j = 0; j < p.seqs.length; j++) out.seqs[at + j] = j === 0 ? p.seqs[0]! : p.seqs[j]! - p.seqs[j - 1]!
+      out.tfs.set(p.tfs, at)
+      at += p.seqs.length
+    }
+    return { first: groups[0]![0]!.term, segment: 0, records: flat.length, payload: out }
+  })
+}
+
+function listShards(lists: readonly ListRecord[], target: number) {
+  const bySegment = new Map<number, ListRecord[]>()
+  for (const l of lists) (bySegment.get(l.segment) ?? bySegment.set(l.segment, []).get(l.segment)!).push(l)
+  return [...bySegment.keys()].sort((a, b) => a - b).flatMap((segment) =>
+    pack(bySegment.get(segment)!.sort((a, b) => a.list - b.list), target, (l) => l.codes.length + l.scales.length * 4 + 16).map((g) => ({ first: g[0]!.list, segment, records: g.length, payload: { lists: g } })),
+  )
+}
+
+function vectorShards(blocks: readonly QuantizedBlockRecord[], target: number) {
+  const bySegment = new Map<number, QuantizedBlockRecord[]>()
+  for (const q of blocks) (bySegment.get(q.segment) ?? bySegment.set(q.segment, []).get(q.segment)!).push(q)
+  return [...bySegment.keys()].sort((a, b) => a - b).flatMap((segment) =>
+    pack(bySegment.get(segment)!.sort((a, b) => a.block - b.block), target, (q) => q.codes.length + q.scales.length * 8).map((g) => ({ first: g[0]!.block, segment, records: g.length, payload: { blocks: g } })),
+  )
+}
+
+/** Every vector's int8 row (from the exact segments' blocks and the partitioned ones' lists), by row block. */
+function rowShards(records: CollectionRecords, target: number) {
+  const dims = records.manifest.dims
+  if (dims === null) return []
+  const per = rowBlockRows(dims)
+  const rows = new Map<number, { codes: Int8Array; scale: number }>()
+  for (const q of records.quantized) q.seqs.forEach((seq, r) => rows.set(seq, { codes: q.codes.subarray(r * dims, (r + 1) * dims), scale: q.scales[r]! }))
+  const segments = new Map(records.segments.map((s) => [s.id, s]))
+  for (const l of records.lists ?? []) {
+    const s = segments.get(l.segment)
+    if (!s?.ivf) continue
+    const at = s.ivf.starts[l.list]!
+    for (let r = 0; r < l.scales.length; r++) rows.set(s.seqs[at + r]!, { codes: l.codes.subarray(r * dims, (r + 1) * dims), scale: l.scales[r]! })
+  }
+  const byBlock = new Map<number, number[]>()
+  for (const seq of rows.keys()) (byBlock.get(Math.floor(seq / per)) ?? byBlock.set(Math.floor(seq / per), []).get(Math.floor(seq / per))!).push(seq)
+  const blocks = [...byBlock.keys()].sort((a, b) => a - b).map((block) => {
+    const seqs = Uint32Array.from(byBlock.get(block)!.sort((a, b) => a - b))
+    const codes = new Int8Array(seqs.length * dims)
+    const scales = new Float32Array(seqs.length)
+    seqs.forEach((seq, r) => {
+      const row = rows.get(seq)!
+      codes.set(row.codes, r * dims)
+      scales[r] = row.scale
+    })
+    return { block, seqs, codes, scales }
+  })
+  return pack(blocks, target, (b) => b.codes.length + b.seqs.length * 8).map((g) => ({ first: g[0]!.block, segment: 0, records: g.length, payload: { blocks: g } satisfies LazyRows }))
+}
