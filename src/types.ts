@@ -294,9 +294,20 @@ export interface CollectionOptions {
    * and import a changed one in the background, swapping atomically when it is complete.
    */
   snapshot?: string | URL
+  /**
+   * How a snapshot of format 2 (`winnow-rerank index --lazy`, or any index past 4 MiB) is fetched:
+   * `'lazy'` (default) fetches the segment tables and indexes on the first visit and every other
+   * shard when a query needs it, caching each; `'prefetch'` also downloads the rest in the
+   * background; `'all'` downloads everything before the collection opens (with progress), for
+   * offline use. A snapshot of format 1 is always imported whole.
+   */
+  snapshotFetch?: SnapshotFetch
   /** Progress and outcome of snapshot checks and imports (also of later `syncSnapshot()` calls). */
   onSnapshotProgress?: (progress: SnapshotProgress) => void
 }
+
+/** See `CollectionOptions.snapshotFetch`. */
+export type SnapshotFetch = 'lazy' | 'prefetch' | 'all'
 
 /** Progress of a snapshot check or import. `loaded`/`total` count shard bytes. */
 export interface SnapshotProgress {

@@ -10,6 +10,7 @@ import type { EmbedderPort } from '../models/embedderPort.js'
 import { createCoordination } from '../store/coordination.js'
 import { MemoryBackend } from '../store/memory.js'
 import { writeSnapshot, type SnapshotFile } from '../snapshot/write.js'
+import { writeLazySnapshot, type WriteLazyOptions } from '../snapshot/writeLazy.js'
 import type { SnapshotEmbedder, SnapshotManifest } from '../snapshot/format.js'
 import type { AddProgress, AnalyzerOptions, ChunkingOptions, DocumentInput } from '../types.js'
 
@@ -19,11 +20,21 @@ export interface BuildSnapshotOptions {
   embedder: { port: EmbedderPort; info: SnapshotEmbedder } | null
   analyzer?: AnalyzerOptions | false
   chunking?: ChunkingOptions | false
-  /** Target shard size before compression (default 512 KiB). */
+  /** Target shard size before compression (default 512 KiB; format 1). */
   shardBytes?: number
+  /**
+   * 1: imported whole on the first visit; 2: fetched lazily as queries need it; `'auto'` (default):
+   * 2 when format 1 would exceed {@link LAZY_FROM_BYTES}.
+   */
+  format?: 1 | 2 | 'auto'
+  /** Shard targets of format 2 (see `WriteLazyOptions`). */
+  lazy?: Pick<WriteLazyOptions, 'postingsBytes' | 'documentBytes' | 'vectorBytes' | 'rowBytes'>
   generator?: string
   onProgress?: (progress: AddProgress) => void
 }
+
+/** Past this size (gzip bytes of format 1) `format: 'auto'` writes format 2: a visitor then downloads what their queries need. */
+export const LAZY_FROM_BYTES = 4 * 1024 * 1024
 
 /**
  * @example
@@ -38,7 +49,13 @@ export async function buildSnapshot(documents: readonly DocumentInput[], options
     // One add: one segment, no tombstones, postings in one list per term.
     await engine.add(documents, async () => {}, options.onProgress)
     await engine.idle()
-    return await writeSnapshot(backend.dump('snapshot'), { embedder: options.embedder?.info ?? null, shardBytes: options.shardBytes, generator: options.generator })
+    const records = backend.dump('snapshot')
+    const settings = { embedder: options.embedder?.info ?? null, shardBytes: options.shardBytes, generator: options.generator }
+    const format = options.format ?? 'auto'
+    const lazy = { ...settings, ...options.lazy }
+    if (format === 2) return await writeLazySnapshot(records, lazy)
+    const whole = await writeSnapshot(records, settings)
+    return format === 'auto' && whole.manifest.bytes > LAZY_FROM_BYTES ? await writeLazySnapshot(records, lazy) : whole
   } finally {
     engine.close()
     coordination.close()

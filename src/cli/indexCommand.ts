@@ -5,10 +5,11 @@
  * and then it never loads transformers.js.
  */
 
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { WinnowError } from '../errors.js'
+import { decodeRecords, gunzip } from '../snapshot/codec.js'
 import { DTYPE_FILES } from '../models/dtype.js'
 import type { Dtype } from '../types.js'
 import { buildSnapshot, type BuildSnapshotOptions } from './buildSnapshot.js'
@@ -41,6 +42,7 @@ export async function runIndex(argv: readonly string[], context: CliContext): Pr
         dtype: { type: 'string', default: 'q8' },
         'chunk-tokens': { type: 'string', default: '256' },
         'shard-size': { type: 'string', default: String(512 * 1024) },
+        format: { type: 'string', default: 'auto' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -62,6 +64,8 @@ export async function runIndex(argv: readonly string[], context: CliContext): Pr
   const invalid = (message: string) => fail(context, 'index', new WinnowError('INVALID_INPUT', message))
   if (!Number.isInteger(chunkTokens) || chunkTokens < 16) return invalid('--chunk-tokens must be an integer of at least 16')
   if (!Number.isInteger(shardBytes) || shardBytes < 4096) return invalid('--shard-size must be an integer of at least 4096')
+  if (!['auto', '1', '2'].includes(values.format!)) return invalid(`--format must be auto, 1 or 2, got '${values.format}'`)
+  const format = values.format === 'auto' ? 'auto' : (Number(values.format) as 1 | 2)
   if (!Object.prototype.hasOwnProperty.call(DTYPE_FILES, dtype)) return invalid(`--dtype '${values.dtype}' is not a dtype; use one of ${Object.keys(DTYPE_FILES).join(', ')}`)
 
   if ((values['query-prefix'] !== undefined || values['document-prefix'] !== undefined) && !values.embedder) return invalid('--query-prefix and --document-prefix need --embedder')
@@ -100,6 +104,7 @@ export async function runIndex(argv: readonly string[], context: CliContext): Pr
       // fences): a '# comment' line in it is not a heading.
       chunking: { maxTokens: chunkTokens, headings: false },
       shardBytes,
+      format,
       generator: `winnow ${packageVersion()}`,
       onProgress: (p) => {
         // A terminal gets a live counter; a log file gets one line.
@@ -107,11 +112,11 @@ export async function runIndex(argv: readonly string[], context: CliContext): Pr
         if (p.phase === 'writing' && embedder) log(`${context.stderr.isTTY ? '\n' : ''}embedded ${p.total} passages\n`)
       },
     })
-    writeSnapshotFiles(out, manifest, files)
+    await writeSnapshotFiles(out, manifest, files)
     const seconds = ((performance.now() - started) / 1000).toFixed(1)
     log(
       `wrote ${join(values.out, 'manifest.json')}: ${manifest.collection.documents} documents, ${manifest.collection.chunks} passages, ` +
-        `${files.length} shards, ${(manifest.bytes / 1024).toFixed(1)} KiB (version ${manifest.hash.slice(0, 12)}) in ${seconds} s\n`,
+        `${files.length} shards, ${(files.reduce((n, f) => n + f.bytes.length, 0) / 1024).toFixed(1)} KiB, format ${manifest.version}${manifest.version === 2 ? ' (fetched as queries need it)' : ''} (version ${manifest.hash.slice(0, 12)}) in ${seconds} s\n`,
     )
     return 0
   } catch (error) {
@@ -148,7 +153,10 @@ function checkOutFolder(flag: string, out: string): void {
 }
 
 /** Writes shards first and the manifest last (a reader never sees a manifest naming missing shards), then removes shards no manifest names. */
-function writeSnapshotFiles(out: string, manifest: { shards: { file: string }[] }, files: { path: string; bytes: Uint8Array }[]): void {
+async function writeSnapshotFiles(out: string, manifest: { shards: { file: string }[] }, files: { path: string; bytes: Uint8Array }[]): Promise<void> {
+  // The previous build's shards stay one more build: a visitor still on it (format 2 fetches shards
+  // as queries need them) keeps working until its next manifest check. Older ones go.
+  const previous = await shardsOfBuild(out)
   for (const file of files) {
     const path = join(out, file.path)
     mkdirSync(dirname(path), { recursive: true })
@@ -158,7 +166,21 @@ function writeSnapshotFiles(out: string, manifest: { shards: { file: string }[] 
   writeFileSync(tmp, JSON.stringify(manifest, null, 2) + '\n')
   // rename is atomic on one file system: a server never serves half a manifest.
   renameSync(tmp, join(out, 'manifest.json'))
-  const keep = new Set(manifest.shards.map((s) => s.file))
+  const keep = new Set([...files.map((f) => f.path), ...previous])
   const shardDir = join(out, 'shards')
   if (existsSync(shardDir)) for (const name of readdirSync(shardDir)) if (!keep.has(`shards/${name}`)) rmSync(join(shardDir, name))
+}
+
+/** Every shard the snapshot in `out` names (format 2: those its indexes list too); none if unreadable. */
+async function shardsOfBuild(out: string): Promise<string[]> {
+  try {
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { shards: { file: string; kind: string }[] }
+    const files = manifest.shards.map((s) => s.file)
+    for (const s of manifest.shards.filter((s) => s.kind === 'index')) {
+      files.push(...((decodeRecords(await gunzip(readFileSync(join(out, s.file)))) as { files: string[] }).files ?? []))
+    }
+    return files
+  } catch {
+    return []
+  }
 }

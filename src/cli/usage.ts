@@ -38,7 +38,10 @@ Options:
   --allow-remote        fetch hub ids from the Hugging Face hub (or HF_ENDPOINT) when not in --models
   --dtype <dtype>       q8 (default), fp32, q4, fp16 or q4f16
   --chunk-tokens <n>    passage size in model tokens (default 256)
-  --shard-size <bytes>  target shard size before compression (default 524288)
+  --shard-size <bytes>  target shard size before compression (default 524288; format 1)
+  --format <auto|1|2>   1: visitors download the whole index on their first visit; 2: they fetch
+                        only the shards their queries need (large corpora); auto (default): 2 past
+                        4 MiB
   --quiet               print only errors
   -h, --help            print this help
 `

@@ -44,6 +44,14 @@ export class LazySnapshotStore implements CollectionStore {
     this.cache?.check()
   }
 
+  manifestOf(): SnapshotManifest {
+    return this.manifest
+  }
+
+  cacheOf(): ShardCache | null {
+    return this.cache
+  }
+
   async readManifest(): Promise<Manifest | null> {
     return storeManifest(this.manifest)
   }
@@ -171,6 +179,12 @@ export class LazySnapshotStore implements CollectionStore {
 
   private shard(index: LazyIndex, i: number): Promise<unknown> {
     if (this.closed) return Promise.reject(new WinnowError('STORAGE_UNAVAILABLE', 'store closed'))
+    try {
+      // Deleted by another tab that moved to a newer version: `gone`, and the caller follows it.
+      this.cache?.check()
+    } catch (error) {
+      return Promise.reject(error)
+    }
     return this.source.get({ file: index.files[i]!, bytes: index.bytes[i]!, sha256: index.sha256[i]! })
   }
 

@@ -9,7 +9,8 @@ import { WinnowError } from '../errors.js'
 import type { Coordination } from '../store/coordination.js'
 import type { SnapshotPointer, SnapshotStorage } from '../store/snapshots.js'
 import type { CollectionStore, StoreBackend } from '../store/types.js'
-import type { SnapshotOutcome, SnapshotProgress } from '../types.js'
+import type { SnapshotFetch, SnapshotOutcome, SnapshotProgress } from '../types.js'
+import { openLazyVersion, prefetchAll } from './lazySync.js'
 import { importLatest } from './sync.js'
 
 /** The incarnation of every snapshot collection: a mirror of its URL, re-imported if deleted. */
@@ -24,6 +25,8 @@ export interface MirrorEnvironment {
   embedderModel: () => Promise<string | null>
   /** An engine over one version's store (closing the store if it fails). */
   openEngine: (name: string, store: CollectionStore) => Promise<CollectionEngine>
+  /** How a format-2 snapshot is fetched (`CollectionOptions.snapshotFetch`). */
+  mode?: SnapshotFetch
 }
 
 /** Where the engine serving the collection is kept (the registry's entry): the mirror swaps it. */
@@ -70,9 +73,9 @@ export class SnapshotMirror {
   async open(check: boolean): Promise<CollectionEngine> {
     if (!this.pointer) {
       await this.sync(async () => {})
-      return this.openVersionEngine(this.pointer!.version)
+      return this.openVersionEngine(this.pointer!)
     }
-    const engine = await this.openVersionEngine(this.pointer.version)
+    const engine = await this.openVersionEngine(this.pointer)
     if (check) setTimeout(() => void this.sync(async () => {}).catch(() => {}), 0)
     return engine
   }
@@ -105,6 +108,7 @@ export class SnapshotMirror {
             embedder: this.env.embedderModel,
             checkpoint,
             emit,
+            mode: this.env.mode,
           })
           // Other tabs follow the pointer (see the constructor).
           if (outcome.outcome === 'imported') this.env.coordination.announcePointer(name)
@@ -168,7 +172,7 @@ export class SnapshotMirror {
   private async swapTo(pointer: SnapshotPointer, deleteOld: boolean): Promise<void> {
     const old = await this.slot.engine
     const oldVersion = this.pointer!.version
-    const fresh = await this.openVersionEngine(pointer.version)
+    const fresh = await this.openVersionEngine(pointer)
     if (this.closed) {
       fresh.close()
       return
@@ -183,9 +187,17 @@ export class SnapshotMirror {
     else retire()
   }
 
-  private async openVersionEngine(version: string): Promise<CollectionEngine> {
-    const store = await this.env.snapshots.openVersion(this.name, version, { create: false })
-    return this.env.openEngine(this.name, store)
+  private async openVersionEngine(pointer: SnapshotPointer): Promise<CollectionEngine> {
+    if (!pointer.lazy) return this.env.openEngine(this.name, await this.env.snapshots.openVersion(this.name, pointer.version, { create: false }))
+    const store = await openLazyVersion(this.name, pointer, { storage: this.env.snapshots, fetch: this.env.fetch })
+    const engine = await this.env.openEngine(this.name, store)
+    // The rest of the version, in the background: a failure costs only the shards it missed.
+    if (this.env.mode === 'prefetch') void prefetchAll(store, async () => this.checkOpen()).catch(() => {})
+    return engine
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new WinnowError('ABORTED', 'the snapshot collection was closed')
   }
 }
 

@@ -7,7 +7,9 @@
 
 import { WinnowError } from '../errors.js'
 import { versionKey, type SnapshotPointer, type SnapshotStorage } from '../store/snapshots.js'
-import type { CollectionOptions, SnapshotOutcome, SnapshotProgress } from '../types.js'
+import type { CollectionOptions, SnapshotFetch, SnapshotOutcome, SnapshotProgress } from '../types.js'
+import { SNAPSHOT_V2 } from './format.js'
+import { adoptLazyVersion } from './lazySync.js'
 import { checkCompatible, fetchManifest, importShards } from './importer.js'
 
 /** What {@link importLatest} needs from the worker. */
@@ -18,6 +20,8 @@ export interface SyncContext {
   embedder: () => Promise<string | null>
   checkpoint: () => Promise<void>
   emit: (progress: SnapshotProgress) => void
+  /** How a format-2 snapshot is fetched (default `'lazy'`). */
+  mode?: SnapshotFetch
 }
 
 /**
@@ -43,6 +47,10 @@ export async function importLatest(name: string, url: string, ctx: SyncContext):
   }
   checkCompatible(manifest, await ctx.embedder())
   await dropUnnamedVersions(storage, name, current)
+  if (manifest.version === SNAPSHOT_V2) {
+    const adopted = await adoptLazyVersion(name, url, manifest, { storage, fetch: ctx.fetch, checkpoint: ctx.checkpoint, emit: ctx.emit, mode: ctx.mode ?? 'lazy' })
+    return { outcome: 'imported', ...adopted }
+  }
   const store = await storage.openVersion(name, manifest.hash, { create: true })
   try {
     await importShards(manifest, url, store, { fetch: ctx.fetch, checkpoint: ctx.checkpoint, onProgress: ctx.emit })
@@ -76,6 +84,9 @@ export function checkSnapshotOptions(options: CollectionOptions): void {
   const url = String(options.snapshot)
   if (typeof options.snapshot !== 'string' || !/^(https?|file):\/\//i.test(url)) {
     throw new WinnowError('INVALID_INPUT', `snapshot must be the URL of a manifest.json, got ${typeof options.snapshot === 'string' ? `'${url}'` : typeof options.snapshot}`)
+  }
+  if (options.snapshotFetch !== undefined && !['lazy', 'prefetch', 'all'].includes(options.snapshotFetch as string)) {
+    throw new WinnowError('INVALID_INPUT', `snapshotFetch must be 'lazy', 'prefetch' or 'all', got ${JSON.stringify(options.snapshotFetch)}`)
   }
   if (options.analyzer !== undefined || options.chunking !== undefined) {
     throw new WinnowError('INVALID_INPUT', 'a snapshot collection takes its analyzer and chunking from the snapshot; set them when building it (npx winnow-rerank index)')

@@ -247,6 +247,7 @@ export class CollectionRegistry {
         coordination: this.coordination,
         embedderModel: async () => (await this.models()).info.embedder?.model ?? null,
         openEngine: (name, store) => this.engineOn(name, store, {}),
+        mode: options.snapshotFetch,
       },
       onProgress,
     )

@@ -45,6 +45,30 @@ describe('winnow index', () => {
     expect(shards.some((s) => s.kind === 'vectors')).toBe(true)
   })
 
+  it('--format 2 writes the lazily fetched format (tables and indexes in the manifest, every shard on disk); auto keeps a small site on format 1', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'winnow-cli-'))
+    expect(await main(['index', SITE, '--out', out, '--embedder', 'tiny-random-embedder', '--models', MODELS, '--chunk-tokens', '32', '--format', '2'])).toBe(0)
+    const manifest = manifestIn(out)
+    expect(manifest.version).toBe(2)
+    expect(manifest.shards.filter((s) => s.kind === 'index').map((s) => s.of).sort()).toEqual(['documents', 'postings', 'rows', 'vectors'])
+    expect(readdirSync(join(out, 'shards')).length).toBeGreaterThan(manifest.shards.length)
+    expect(stderr.join('')).toMatch(/format 2 \(fetched as queries need it\)/)
+    // A rebuild keeps the previous build's shards (visitors on it fetch them lazily), not older ones.
+    const firstBuild = readdirSync(join(out, 'shards'))
+    expect(await main(['index', SITE, '--out', out, '--format', '2', '--chunk-tokens', '40'])).toBe(0)
+    const secondBuild = readdirSync(join(out, 'shards'))
+    expect(secondBuild).toEqual(expect.arrayContaining(firstBuild))
+    expect(await main(['index', SITE, '--out', out, '--format', '2', '--chunk-tokens', '64'])).toBe(0)
+    const third = readdirSync(join(out, 'shards'))
+    expect(third.filter((f) => firstBuild.includes(f) && !secondBuild.includes(f))).toEqual([])
+    expect(third.some((f) => secondBuild.includes(f) && !firstBuild.includes(f))).toBe(true)
+    expect(firstBuild.some((f) => !third.includes(f))).toBe(true)
+    const small = mkdtempSync(join(tmpdir(), 'winnow-cli-'))
+    expect(await main(['index', SITE, '--out', small])).toBe(0)
+    expect(manifestIn(small).version).toBe(1)
+    expect(await main(['index', SITE, '--out', small, '--format', '3'])).toBe(1)
+  })
+
   it('fails with a usage message (2) or a reason (1), writing nothing', async () => {
     const out = mkdtempSync(join(tmpdir(), 'winnow-cli-'))
     expect(await main(['index', SITE])).toBe(2)
