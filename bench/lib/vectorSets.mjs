@@ -16,7 +16,7 @@
 // Queries are rows n, n + 1, … of the same set (drawn the same way, not stored).
 
 /** mulberry32 seeded by two integers. */
-function rowRandom(seed, index) {
+export function rowRandom(seed, index) {
   let a = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35)) >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0

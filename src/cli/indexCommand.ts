@@ -10,6 +10,8 @@ import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { WinnowError } from '../errors.js'
 import { decodeRecords, gunzip } from '../snapshot/codec.js'
+import type { ShardEntry } from '../snapshot/format.js'
+import { checkIndex, shardRef } from '../snapshot/lazyStore.js'
 import { DTYPE_FILES } from '../models/dtype.js'
 import type { Dtype } from '../types.js'
 import { buildSnapshot, type BuildSnapshotOptions } from './buildSnapshot.js'
@@ -176,8 +178,9 @@ async function shardsOfBuild(out: string): Promise<string[]> {
   try {
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { shards: { file: string; kind: string }[] }
     const files = manifest.shards.map((s) => s.file)
-    for (const s of manifest.shards.filter((s) => s.kind === 'index')) {
-      files.push(...((decodeRecords(await gunzip(readFileSync(join(out, s.file)))) as { files: string[] }).files ?? []))
+    for (const s of manifest.shards.filter((s) => s.kind === 'index') as ShardEntry[]) {
+      const index = checkIndex(decodeRecords(await gunzip(readFileSync(join(out, s.file)))), s.of!, s.records)
+      for (let i = 0; i < index.bytes.length; i++) files.push(shardRef(index, i).file)
     }
     return files
   } catch {

@@ -15,7 +15,9 @@ import type { LazyKind, SnapshotManifest } from './format.js'
 import { storeManifest } from './importer.js'
 import { shardRecords } from './read.js'
 import type { ShardSource } from './shardSource.js'
-import type { LazyIndex, LazyPostings, LazyRows } from './writeLazy.js'
+import { fromStoredSegment } from '../store/segmentColumns.js'
+import type { ShardRef } from './shardSource.js'
+import { INDEX_HASH_BYTES, lazyShardFile, type LazyIndex, type LazyPostings, type LazyRows, type PackedSegment } from './writeLazy.js'
 
 export class LazySnapshotStore implements CollectionStore {
   private readonly indexes = new Map<LazyKind, Promise<LazyIndex | null>>()
@@ -33,7 +35,7 @@ export class LazySnapshotStore implements CollectionStore {
   static async open(name: string, manifest: SnapshotManifest, source: ShardSource, cache: ShardCache | null = null): Promise<LazySnapshotStore> {
     const segments: SegmentRecord[] = []
     for (const entry of manifest.shards.filter((s) => s.kind === 'segments')) {
-      const records = shardRecords('segments', await source.get(entry), manifest)
+      const records = shardRecords('segments', { segments: unpackSegments(await source.get(entry)) }, manifest)
       if (records.count !== entry.records) throw corrupt(entry.file, `it holds ${records.count} segments, the manifest says ${entry.records}`)
       segments.push(...records.segments)
     }
@@ -71,7 +73,7 @@ export class LazySnapshotStore implements CollectionStore {
   async readQuantized(segments?: readonly number[]): Promise<QuantizedBlockRecord[]> {
     const index = await this.index('vectors')
     if (!index) return []
-    const wanted = index.files.map((_, i) => i).filter((i) => !segments || segments.includes(index.segments[i]!))
+    const wanted = [...index.segments.keys()].filter((i) => !segments || segments.includes(index.segments[i]!))
     const out: QuantizedBlockRecord[] = []
     for (const payload of await Promise.all(wanted.map((i) => this.shard(index, i)))) out.push(...shardRecords('vectors', payload, this.manifest).quantized)
     return out
@@ -123,7 +125,7 @@ export class LazySnapshotStore implements CollectionStore {
     const index = await this.index('postings')
     if (!index) return []
     const out: PostingRecord[] = []
-    for (let i = 0; i < index.files.length; i++) {
+    for (let i = 0; i < index.bytes.length; i++) {
       const p = (await this.shard(index, i)) as LazyPostings
       for (const term of new Set(p.terms)) out.push(...postingsOf(p, term).filter((x) => x.segment === segment))
     }
@@ -185,7 +187,7 @@ export class LazySnapshotStore implements CollectionStore {
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.source.get({ file: index.files[i]!, bytes: index.bytes[i]!, sha256: index.sha256[i]! })
+    return this.source.get(shardRef(index, i))
   }
 
   /** The index shard of a kind (null when the snapshot has none), read once; a failed read is retried. */
@@ -234,13 +236,43 @@ function postingsOf(p: LazyPostings | undefined, term: string): PostingRecord[] 
   return out
 }
 
-function checkIndex(payload: unknown, kind: LazyKind, count: number): LazyIndex {
+export function checkIndex(payload: unknown, kind: LazyKind, count: number): LazyIndex {
   const p = payload as Partial<LazyIndex> | null
-  const n = p?.files?.length
-  if (!p || p.of !== kind || !Array.isArray(p.files) || !Array.isArray(p.sha256) || !Array.isArray(p.first) || !(p.bytes instanceof Uint32Array) || !(p.segments instanceof Uint32Array) || n !== count || [p.sha256, p.first, p.bytes, p.segments].some((a) => a!.length !== n)) {
+  const n = p?.bytes?.length
+  const first = p?.first
+  const keys = kind === 'postings' ? Array.isArray(first) && first.every((t) => typeof t === 'string') : first instanceof Uint32Array
+  if (!p || p.of !== kind || !(p.sha256 instanceof Uint8Array) || !(p.bytes instanceof Uint32Array) || !(p.records instanceof Uint32Array) || !(p.segments instanceof Uint32Array) || !keys || n !== count) {
     throw malformed('index', `its ${kind} index disagrees with the manifest`)
   }
+  if (p.sha256.length !== n * INDEX_HASH_BYTES || first!.length !== n || p.records.length !== n || p.segments.length !== n) throw malformed('index', `its ${kind} index has arrays of different lengths`)
   return p as LazyIndex
+}
+
+/** Shard `i` of an index: its file, size and hash prefix. */
+export function shardRef(index: LazyIndex, i: number): ShardRef {
+  let hex = ''
+  for (let b = i * INDEX_HASH_BYTES; b < (i + 1) * INDEX_HASH_BYTES; b++) hex += index.sha256[b]!.toString(16).padStart(2, '0')
+  return { file: lazyShardFile(index.of, i, hex), bytes: index.bytes[i]!, sha256: hex }
+}
+
+/** The segment tables of a format-2 segments shard (see `packSegment`). */
+function unpackSegments(payload: unknown): SegmentRecord[] {
+  const packed = (payload as { packed?: PackedSegment[] } | null)?.packed
+  if (!Array.isArray(packed)) throw malformed('segments', 'no segment tables')
+  return packed.map((p) => {
+    const { seqGaps, docGaps, lengths, ...rest } = p ?? ({} as PackedSegment)
+    if (!(seqGaps instanceof Uint32Array) || !(docGaps instanceof Uint32Array) || !(lengths instanceof Uint16Array || lengths instanceof Uint32Array)) throw malformed('segments', 'a segment table has arrays of the wrong type')
+    const sums = (gaps: Uint32Array) => {
+      const out = new Uint32Array(gaps.length)
+      for (let i = 0, v = 0; i < gaps.length; i++) out[i] = v = i === 0 ? gaps[0]! : (v + gaps[i]!) >>> 0
+      return out
+    }
+    try {
+      return fromStoredSegment({ ...rest, seqs: sums(seqGaps), docOf: sums(docGaps), lengths: lengths instanceof Uint32Array ? lengths : Uint32Array.from(lengths) })
+    } catch {
+      throw malformed('segments', 'a segment table has damaged document columns')
+    }
+  })
 }
 
 function corrupt(file: string, why: string): WinnowError {

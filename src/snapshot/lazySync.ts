@@ -4,14 +4,12 @@
  * shard cache, then the pointer moves. Queries fetch the rest as they need it (`lazyStore.ts`);
  * `snapshotFetch: 'all'` downloads everything first (offline use), `'prefetch'` in the background.
  */
-import { WinnowError } from '../errors.js'
 import type { ShardCache } from '../store/shardCache.js'
 import type { SnapshotPointer, SnapshotStorage } from '../store/snapshots.js'
 import type { SnapshotFetch, SnapshotProgress } from '../types.js'
 import type { SnapshotManifest } from './format.js'
-import { LazySnapshotStore } from './lazyStore.js'
+import { checkIndex, LazySnapshotStore, shardRef } from './lazyStore.js'
 import { ShardSource, type ShardRef } from './shardSource.js'
-import type { LazyIndex } from './writeLazy.js'
 import { parseManifest } from './format.js'
 import { RECORD_LAYOUT, type CollectionStore } from '../store/types.js'
 import { ANALYZER_VERSION } from '../text/analyzer.js'
@@ -86,11 +84,8 @@ export async function prefetchAll(store: CollectionStore, checkpoint: () => Prom
 async function lazyShards(manifest: SnapshotManifest, source: ShardSource): Promise<ShardRef[]> {
   const out: ShardRef[] = []
   for (const entry of manifest.shards.filter((s) => s.kind === 'index')) {
-    const index = (await source.get(entry)) as LazyIndex
-    if (!Array.isArray(index?.files) || !Array.isArray(index.sha256) || !(index.bytes instanceof Uint32Array)) {
-      throw new WinnowError('SNAPSHOT_INVALID', `the ${String(entry.of)} index of the snapshot is malformed. Rebuild the snapshot`, { reason: 'corrupt', kind: 'index' })
-    }
-    index.files.forEach((file, i) => out.push({ file, bytes: index.bytes[i]!, sha256: index.sha256[i]! }))
+    const index = checkIndex(await source.get(entry), entry.of!, entry.records)
+    for (let i = 0; i < index.bytes.length; i++) out.push(shardRef(index, i))
   }
   return out
 }

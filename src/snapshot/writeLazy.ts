@@ -17,7 +17,8 @@
  */
 
 import { invalidInput } from '../errors.js'
-import { rowBlockRows, type ListRecord, type PostingRecord, type QuantizedBlockRecord } from '../store/types.js'
+import { toStoredSegment, type StoredSegment } from '../store/segmentColumns.js'
+import { rowBlockRows, type ListRecord, type PostingRecord, type QuantizedBlockRecord, type SegmentRecord } from '../store/types.js'
 import { SNAPSHOT_V2, type LazyKind, type ShardEntry } from './format.js'
 import { collectionSection, documentEntries, encodeShard, estimateDocument, finishManifest, pack, type CollectionRecords, type SnapshotFile, type WriteSnapshotOptions } from './write.js'
 import type { SnapshotManifest } from './format.js'
@@ -34,17 +35,35 @@ export interface WriteLazyOptions extends WriteSnapshotOptions {
   rowBytes?: number
 }
 
-/** An index shard's payload: the shards of one lazy kind, in key order. */
+/**
+ * An index shard's payload: the shards of one lazy kind, in key order. Shard `i` is the file
+ * {@link lazyShardFile}(of, i, its hash); its first 16 bytes of SHA-256 are `sha256[16i…16i+16]`
+ * (128 bits: a damaged or stale file cannot pass, and 10,000 shards cost 160 KB, not 640 KB of hex).
+ */
 export interface LazyIndex {
   of: LazyKind
-  files: string[]
-  sha256: string[]
+  sha256: Uint8Array
   bytes: Uint32Array
   records: Uint32Array
-  /** The first key of each shard: a term (postings) or a number (seq, list, block). */
-  first: (string | number)[]
+  /** The first key of each shard: terms (postings) or numbers (first seq, list or block). */
+  first: string[] | Uint32Array
   /** The segment of each shard (lists and vectors); 0 otherwise. */
   segments: Uint32Array
+}
+
+/** Bytes of SHA-256 an index keeps per shard. */
+export const INDEX_HASH_BYTES = 16
+
+/** The file of a lazy shard: `shards/<kind>-<n>-<12 hex of its hash>.bin`. */
+export function lazyShardFile(kind: LazyKind, n: number, sha256Hex: string): string {
+  return `shards/${kind}-${String(n).padStart(4, '0')}-${sha256Hex.slice(0, 12)}.bin`
+}
+
+/** A segment table as a format-2 shard stores it: documents as columns, seqs and `docOf` as gaps. */
+export interface PackedSegment extends Omit<StoredSegment, 'seqs' | 'docOf' | 'lengths'> {
+  seqGaps: Uint32Array
+  docGaps: Uint32Array
+  lengths: Uint16Array | Uint32Array
 }
 
 /** A postings shard: terms ascending, each with its segments ascending; seqs gap-coded per posting. */
@@ -73,7 +92,7 @@ export async function writeLazySnapshot(records: CollectionRecords, options: Wri
   const shards: ShardEntry[] = []
   const segments = [...records.segments].sort((a, b) => a.id - b.id)
   for (const [n, group] of pack(segments, 1 << 20, (s) => s.seqs.length * 12 + JSON.stringify(s.docs).length).entries()) {
-    const { file, entry } = await encodeShard('segments', n, group.length, { segments: group })
+    const { file, entry } = await encodeShard('segments', n, group.length, { packed: group.map(packSegment) })
     files.push(file)
     shards.push(entry)
   }
@@ -86,22 +105,35 @@ export async function writeLazySnapshot(records: CollectionRecords, options: Wri
   ]
   for (const [kind, parts] of kinds) {
     if (parts.length === 0) continue
-    const index: LazyIndex = { of: kind, files: [], sha256: [], bytes: new Uint32Array(parts.length), records: new Uint32Array(parts.length), first: [], segments: new Uint32Array(parts.length) }
+    const numeric = kind !== 'postings'
+    const index: LazyIndex = {
+      of: kind,
+      sha256: new Uint8Array(parts.length * INDEX_HASH_BYTES),
+      bytes: new Uint32Array(parts.length),
+      records: new Uint32Array(parts.length),
+      first: numeric ? Uint32Array.from(parts, (p) => p.first as number) : parts.map((p) => p.first as string),
+      segments: Uint32Array.from(parts, (p) => p.segment),
+    }
     for (const [n, part] of parts.entries()) {
       const { file, entry } = await encodeShard(kind, n, part.records, part.payload)
       files.push(file)
-      index.files.push(entry.file)
-      index.sha256.push(entry.sha256)
+      for (let b = 0; b < INDEX_HASH_BYTES; b++) index.sha256[n * INDEX_HASH_BYTES + b] = parseInt(entry.sha256.slice(b * 2, b * 2 + 2), 16)
       index.bytes[n] = entry.bytes
       index.records[n] = entry.records
-      index.first.push(part.first)
-      index.segments[n] = part.segment
     }
     const { file, entry } = await encodeShard(`index-${kind}`, 0, parts.length, index)
     files.push(file)
     shards.push({ ...entry, kind: 'index', of: kind })
   }
   return { manifest: await finishManifest(SNAPSHOT_V2, collection, shards, options), files }
+}
+
+/** A segment table with its documents as columns (as IndexedDB keeps them) and its ascending arrays as gaps. */
+export function packSegment(segment: SegmentRecord): PackedSegment {
+  const { seqs, docOf, lengths, ...rest } = toStoredSegment(segment)
+  const gaps = (a: Uint32Array) => Uint32Array.from(a, (v, i) => (i === 0 ? v : v - a[i - 1]!))
+  const narrow = lengths.every((l) => l < 65536)
+  return { ...rest, seqGaps: gaps(seqs), docGaps: gaps(docOf), lengths: narrow ? Uint16Array.from(lengths) : lengths }
 }
 
 function postingShards(postings: readonly PostingRecord[], target: number) {
