@@ -194,6 +194,23 @@ if (snap) {
     md.push(`| ${r.corpus} | ${r.variant === 'embedded' ? `keyword + ${snap.embedder} vectors` : 'keyword'} | ${r.documents.toLocaleString('en-US')} | ${r.chunks.toLocaleString('en-US')} | ${k(r.bytes)} (${k(r.byKind.documents)} / ${k(r.byKind.postings)} / ${k(r.byKind.vectors)}) | ${r.buildSeconds.toFixed(1)} | ${ms(r.importMs)} | ${ms(r.revisitMs)} |`)
   }
   md.push('')
+  const site = snap.lazySite
+  if (site) {
+    const kb = (b) => `${(b / 1000).toFixed(0)} kB`
+    md.push(
+      '### Format 2: fetched as queries need it',
+      '',
+      `A synthetic keyword-only site of ${site.pages.toLocaleString('en-US')} pages (made-up Zipf-distributed words, \`bench/lib/syntheticSite.mjs\`: bytes, not relevance; ${site.chunks.toLocaleString('en-US')} passages, ${site.files.toLocaleString('en-US')} files, ${(site.totalBytes / 1e6).toFixed(1)} MB in all, built in ${site.buildSeconds.toFixed(1)} s), opened in a fresh Chromium profile: bytes of snapshot files the page fetched (gzip as served; the library's own JS is apart, see Size).`,
+      '',
+      '| step | bytes |',
+      '|---|---|',
+      `| open (manifest, segment tables, indexes) | ${kb(site.openBytes)} |`,
+      `| open + first query | **${kb(site.firstQueryBytes)}** |`,
+      `| each of the next 20 queries | mean ${kb(site.laterQueryBytes.mean)}, max ${kb(site.laterQueryBytes.max)} |`,
+      '',
+    )
+    goal('10,000-page site, open + first query (format 2)', '< 300 kB (Pagefind\'s figure)', kb(site.firstQueryBytes), site.firstQueryBytes < 300_000)
+  }
 }
 
 // ---------------------------------------------------------------- size

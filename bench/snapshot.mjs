@@ -3,9 +3,13 @@
 // later visit (hash unchanged: manifest only). Two corpora: the project's docs/ (rendered to HTML
 // and read back, as `winnow index` does on a built site) and SciFact (5,183 abstracts), each
 // keyword-only and with the MiniLM-L6-shaped embedder (q8, 384 dims) when it is generated.
+// Then format 2 (fetched as queries need it) on a synthetic 10,000-page keyword-only site (made-up
+// Zipf-distributed words, bench/lib/syntheticSite.mjs: bytes, not relevance): bytes on the wire to
+// open the collection and answer the first query, and for each of the next 20 (Pagefind publishes
+// < 300 kB for a first query on a 10,000-page site).
 // Saves bench/results/<date>-snapshot.json. Never part of the tests.
 //
-//   npm run bench:snapshot [-- --embedder minilm-l6-random-embedder --abstracts 5183]
+//   npm run bench:snapshot [-- --embedder minilm-l6-random-embedder --abstracts 5183 --site-pages 10000 --only-site]
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { chromium } from '@playwright/test'
@@ -15,6 +19,8 @@ import { benchArgs, readCorpus } from './lib/common.mjs'
 const args = benchArgs({
   embedder: { type: 'string', default: 'minilm-l6-random-embedder' },
   abstracts: { type: 'string', default: '5183' },
+  'site-pages': { type: 'string', default: '10000' },
+  'only-site': { type: 'boolean', default: false },
 })
 const PORT = 4183
 const server = await serveBuiltApp(PORT)
@@ -36,7 +42,7 @@ async function nodeEmbedder(model) {
 const tmp = resolve('dist-bench/snapshot-docs')
 rmSync(tmp, { recursive: true, force: true })
 await renderDocs('docs', tmp, {})
-const corpora = {
+const corpora = args['only-site'] ? {} : {
   docs: toDocuments(await readSite(tmp, { baseUrl: 'docs/' })),
   scifact: readCorpus(args.data)
     .slice(0, Number(args.abstracts))
@@ -79,8 +85,68 @@ for (const [corpus, documents] of Object.entries(corpora)) {
   }
 }
 await embedder?.dispose()
+const lazySite = Number(args['site-pages']) > 0 ? await lazySiteBench(Number(args['site-pages'])) : null
 await browser.close()
 server.kill()
+
+/** Format 2 on a synthetic keyword-only site: bytes per query in a fresh profile, from the route's log. */
+async function lazySiteBench(pages) {
+  const { syntheticSite, siteQueries } = await import('./lib/syntheticSite.mjs')
+  const { documents, words } = syntheticSite(pages)
+  const started = performance.now()
+  const { manifest, files } = await buildSnapshot(documents, { embedder: null, format: 2, chunking: { maxTokens: 256, headings: false } })
+  const buildSeconds = (performance.now() - started) / 1000
+  const served = new Map(files.map((f) => [f.path, f.bytes]))
+  served.set('manifest.json', new TextEncoder().encode(JSON.stringify(manifest)))
+  const total = [...served.values()].reduce((n, b) => n + b.length, 0)
+  const context = await browser.newContext()
+  const log = []
+  await context.route('**/snap/**', (route) => {
+    const path = new URL(route.request().url()).pathname.replace(/^\/snap\//, '')
+    const body = served.get(path)
+    if (body) log.push({ path, bytes: body.length })
+    return body ? route.fulfill({ status: 200, body: Buffer.from(body) }) : route.fulfill({ status: 404, body: '' })
+  })
+  const page = await context.newPage()
+  await page.goto(`http://127.0.0.1:${PORT}/test/browser/pages/harness.html`)
+  await page.waitForFunction(() => window.harnessReady === true)
+  const since = () => log.splice(0).reduce((n, l) => n + l.bytes, 0)
+  const t0 = performance.now()
+  await page.evaluate(async () => {
+    const w = await window.winnowApi.createWinnow({ reranker: false })
+    window.site = await w.collection('site', { snapshot: '/snap/manifest.json' })
+  })
+  const openMs = performance.now() - t0
+  const openBytes = since()
+  const queries = siteQueries(words, 21)
+  const perQuery = []
+  for (const q of queries) {
+    const q0 = performance.now()
+    const hits = await page.evaluate(async (q) => (await window.site.search(q, { mode: 'keyword', k: 10 })).length, q)
+    perQuery.push({ query: q, bytes: since(), ms: performance.now() - q0, hits })
+  }
+  await context.close()
+  const later = perQuery.slice(1)
+  const row = {
+    pages,
+    documents: manifest.collection.documents,
+    chunks: manifest.collection.chunks,
+    files: served.size,
+    totalBytes: total,
+    buildSeconds,
+    openBytes,
+    openMs,
+    firstQueryBytes: openBytes + perQuery[0].bytes,
+    laterQueryBytes: { mean: later.reduce((n, q) => n + q.bytes, 0) / later.length, max: Math.max(...later.map((q) => q.bytes)) },
+    perQuery,
+  }
+  console.log(
+    `site     format 2  ${pages} pages, ${row.chunks} chunks, ${row.files} files, ${(total / 1024 / 1024).toFixed(1)} MiB in all; build ${buildSeconds.toFixed(1)} s; ` +
+      `open ${(openBytes / 1024).toFixed(0)} KiB (${openMs.toFixed(0)} ms), first query ${(row.firstQueryBytes / 1024).toFixed(0)} KiB with the open, ` +
+      `next 20: mean ${(row.laterQueryBytes.mean / 1024).toFixed(0)} KiB, max ${(row.laterQueryBytes.max / 1024).toFixed(0)} KiB`,
+  )
+  return row
+}
 
 /** First visit (import to searchable) and a later one (manifest check only) in a fresh profile. */
 async function importInChromium(served, model) {
@@ -117,5 +183,5 @@ async function importInChromium(served, model) {
 mkdirSync('bench/results', { recursive: true })
 const date = new Date().toISOString().slice(0, 10)
 const out = `bench/results/${date}-snapshot.json`
-writeFileSync(out, JSON.stringify({ date, part: 'snapshot', machine: await (async () => { const os = await import('node:os'); return `${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.version}` })(), embedder: withEmbedder ? args.embedder : null, rows }, null, 2) + '\n')
+writeFileSync(out, JSON.stringify({ date, part: 'snapshot', machine: await (async () => { const os = await import('node:os'); return `${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.version}` })(), embedder: withEmbedder ? args.embedder : null, rows, lazySite }, null, 2) + '\n')
 console.log(`saved ${out}`)

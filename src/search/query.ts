@@ -149,6 +149,7 @@ export async function retrieveCandidates(
   const { table, slots } = stage
   const { store, blocks } = ctx
   const dims = ctx.manifest.dims
+  const titles = store.readTitles ? await store.readTitles(slots.map((s) => table.docRef(s))) : null
   return {
     mode: stage.mode,
     candidates: slots.map((slot, i) => {
@@ -157,7 +158,7 @@ export async function retrieveCandidates(
       const vec = stage.vector.get(slot)
       if (kw !== undefined) candidate.scores.keyword = kw
       if (vec !== undefined) candidate.scores.vector = vec
-      const title = table.title(slot)
+      const title = table.title(slot) ?? titles?.[i]
       if (title !== undefined) candidate.title = title
       const metadata = table.metadata(slot)
       if (metadata !== undefined) candidate.metadata = metadata

@@ -144,6 +144,10 @@ export class LazySnapshotStore implements CollectionStore {
     return (await this.documents(refs)).map((d) => d?.doc)
   }
 
+  async readTitles(refs: readonly DocRef[]): Promise<(string | undefined)[]> {
+    return (await this.documents(refs)).map((d) => d?.doc.title)
+  }
+
   async commit(_batch: WriteBatch): Promise<void> {
     throw new WinnowError('READ_ONLY', `collection '${this.name}' is a snapshot fetched as it is searched; it changes only when a newer snapshot is published`, { collection: this.name })
   }

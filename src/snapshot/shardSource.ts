@@ -16,7 +16,7 @@ import { decodeRecords, gunzip, sha256Hex } from './codec.js'
 export interface ShardRef {
   file: string
   bytes: number
-  /** SHA-256 of the file as served, lower-case hex: all of it, or its first 16 bytes (an index). */
+  /** SHA-256 of the file as served, lower-case hex: all of it, or its first 12 bytes (an index). */
   sha256: string
 }
 
@@ -99,8 +99,8 @@ export class ShardSource {
     }
     if (bytes.length !== ref.bytes) throw corrupt(ref, `it has ${bytes.length} bytes, the manifest says ${ref.bytes}`)
     const sha = await sha256Hex(bytes)
-    // An index keeps the first 16 bytes of a shard's hash (lazyStore.ts), a manifest all 32.
-    if (ref.sha256.length < 32 || sha.slice(0, ref.sha256.length) !== ref.sha256) throw corrupt(ref, `its SHA-256 is ${sha.slice(0, 12)}…, the index says ${ref.sha256.slice(0, 12)}… (a stale cache or a half-finished deploy?)`)
+    // An index keeps the first 12 bytes of a shard's hash (writeLazy.ts), a manifest all 32.
+    if (ref.sha256.length < 24 || sha.slice(0, ref.sha256.length) !== ref.sha256) throw corrupt(ref, `its SHA-256 is ${sha.slice(0, 12)}…, the index says ${ref.sha256.slice(0, 12)}… (a stale cache or a half-finished deploy?)`)
     this.traffic.fetched++
     this.traffic.fetchedBytes += bytes.length
     return bytes

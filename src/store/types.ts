@@ -289,6 +289,11 @@ export interface CollectionStore {
   readChunks(seqs: readonly number[], docs: readonly DocRef[]): Promise<(ChunkRecord | undefined)[]>
   /** Documents (undefined where none with that id and smallest seq is stored). */
   readDocs(refs: readonly DocRef[]): Promise<(DocRecord | undefined)[]>
+  /**
+   * Titles of documents, for a store whose segment tables leave them out (a format-2 snapshot keeps
+   * them with the texts, which a query fetches for its candidates anyway); absent otherwise.
+   */
+  readTitles?(refs: readonly DocRef[]): Promise<(string | undefined)[]>
   commit(batch: WriteBatch): Promise<void>
   /**
    * Writes records of a segment no segment record names yet (a merge's, ahead of the commit that

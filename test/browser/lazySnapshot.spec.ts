@@ -96,6 +96,8 @@ test('a format-2 snapshot opens with its tables and indexes, fetches per query o
   state.log.length = 0
   expect(await find(page, 'item7')).toEqual(['page-7.html#s true'])
   expect(kinds(state.log)).toEqual(['documents', 'postings'])
+  // Titles come with the texts (the segment tables leave them out).
+  expect(await page.evaluate(async () => (await (window as any).docs.search('item8', { mode: 'keyword', k: 1 }))[0].title)).toBe('Section 8')
   const firstQuery = state.log.reduce((n, l) => n + l.bytes, 0)
   expect(firstQuery).toBeLessThan(v.total / 4)
   state.log.length = 0

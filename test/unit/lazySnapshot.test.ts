@@ -60,7 +60,7 @@ const QUERIES: [string, SearchMode][] = [
 
 async function answers(engine: CollectionEngine, query: string, mode: SearchMode) {
   const { hits } = await searchCollection(engine, { query, mode, k: 10, probes: 10_000 }, none)
-  return hits.map((h) => ({ id: h.chunkId, score: h.score, text: h.snippet.text }))
+  return hits.map((h) => ({ id: h.chunkId, score: h.score, text: h.snippet.text, title: h.title }))
 }
 
 describe('snapshot format 2 (lazily fetched shards)', async () => {
@@ -92,6 +92,9 @@ describe('snapshot format 2 (lazily fetched shards)', async () => {
       expect(got.map((h) => h.id), `${mode} ${query}`).toEqual(want.map((h) => h.id))
       got.forEach((h, i) => expect(h.score).toBeCloseTo(want[i]!.score, 5))
       expect(got.map((h) => h.text)).toEqual(want.map((h) => h.text))
+      // Titles come from the documents shards (the segment tables leave them out).
+      expect(got.map((h) => h.title)).toEqual(want.map((h) => h.title))
+      expect(got.every((h) => typeof h.title === 'string')).toBe(true)
     }
     // Probing every list reads all of them; at the default probes a hybrid query reads a fraction.
     const total = lazy.files.reduce((n, f) => n + f.bytes.length, 0)
