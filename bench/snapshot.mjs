@@ -56,7 +56,7 @@ for (const [corpus, documents] of Object.entries(corpora)) {
   for (const variant of withEmbedder ? ['keyword', 'embedded'] : ['keyword']) {
     const e = variant === 'embedded' ? embedder : null
     const started = performance.now()
-    const { manifest, files } = await buildSnapshot(documents, { embedder: e ? { port: e.port, info: e.info } : null })
+    const { manifest, files } = await buildSnapshot(documents, { embedder: e ? { port: e.port, info: e.info } : null, format: 1 })
     const buildSeconds = (performance.now() - started) / 1000
     const served = new Map(files.map((f) => [f.path, f.bytes]))
     served.set('manifest.json', new TextEncoder().encode(JSON.stringify(manifest)))
