@@ -9,7 +9,10 @@
 // < 300 kB for a first query on a 10,000-page site).
 // Saves bench/results/<date>-snapshot.json. Never part of the tests.
 //
-//   npm run bench:snapshot [-- --embedder minilm-l6-random-embedder --abstracts 5183 --site-pages 10000 --only-site]
+// And format 2 with vectors: 100,000 synthetic passages × 384 (bench/lib/lazyVectors.mjs): build
+// time and peak memory in Node, bytes and time of a cold first vector query, of later ones, recall@10.
+//
+//   npm run bench:snapshot [-- --embedder minilm-l6-random-embedder --abstracts 5183 --site-pages 10000 --vector-passages 100000 --only-site]
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { chromium } from '@playwright/test'
@@ -20,6 +23,7 @@ const args = benchArgs({
   embedder: { type: 'string', default: 'minilm-l6-random-embedder' },
   abstracts: { type: 'string', default: '5183' },
   'site-pages': { type: 'string', default: '10000' },
+  'vector-passages': { type: 'string', default: '100000' },
   'only-site': { type: 'boolean', default: false },
 })
 const PORT = 4183
@@ -86,6 +90,16 @@ for (const [corpus, documents] of Object.entries(corpora)) {
 }
 await embedder?.dispose()
 const lazySite = Number(args['site-pages']) > 0 ? await lazySiteBench(Number(args['site-pages'])) : null
+let lazyVectors = null
+if (Number(args['vector-passages']) > 0) {
+  const { lazyVectorBench } = await import('./lib/lazyVectors.mjs')
+  lazyVectors = await lazyVectorBench({ browser, port: PORT, n: Number(args['vector-passages']), buildSnapshot })
+  const v = lazyVectors
+  console.log(
+    `vectors  format 2  ${v.passages} passages × ${v.dims}, ${v.files} files, ${(v.totalBytes / 2 ** 20).toFixed(1)} MiB; build ${v.buildSeconds.toFixed(1)} s, peak RSS ${v.buildPeakRssMiB} MiB; ` +
+      `cold open + first query ${(v.firstQuery.coldBytes / 1024).toFixed(0)} KiB in ${v.firstQuery.coldMs.toFixed(0)} ms; later mean ${(v.laterQueries.meanBytes / 1024).toFixed(0)} KiB, p50 ${v.laterQueries.p50Ms.toFixed(0)} ms; recall@10 ${v.recallAt10.toFixed(3)}`,
+  )
+}
 await browser.close()
 server.kill()
 
@@ -183,5 +197,5 @@ async function importInChromium(served, model) {
 mkdirSync('bench/results', { recursive: true })
 const date = new Date().toISOString().slice(0, 10)
 const out = `bench/results/${date}-snapshot.json`
-writeFileSync(out, JSON.stringify({ date, part: 'snapshot', machine: await (async () => { const os = await import('node:os'); return `${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.version}` })(), embedder: withEmbedder ? args.embedder : null, rows, lazySite }, null, 2) + '\n')
+writeFileSync(out, JSON.stringify({ date, part: 'snapshot', machine: await (async () => { const os = await import('node:os'); return `${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.version}` })(), embedder: withEmbedder ? args.embedder : null, rows, lazySite, lazyVectors }, null, 2) + '\n')
 console.log(`saved ${out}`)

@@ -12,7 +12,7 @@ import { MemoryBackend } from '../store/memory.js'
 import { writeSnapshot, type SnapshotFile } from '../snapshot/write.js'
 import { writeLazySnapshot, type WriteLazyOptions } from '../snapshot/writeLazy.js'
 import type { SnapshotEmbedder, SnapshotManifest } from '../snapshot/format.js'
-import type { AddProgress, AnalyzerOptions, ChunkingOptions, DocumentInput } from '../types.js'
+import type { AddProgress, AnalyzerOptions, ChunkingOptions, DocumentInput, VectorIndexOptions } from '../types.js'
 
 /** Options of {@link buildSnapshot}. */
 export interface BuildSnapshotOptions {
@@ -27,6 +27,10 @@ export interface BuildSnapshotOptions {
    * 2 when format 1 would exceed {@link LAZY_FROM_BYTES}.
    */
   format?: 1 | 2 | 'auto'
+  /** When the engine partitions vectors (`vectorIndex.minRows`, default 50,000 rows). */
+  vectorIndex?: VectorIndexOptions
+  /** Documents per add (default 10,000); see the comment in {@link buildSnapshot}. */
+  batchDocuments?: number
   /** Shard targets of format 2 (see `WriteLazyOptions`). */
   lazy?: Pick<WriteLazyOptions, 'postingsBytes' | 'documentBytes' | 'vectorBytes' | 'rowBytes'>
   generator?: string
@@ -44,11 +48,25 @@ export async function buildSnapshot(documents: readonly DocumentInput[], options
   const backend = new MemoryBackend()
   const coordination = createCoordination({})
   const store = await backend.open('snapshot')
-  const engine = await CollectionEngine.open('snapshot', { store, coordination, embedder: options.embedder?.port ?? null }, { analyzer: options.analyzer, chunking: options.chunking })
+  const engine = await CollectionEngine.open('snapshot', { store, coordination, embedder: options.embedder?.port ?? null }, { analyzer: options.analyzer, chunking: options.chunking, vectorIndex: options.vectorIndex })
   try {
-    // One add: one segment, no tombstones, postings in one list per term.
-    await engine.add(documents, async () => {}, options.onProgress)
-    await engine.idle()
+    // Up to `batchDocuments` per add; then the segments are merged and large ones partitioned for
+    // the ANN index (a format-2 snapshot then carries inverted lists a query probes, instead of
+    // int8 blocks every vector query would read whole).
+    const batch = options.batchDocuments ?? 10_000
+    let offset = 0
+    for (let from = 0; from < documents.length || from === 0; from += batch) {
+      const part = documents.slice(from, from + batch)
+      // Progress counts across batches: documents while chunking, passages after.
+      const base = offset
+      const shift = (p: AddProgress) => (p.phase === 'chunking' ? from : base)
+      await engine.add(part, async () => {}, options.onProgress && ((p) => options.onProgress!({ ...p, done: shift(p) + p.done, total: shift(p) + p.total })))
+      offset = engine.info().chunks
+      await engine.idle()
+      if (documents.length === 0) break
+    }
+    // One segment where it fits, vectors partitioned past `vectorIndex.minRows`.
+    await engine.optimize()
     const records = backend.dump('snapshot')
     const settings = { embedder: options.embedder?.info ?? null, shardBytes: options.shardBytes, generator: options.generator }
     const format = options.format ?? 'auto'

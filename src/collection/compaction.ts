@@ -47,6 +47,32 @@ export interface MergePlan {
 }
 
 /**
+ * The plan of an optimize (a snapshot build, see `CollectionEngine.optimize`): the smallest
+ * segments of a kind (with or without vectors) merged while they fit `maxRows`, two at least; else a
+ * segment of at least `minRows` rows with vectors not yet partitioned, rewritten alone (which
+ * partitions it). Null when neither is left: each plan leaves fewer segments or one more
+ * partitioned, so optimizing ends.
+ *
+ * @example
+ * planOptimize(segmentStats(table), maxMergeRows(384), 50_000, new Set(table.partitioned.map((p) => p.segment)))
+ */
+export function planOptimize(segments: readonly { id: number; live: number; vectors: boolean }[], maxRows: number, minRows: number, partitioned: ReadonlySet<number>): MergePlan | null {
+  for (const vectors of [true, false]) {
+    const group = segments.filter((s) => s.vectors === vectors).sort((a, b) => a.live - b.live || a.id - b.id)
+    const take: number[] = []
+    let rows = 0
+    for (const s of group) {
+      if (rows + s.live > maxRows) break
+      take.push(s.id)
+      rows += s.live
+    }
+    if (take.length >= 2) return { segments: take.sort((a, b) => a - b) }
+  }
+  const alone = segments.find((s) => s.vectors && s.live >= minRows && !partitioned.has(s.id))
+  return alone ? { segments: [alone.id] } : null
+}
+
+/**
  * Most fp32 bytes a merged segment's rows may take (384 MiB: 262,144 rows at 384 dims). A merge
  * holds its rows in memory, rebuilt from int8, to re-block them (and to train the ANN index), so bigger segments are
  * never merged further: a million passages settle as a few segments of this size, each partitioned.

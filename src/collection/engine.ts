@@ -8,6 +8,7 @@ import { readLiveDocument } from './documents.js'
 import { ChunkTable } from './chunkTable.js'
 import { Int8Loader } from './int8Reads.js'
 import { runMerges, WritesFirst, type MergeHost } from './merging.js'
+import { planOptimize, segmentStats } from './compaction.js'
 import { LocalCommits } from './localCommits.js'
 import { readAddedSegments, readWholeView } from './viewReads.js'
 import { checkDocuments, checkVectorRules, DEFAULT_MAX_TEXT_LENGTH, prepareDocuments, type PreparedDocument } from './ingest.js'
@@ -18,7 +19,8 @@ import type { CollectionSettings, CollectionView } from './ports.js'
 import { pickAnalyzer, pickChunking, pickVectorIndex, type ResolvedVectorIndex } from './settings.js'
 import { BlockCache, ListCache, PostingsCache } from './caches.js'
 import { vectorIndexInfo, type IndexProgress } from './ivfBuild.js'
-import { isConventions, type EmbedderConventions } from '../models/conventions.js'
+import type { EmbedderConventions } from '../models/conventions.js'
+import { collectionInfoOf } from './info.js'
 import { checkStillRecorded, countPrefixTokens, passageVectors, pickConventions } from './embedding.js'
 import type { Pooling } from '../models/embedder.js'
 
@@ -118,21 +120,8 @@ export class CollectionEngine {
   }
 
   info(): CollectionInfo {
-    const m = this.manifest
-    return {
-      name: this.name,
-      documents: m.docCount,
-      chunks: m.chunkCount,
-      dims: m.dims,
-      vectorSource: m.vectorSource,
-      embedder: m.embedder,
-      embedderConventions: isConventions(m.embedderConventions) ? { ...m.embedderConventions } : null,
-      analyzer: this.analyzer.config,
-      chunking: this.chunking,
-      snapshot: null,
-      vectorIndex: vectorIndexInfo(this.table, this.lists, this.building, this.index),
-      merging: this.compacting !== null,
-    }
+    const vectorIndex = vectorIndexInfo(this.table, this.lists, this.building, this.index)
+    return collectionInfoOf(this.name, this.manifest, { analyzer: this.analyzer.config, chunking: this.chunking, vectorIndex, merging: this.compacting !== null })
   }
 
   async count(): Promise<number> {
@@ -267,9 +256,9 @@ export class CollectionEngine {
   /**
    * Merges small segments and drops tombstones, in the background after a write (until none is
    * planned), one merge at a time across tabs: see {@link runMerges}. Searches running meanwhile
-   * keep the view they started with.
+   * keep the view they started with. With `plan`, merges what it plans instead (see {@link optimize}).
    */
-  private scheduleCompaction(): void {
+  private scheduleCompaction(plan?: MergeHost['plan']): void {
     if (this.compacting || this.closed) return
     const host: MergeHost = {
       name: this.name,
@@ -282,6 +271,7 @@ export class CollectionEngine {
       commit: (batch) => this.local.commit(this.deps.store, batch),
       committed: (manifest) => this.committed(manifest),
       index: { minRows: this.index.minRows, onProgress: (p) => void (this.building = p) },
+      plan,
       merged: (removed, segment, quantized) => {
         // The view follows from what the merge wrote: no store reads while adds wait.
         this.table = this.table.afterMerge(removed, segment, quantized)
@@ -294,6 +284,14 @@ export class CollectionEngine {
       this.compacting = null
       this.building = null
     })
+  }
+
+  /** Merges segments as far as `maxMergeRows` allows, partitioning any past `minRows` (snapshot builds). */
+  async optimize(): Promise<void> {
+    await this.idle()
+    const partitioned = (t: ChunkTable) => new Set(t.partitioned.map((p) => p.segment))
+    this.scheduleCompaction((table, maxRows) => planOptimize(segmentStats(table), maxRows, this.index.minRows, partitioned(table)))
+    await this.idle()
   }
 
   /** After the current lock holder returns: compaction queues behind it for the same lock. */

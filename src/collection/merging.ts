@@ -10,7 +10,7 @@
 import type { Coordination } from '../store/coordination.js'
 import type { CollectionStore, Manifest, QuantizedBlockRecord, SegmentRecord, WriteBatch } from '../store/types.js'
 import type { ChunkTable } from './chunkTable.js'
-import { buildMerge, finishMerge, finishStaged, maxMergeRows, planMerge, segmentStats, stagedMerge, stagingSteps, withoutStaging, type MergeIndexOptions } from './compaction.js'
+import { buildMerge, finishMerge, finishStaged, maxMergeRows, planMerge, segmentStats, stagedMerge, stagingSteps, withoutStaging, type MergeIndexOptions, type MergePlan } from './compaction.js'
 
 /** What a merge needs of the engine whose collection it merges. */
 export interface MergeHost {
@@ -25,6 +25,8 @@ export interface MergeHost {
   current(): { table: ChunkTable; manifest: Manifest }
   /** How merges partition large segments (the ANN index). */
   index?: MergeIndexOptions
+  /** What to merge next, instead of {@link planMerge} (an optimize: see `planOptimize`). */
+  plan?: (table: ChunkTable, maxRows: number) => MergePlan | null
   /** Commits a batch as this engine's own (see LocalCommits): `committed` and `merged` follow it at once. */
   commit(batch: WriteBatch): Promise<void>
   /** After each commit, under the write lock: the manifest it wrote. */
@@ -62,7 +64,7 @@ export async function mergeRound(host: MergeHost): Promise<boolean> {
   await host.refresh()
   await clearStaging(host)
   const { table, manifest } = host.current()
-  const plan = planMerge(segmentStats(table), maxMergeRows(manifest.dims))
+  const plan = host.plan ? host.plan(table, maxMergeRows(manifest.dims)) : planMerge(segmentStats(table), maxMergeRows(manifest.dims))
   if (!plan) return false
   const built = await buildMerge(store, plan, manifest, (seq) => table.hasSeq(seq), () => host.pause(), host.index)
   const valid = () => !host.isClosed() && plan.segments.every((id) => host.current().table.segments.includes(id))

@@ -102,10 +102,9 @@ export class LazySnapshotStore implements CollectionStore {
     blocks.forEach((block, i) => {
       const b = (payloads.get(at[i]!) as LazyRows | undefined)?.blocks?.find((r) => r.block === block)
       if (!b) return
-      if (!(b.codes instanceof Int8Array) || !(b.scales instanceof Float32Array) || b.codes.length !== b.seqs.length * dims || b.seqs.some((s) => Math.floor(s / rowBlockRows(dims)) !== block)) throw malformed('rows', 'a row block has arrays of the wrong type or length')
-      // The fp32 rows are code × scale, as a version-1 import rebuilds them.
+      if (!(b.codes instanceof Uint16Array) || !(b.scales instanceof Float32Array) || b.codes.length !== b.seqs.length * dims || b.seqs.some((s) => Math.floor(s / rowBlockRows(dims)) !== block)) throw malformed('rows', 'a row block has arrays of the wrong type or length')
       const vectors = new Float32Array(b.codes.length)
-      for (let r = 0; r < b.seqs.length; r++) for (let j = r * dims, end = j + dims; j < end; j++) vectors[j] = b.codes[j]! * b.scales[r]!
+      for (let r = 0; r < b.seqs.length; r++) for (let j = r * dims, end = j + dims; j < end; j++) vectors[j] = (b.codes[j]! - 32768) * b.scales[r]!
       out.push({ block, seqs: b.seqs, vectors })
     })
     return out

@@ -4,7 +4,7 @@
  */
 
 import { invalidInput, WinnowError } from '../errors.js'
-import { RECORD_LAYOUT, VECTOR_BLOCK_ROWS, type ChunkRecord, type DocRecord, type ListRecord, type Manifest, type PostingRecord, type QuantizedBlockRecord, type SegmentRecord } from '../store/types.js'
+import { RECORD_LAYOUT, VECTOR_BLOCK_ROWS, type ChunkRecord, type DocRecord, type ListRecord, type Manifest, type PostingRecord, type QuantizedBlockRecord, type RowBlockRecord, type SegmentRecord } from '../store/types.js'
 import { encodeRecords, gzip, sha256Hex } from './codec.js'
 import { hashInput, SNAPSHOT_FORMAT, SNAPSHOT_V1, type ShardEntry, type ShardKind, type ShardPayloads, type SnapshotChunk, type SnapshotDocument, type SnapshotEmbedder, type SnapshotManifest } from './format.js'
 
@@ -18,6 +18,8 @@ export interface CollectionRecords {
   quantized: QuantizedBlockRecord[]
   /** Inverted lists of partitioned segments: a snapshot carries them as the int8 blocks of their rows. */
   lists?: ListRecord[]
+  /** The fp32 rows (format 2 carries them as int16 for rescoring; format 1 rebuilds them from int8). */
+  rows?: RowBlockRecord[]
   tombstones: number[]
 }
 

@@ -1,0 +1,119 @@
+// Format 2 with vectors: `n` synthetic passages (bench/lib/vectorSets.mjs `topics` vectors, 384
+// dims, shaped like real embeddings; text of made-up words), built in Node through buildSnapshot with
+// a stand-in embedder that returns each passage's row, then opened in a fresh Chromium profile and
+// queried by vector (rows n, n + 1, … of the same set, passed as `vector`): bytes and time to open,
+// for the first query and the next ones, and recall@10 of the vector stage against an exact fp32
+// search computed here. Synthetic vectors: speed, bytes and recall of the index, never relevance.
+import { passageText, vectorSet } from './vectorSets.mjs'
+
+const DIMS = 384
+const SEED = 20261207
+
+/** An EmbedderPort whose vectors are the set's rows, found by the `p<i>` word each passage starts with. */
+function rowEmbedder(set) {
+  return {
+    model: 'synthetic-topics-384',
+    dims: DIMS,
+    maxTokens: 510,
+    countWordTokens: () => 1,
+    async embed(texts, checkpoint, onBatch) {
+      const out = new Float32Array(texts.length * DIMS)
+      texts.forEach((t, i) => set.row(Number(/^p(\d+)/.exec(t)[1]), out, i * DIMS))
+      await checkpoint()
+      onBatch?.(texts.length)
+      return out
+    },
+  }
+}
+
+/** The exact top 10 ids of each query over every row (fp32 cosine: the rows are unit). */
+function exactTop10(set, n, queries) {
+  const row = new Float32Array(DIMS)
+  const best = queries.map(() => [])
+  for (let i = 0; i < n; i++) {
+    set.row(i, row)
+    queries.forEach((q, j) => {
+      let s = 0
+      for (let d = 0; d < DIMS; d++) s += q[d] * row[d]
+      const b = best[j]
+      if (b.length < 10 || s > b[b.length - 1][1]) {
+        b.push([`p${i}`, s])
+        b.sort((x, y) => y[1] - x[1])
+        if (b.length > 10) b.pop()
+      }
+    })
+  }
+  return best.map((b) => b.map(([id]) => id))
+}
+
+/**
+ * @example
+ * const row = await lazyVectorBench({ browser, port: 4183, n: 100_000, buildSnapshot })
+ */
+export async function lazyVectorBench({ browser, port, n, buildSnapshot, queryCount = 51 }) {
+  const set = vectorSet('topics', { n: n + queryCount, dims: DIMS, seed: SEED })
+  const documents = Array.from({ length: n }, (_, i) => ({ id: `p${i}`, text: `p${i} ${passageText(SEED, i)}` }))
+  const embedder = rowEmbedder(set)
+  let peak = process.memoryUsage().rss
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 200)
+  const started = performance.now()
+  const { manifest, files } = await buildSnapshot(documents, { embedder: { port: embedder, info: { model: embedder.model, dtype: 'fp32', dims: DIMS, pooling: 'mean' } }, format: 2, chunking: false })
+  const buildSeconds = (performance.now() - started) / 1000
+  clearInterval(sampler)
+  const served = new Map(files.map((f) => [f.path, f.bytes]))
+  served.set('manifest.json', new TextEncoder().encode(JSON.stringify(manifest)))
+  const totalBytes = [...served.values()].reduce((s, b) => s + b.length, 0)
+  const queries = Array.from({ length: queryCount }, (_, j) => {
+    const q = new Float32Array(DIMS)
+    set.row(n + j, q)
+    return q
+  })
+  const exact = exactTop10(set, n, queries)
+
+  const context = await browser.newContext()
+  const log = []
+  await context.route('**/vec/**', (route) => {
+    const path = new URL(route.request().url()).pathname.replace(/^\/vec\//, '')
+    const body = served.get(path)
+    if (body) log.push(body.length)
+    return body ? route.fulfill({ status: 200, body: Buffer.from(body) }) : route.fulfill({ status: 404, body: '' })
+  })
+  const page = await context.newPage()
+  await page.goto(`http://127.0.0.1:${port}/test/browser/pages/harness.html`)
+  await page.waitForFunction(() => window.harnessReady === true)
+  const since = () => log.splice(0).reduce((s, b) => s + b, 0)
+  const openMs = await page.evaluate(async () => {
+    const w = await window.winnowApi.createWinnow({ reranker: false })
+    const t0 = performance.now()
+    window.vec = await w.collection('vec', { snapshot: '/vec/manifest.json' })
+    return performance.now() - t0
+  })
+  const openBytes = since()
+  const perQuery = []
+  for (const [j, q] of queries.entries()) {
+    const { ids, ms } = await page.evaluate(async (vector) => {
+      const t0 = performance.now()
+      const hits = await window.vec.search('', { mode: 'vector', vector: new Float32Array(vector), k: 10 })
+      return { ids: hits.map((h) => h.id), ms: performance.now() - t0 }
+    }, Array.from(q))
+    const recall = ids.filter((id) => exact[j].includes(id)).length / 10
+    perQuery.push({ bytes: since(), ms, recall })
+  }
+  await context.close()
+  const later = perQuery.slice(1)
+  const sorted = later.map((q) => q.ms).sort((a, b) => a - b)
+  return {
+    passages: n,
+    dims: DIMS,
+    vectors: 'topics (bench/lib/vectorSets.mjs), passed as the query vector',
+    files: served.size,
+    totalBytes,
+    buildSeconds,
+    buildPeakRssMiB: Math.round(peak / 2 ** 20),
+    openMs,
+    openBytes,
+    firstQuery: { ms: perQuery[0].ms, bytes: perQuery[0].bytes, coldBytes: openBytes + perQuery[0].bytes, coldMs: openMs + perQuery[0].ms },
+    laterQueries: { meanBytes: later.reduce((s, q) => s + q.bytes, 0) / later.length, p50Ms: sorted[Math.floor(sorted.length / 2)] },
+    recallAt10: perQuery.reduce((s, q) => s + q.recall, 0) / perQuery.length,
+  }
+}
