@@ -206,3 +206,14 @@ describe('snapshot format 2 (lazily fetched shards)', async () => {
     })
   }
 })
+
+describe('snapshot options', () => {
+  it('snapshotFetch is lazy, prefetch or all; anything else is INVALID_INPUT before anything is fetched', async () => {
+    const { checkSnapshotOptions } = await import('../../src/snapshot/sync.js')
+    const url = 'https://example.com/idx/manifest.json'
+    for (const mode of ['lazy', 'prefetch', 'all'] as const) expect(() => checkSnapshotOptions({ snapshot: url, snapshotFetch: mode })).not.toThrow()
+    for (const bad of ['eager', '', 1, null]) {
+      expect(() => checkSnapshotOptions({ snapshot: url, snapshotFetch: bad as never })).toThrowError(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/snapshotFetch must be/) }))
+    }
+  })
+})
