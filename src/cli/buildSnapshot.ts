@@ -6,6 +6,7 @@
  */
 
 import { CollectionEngine } from '../collection/engine.js'
+import { invalidInput } from '../errors.js'
 import type { EmbedderPort } from '../models/embedderPort.js'
 import { createCoordination } from '../store/coordination.js'
 import { MemoryBackend } from '../store/memory.js'
@@ -37,6 +38,25 @@ export interface BuildSnapshotOptions {
   onProgress?: (progress: AddProgress) => void
 }
 
+/** `documents` in runs of `size` (one empty run for no documents: the snapshot of nothing). */
+async function* batches(documents: readonly DocumentInput[] | AsyncIterable<DocumentInput>, size: number): AsyncGenerator<DocumentInput[]> {
+  if (Array.isArray(documents)) {
+    for (let from = 0; from < documents.length || from === 0; from += size) yield documents.slice(from, from + size)
+    return
+  }
+  let run: DocumentInput[] = []
+  let any = false
+  for await (const doc of documents as AsyncIterable<DocumentInput>) {
+    run.push(doc)
+    if (run.length === size) {
+      yield run
+      any = true
+      run = []
+    }
+  }
+  if (run.length > 0 || !any) yield run
+}
+
 /** Past this size (gzip bytes of format 1) `format: 'auto'` writes format 2: a visitor then downloads what their queries need. */
 export const LAZY_FROM_BYTES = 4 * 1024 * 1024
 
@@ -44,7 +64,7 @@ export const LAZY_FROM_BYTES = 4 * 1024 * 1024
  * @example
  * const { manifest, files } = await buildSnapshot(toDocuments(await readSite('docs')), { embedder: null })
  */
-export async function buildSnapshot(documents: readonly DocumentInput[], options: BuildSnapshotOptions): Promise<{ manifest: SnapshotManifest; files: SnapshotFile[] }> {
+export async function buildSnapshot(documents: readonly DocumentInput[] | AsyncIterable<DocumentInput>, options: BuildSnapshotOptions): Promise<{ manifest: SnapshotManifest; files: SnapshotFile[] }> {
   const backend = new MemoryBackend()
   const coordination = createCoordination({})
   const store = await backend.open('snapshot')
@@ -55,16 +75,19 @@ export async function buildSnapshot(documents: readonly DocumentInput[], options
     // int8 blocks every vector query would read whole).
     const batch = options.batchDocuments ?? 10_000
     let offset = 0
-    for (let from = 0; from < documents.length || from === 0; from += batch) {
-      const part = documents.slice(from, from + batch)
+    let read = 0
+    // A stream (JSONL) is read a batch at a time: the input is never held whole.
+    for await (const part of batches(documents, batch)) {
       // Progress counts across batches: documents while chunking, passages after.
       const base = offset
+      const from = read
       const shift = (p: AddProgress) => (p.phase === 'chunking' ? from : base)
       await engine.add(part, async () => {}, options.onProgress && ((p) => options.onProgress!({ ...p, done: shift(p) + p.done, total: shift(p) + p.total })))
+      read += part.length
       offset = engine.info().chunks
       await engine.idle()
-      if (documents.length === 0) break
     }
+    if (read === 0) throw invalidInput('there are no documents to build a snapshot of')
     // One segment where it fits, vectors partitioned past `vectorIndex.minRows`.
     await engine.optimize()
     const records = backend.dump('snapshot')

@@ -13,7 +13,8 @@ import { decodeRecords, gunzip } from '../snapshot/codec.js'
 import type { ShardEntry } from '../snapshot/format.js'
 import { checkIndex, shardRef } from '../snapshot/lazyStore.js'
 import { DTYPE_FILES } from '../models/dtype.js'
-import type { Dtype } from '../types.js'
+import type { DocumentInput, Dtype } from '../types.js'
+import { isJsonl, readJsonl } from './jsonl.js'
 import { buildSnapshot, type BuildSnapshotOptions } from './buildSnapshot.js'
 import { fail, type CliContext } from './cliContext.js'
 import { loadNodeEmbedder } from './nodeEmbedder.js'
@@ -77,10 +78,17 @@ export async function runIndex(argv: readonly string[], context: CliContext): Pr
   try {
     const out = resolve(values.out)
     checkOutFolder(values.out, out)
-    const pages = await readSite(resolve(positionals[0]!), { baseUrl: values['base-url'] })
-    const documents = toDocuments(pages)
-    if (documents.length === 0) return invalid(`no markdown or HTML sections with text under ${positionals[0]}`)
-    log(`read ${pages.length} pages, ${documents.length} sections\n`)
+    const input = positionals[0]!
+    let documents: DocumentInput[] | AsyncIterable<DocumentInput>
+    if (isJsonl(input)) {
+      // Streamed: read a batch at a time while the build goes on.
+      documents = readJsonl(resolve(input), (n) => log(`read ${n} documents from ${input}\n`))
+    } else {
+      const pages = await readSite(resolve(input), { baseUrl: values['base-url'] })
+      documents = toDocuments(pages)
+      if (documents.length === 0) return invalid(`no markdown or HTML sections with text under ${input}`)
+      log(`read ${pages.length} pages, ${documents.length} sections\n`)
+    }
     if (values.embedder) {
       const loaded = await loadNodeEmbedder(
         {

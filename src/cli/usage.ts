@@ -20,10 +20,11 @@ Docs: docs/reference/cli.md in the package.
 `
 
 /** `winnow-rerank index --help`. */
-export const INDEX_USAGE = `Usage: winnow-rerank index <dir> --out <dir> [options]
+export const INDEX_USAGE = `Usage: winnow-rerank index <dir | file.jsonl> --out <dir> [options]
 
-Reads the markdown (.md) and HTML (.html) pages under <dir>, one document per heading section,
-and writes a snapshot (manifest.json + shards/) for winnow.collection(name, { snapshot }).
+Reads the markdown (.md) and HTML (.html) pages under <dir>, one document per heading section, or
+a JSONL file (one {"id", "text", "title"?, "metadata"?} per line, streamed), and writes a snapshot
+(manifest.json + shards/) for winnow.collection(name, { snapshot }).
 
 Options:
   --out <dir>           where to write the snapshot (required)

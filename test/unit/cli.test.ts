@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -67,6 +67,37 @@ describe('winnow index', () => {
     expect(await main(['index', SITE, '--out', small])).toBe(0)
     expect(manifestIn(small).version).toBe(1)
     expect(await main(['index', SITE, '--out', small, '--format', '3'])).toBe(1)
+  })
+
+  it('reads a JSONL corpus as a stream (id or _id, text, title, metadata; blank lines skipped); a bad line stops it with its number, writing nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'winnow-jsonl-'))
+    const lines = [
+      JSON.stringify({ id: 'a', text: 'Alpha passage about caching shards.', title: 'Alpha', metadata: { topic: 'cache' } }),
+      '',
+      JSON.stringify({ _id: 'b', title: 'Beta', text: 'Beta passage about offline search.' }),
+      JSON.stringify({ id: 'c', text: 'Gamma passage about vectors.' }),
+    ]
+    writeFileSync(join(dir, 'corpus.jsonl'), lines.join('\n') + '\n')
+    const out = join(dir, 'out')
+    expect(await main(['index', join(dir, 'corpus.jsonl'), '--out', out, '--format', '1'])).toBe(0)
+    const manifest = manifestIn(out)
+    expect(manifest.collection.documents).toBe(3)
+    const { buildSnapshot } = await import('../../src/cli/buildSnapshot.js')
+    const { readJsonl } = await import('../../src/cli/jsonl.js')
+    const streamed = await buildSnapshot(readJsonl(join(dir, 'corpus.jsonl')), { embedder: null, format: 1, batchDocuments: 2, createdAt: 'x' } as never)
+    expect(streamed.manifest.collection).toMatchObject({ documents: 3, chunks: manifest.collection.chunks })
+
+    writeFileSync(join(dir, 'bad.jsonl'), lines[0] + '\n{"id": "x", "text": \n')
+    const bad = join(dir, 'bad-out')
+    expect(await main(['index', join(dir, 'bad.jsonl'), '--out', bad])).toBe(1)
+    expect(stderr.join('')).toMatch(/bad\.jsonl:2 is not JSON/)
+    writeFileSync(join(dir, 'notext.jsonl'), JSON.stringify({ id: 'x', body: 'no text' }) + '\n')
+    expect(await main(['index', join(dir, 'notext.jsonl'), '--out', bad])).toBe(1)
+    expect(stderr.join('')).toMatch(/notext\.jsonl:1 needs "id"/)
+    writeFileSync(join(dir, 'empty.jsonl'), '\n\n')
+    expect(await main(['index', join(dir, 'empty.jsonl'), '--out', bad])).toBe(1)
+    expect(stderr.join('')).toMatch(/no documents to build a snapshot of/)
+    expect(existsSync(join(bad, 'manifest.json'))).toBe(false)
   })
 
   it('fails with a usage message (2) or a reason (1), writing nothing', async () => {
