@@ -164,3 +164,16 @@ test("snapshotFetch 'all' downloads every shard with progress before opening; ev
   expect(await find(page, 'item310')).toEqual(['page-310.html#s true'])
   await expect.poll(() => databases(page)).toEqual([`winnow-snapshot:docs:${next.hash.slice(0, 16)}.shards`])
 })
+
+test("snapshotFetch 'prefetch' opens as 'lazy' does, then downloads the rest in the background; every query then answers offline", async ({ context, page }) => {
+  const v = await build(300, 'first')
+  const state: Served = { files: v.files, offline: false, log: [], all: [] }
+  await serve(context, state)
+  const opened = await open(page, 'prefetch')
+  expect(opened.info).toMatchObject({ documents: 300 })
+  // The whole snapshot arrives without a query asking for it.
+  await expect.poll(() => new Set(state.all).size, { timeout: 20_000 }).toBe(v.files.size)
+  state.offline = true
+  await open(page)
+  for (const i of [3, 99, 187, 299]) expect(await find(page, `item${i}`)).toEqual([`page-${i}.html#s true`])
+})
