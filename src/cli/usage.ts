@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 export const USAGE = `Usage: winnow-rerank <command> [options]
 
 Commands:
-  index <dir> --out <dir>     build a search snapshot of a docs site (markdown or HTML)
+  index <dir> --out <dir>     build a search snapshot of a docs site (markdown or HTML) or a JSONL corpus
   models pull <model-id>      download a model's files for createWinnow({ modelBaseUrl })
 
 Options:

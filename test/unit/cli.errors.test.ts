@@ -61,7 +61,7 @@ describe('winnow-rerank (top level)', () => {
 
   it('prints each command’s own help for <command> --help, -h and help <command>', async () => {
     expect(await run('index', '--help')).toBe(0)
-    expect(stdout()).toMatch(/^Usage: winnow-rerank index <dir> --out <dir>/)
+    expect(stdout()).toMatch(/^Usage: winnow-rerank index <dir \| file\.jsonl> --out <dir>/)
     out = []
     expect(await run('index', '-h')).toBe(0)
     expect(stdout()).toMatch(/^Usage: winnow-rerank index/)
