@@ -211,8 +211,8 @@ if (snap) {
     )
     goal('10,000-page site, open + first query (format 2)', '< 300 kB (Pagefind\'s figure)', kb(site.firstQueryBytes), site.firstQueryBytes < 300_000)
   }
-  const vec = snap.lazyVectors
-  if (vec) {
+  // The 1M run takes ~10 minutes and 10 GiB: run apart (--vector-passages 1000000), saved as <date>-snapshot-1m.json.
+  for (const vec of [snap.lazyVectors, latest('snapshot-1m')?.lazyVectors].filter(Boolean)) {
     const mb = (b) => `${(b / 1e6).toFixed(2)} MB`
     const n = vec.passages.toLocaleString('en-US')
     md.push(
@@ -225,7 +225,7 @@ if (snap) {
       `| recall@10 of the vector stage vs exact fp32 | **${vec.recallAt10.toFixed(3)}** | |`,
       '',
     )
-    goal(`${n} vectors (format 2): cold first query`, '≤ 1 s, ≤ 5 MB (the issue asks it at 1M)', `${ms(vec.firstQuery.coldMs)} ms, ${mb(vec.firstQuery.coldBytes)}`, vec.firstQuery.coldMs <= 1000 && vec.firstQuery.coldBytes <= 5e6)
+    goal(`${n} vectors (format 2): cold first query`, '≤ 1 s, ≤ 5 MB', `${ms(vec.firstQuery.coldMs)} ms, ${mb(vec.firstQuery.coldBytes)}`, vec.firstQuery.coldMs <= 1000 && vec.firstQuery.coldBytes <= 5e6)
     goal(`${n} vectors (format 2): later queries`, '≤ 1 MB each on average', mb(vec.laterQueries.meanBytes), vec.laterQueries.meanBytes <= 1e6)
     goal(`${n} vectors (format 2): recall@10`, '≥ 0.95', vec.recallAt10.toFixed(3), vec.recallAt10 >= 0.95)
   }
