@@ -177,3 +177,23 @@ test("snapshotFetch 'prefetch' opens as 'lazy' does, then downloads the rest in 
   await open(page)
   for (const i of [3, 99, 187, 299]) expect(await find(page, `item${i}`)).toEqual([`page-${i}.html#s true`])
 })
+
+test('another tab follows a format-2 swap: the old version and its cache go, and its queries answer from the new one', async ({ context, page }) => {
+  const first = await build(200, 'first')
+  const second = await build(240, 'second')
+  const state: Served = { files: first.files, offline: false, log: [] }
+  await serve(context, state)
+  await open(page)
+  const other = await context.newPage()
+  await open(other)
+  expect(await find(other, 'item150')).toEqual(['page-150.html#s true'])
+
+  state.files = second.files
+  expect(await page.evaluate(() => (window as any).docs.syncSnapshot())).toBe('imported')
+  // The other tab had the old version open: it follows the pointer, whether by the announcement or
+  // by finding the old cache deleted under a query.
+  await expect.poll(() => other.evaluate(async () => (await (window as any).docs.info()).documents)).toBe(240)
+  expect(await find(other, 'item230')).toEqual(['page-230.html#s true'])
+  expect(await find(other, 'item150')).toEqual(['page-150.html#s true'])
+  await expect.poll(() => databases(other)).toEqual([`winnow-snapshot:docs:${second.hash.slice(0, 16)}.shards`])
+})
