@@ -4,6 +4,8 @@ import type { DevicePreference, Dtype, DtypeChoice } from './types/device.js'
 export type { DevicePreference, Dtype, DtypeChoice } from './types/device.js'
 import type { VectorIndexInfo, VectorIndexOptions } from './types/vectorIndex.js'
 export type { VectorIndexInfo, VectorIndexOptions } from './types/vectorIndex.js'
+import type { SnapshotFetch, SnapshotProgress } from './types/snapshot.js'
+export type { SnapshotFetch, SnapshotOutcome, SnapshotProgress } from './types/snapshot.js'
 
 /** Options for the cross-encoder reranker. */
 export interface RerankerOptions {
@@ -306,27 +308,6 @@ export interface CollectionOptions {
   onSnapshotProgress?: (progress: SnapshotProgress) => void
 }
 
-/** See `CollectionOptions.snapshotFetch`. */
-export type SnapshotFetch = 'lazy' | 'prefetch' | 'all'
-
-/** Progress of a snapshot check or import. `loaded`/`total` count shard bytes. */
-export interface SnapshotProgress {
-  phase: 'checking' | 'importing' | 'done'
-  loaded: number
-  total: number
-  /** The snapshot's hash being checked or imported (null until the manifest is read). */
-  version: string | null
-  /**
-   * On `'done'`: `unchanged` (hash as stored), `imported` (the new version now serves), `offline`
-   * (the manifest was unreachable; the stored version serves), `failed` (see `error`; the stored
-   * version serves).
-   */
-  outcome?: 'unchanged' | 'imported' | 'offline' | 'failed'
-  error?: { code: string; message: string }
-}
-
-/** What `syncSnapshot()` did. */
-export type SnapshotOutcome = 'unchanged' | 'imported' | 'offline'
 
 /** A metadata value a filter can test. */
 export type MetadataValue = string | number | boolean | null
