@@ -19,6 +19,12 @@ import type { AddProgress, AnalyzerOptions, ChunkingOptions, DocumentInput, Vect
 export interface BuildSnapshotOptions {
   /** The embedder (with what the manifest should say about it); null for a keyword-only snapshot. */
   embedder: { port: EmbedderPort; info: SnapshotEmbedder } | null
+  /**
+   * Instead of `embedder`: every document carries its `vector`, made by this model (its `dims`, the
+   * pooling and the prefixes it was embedded with), which browsers load to embed their queries.
+   * Documents are not split (`chunking` is off): one vector, one passage.
+   */
+  vectorsFrom?: Omit<SnapshotEmbedder, 'dims'> & { dims?: number }
   analyzer?: AnalyzerOptions | false
   chunking?: ChunkingOptions | false
   /** Target shard size before compression (default 512 KiB; format 1). */
@@ -68,7 +74,10 @@ export async function buildSnapshot(documents: readonly DocumentInput[] | AsyncI
   const backend = new MemoryBackend()
   const coordination = createCoordination({})
   const store = await backend.open('snapshot')
-  const engine = await CollectionEngine.open('snapshot', { store, coordination, embedder: options.embedder?.port ?? null }, { analyzer: options.analyzer, chunking: options.chunking, vectorIndex: options.vectorIndex })
+  const supplied = options.vectorsFrom ?? null
+  if (supplied && options.embedder) throw invalidInput('give an embedder or vectorsFrom, not both')
+  const chunking = supplied ? false : options.chunking
+  const engine = await CollectionEngine.open('snapshot', { store, coordination, embedder: options.embedder?.port ?? null }, { analyzer: options.analyzer, chunking, vectorIndex: options.vectorIndex })
   try {
     // Up to `batchDocuments` per add; then the segments are merged and large ones partitioned for
     // the ANN index (a format-2 snapshot then carries inverted lists a query probes, instead of
@@ -91,7 +100,15 @@ export async function buildSnapshot(documents: readonly DocumentInput[] | AsyncI
     // One segment where it fits, vectors partitioned past `vectorIndex.minRows`.
     await engine.optimize()
     const records = backend.dump('snapshot')
-    const settings = { embedder: options.embedder?.info ?? null, shardBytes: options.shardBytes, generator: options.generator }
+    if (supplied) {
+      const m = records.manifest
+      if (m.vectorSource !== 'caller' || (supplied.dims !== undefined && m.dims !== supplied.dims)) {
+        throw invalidInput(`with vectorsFrom every document needs a vector${supplied.dims !== undefined ? ` of ${supplied.dims} dimensions` : ''} (the collection has ${m.vectorSource === 'caller' ? `${m.dims}` : 'none'})`)
+      }
+      // Recorded as the model's, so a browser embeds queries with it (and its prefixes).
+      records.manifest = { ...m, vectorSource: 'embedder', embedder: supplied.model, embedderConventions: { queryPrefix: supplied.queryPrefix ?? '', documentPrefix: supplied.documentPrefix ?? '', pooling: supplied.pooling as 'mean' | 'cls' } }
+    }
+    const settings = { embedder: options.embedder?.info ?? (supplied && { ...supplied, dims: records.manifest.dims! }), shardBytes: options.shardBytes, generator: options.generator }
     const format = options.format ?? 'auto'
     const lazy = { ...settings, ...options.lazy }
     if (format === 2) return await writeLazySnapshot(records, lazy)

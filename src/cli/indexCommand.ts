@@ -46,6 +46,9 @@ export async function runIndex(argv: readonly string[], context: CliContext): Pr
         'chunk-tokens': { type: 'string', default: '256' },
         'shard-size': { type: 'string', default: String(512 * 1024) },
         format: { type: 'string', default: 'auto' },
+        'vectors-model': { type: 'string' },
+        'vectors-pooling': { type: 'string', default: 'mean' },
+        'vectors-dtype': { type: 'string', default: 'q8' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -71,7 +74,11 @@ export async function runIndex(argv: readonly string[], context: CliContext): Pr
   const format = values.format === 'auto' ? 'auto' : (Number(values.format) as 1 | 2)
   if (!Object.prototype.hasOwnProperty.call(DTYPE_FILES, dtype)) return invalid(`--dtype '${values.dtype}' is not a dtype; use one of ${Object.keys(DTYPE_FILES).join(', ')}`)
 
-  if ((values['query-prefix'] !== undefined || values['document-prefix'] !== undefined) && !values.embedder) return invalid('--query-prefix and --document-prefix need --embedder')
+  const vectorsModel = values['vectors-model']
+  if ((values['query-prefix'] !== undefined || values['document-prefix'] !== undefined) && !values.embedder && !vectorsModel) return invalid('--query-prefix and --document-prefix need --embedder or --vectors-model')
+  if (vectorsModel && values.embedder) return invalid('--vectors-model names the model that made the vectors in the JSONL file; it cannot go with --embedder')
+  if (vectorsModel && !isJsonl(positionals[0]!)) return invalid('--vectors-model needs a JSONL file whose lines carry "vector"')
+  if (!['mean', 'cls'].includes(values['vectors-pooling']!)) return invalid(`--vectors-pooling must be mean or cls, got '${values['vectors-pooling']}'`)
   const started = performance.now()
   let embedder: BuildSnapshotOptions['embedder'] = null
   let dispose = async () => {}
@@ -115,6 +122,7 @@ export async function runIndex(argv: readonly string[], context: CliContext): Pr
       chunking: { maxTokens: chunkTokens, headings: false },
       shardBytes,
       format,
+      ...(vectorsModel ? { vectorsFrom: { model: vectorsModel, dtype: values['vectors-dtype']!, pooling: values['vectors-pooling']!, queryPrefix: values['query-prefix'] ?? '', documentPrefix: values['document-prefix'] ?? '' } } : {}),
       generator: `winnow ${packageVersion()}`,
       onProgress: (p) => {
         // A terminal gets a live counter; a log file gets one line.

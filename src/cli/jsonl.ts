@@ -1,6 +1,6 @@
 /**
  * Documents from a JSONL file (one JSON object per line: `id` — or BEIR's `_id` — and `text`, with
- * optional `title` and `metadata`), read as a stream: a corpus is never held in memory as text.
+ * optional `title`, `metadata` and `vector`, an array of numbers), read as a stream: a corpus is never held in memory as text.
  * Blank lines are skipped; a bad line stops the build with its line number.
  *
  * @example
@@ -36,6 +36,12 @@ export async function* readJsonl(path: string, onRead?: (documents: number) => v
     const doc: DocumentInput = { id, text: value.text }
     if (typeof value.title === 'string' && value.title !== '') doc.title = value.title
     if (value.metadata !== undefined) doc.metadata = value.metadata as DocumentInput['metadata']
+    if (value.vector !== undefined) {
+      if (!Array.isArray(value.vector) || value.vector.length === 0 || !value.vector.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+        throw new WinnowError('INVALID_INPUT', `${path}:${line} has a "vector" that is not a non-empty array of finite numbers`, { line })
+      }
+      doc.vector = Float32Array.from(value.vector as number[])
+    }
     read++
     if (read % 10_000 === 0) onRead?.(read)
     yield doc

@@ -40,6 +40,11 @@ Options:
   --dtype <dtype>       q8 (default), fp32, q4, fp16 or q4f16
   --chunk-tokens <n>    passage size in model tokens (default 256)
   --shard-size <bytes>  target shard size before compression (default 524288; format 1)
+  --vectors-model <id>  the JSONL lines carry "vector", made by this model (browsers load it to
+                        embed queries; --query-prefix/--document-prefix record its prefixes,
+                        default none); documents are not split. Instead of --embedder
+  --vectors-pooling <p> mean (default) or cls: how that model pools
+  --vectors-dtype <d>   the dtype browsers should load it in (default q8)
   --format <auto|1|2>   1: visitors download the whole index on their first visit; 2: they fetch
                         only the shards their queries need (large corpora); auto (default): 2 past
                         4 MiB

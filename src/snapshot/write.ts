@@ -128,7 +128,7 @@ export function collectionSection(records: CollectionRecords, options: WriteSnap
     nextSeq: m.nextSeq,
     nextSegment: m.nextSegment,
   }
-  if (m.vectorSource === 'caller') throw invalidInput('snapshots carry vectors made by an embedder (which the browser needs for queries); caller-supplied vectors are not supported')
+  if (m.vectorSource === 'caller') throw invalidInput('snapshots carry vectors made by an embedder (which the browser needs for queries); for vectors you supply, name the model that made them (winnow-rerank index --vectors-model, or buildSnapshot\'s vectorsFrom)')
   if (collection.vectorSource === 'embedder' && (!options.embedder || options.embedder.model !== m.embedder || options.embedder.dims !== m.dims)) {
     throw invalidInput(`the collection was embedded with ${String(m.embedder)} (${String(m.dims)} dims), but the snapshot names ${options.embedder?.model ?? 'no embedder'}`)
   }

@@ -175,6 +175,36 @@ describe('snapshot format 2 (lazily fetched shards)', async () => {
     }
   })
 
+  it('a JSONL corpus with its own vectors builds (winnow-rerank index --vectors-model) and a browser-side embedder finds each passage by its text', async () => {
+    const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { main } = await import('../../src/cli/main.js')
+    const dir = mkdtempSync(join(tmpdir(), 'winnow-vectors-'))
+    const docs = corpus(60, 9)
+    const vectors = await embedder.embed(docs.map((d) => d.text), none)
+    writeFileSync(join(dir, 'corpus.jsonl'), docs.map((d, i) => JSON.stringify({ id: d.id, text: d.text, title: d.title, vector: Array.from(vectors.subarray(i * 32, (i + 1) * 32)) })).join('\n'))
+    const out = join(dir, 'out')
+    expect(await main(['index', join(dir, 'corpus.jsonl'), '--out', out, '--vectors-model', embedder.model, '--format', '2', '--quiet'])).toBe(0)
+    const server = snapshotServer(BASE)
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'))
+    expect(manifest.collection).toMatchObject({ vectorSource: 'embedder', dims: 32, documents: 60, chunks: 60, embedder: { model: embedder.model, dims: 32, pooling: 'mean', queryPrefix: '', documentPrefix: '' } })
+    const { readdirSync } = await import('node:fs')
+    server.publish(manifest, readdirSync(join(out, 'shards')).map((f) => ({ path: `shards/${f}`, bytes: new Uint8Array(readFileSync(join(out, 'shards', f))) })))
+    const { engine } = await lazyOver(server)
+    for (const i of [0, 17, 59]) {
+      const { hits } = await searchCollection(engine, { query: docs[i]!.text, mode: 'vector', k: 1, probes: 10_000 }, none)
+      expect(hits[0]!.id).toBe(docs[i]!.id)
+      expect(hits[0]!.score).toBeCloseTo(1, 3)
+    }
+    // A line without its vector is refused, naming what is missing.
+    writeFileSync(join(dir, 'mixed.jsonl'), [JSON.stringify({ id: 'a', text: 'x', vector: [1, 0] }), JSON.stringify({ id: 'b', text: 'y' })].join('\n'))
+    expect(await main(['index', join(dir, 'mixed.jsonl'), '--out', join(dir, 'mixed'), '--vectors-model', 'm', '--quiet'])).toBe(1)
+    writeFileSync(join(dir, 'badvec.jsonl'), JSON.stringify({ id: 'a', text: 'x', vector: [1, 'two'] }))
+    expect(await main(['index', join(dir, 'badvec.jsonl'), '--out', join(dir, 'badvec'), '--vectors-model', 'm', '--quiet'])).toBe(1)
+    expect(await main(['index', join(dir, 'corpus.jsonl'), '--out', join(dir, 'novec'), '--quiet'])).toBe(1)
+  })
+
   for (const fault of ['404', 'truncated', 'hash'] as const) {
     it(`a postings shard that ${fault === '404' ? '404s' : fault === 'truncated' ? 'arrives cut short' : 'fails its hash'}: a typed error for that query, other queries served, the next one retried`, async () => {
       const server = snapshotServer(BASE)
