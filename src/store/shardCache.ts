@@ -98,27 +98,21 @@ export async function openIdbShardCache(dbName: string, options: { create: boole
   const check = () => {
     if (lost) throw lost
   }
+  // Every failure typed: a quota is STORAGE_FULL, anything else STORAGE_UNAVAILABLE (or `gone`).
+  const typed = async <T>(run: () => Promise<T>): Promise<T> => {
+    check()
+    try {
+      return await run()
+    } catch (error) {
+      throw lost ?? storageError(error, dbName)
+    }
+  }
   return {
-    async get(sha256) {
-      check()
-      return (await db.get('shards', sha256)) as Uint8Array | undefined
-    },
-    async put(sha256, bytes) {
-      check()
-      await db.put('shards', bytes, sha256)
-    },
-    async keys() {
-      check()
-      return new Set((await db.getAllKeys('shards')) as string[])
-    },
-    async readManifest() {
-      check()
-      return (await db.get('meta', 'manifest')) ?? null
-    },
-    async writeManifest(manifest) {
-      check()
-      await db.put('meta', manifest, 'manifest')
-    },
+    get: (sha256) => typed(async () => (await db.get('shards', sha256)) as Uint8Array | undefined),
+    put: (sha256, bytes) => typed(async () => void (await db.put('shards', bytes, sha256))),
+    keys: () => typed(async () => new Set((await db.getAllKeys('shards')) as string[])),
+    readManifest: () => typed(async () => (await db.get('meta', 'manifest')) ?? null),
+    writeManifest: (manifest) => typed(async () => void (await db.put('meta', manifest, 'manifest'))),
     check,
     close: () => db.close(),
   }

@@ -197,3 +197,29 @@ test('another tab follows a format-2 swap: the old version and its cache go, and
   expect(await find(other, 'item150')).toEqual(['page-150.html#s true'])
   await expect.poll(() => databases(other)).toEqual([`winnow-snapshot:docs:${second.hash.slice(0, 16)}.shards`])
 })
+
+test("snapshotFetch 'all' over the storage quota rejects STORAGE_FULL and adopts nothing; a lazy open afterwards works", async ({ context, page }) => {
+  const v = await build(1500, 'first')
+  const state: Served = { files: v.files, offline: false, log: [] }
+  await serve(context, state)
+  await page.goto(HARNESS)
+  await page.waitForFunction(() => (window as any).harnessReady === true)
+  // Shards are gzip: IndexedDB cannot squeeze them under a quota a third of their size.
+  const origin = new URL(page.url()).origin
+  const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0)
+  const cdp = await context.newCDPSession(page)
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + Math.round(v.total / 3) })
+  const refused = await page.evaluate(async () => {
+    const w = await (window as any).winnowApi.createWinnow({ reranker: false })
+    const error = await w.collection('docs', { snapshot: '/snap/manifest.json', snapshotFetch: 'all' }).then(() => null, (e: any) => `${e.code}`)
+    const list = await w.listCollections()
+    await w.dispose()
+    return { error, list }
+  })
+  expect(refused).toEqual({ error: 'STORAGE_FULL', list: [] })
+  expect(await databases(page)).toEqual([])
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin })
+  const opened = await open(page)
+  expect(opened.info).toMatchObject({ documents: 1500, snapshot: { version: v.hash } })
+  expect(await find(page, 'item1234')).toEqual(['page-1234.html#s true'])
+})
