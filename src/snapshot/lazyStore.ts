@@ -13,14 +13,14 @@ import type { ShardCache } from '../store/shardCache.js'
 import { rowBlockRows, type ChunkRecord, type CollectionStore, type DocRecord, type DocRef, type ListRecord, type Manifest, type PostingRecord, type QuantizedBlockRecord, type RowBlockRecord, type SegmentRecord, type WriteBatch } from '../store/types.js'
 import type { LazyKind, SnapshotManifest } from './format.js'
 import { storeManifest } from './importer.js'
-import { shardRecords } from './read.js'
-import type { ShardSource } from './shardSource.js'
+import { shardRecords, type ShardRecords } from './read.js'
 import { fromStoredSegment } from '../store/segmentColumns.js'
-import type { ShardRef } from './shardSource.js'
+import type { ShardRef, ShardSource } from './shardSource.js'
 import { INDEX_HASH_BYTES, lazyShardFile, type LazyIndex, type LazyPostings, type LazyRows, type PackedSegment } from './writeLazy.js'
 
 export class LazySnapshotStore implements CollectionStore {
   private readonly indexes = new Map<LazyKind, Promise<LazyIndex | null>>()
+  private readonly decodedDocuments = new WeakMap<object, ShardRecords>()
   private closed = false
 
   private constructor(
@@ -166,13 +166,24 @@ export class LazySnapshotStore implements CollectionStore {
     if (!index) return refs.map(() => undefined)
     const at = refs.map((r) => locate(index, r.seq, 0))
     const payloads = await this.shards(index, at)
-    const decoded = new Map<number, ReturnType<typeof shardRecords>>()
-    for (const [i, payload] of payloads) decoded.set(i, shardRecords('documents', payload, this.manifest))
+    const decoded = new Map<number, ShardRecords>()
+    for (const [i, payload] of payloads) decoded.set(i, this.documentRecords(payload))
     return refs.map((ref, i) => {
       const records = decoded.get(at[i]!)
       const doc = records?.docs.find((d) => d.id === ref.id && Math.min(...d.seqs) === ref.seq)
       return doc ? { doc, chunks: records!.chunks.filter((c) => c.docId === doc.id && doc.seqs.includes(c.seq)) } : undefined
     })
+  }
+
+  /**
+   * A documents shard's records, decoded once per payload: a query reads its candidates' passages
+   * and then their titles from the same shards (the source hands out the same payload while it
+   * keeps it in memory).
+   */
+  private documentRecords(payload: unknown): ShardRecords {
+    let records = this.decodedDocuments.get(payload as object)
+    if (!records) this.decodedDocuments.set(payload as object, (records = shardRecords('documents', payload, this.manifest)))
+    return records
   }
 
   /** Each distinct shard of `at` (−1: none), fetched at once. */

@@ -6,13 +6,12 @@
  */
 import type { ShardCache } from '../store/shardCache.js'
 import type { SnapshotPointer, SnapshotStorage } from '../store/snapshots.js'
-import type { SnapshotFetch, SnapshotProgress } from '../types.js'
-import type { SnapshotManifest } from './format.js'
-import { checkIndex, LazySnapshotStore, shardRef } from './lazyStore.js'
-import { ShardSource, type ShardRef } from './shardSource.js'
-import { parseManifest } from './format.js'
 import { RECORD_LAYOUT, type CollectionStore } from '../store/types.js'
 import { ANALYZER_VERSION } from '../text/analyzer.js'
+import type { SnapshotFetch, SnapshotProgress } from '../types.js'
+import { parseManifest, type SnapshotManifest } from './format.js'
+import { checkIndex, LazySnapshotStore, shardRef } from './lazyStore.js'
+import { ShardSource, type ShardRef } from './shardSource.js'
 
 /** What adopting a version needs from the worker. */
 export interface LazyContext {
