@@ -111,7 +111,10 @@ export async function buildSnapshot(documents: readonly DocumentInput[] | AsyncI
     const settings = { embedder: options.embedder?.info ?? (supplied && { ...supplied, dims: records.manifest.dims! }), shardBytes: options.shardBytes, generator: options.generator }
     const format = options.format ?? 'auto'
     const lazy = { ...settings, ...options.lazy }
-    if (format === 2) return await writeLazySnapshot(records, lazy)
+    // Format 1 is written (and measured) only when it may fit: a corpus whose texts alone would
+    // pass the limit even at 4:1 compression, or whose int8 vectors would, goes to format 2 at once.
+    const estimate = records.docs.reduce((n, d) => n + d.text.length, 0) / 4 + (records.manifest.dims ?? 0) * records.manifest.chunkCount
+    if (format === 2 || (format === 'auto' && estimate > LAZY_FROM_BYTES)) return await writeLazySnapshot(records, lazy)
     const whole = await writeSnapshot(records, settings)
     return format === 'auto' && whole.manifest.bytes > LAZY_FROM_BYTES ? await writeLazySnapshot(records, lazy) : whole
   } finally {

@@ -170,7 +170,10 @@ function checkOutFolder(flag: string, out: string): void {
   )
 }
 
-/** Writes shards first and the manifest last (a reader never sees a manifest naming missing shards), then removes shards no manifest names. */
+/**
+ * Writes shards first and the manifest last (a reader never sees a manifest naming missing shards),
+ * then removes the shards that neither this build nor the previous one names.
+ */
 async function writeSnapshotFiles(out: string, manifest: { shards: { file: string }[] }, files: { path: string; bytes: Uint8Array }[]): Promise<void> {
   // The previous build's shards stay one more build: a visitor still on it (format 2 fetches shards
   // as queries need them) keeps working until its next manifest check. Older ones go.
