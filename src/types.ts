@@ -301,7 +301,8 @@ export interface CollectionOptions {
    * `'lazy'` (default) fetches the segment tables and indexes on the first visit and every other
    * shard when a query needs it, caching each; `'prefetch'` also downloads the rest in the
    * background; `'all'` downloads everything before the collection opens (with progress), for
-   * offline use. A snapshot of format 1 is always imported whole.
+   * offline use (a version a lazy visit already adopted completes in the background). A snapshot
+   * of format 1 is always imported whole.
    */
   snapshotFetch?: SnapshotFetch
   /** Progress and outcome of snapshot checks and imports (also of later `syncSnapshot()` calls). */

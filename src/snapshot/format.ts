@@ -10,7 +10,7 @@ import type { SegmentRecord, QuantizedBlockRecord } from '../store/types.js'
 
 /** `manifest.format`. */
 export const SNAPSHOT_FORMAT = 'winnow-snapshot'
-/** `manifest.version` this winnow reads up to: 1 (imported whole) and 2 (fetched lazily, `lazy.ts`). */
+/** `manifest.version` this winnow reads up to: 1 (imported whole) and 2 (fetched lazily, `lazyStore.ts`). */
 export const SNAPSHOT_VERSION = 2
 /** The version `writeSnapshot` writes: imported whole on the first visit. */
 export const SNAPSHOT_V1 = 1

@@ -191,8 +191,10 @@ export class SnapshotMirror {
     if (!pointer.lazy) return this.env.openEngine(this.name, await this.env.snapshots.openVersion(this.name, pointer.version, { create: false }))
     const store = await openLazyVersion(this.name, pointer, { storage: this.env.snapshots, fetch: this.env.fetch })
     const engine = await this.env.openEngine(this.name, store)
-    // The rest of the version, in the background: a failure costs only the shards it missed.
-    if (this.env.mode === 'prefetch') void prefetchAll(store, async () => this.checkOpen()).catch(() => {})
+    // The rest of the version, in the background: a failure costs only the shards it missed. With
+    // 'all' a first visit downloaded everything before this; a version adopted lazily on an earlier
+    // visit completes here (offline, the shards already cached keep serving).
+    if (this.env.mode === 'prefetch' || this.env.mode === 'all') void prefetchAll(store, async () => this.checkOpen()).catch(() => {})
     return engine
   }
 

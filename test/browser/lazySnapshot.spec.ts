@@ -223,3 +223,16 @@ test("snapshotFetch 'all' over the storage quota rejects STORAGE_FULL and adopts
   expect(opened.info).toMatchObject({ documents: 1500, snapshot: { version: v.hash } })
   expect(await find(page, 'item1234')).toEqual(['page-1234.html#s true'])
 })
+
+test("snapshotFetch 'all' on a later visit completes a version a lazy visit adopted, in the background", async ({ context, page }) => {
+  const v = await build(300, 'first')
+  const state: Served = { files: v.files, offline: false, log: [], all: [] }
+  await serve(context, state)
+  await open(page)
+  expect(new Set(state.all).size).toBeLessThan(v.files.size)
+  await open(page, 'all')
+  await expect.poll(() => new Set(state.all).size, { timeout: 20_000 }).toBe(v.files.size)
+  state.offline = true
+  await open(page)
+  for (const i of [5, 150, 288]) expect(await find(page, `item${i}`)).toEqual([`page-${i}.html#s true`])
+})
