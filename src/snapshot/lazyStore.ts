@@ -10,13 +10,13 @@
  */
 import { WinnowError } from '../errors.js'
 import type { ShardCache } from '../store/shardCache.js'
-import { rowBlockRows, type ChunkRecord, type CollectionStore, type DocRecord, type DocRef, type ListRecord, type Manifest, type PostingRecord, type QuantizedBlockRecord, type RowBlockRecord, type SegmentRecord, type WriteBatch } from '../store/types.js'
+import { rowBlockRows, type ChunkRecord, type IvfLayout, type CollectionStore, type DocRecord, type DocRef, type ListRecord, type Manifest, type PostingRecord, type QuantizedBlockRecord, type RowBlockRecord, type SegmentRecord, type WriteBatch } from '../store/types.js'
 import type { LazyKind, SnapshotManifest } from './format.js'
 import { storeManifest } from './importer.js'
 import { shardRecords, type ShardRecords } from './read.js'
 import { fromStoredSegment } from '../store/segmentColumns.js'
 import type { ShardRef, ShardSource } from './shardSource.js'
-import { INDEX_HASH_BYTES, lazyShardFile, type LazyIndex, type LazyPostings, type LazyRows, type PackedSegment } from './writeLazy.js'
+import { INDEX_HASH_BYTES, lazyShardFile, type LazyIndex, type LazyPostings, type LazyRows, type PackedIvf, type PackedSegment } from './writeLazy.js'
 
 export class LazySnapshotStore implements CollectionStore {
   private readonly indexes = new Map<LazyKind, Promise<LazyIndex | null>>()
@@ -274,7 +274,7 @@ function unpackSegments(payload: unknown): SegmentRecord[] {
   const packed = (payload as { packed?: PackedSegment[] } | null)?.packed
   if (!Array.isArray(packed)) throw malformed('segments', 'no segment tables')
   return packed.map((p) => {
-    const { seqGaps, docGaps, lengths, ...rest } = p ?? ({} as PackedSegment)
+    const { seqGaps, docGaps, lengths, ivf, ...rest } = p ?? ({} as PackedSegment)
     if (!(seqGaps instanceof Uint32Array) || !(docGaps instanceof Uint32Array) || !(lengths instanceof Uint16Array || lengths instanceof Uint32Array)) throw malformed('segments', 'a segment table has arrays of the wrong type')
     const sums = (gaps: Uint32Array) => {
       const out = new Uint32Array(gaps.length)
@@ -282,11 +282,23 @@ function unpackSegments(payload: unknown): SegmentRecord[] {
       return out
     }
     try {
-      return fromStoredSegment({ ...rest, seqs: sums(seqGaps), docOf: sums(docGaps), lengths: lengths instanceof Uint32Array ? lengths : Uint32Array.from(lengths) })
+      return fromStoredSegment({ ...rest, ...(ivf && { ivf: unpackIvf(ivf) }), seqs: sums(seqGaps), docOf: sums(docGaps), lengths: lengths instanceof Uint32Array ? lengths : Uint32Array.from(lengths) })
     } catch {
       throw malformed('segments', 'a segment table has damaged document columns')
     }
   })
+}
+
+/** A partitioned segment's layout with fp32 centroids (int8 since 2026-12-07; fp32 before, which still opens). */
+function unpackIvf(ivf: PackedIvf | IvfLayout): IvfLayout {
+  if (!('centroidCodes' in ivf)) return ivf
+  const { centroidCodes: codes, centroidScales: scales, ...layout } = ivf
+  const lists = layout.starts instanceof Uint32Array ? layout.starts.length - 1 : 0
+  if (!(codes instanceof Int8Array) || !(scales instanceof Float32Array) || lists < 1 || scales.length !== lists || codes.length % lists !== 0) throw malformed('segments', 'a segment\'s centroids have arrays of the wrong type or length')
+  const dims = codes.length / lists
+  const centroids = new Float32Array(codes.length)
+  for (let l = 0; l < lists; l++) for (let j = l * dims, end = j + dims; j < end; j++) centroids[j] = codes[j]! * scales[l]!
+  return { ...layout, centroids }
 }
 
 function corrupt(file: string, why: string): WinnowError {

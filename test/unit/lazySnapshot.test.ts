@@ -14,7 +14,7 @@ import { importShards } from '../../src/snapshot/importer.js'
 import { LazySnapshotStore } from '../../src/snapshot/lazyStore.js'
 import { ShardSource } from '../../src/snapshot/shardSource.js'
 import { writeSnapshot } from '../../src/snapshot/write.js'
-import { writeLazySnapshot } from '../../src/snapshot/writeLazy.js'
+import { packSegment, writeLazySnapshot, type PackedIvf } from '../../src/snapshot/writeLazy.js'
 import { createCoordination } from '../../src/store/coordination.js'
 import { MemoryBackend } from '../../src/store/memory.js'
 import { MemoryShardCache } from '../../src/store/shardCache.js'
@@ -85,6 +85,33 @@ describe('snapshot format 2 (lazily fetched shards)', async () => {
     expect(new Set(lazy.manifest.shards.map((s) => s.kind))).toEqual(new Set(['segments', 'index']))
     expect(lazy.manifest.shards.filter((s) => s.kind === 'index').map((s) => s.of).sort()).toEqual(['documents', 'lists', 'postings', 'rows', 'vectors'].filter((k) => k !== 'vectors' || records.quantized.length > 0).sort())
     expect(lazy.files.length).toBeGreaterThan(20)
+  })
+
+  it('keeps centroids as int8 (a quarter of fp32, each within half a step); tables with fp32 centroids (earlier builds) open unchanged', async () => {
+    const partitioned = records.segments.filter((s) => s.ivf)
+    const tables = (packed: unknown[]) => ({ get: async () => ({ packed }) }) as unknown as ShardSource
+    const segmentsEntry = lazy.manifest.shards.find((s) => s.kind === 'segments')!
+    const manifest = { ...lazy.manifest, shards: [{ ...segmentsEntry, records: records.segments.length }] }
+    const fresh = await LazySnapshotStore.open('int8', manifest, tables(records.segments.map(packSegment)))
+    const earlier = await LazySnapshotStore.open('fp32', manifest, tables(records.segments.map((s) => ({ ...packSegment(s), ivf: s.ivf }))))
+    for (const segment of partitioned) {
+      const ivf = segment.ivf!
+      const lists = ivf.starts.length - 1
+      const packed = packSegment(segment).ivf as PackedIvf
+      expect(packed.centroidCodes).toBeInstanceOf(Int8Array)
+      expect(packed.centroidCodes.byteLength + packed.centroidScales.byteLength).toBe(ivf.centroids.byteLength / 4 + lists * 4)
+      const decoded = (await fresh.readSegments([segment.id]))[0]!.ivf!
+      expect(decoded.starts).toEqual(ivf.starts)
+      expect(decoded.recall).toEqual(ivf.recall)
+      const dims = ivf.centroids.length / lists
+      let worst = 0
+      for (let i = 0; i < ivf.centroids.length; i++) worst = Math.max(worst, Math.abs(decoded.centroids[i]! - ivf.centroids[i]!) / packed.centroidScales[Math.floor(i / dims)]!)
+      expect(worst).toBeGreaterThan(0)
+      expect(worst).toBeLessThanOrEqual(0.5 + 1e-3)
+      expect((await earlier.readSegments([segment.id]))[0]!.ivf!.centroids).toEqual(ivf.centroids)
+    }
+    const bad = tables(records.segments.map((s) => ({ ...packSegment(s), ...(s.ivf && { ivf: { ...packSegment(s).ivf, centroidScales: new Float32Array(1) } }) })))
+    await expect(LazySnapshotStore.open('bad', manifest, bad)).rejects.toMatchObject({ code: 'SNAPSHOT_INVALID', details: { reason: 'corrupt' } })
   })
 
   it('answers keyword, vector and hybrid queries as the collection it was built from; at the default probes a query fetches under half of the lists', async () => {
