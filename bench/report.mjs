@@ -221,7 +221,7 @@ if (snap) {
       '| step | bytes | ms |',
       '|---|---|---|',
       `| open + first query (cold) | **${mb(vec.firstQuery.coldBytes)}** | ${ms(vec.firstQuery.coldMs)} |`,
-      `| later queries | mean **${mb(vec.laterQueries.meanBytes)}** | p50 ${ms(vec.laterQueries.p50Ms)} |`,
+      `| later queries | mean **${mb(vec.laterQueries.meanBytes)}**${vec.laterQueries.meanRequests !== undefined ? ` in ${vec.laterQueries.meanRequests.toFixed(1)} requests` : ''} | p50 ${ms(vec.laterQueries.p50Ms)} |`,
       `| recall@10 of the vector stage vs exact fp32 | **${vec.recallAt10.toFixed(3)}** | |`,
       '',
     )

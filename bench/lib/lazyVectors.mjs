@@ -72,16 +72,28 @@ export async function lazyVectorBench({ browser, port, n, buildSnapshot, queryCo
 
   const context = await browser.newContext()
   const log = []
+  // As a static host answers: Range requests (rows files) with 206 and the bytes asked for.
   await context.route('**/vec/**', (route) => {
     const path = new URL(route.request().url()).pathname.replace(/^\/vec\//, '')
     const body = served.get(path)
-    if (body) log.push(body.length)
-    return body ? route.fulfill({ status: 200, body: Buffer.from(body) }) : route.fulfill({ status: 404, body: '' })
+    if (!body) return route.fulfill({ status: 404, body: '' })
+    const range = /^bytes=(\d+)-(\d+)$/.exec(route.request().headers()['range'] ?? '')
+    if (range) {
+      const [from, to] = [Number(range[1]), Math.min(Number(range[2]), body.length - 1)]
+      log.push(to - from + 1)
+      return route.fulfill({ status: 206, body: Buffer.from(body.subarray(from, to + 1)), headers: { 'content-range': `bytes ${from}-${to}/${body.length}` } })
+    }
+    log.push(body.length)
+    return route.fulfill({ status: 200, body: Buffer.from(body) })
   })
   const page = await context.newPage()
   await page.goto(`http://127.0.0.1:${port}/test/browser/pages/harness.html`)
   await page.waitForFunction(() => window.harnessReady === true)
-  const since = () => log.splice(0).reduce((s, b) => s + b, 0)
+  let requests = 0
+  const since = () => {
+    requests = log.length
+    return log.splice(0).reduce((s, b) => s + b, 0)
+  }
   const openMs = await page.evaluate(async () => {
     const w = await window.winnowApi.createWinnow({ reranker: false })
     const t0 = performance.now()
@@ -97,7 +109,7 @@ export async function lazyVectorBench({ browser, port, n, buildSnapshot, queryCo
       return { ids: hits.map((h) => h.id), ms: performance.now() - t0 }
     }, Array.from(q))
     const recall = ids.filter((id) => exact[j].includes(id)).length / 10
-    perQuery.push({ bytes: since(), ms, recall })
+    perQuery.push({ bytes: since(), requests, ms, recall })
   }
   await context.close()
   const later = perQuery.slice(1)
@@ -112,8 +124,8 @@ export async function lazyVectorBench({ browser, port, n, buildSnapshot, queryCo
     buildPeakRssMiB: Math.round(peak / 2 ** 20),
     openMs,
     openBytes,
-    firstQuery: { ms: perQuery[0].ms, bytes: perQuery[0].bytes, coldBytes: openBytes + perQuery[0].bytes, coldMs: openMs + perQuery[0].ms },
-    laterQueries: { meanBytes: later.reduce((s, q) => s + q.bytes, 0) / later.length, p50Ms: sorted[Math.floor(sorted.length / 2)] },
+    firstQuery: { ms: perQuery[0].ms, bytes: perQuery[0].bytes, requests: perQuery[0].requests, coldBytes: openBytes + perQuery[0].bytes, coldMs: openMs + perQuery[0].ms },
+    laterQueries: { meanBytes: later.reduce((s, q) => s + q.bytes, 0) / later.length, meanRequests: later.reduce((s, q) => s + q.requests, 0) / later.length, p50Ms: sorted[Math.floor(sorted.length / 2)] },
     recallAt10: perQuery.reduce((s, q) => s + q.recall, 0) / perQuery.length,
   }
 }

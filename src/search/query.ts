@@ -201,6 +201,7 @@ export async function readVectors(
   const per = rowBlockRows(dims)
   const local = new Map<number, RowBlockRecord>()
   const wanted = new Set<number>()
+  const seqs: number[] = []
   for (const slot of slots) {
     if (table.vectorRow(slot) < 0) continue
     const seq = table.seq(slot)
@@ -214,8 +215,9 @@ export async function readVectors(
       wanted.add(b)
     }
   }
+  for (const slot of slots) if (table.vectorRow(slot) >= 0 && wanted.has(Math.floor(table.seq(slot) / per))) seqs.push(table.seq(slot))
   if (wanted.size > 0) {
-    for (const record of await store.readRows([...wanted])) {
+    for (const record of await store.readRows([...wanted], seqs)) {
       local.set(record.block, record)
       blocks.set(record)
     }

@@ -14,6 +14,7 @@ import { rowBlockRows, type ChunkRecord, type IvfLayout, type CollectionStore, t
 import type { LazyKind, SnapshotManifest } from './format.js'
 import { storeManifest } from './importer.js'
 import { shardRecords, type ShardRecords } from './read.js'
+import { decodeRow, RowLocator, rowRecordBytes } from './rowFiles.js'
 import { fromStoredSegment } from '../store/segmentColumns.js'
 import type { ShardRef, ShardSource } from './shardSource.js'
 import { INDEX_HASH_BYTES, lazyShardFile, type LazyIndex, type LazyPostings, type LazyRows, type PackedIvf, type PackedSegment } from './writeLazy.js'
@@ -21,6 +22,7 @@ import { INDEX_HASH_BYTES, lazyShardFile, type LazyIndex, type LazyPostings, typ
 export class LazySnapshotStore implements CollectionStore {
   private readonly indexes = new Map<LazyKind, Promise<LazyIndex | null>>()
   private readonly decodedDocuments = new WeakMap<object, ShardRecords>()
+  private rowLocator: RowLocator | null = null
   private closed = false
 
   private constructor(
@@ -92,10 +94,12 @@ export class LazySnapshotStore implements CollectionStore {
     })
   }
 
-  async readRows(blocks: readonly number[]): Promise<RowBlockRecord[]> {
+  async readRows(blocks: readonly number[], seqs?: readonly number[]): Promise<RowBlockRecord[]> {
     const index = await this.index('rows')
     const dims = this.manifest.collection.dims
     if (!index || dims === null) return []
+    if (index.rowBytes !== undefined) return this.readRowFiles(index, dims, blocks, seqs)
+    // Rows shards of 16 rows (snapshots built before rows files).
     const at = blocks.map((b) => locate(index, b, 0))
     const payloads = await this.shards(index, at)
     const out: RowBlockRecord[] = []
@@ -108,6 +112,46 @@ export class LazySnapshotStore implements CollectionStore {
       out.push({ block, seqs: b.seqs, vectors })
     })
     return out
+  }
+
+  /** Rows from rows files, a row at a time: `seqs` where given (within `blocks`), else every row of `blocks`. */
+  private async readRowFiles(index: LazyIndex, dims: number, blocks: readonly number[], seqs?: readonly number[]): Promise<RowBlockRecord[]> {
+    this.rowLocator ??= new RowLocator(checkRowIndex(index, dims))
+    const where = this.rowLocator
+    const per = rowBlockRows(dims)
+    const asked = new Set(blocks)
+    const wanted = [...new Set(seqs ? seqs.filter((s) => asked.has(Math.floor(s / per))) : blocks.flatMap((b) => where.seqsOfBlock(b, dims)))].sort((a, b) => a - b)
+    const byFile = new Map<number, { seq: number; row: number }[]>()
+    for (const seq of wanted) {
+      const at = where.find(seq)
+      if (at) (byFile.get(at.file) ?? byFile.set(at.file, []).get(at.file)!).push({ seq, row: at.row })
+    }
+    this.cache?.check()
+    const rows = new Map<number, Float32Array>()
+    await Promise.all(
+      [...byFile].map(async ([file, found]) => {
+        const ref = shardRef(index, file)
+        const seqOf = new Map(found.map((f) => [f.row, f.seq]))
+        const fetched = new Map<number, Float32Array>()
+        const records = await this.source.records(ref, index.rowBytes!, found.map((f) => f.row), async (row, bytes) => void fetched.set(row, await decodeRow(bytes, seqOf.get(row)!, dims, ref.file)))
+        // Rows from a cache are checked again as they are decoded.
+        for (const { seq, row } of found) rows.set(seq, fetched.get(row) ?? (await decodeRow(records.get(row)!, seq, dims, ref.file)))
+      }),
+    )
+    const out = new Map<number, { seqs: number[]; vectors: Float32Array[] }>()
+    for (const seq of wanted) {
+      const vector = rows.get(seq)
+      if (!vector) continue
+      const block = Math.floor(seq / per)
+      const group = out.get(block) ?? out.set(block, { seqs: [], vectors: [] }).get(block)!
+      group.seqs.push(seq)
+      group.vectors.push(vector)
+    }
+    return [...out].map(([block, g]) => {
+      const vectors = new Float32Array(g.seqs.length * dims)
+      g.vectors.forEach((v, i) => vectors.set(v, i * dims))
+      return { block, seqs: Uint32Array.from(g.seqs), vectors }
+    })
   }
 
   async readPostings(terms: readonly string[]): Promise<Map<string, PostingRecord[]>> {
@@ -260,6 +304,14 @@ export function checkIndex(payload: unknown, kind: LazyKind, count: number): Laz
   }
   if (p.sha256.length !== n * INDEX_HASH_BYTES || first!.length !== n || p.records.length !== n || p.segments.length !== n) throw malformed('index', `its ${kind} index has arrays of different lengths`)
   return p as LazyIndex
+}
+
+/** A rows-files index whose seqs agree with its files. */
+function checkRowIndex(index: LazyIndex, dims: number): LazyIndex & { rowBytes: number; seqGaps: Uint32Array } {
+  const { rowBytes, seqGaps } = index
+  const rows = index.records.reduce((n, r) => n + r, 0)
+  if (rowBytes !== rowRecordBytes(dims) || !(seqGaps instanceof Uint32Array) || seqGaps.length !== rows || index.records.some((r, f) => r * rowBytes !== index.bytes[f])) throw malformed('index', 'its rows index disagrees with its files')
+  return index as LazyIndex & { rowBytes: number; seqGaps: Uint32Array }
 }
 
 /** Shard `i` of an index: its file, size and hash prefix. */

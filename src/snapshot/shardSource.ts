@@ -64,6 +64,85 @@ export class ShardSource {
     await this.env.cache?.put(ref.sha256, bytes)
   }
 
+  /**
+   * Records `rows` of a file of fixed-size records (`recordBytes` each): from the whole file where it
+   * is cached (`snapshotFetch: 'all'`), else each row's cache entry (`<hash>#<row>`), else fetched by
+   * HTTP Range, consecutive rows in one request. `verify` checks each fetched row before it is kept
+   * (a wrong one is that call's error). A server that ignores Range answers with the whole file,
+   * which is checked against its hash and kept.
+   *
+   * @example
+   * const rows = await source.records(ref, 776, [17, 18, 4000], verifyRow)
+   */
+  async records(ref: ShardRef, recordBytes: number, rows: readonly number[], verify: (row: number, bytes: Uint8Array) => Promise<void>): Promise<Map<number, Uint8Array>> {
+    const out = new Map<number, Uint8Array>()
+    const slice = (whole: Uint8Array, row: number) => whole.slice(row * recordBytes, (row + 1) * recordBytes)
+    let whole = (this.decoded.get(ref.sha256)?.payload as Uint8Array | undefined) ?? (await this.env.cache?.get(ref.sha256).catch(() => undefined))
+    if (whole?.length === ref.bytes) {
+      this.keep(ref, whole, 1)
+      for (const row of rows) out.set(row, slice(whole, row))
+      return out
+    }
+    const missing: number[] = []
+    for (const row of [...new Set(rows)].sort((a, b) => a - b)) {
+      const kept = await this.env.cache?.get(`${ref.sha256}#${row}`).catch(() => undefined)
+      if (kept?.length === recordBytes) {
+        this.traffic.cached++
+        out.set(row, kept)
+      } else missing.push(row)
+    }
+    const runs: [number, number][] = []
+    for (const row of missing) {
+      const last = runs[runs.length - 1]
+      if (last && last[1] === row) last[1]++
+      else runs.push([row, row + 1])
+    }
+    const read = async ([from, to]: [number, number]) => {
+      const got = whole ? { bytes: whole, whole: true } : await this.fetchRange(ref, from * recordBytes, (to - from) * recordBytes)
+      if (got.whole && !whole) {
+        whole = got.bytes
+        this.keep(ref, whole, 1)
+        await this.env.cache?.put(ref.sha256, whole).catch(() => {})
+      }
+      for (let row = from; row < to; row++) {
+        const bytes = got.whole ? slice(got.bytes, row) : got.bytes.slice((row - from) * recordBytes, (row - from + 1) * recordBytes)
+        await verify(row, bytes)
+        out.set(row, bytes)
+        if (!got.whole) await this.env.cache?.put(`${ref.sha256}#${row}`, bytes).catch(() => {})
+      }
+    }
+    // The first run alone: a server that ignores Range answers it with the whole file, which then
+    // serves the other runs (rather than arriving once per run).
+    if (runs.length > 0) await read(runs[0]!)
+    await Promise.all(runs.slice(1).map(read))
+    return out
+  }
+
+  /** `length` bytes at `offset` of a shard by HTTP Range; the whole file (verified) where the server ignores Range. */
+  private async fetchRange(ref: ShardRef, offset: number, length: number): Promise<{ bytes: Uint8Array; whole: boolean }> {
+    const url = new URL(ref.file, this.manifestUrl).href
+    if (offset + length > ref.bytes) throw corrupt(ref, `a read of ${length} bytes at ${offset} passes its ${ref.bytes} bytes`)
+    let response: Response
+    try {
+      response = await this.env.fetch(url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } })
+    } catch (error) {
+      throw new WinnowError('SNAPSHOT_INVALID', `snapshot shard ${url} could not be fetched (offline, or the server refused): ${(error as Error)?.message ?? error}`, { reason: 'network', url }, { cause: error })
+    }
+    if (response.status === 200) return { bytes: await this.verified(ref, url, response), whole: true }
+    if (response.status !== 206) throw new WinnowError('SNAPSHOT_INVALID', `snapshot shard ${url} answered HTTP ${response.status} to a range request; was the snapshot deployed completely?`, { reason: 'http', status: response.status, url })
+    let bytes: Uint8Array
+    try {
+      bytes = new Uint8Array(await response.arrayBuffer())
+    } catch (error) {
+      throw new WinnowError('SNAPSHOT_INVALID', `snapshot shard ${url} was cut off in transfer: ${(error as Error)?.message ?? error}`, { reason: 'network', url }, { cause: error })
+    }
+    this.traffic.fetched++
+    this.traffic.fetchedBytes += bytes.length
+    const range = /^bytes (\d+)-/.exec(response.headers.get('Content-Range') ?? '')
+    if (bytes.length !== length || (range && Number(range[1]) !== offset)) throw corrupt(ref, `a range request for ${length} bytes at ${offset} returned ${bytes.length}${range ? ` at ${range[1]}` : ''}`)
+    return { bytes, whole: false }
+  }
+
   private async load(ref: ShardRef): Promise<unknown> {
     let bytes = await this.env.cache?.get(ref.sha256).catch(() => undefined)
     if (bytes) this.traffic.cached++
@@ -91,6 +170,11 @@ export class ShardSource {
       throw new WinnowError('SNAPSHOT_INVALID', `snapshot shard ${url} could not be fetched (offline, or the server refused): ${(error as Error)?.message ?? error}`, { reason: 'network', url }, { cause: error })
     }
     if (!response.ok) throw new WinnowError('SNAPSHOT_INVALID', `snapshot shard ${url} answered HTTP ${response.status}; was the snapshot deployed completely?`, { reason: 'http', status: response.status, url })
+    return this.verified(ref, url, response)
+  }
+
+  /** A whole shard's bytes, checked against its size and hash. */
+  private async verified(ref: ShardRef, url: string, response: Response): Promise<Uint8Array> {
     let bytes: Uint8Array
     try {
       bytes = new Uint8Array(await response.arrayBuffer())
@@ -106,9 +190,10 @@ export class ShardSource {
     return bytes
   }
 
-  private keep(ref: ShardRef, payload: unknown): void {
-    // Decoded shards are ~4× their gzip size; the budget counts that.
-    const bytes = ref.bytes * 4
+  private keep(ref: ShardRef, payload: unknown, ratio = 4): void {
+    // Decoded shards are ~4× their gzip size; the budget counts that (raw files: 1×).
+    const bytes = ref.bytes * ratio
+    if (this.decoded.has(ref.sha256)) return
     const budget = this.env.memoryBytes ?? 32 * 1024 * 1024
     if (bytes > budget) return
     this.decoded.set(ref.sha256, { payload, bytes })

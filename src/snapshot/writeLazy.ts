@@ -10,8 +10,8 @@
  * - `documents`: documents with their chunks, in order of their first chunk;
  * - `lists`: a partitioned segment's inverted lists (int8 codes), a range of list numbers;
  * - `vectors`: an exact segment's int8 blocks;
- * - `rows`: the rows rescoring reads, by row block, as int16 with a scale per row (half the bytes
- *   of fp32, within 1/65534 of it).
+ * - `rows`: the rows rescoring reads, as int16 with a scale per row (half the bytes of fp32, within
+ *   1/65534 of it), in a few large files read a row at a time by HTTP Range (`rowFiles.ts`).
  *
  * Every name carries its content hash, so a host may cache shards forever.
  */
@@ -20,6 +20,7 @@ import { quantize } from '../core/quantize.js'
 import { invalidInput } from '../errors.js'
 import { toStoredSegment, type StoredSegment } from '../store/segmentColumns.js'
 import { type IvfLayout, type ListRecord, type PostingRecord, type QuantizedBlockRecord, type SegmentRecord } from '../store/types.js'
+import { writeRowFiles } from './rowFiles.js'
 import { SNAPSHOT_V2, type LazyKind, type ShardEntry } from './format.js'
 import { collectionSection, documentEntries, encodeShard, estimateDocument, finishManifest, pack, type CollectionRecords, type SnapshotFile, type WriteSnapshotOptions } from './write.js'
 import type { SnapshotManifest } from './format.js'
@@ -32,8 +33,8 @@ export interface WriteLazyOptions extends WriteSnapshotOptions {
   documentBytes?: number
   /** List and vector shards (default 64 KiB). */
   vectorBytes?: number
-  /** Row shards (default 12 KiB, one row block at 384 dims: rescoring reads a few rows from many blocks). */
-  rowBytes?: number
+  /** Rows files (default 1 MiB; read by range, a row at a time). */
+  rowFileBytes?: number
 }
 
 /**
@@ -51,6 +52,10 @@ export interface LazyIndex {
   first: string[] | Uint32Array
   /** The segment of each shard (lists and vectors); 0 otherwise. */
   segments: Uint32Array
+  /** Rows files (`rowFiles.ts`): bytes of a record. Absent in rows shards of 16 rows (before 2026-12-07). */
+  rowBytes?: number
+  /** Rows files: the seq of every row, in file order, as gaps. */
+  seqGaps?: Uint32Array
 }
 
 /** Bytes of SHA-256 an index keeps per shard. */
@@ -93,7 +98,7 @@ export interface LazyPostings {
   tfs: Uint16Array
 }
 
-/** A rows shard: int16 rows by row block (`seqs` ascending within a block; see `rowShards`). */
+/** A rows shard of 16 rows, as format-2 snapshots before 2026-12-07 had them: int16 rows by row block. */
 export interface LazyRows {
   blocks: { block: number; seqs: Uint32Array; codes: Uint16Array; scales: Float32Array }[]
 }
@@ -119,7 +124,6 @@ export async function writeLazySnapshot(records: CollectionRecords, options: Wri
     ['documents', pack(documentEntries(records), options.documentBytes ?? 16 * 1024, estimateDocument).map((g) => ({ first: Math.min(...g[0]!.chunks.map((c) => c.seq)), segment: 0, records: g.length, payload: { documents: g } }))],
     ['lists', listShards(records.lists ?? [], options.vectorBytes ?? 64 * 1024)],
     ['vectors', vectorShards(records.quantized, options.vectorBytes ?? 64 * 1024)],
-    ['rows', rowShards(records, options.rowBytes ?? 12 * 1024)],
   ]
   for (const [kind, parts] of kinds) {
     if (parts.length === 0) continue
@@ -142,6 +146,14 @@ export async function writeLazySnapshot(records: CollectionRecords, options: Wri
     const { file, entry } = await encodeShard(`index-${kind}`, 0, parts.length, index)
     files.push(file)
     shards.push({ ...entry, kind: 'index', of: kind })
+  }
+  const dims = records.manifest.dims
+  if (dims !== null && records.rows?.length) {
+    const rows = await writeRowFiles(records.rows, dims, options.rowFileBytes)
+    files.push(...rows.files)
+    const { file, entry } = await encodeShard('index-rows', 0, rows.files.length, rows.index)
+    files.push(file)
+    shards.push({ ...entry, kind: 'index', of: 'rows' })
   }
   return { manifest: await finishManifest(SNAPSHOT_V2, collection, shards, options), files }
 }
@@ -194,28 +206,4 @@ function vectorShards(blocks: readonly QuantizedBlockRecord[], target: number) {
   return [...bySegment.keys()].sort((a, b) => a - b).flatMap((segment) =>
     pack(bySegment.get(segment)!.sort((a, b) => a.block - b.block), target, (q) => q.codes.length + q.scales.length * 8).map((g) => ({ first: g[0]!.block, segment, records: g.length, payload: { blocks: g } })),
   )
-}
-
-/**
- * The rows rescoring reads, by row block, as int16 per row with a scale (`(code − 32768) × scale`,
- * within 1/65534 of each row's largest component of fp32: rescoring keeps its precision for half the
- * bytes of fp32, where int8 rows would rank as the scan already did).
- */
-function rowShards(records: CollectionRecords, target: number) {
-  const dims = records.manifest.dims
-  if (dims === null || !records.rows?.length) return []
-  const blocks = [...records.rows].sort((a, b) => a.block - b.block).map((r) => {
-    const n = r.seqs.length
-    const codes = new Uint16Array(n * dims)
-    const scales = new Float32Array(n)
-    for (let i = 0; i < n; i++) {
-      let max = 0
-      for (let d = i * dims; d < (i + 1) * dims; d++) max = Math.max(max, Math.abs(r.vectors[d]!))
-      const scale = max / 32767 || 1
-      scales[i] = scale
-      for (let d = i * dims; d < (i + 1) * dims; d++) codes[d] = Math.round(r.vectors[d]! / scale) + 32768
-    }
-    return { block: r.block, seqs: r.seqs, codes, scales }
-  })
-  return pack(blocks, target, (b) => b.codes.byteLength + b.seqs.length * 8).map((g) => ({ first: g[0]!.block, segment: 0, records: g.length, payload: { blocks: g } satisfies LazyRows }))
 }

@@ -276,8 +276,12 @@ export interface CollectionStore {
   readQuantizedPart?(segment: number, from: number, runs: number): Promise<{ blocks: QuantizedBlockRecord[]; next: number | null }>
   /** Inverted lists by (segment, list), aligned with `keys`; undefined where none is stored. */
   readLists(keys: readonly (readonly [segment: number, list: number])[]): Promise<(ListRecord | undefined)[]>
-  /** fp32 row blocks by number ({@link RowBlockRecord}); missing ones are left out. */
-  readRows(blocks: readonly number[]): Promise<RowBlockRecord[]>
+  /**
+   * fp32 row blocks by number ({@link RowBlockRecord}); missing ones are left out. With `seqs`, the
+   * rows the caller needs: a store that reads rows one by one (a lazily fetched snapshot) may return
+   * blocks holding only those.
+   */
+  readRows(blocks: readonly number[], seqs?: readonly number[]): Promise<RowBlockRecord[]>
   /** Postings of each term in every segment that has it (absent terms → empty list). */
   readPostings(terms: readonly string[]): Promise<Map<string, PostingRecord[]>>
   /** Postings of whole segments (compaction). */

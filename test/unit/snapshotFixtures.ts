@@ -105,13 +105,20 @@ export function snapshotServer(base: string) {
         release()
       }
     },
-    fetch: (async (input: RequestInfo | URL) => {
+    /** Range requests (`bytes=a-b`) answered 206 unless `ignoreRange`; each logged as `url#a-b`. */
+    ignoreRange: false,
+    fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
       const url = String(input)
-      log.push(url)
+      const range = /^bytes=(\d+)-(\d+)$/.exec(new Headers(init?.headers).get('Range') ?? '')
+      log.push(range && !server.ignoreRange ? `${url}#${range[1]}-${range[2]}` : url)
       if (offline) throw new TypeError('Failed to fetch')
       if (gate && !url.endsWith('manifest.json')) await gate
       const body = files.get(url)
       if (!body) return new Response('not found', { status: 404 })
+      if (range && !server.ignoreRange) {
+        const [from, to] = [Number(range[1]), Math.min(Number(range[2]), body.length - 1)]
+        return new Response(body.slice(from, to + 1), { status: 206, headers: { 'Content-Range': `bytes ${from}-${to}/${body.length}` } })
+      }
       return new Response(body.slice(), { status: 200 })
     }) as typeof fetch,
   }
