@@ -39,7 +39,7 @@ export interface BuildSnapshotOptions {
   /** Documents per add (default 10,000); see the comment in {@link buildSnapshot}. */
   batchDocuments?: number
   /** Shard targets of format 2 (see `WriteLazyOptions`). */
-  lazy?: Pick<WriteLazyOptions, 'postingsBytes' | 'documentBytes' | 'vectorBytes' | 'rowFileBytes'>
+  lazy?: Pick<WriteLazyOptions, 'postingsBytes' | 'documentBytes' | 'vectorBytes' | 'rowFileBytes' | 'listCodes'>
   generator?: string
   onProgress?: (progress: AddProgress) => void
 }

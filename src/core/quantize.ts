@@ -83,3 +83,15 @@ export function quantize(vectors: Float32Array, dims: number): { codes: Int8Arra
   quantizeInto(vectors, dims, codes, scales, 0)
   return { codes, scales }
 }
+
+/**
+ * The vectors int8 codes stand for: row `r`'s component `d` is `codes[r × dims + d] × scales[r]`.
+ *
+ * @example
+ * dequantize(new Int8Array([95, -127]), new Float32Array([0.8 / 127]), 2) // ≈ [0.598, -0.8]
+ */
+export function dequantize(codes: Int8Array, scales: Float32Array, dims: number): Float32Array {
+  const out = new Float32Array(codes.length)
+  for (let r = 0; r < scales.length; r++) for (let j = r * dims, end = j + dims; j < end; j++) out[j] = codes[j]! * scales[r]!
+  return out
+}

@@ -18,4 +18,6 @@ export interface QuantizedBlock {
    * arena grows.
    */
   arena?: { arena: VectorArena; offset: number } | undefined
+  /** Coarser than int8 (`ListRecord.approximate`): candidates from it are all rescored. */
+  approximate?: true
 }

@@ -135,12 +135,13 @@ export function probeBlocks(plan: readonly Probe[], records: readonly (ListRecor
     const length = rows * record.dims
     const codes = record.codes.subarray(0, length)
     const offset = arena && placed + length <= PROBE_ARENA_BYTES ? arena.append(codes) : -1
+    const approximate = record.approximate ? { approximate: true as const } : {}
     if (offset < 0) {
-      blocks.push({ slots, dims: record.dims, codes, scales: record.scales, arena: undefined })
+      blocks.push({ slots, dims: record.dims, codes, scales: record.scales, arena: undefined, ...approximate })
       return
     }
     placed += length
-    blocks.push({ slots, dims: record.dims, codes, scales: record.scales, arena: { arena: arena!, offset } })
+    blocks.push({ slots, dims: record.dims, codes, scales: record.scales, arena: { arena: arena!, offset }, ...approximate })
   })
   // The arena may have grown while lists were appended: take every view again.
   for (const b of blocks) if (b.arena) b.codes = b.arena.arena.view(b.arena.offset, b.slots.length * b.dims)

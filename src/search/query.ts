@@ -310,7 +310,8 @@ async function vectorStage(query: string, given: QueryVector | null, depth: numb
   const approx = scanQuantized(q, scanned, n, allowed)
   // Rescore with full precision the candidates that can still make the top `depth`: read (or
   // reuse) their fp32 row blocks.
-  const cut = rescoreCut(approx.scores, depth, queryScale(q), maxRowScale(scanned))
+  // Product-quantized lists (a snapshot's) are coarser than int8's error bound: all are rescored.
+  const cut = scanned.some((b) => b.approximate) ? approx.scores.length : rescoreCut(approx.scores, depth, queryScale(q), maxRowScale(scanned))
   const rows = await readVectors(table, Array.from(approx.slots.subarray(0, cut)), ctx.store, ctx.blocks, dims)
   const gathered = new Float32Array(cut * dims)
   const kept: number[] = []

@@ -8,6 +8,7 @@
  * const store = await LazySnapshotStore.open('docs', manifest, new ShardSource(url, { fetch, cache }))
  * const engine = await CollectionEngine.open('docs', { store, coordination, embedder: null })
  */
+import { dequantize } from '../core/quantize.js'
 import { WinnowError } from '../errors.js'
 import type { ShardCache } from '../store/shardCache.js'
 import { rowBlockRows, type ChunkRecord, type IvfLayout, type CollectionStore, type DocRecord, type DocRef, type ListRecord, type Manifest, type PostingRecord, type QuantizedBlockRecord, type RowBlockRecord, type SegmentRecord, type WriteBatch } from '../store/types.js'
@@ -15,6 +16,8 @@ import type { LazyKind, SnapshotManifest } from './format.js'
 import { storeManifest } from './importer.js'
 import { shardRecords, type ShardRecords } from './read.js'
 import { decodeRow, RowLocator, rowRecordBytes } from './rowFiles.js'
+import { pqListRecord, unpackCodebook, type PqListsPayload } from './pqLists.js'
+import type { ProductQuantizer } from '../core/pq.js'
 import { fromStoredSegment } from '../store/segmentColumns.js'
 import type { ShardRef, ShardSource } from './shardSource.js'
 import { INDEX_HASH_BYTES, lazyShardFile, type LazyIndex, type LazyPostings, type LazyRows, type PackedIvf, type PackedSegment } from './writeLazy.js'
@@ -23,6 +26,7 @@ export class LazySnapshotStore implements CollectionStore {
   private readonly indexes = new Map<LazyKind, Promise<LazyIndex | null>>()
   private readonly decodedDocuments = new WeakMap<object, ShardRecords>()
   private rowLocator: RowLocator | null = null
+  private codebook: ProductQuantizer | null = null
   private closed = false
 
   private constructor(
@@ -86,12 +90,30 @@ export class LazySnapshotStore implements CollectionStore {
     if (!index) return keys.map(() => undefined)
     const at = keys.map(([segment, list]) => locate(index, list, segment))
     const payloads = await this.shards(index, at)
+    if (index.codebook) return keys.map(([segment, list], i) => this.pqList(index, payloads.get(at[i]!) as PqListsPayload | undefined, segment, list))
     return keys.map(([segment, list], i) => {
       const lists = (payloads.get(at[i]!) as { lists?: ListRecord[] } | undefined)?.lists
       const found = lists?.find((l) => l.segment === segment && l.list === list)
       if (found && (!(found.codes instanceof Int8Array) || !(found.scales instanceof Float32Array) || found.codes.length !== found.scales.length * found.dims)) throw malformed('lists', 'a list has arrays of the wrong type or length')
       return found
     })
+  }
+
+  /** A product-quantized list, rebuilt as int8 rows (see `pqLists.ts`). */
+  private pqList(index: LazyIndex, payload: PqListsPayload | undefined, segment: number, list: number): ListRecord | undefined {
+    const entry = payload?.pq?.find((l) => l.segment === segment && l.list === list)
+    if (!entry) return undefined
+    const dims = this.manifest.collection.dims!
+    const ivf = this.segments.find((s) => s.id === segment)?.ivf
+    if (!this.codebook) {
+      try {
+        this.codebook = unpackCodebook(index.codebook!, dims)
+      } catch {
+        throw malformed('index', 'its lists codebook has the wrong shape')
+      }
+    }
+    if (!ivf || !(entry.codes instanceof Uint8Array) || entry.rows !== ivf.starts[list + 1]! - ivf.starts[list]! || entry.codes.length !== entry.rows * this.codebook.m) throw malformed('lists', 'a coded list disagrees with its segment')
+    return pqListRecord(entry, ivf.centroids.subarray(list * dims, (list + 1) * dims), this.codebook)
   }
 
   async readRows(blocks: readonly number[], seqs?: readonly number[]): Promise<RowBlockRecord[]> {
@@ -347,10 +369,7 @@ function unpackIvf(ivf: PackedIvf | IvfLayout): IvfLayout {
   const { centroidCodes: codes, centroidScales: scales, ...layout } = ivf
   const lists = layout.starts instanceof Uint32Array ? layout.starts.length - 1 : 0
   if (!(codes instanceof Int8Array) || !(scales instanceof Float32Array) || lists < 1 || scales.length !== lists || codes.length % lists !== 0) throw malformed('segments', 'a segment\'s centroids have arrays of the wrong type or length')
-  const dims = codes.length / lists
-  const centroids = new Float32Array(codes.length)
-  for (let l = 0; l < lists; l++) for (let j = l * dims, end = j + dims; j < end; j++) centroids[j] = codes[j]! * scales[l]!
-  return { ...layout, centroids }
+  return { ...layout, centroids: dequantize(codes, scales, codes.length / lists) }
 }
 
 function corrupt(file: string, why: string): WinnowError {

@@ -19,7 +19,7 @@ import type { RowBlockRecord } from '../store/types.js'
 import { rowBlockRows } from '../store/types.js'
 import { sha256Hex } from './codec.js'
 import type { SnapshotFile } from './write.js'
-import { INDEX_HASH_BYTES, lazyShardFile, type LazyIndex } from './writeLazy.js'
+import { INDEX_HASH_BYTES, lazyShardFile, type LazyIndex } from './lazyIndex.js'
 
 /** Bytes of a row record at `dims` dimensions. */
 export function rowRecordBytes(dims: number): number {

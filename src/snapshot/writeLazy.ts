@@ -19,7 +19,9 @@
 import { quantize } from '../core/quantize.js'
 import { invalidInput } from '../errors.js'
 import { toStoredSegment, type StoredSegment } from '../store/segmentColumns.js'
-import { type IvfLayout, type ListRecord, type PostingRecord, type QuantizedBlockRecord, type SegmentRecord } from '../store/types.js'
+import { type IvfLayout, type PostingRecord, type QuantizedBlockRecord, type SegmentRecord } from '../store/types.js'
+import { pqLists, PQ_DSUB, type PackedCodebook, type PqListsPayload } from './pqLists.js'
+import { INDEX_HASH_BYTES, type LazyIndex } from './lazyIndex.js'
 import { writeRowFiles } from './rowFiles.js'
 import { SNAPSHOT_V2, type LazyKind, type ShardEntry } from './format.js'
 import { collectionSection, documentEntries, encodeShard, estimateDocument, finishManifest, pack, type CollectionRecords, type SnapshotFile, type WriteSnapshotOptions } from './write.js'
@@ -35,36 +37,14 @@ export interface WriteLazyOptions extends WriteSnapshotOptions {
   vectorBytes?: number
   /** Rows files (default 1 MiB; read by range, a row at a time). */
   rowFileBytes?: number
+  /**
+   * How the ANN index's lists are coded: `'pq'` (default where 4 divides the dimensions): product
+   * quantization, `dims / 4` bytes a passage (`pqLists.ts`); `'int8'`: as the collection keeps them.
+   */
+  listCodes?: 'pq' | 'int8'
 }
 
-/**
- * An index shard's payload: the shards of one lazy kind, in key order. Shard `i` is the file
- * {@link lazyShardFile}(of, i, its hash); its first 12 bytes of SHA-256 are `sha256[12i…12i+12]`
- * (96 bits: a damaged or stale file passes with odds of 2⁻⁹⁶, and an index of 3,000 shards keeps
- * 36 KB of hashes rather than 192 KB of hex; the shards the manifest lists keep all 32 bytes).
- */
-export interface LazyIndex {
-  of: LazyKind
-  sha256: Uint8Array
-  bytes: Uint32Array
-  records: Uint32Array
-  /** The first key of each shard: terms (postings) or numbers (first seq, list or block). */
-  first: string[] | Uint32Array
-  /** The segment of each shard (lists and vectors); 0 otherwise. */
-  segments: Uint32Array
-  /** Rows files (`rowFiles.ts`): bytes of a record. Absent in rows shards of 16 rows (before 2026-12-07). */
-  rowBytes?: number
-  /** Rows files: the seq of every row, in file order, as gaps. */
-  seqGaps?: Uint32Array
-}
-
-/** Bytes of SHA-256 an index keeps per shard. */
-export const INDEX_HASH_BYTES = 12
-
-/** The file of a lazy shard: `shards/<kind>-<n>-<12 hex of its hash>.bin`. */
-export function lazyShardFile(kind: LazyKind, n: number, sha256Hex: string): string {
-  return `shards/${kind}-${String(n).padStart(4, '0')}-${sha256Hex.slice(0, 12)}.bin`
-}
+export { INDEX_HASH_BYTES, lazyShardFile, type LazyIndex } from './lazyIndex.js'
 
 /**
  * A segment table as a format-2 shard stores it: documents as columns, seqs and `docOf` as gaps,
@@ -119,10 +99,11 @@ export async function writeLazySnapshot(records: CollectionRecords, options: Wri
     files.push(file)
     shards.push(entry)
   }
+  const lists = listShards(records, options)
   const kinds: [LazyKind, { first: string | number; segment: number; records: number; payload: unknown }[]][] = [
     ['postings', postingShards(records.postings, options.postingsBytes ?? 32 * 1024)],
     ['documents', pack(documentEntries(records), options.documentBytes ?? 16 * 1024, estimateDocument).map((g) => ({ first: Math.min(...g[0]!.chunks.map((c) => c.seq)), segment: 0, records: g.length, payload: { documents: g } }))],
-    ['lists', listShards(records.lists ?? [], options.vectorBytes ?? 64 * 1024)],
+    ['lists', lists.parts],
     ['vectors', vectorShards(records.quantized, options.vectorBytes ?? 64 * 1024)],
   ]
   for (const [kind, parts] of kinds) {
@@ -135,6 +116,7 @@ export async function writeLazySnapshot(records: CollectionRecords, options: Wri
       records: new Uint32Array(parts.length),
       first: numeric ? Uint32Array.from(parts, (p) => p.first as number) : parts.map((p) => p.first as string),
       segments: Uint32Array.from(parts, (p) => p.segment),
+      ...(kind === 'lists' && lists.codebook && { codebook: lists.codebook }),
     }
     for (const [n, part] of parts.entries()) {
       const { file, entry } = await encodeShard(kind, n, part.records, part.payload)
@@ -192,11 +174,23 @@ function postingShards(postings: readonly PostingRecord[], target: number) {
   })
 }
 
-function listShards(lists: readonly ListRecord[], target: number) {
-  const bySegment = new Map<number, ListRecord[]>()
-  for (const l of lists) (bySegment.get(l.segment) ?? bySegment.set(l.segment, []).get(l.segment)!).push(l)
-  return [...bySegment.keys()].sort((a, b) => a - b).flatMap((segment) =>
-    pack(bySegment.get(segment)!.sort((a, b) => a.list - b.list), target, (l) => l.codes.length + l.scales.length * 4 + 16).map((g) => ({ first: g[0]!.list, segment, records: g.length, payload: { lists: g } })),
+/** The lists' shards: product-quantized (default where 4 divides the dimensions) or int8. */
+function listShards(records: CollectionRecords, options: WriteLazyOptions): { parts: { first: number; segment: number; records: number; payload: unknown }[]; codebook?: PackedCodebook } {
+  const lists = records.lists ?? []
+  const dims = records.manifest.dims
+  const target = options.vectorBytes ?? 64 * 1024
+  const pq = lists.length > 0 && dims !== null && (options.listCodes ?? (dims % PQ_DSUB === 0 ? 'pq' : 'int8')) === 'pq'
+  if (!pq) return { parts: bySegment(lists, (l) => l.codes.length + l.scales.length * 4 + 16, target, (g) => ({ lists: g })) }
+  const coded = pqLists(lists, records.segments, dims!)
+  return { parts: bySegment(coded.lists, (l) => l.codes.length + 16, target, (g) => ({ pq: g }) satisfies PqListsPayload), codebook: coded.codebook }
+}
+
+/** Lists packed into shards of about `target` bytes, segment by segment, in list order. */
+function bySegment<L extends { segment: number; list: number }>(lists: readonly L[], size: (l: L) => number, target: number, payload: (group: L[]) => unknown) {
+  const segments = new Map<number, L[]>()
+  for (const l of lists) (segments.get(l.segment) ?? segments.set(l.segment, []).get(l.segment)!).push(l)
+  return [...segments.keys()].sort((a, b) => a - b).flatMap((segment) =>
+    pack(segments.get(segment)!.sort((a, b) => a.list - b.list), target, size).map((g) => ({ first: g[0]!.list, segment, records: g.length, payload: payload(g) })),
   )
 }
 

@@ -171,6 +171,12 @@ export interface ListRecord {
   dims: number
   codes: Int8Array
   scales: Float32Array
+  /**
+   * The codes stand for vectors coarser than int8 rounding (a snapshot's product-quantized lists,
+   * `core/pq.ts`): a scan that read them rescores every candidate it keeps, not only those int8's
+   * error bound leaves in reach.
+   */
+  approximate?: true
 }
 
 /** One term's postings within one segment. */
