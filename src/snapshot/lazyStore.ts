@@ -8,19 +8,18 @@
  * const store = await LazySnapshotStore.open('docs', manifest, new ShardSource(url, { fetch, cache }))
  * const engine = await CollectionEngine.open('docs', { store, coordination, embedder: null })
  */
-import { dequantize } from '../core/quantize.js'
 import { WinnowError } from '../errors.js'
 import type { ShardCache } from '../store/shardCache.js'
-import { rowBlockRows, type ChunkRecord, type IvfLayout, type CollectionStore, type DocRecord, type DocRef, type ListRecord, type Manifest, type PostingRecord, type QuantizedBlockRecord, type RowBlockRecord, type SegmentRecord, type WriteBatch } from '../store/types.js'
+import { rowBlockRows, type ChunkRecord, type CollectionStore, type DocRecord, type DocRef, type ListRecord, type Manifest, type PostingRecord, type QuantizedBlockRecord, type RowBlockRecord, type SegmentRecord, type WriteBatch } from '../store/types.js'
 import type { LazyKind, SnapshotManifest } from './format.js'
 import { storeManifest } from './importer.js'
 import { shardRecords, type ShardRecords } from './read.js'
 import { decodeRow, RowLocator, rowRecordBytes } from './rowFiles.js'
 import { pqListRecord, unpackCodebook, type PqListsPayload } from './pqLists.js'
 import type { ProductQuantizer } from '../core/pq.js'
-import { fromStoredSegment } from '../store/segmentColumns.js'
 import type { ShardRef, ShardSource } from './shardSource.js'
-import { INDEX_HASH_BYTES, lazyShardFile, type LazyIndex, type LazyPostings, type LazyRows, type PackedIvf, type PackedSegment } from './writeLazy.js'
+import { INDEX_HASH_BYTES, lazyShardFile, type LazyIndex, type LazyPostings, type LazyRows } from './writeLazy.js'
+import { unpackSegments } from './segmentTables.js'
 
 export class LazySnapshotStore implements CollectionStore {
   private readonly indexes = new Map<LazyKind, Promise<LazyIndex | null>>()
@@ -41,7 +40,7 @@ export class LazySnapshotStore implements CollectionStore {
   static async open(name: string, manifest: SnapshotManifest, source: ShardSource, cache: ShardCache | null = null): Promise<LazySnapshotStore> {
     const segments: SegmentRecord[] = []
     for (const entry of manifest.shards.filter((s) => s.kind === 'segments')) {
-      const records = shardRecords('segments', { segments: unpackSegments(await source.get(entry)) }, manifest)
+      const records = shardRecords('segments', { segments: unpackSegments(await source.get(entry), malformed) }, manifest)
       if (records.count !== entry.records) throw corrupt(entry.file, `it holds ${records.count} segments, the manifest says ${entry.records}`)
       segments.push(...records.segments)
     }
@@ -341,35 +340,6 @@ export function shardRef(index: LazyIndex, i: number): ShardRef {
   let hex = ''
   for (let b = i * INDEX_HASH_BYTES; b < (i + 1) * INDEX_HASH_BYTES; b++) hex += index.sha256[b]!.toString(16).padStart(2, '0')
   return { file: lazyShardFile(index.of, i, hex), bytes: index.bytes[i]!, sha256: hex }
-}
-
-/** The segment tables of a format-2 segments shard (see `packSegment`). */
-function unpackSegments(payload: unknown): SegmentRecord[] {
-  const packed = (payload as { packed?: PackedSegment[] } | null)?.packed
-  if (!Array.isArray(packed)) throw malformed('segments', 'no segment tables')
-  return packed.map((p) => {
-    const { seqGaps, docGaps, lengths, ivf, ...rest } = p ?? ({} as PackedSegment)
-    if (!(seqGaps instanceof Uint32Array) || !(docGaps instanceof Uint32Array) || !(lengths instanceof Uint16Array || lengths instanceof Uint32Array)) throw malformed('segments', 'a segment table has arrays of the wrong type')
-    const sums = (gaps: Uint32Array) => {
-      const out = new Uint32Array(gaps.length)
-      for (let i = 0, v = 0; i < gaps.length; i++) out[i] = v = i === 0 ? gaps[0]! : (v + gaps[i]!) >>> 0
-      return out
-    }
-    try {
-      return fromStoredSegment({ ...rest, ...(ivf && { ivf: unpackIvf(ivf) }), seqs: sums(seqGaps), docOf: sums(docGaps), lengths: lengths instanceof Uint32Array ? lengths : Uint32Array.from(lengths) })
-    } catch {
-      throw malformed('segments', 'a segment table has damaged document columns')
-    }
-  })
-}
-
-/** A partitioned segment's layout with fp32 centroids (int8 since 2026-12-07; fp32 before, which still opens). */
-function unpackIvf(ivf: PackedIvf | IvfLayout): IvfLayout {
-  if (!('centroidCodes' in ivf)) return ivf
-  const { centroidCodes: codes, centroidScales: scales, ...layout } = ivf
-  const lists = layout.starts instanceof Uint32Array ? layout.starts.length - 1 : 0
-  if (!(codes instanceof Int8Array) || !(scales instanceof Float32Array) || lists < 1 || scales.length !== lists || codes.length % lists !== 0) throw malformed('segments', 'a segment\'s centroids have arrays of the wrong type or length')
-  return { ...layout, centroids: dequantize(codes, scales, codes.length / lists) }
 }
 
 function corrupt(file: string, why: string): WinnowError {

@@ -16,12 +16,11 @@
  * Every name carries its content hash, so a host may cache shards forever.
  */
 
-import { quantize } from '../core/quantize.js'
 import { invalidInput } from '../errors.js'
-import { toStoredSegment, type StoredSegment } from '../store/segmentColumns.js'
-import { type IvfLayout, type PostingRecord, type QuantizedBlockRecord, type SegmentRecord } from '../store/types.js'
+import { type PostingRecord, type QuantizedBlockRecord } from '../store/types.js'
 import { pqLists, PQ_DSUB, type PackedCodebook, type PqListsPayload } from './pqLists.js'
 import { INDEX_HASH_BYTES, type LazyIndex } from './lazyIndex.js'
+import { packSegment } from './segmentTables.js'
 import { writeRowFiles } from './rowFiles.js'
 import { SNAPSHOT_V2, type LazyKind, type ShardEntry } from './format.js'
 import { collectionSection, documentEntries, encodeShard, estimateDocument, finishManifest, pack, type CollectionRecords, type SnapshotFile, type WriteSnapshotOptions } from './write.js'
@@ -46,28 +45,7 @@ export interface WriteLazyOptions extends WriteSnapshotOptions {
 
 export { INDEX_HASH_BYTES, lazyShardFile, type LazyIndex } from './lazyIndex.js'
 
-/**
- * A segment table as a format-2 shard stores it: documents as columns, seqs and `docOf` as gaps,
- * the ANN index's centroids as int8 (see {@link PackedIvf}).
- */
-export interface PackedSegment extends Omit<StoredSegment, 'seqs' | 'docOf' | 'lengths' | 'ivf'> {
-  seqGaps: Uint32Array
-  docGaps: Uint32Array
-  lengths: Uint16Array | Uint32Array
-  ivf?: PackedIvf | IvfLayout
-}
-
-/**
- * A partitioned segment's layout with its centroids as int8 codes and a scale per centroid: a
- * quarter of fp32's bytes (at 1M × 384, four segments of 512 lists: 0.8 MB instead of 3.1 MB,
- * fetched by every visitor when the collection opens). Centroids only choose the lists a query
- * probes; their int8 error (≤ 1/254 of a centroid's largest component) moves a list's score by
- * ~1e-3. Builds before this kept `centroids` as fp32, which still open.
- */
-export interface PackedIvf extends Omit<IvfLayout, 'centroids'> {
-  centroidCodes: Int8Array
-  centroidScales: Float32Array
-}
+export { packSegment, type PackedIvf, type PackedSegment } from './segmentTables.js'
 
 /** A postings shard: terms ascending, each with its segments ascending; seqs gap-coded per posting. */
 export interface LazyPostings {
@@ -138,22 +116,6 @@ export async function writeLazySnapshot(records: CollectionRecords, options: Wri
     shards.push({ ...entry, kind: 'index', of: 'rows' })
   }
   return { manifest: await finishManifest(SNAPSHOT_V2, collection, shards, options), files }
-}
-
-/** A segment table with its documents as columns (as IndexedDB keeps them, titles left out) and its ascending arrays as gaps. */
-export function packSegment(segment: SegmentRecord): PackedSegment {
-  // Titles travel with the texts (documents shards): a query reads its candidates' anyway, and
-  // they are the largest column of a docs site's tables (95 of 220 KB at 10,000 pages).
-  const { seqs, docOf, lengths, docTitles: _titles, ivf, ...rest } = toStoredSegment(segment)
-  const gaps = (a: Uint32Array) => Uint32Array.from(a, (v, i) => (i === 0 ? v : v - a[i - 1]!))
-  const narrow = lengths.every((l) => l < 65536)
-  const packed: PackedSegment = { ...rest, seqGaps: gaps(seqs), docGaps: gaps(docOf), lengths: narrow ? Uint16Array.from(lengths) : lengths }
-  if (ivf) {
-    const { centroids, ...layout } = ivf
-    const { codes, scales } = quantize(centroids, centroids.length / (ivf.starts.length - 1))
-    packed.ivf = { ...layout, centroidCodes: codes, centroidScales: scales }
-  }
-  return packed
 }
 
 function postingShards(postings: readonly PostingRecord[], target: number) {

@@ -1,0 +1,82 @@
+/**
+ * Segment tables of format 2 (`src/snapshot/segmentTables.ts`): a partitioned segment's columns
+ * travel in seq order with each row's list, and come back in row order exactly; a segment whose
+ * lists are not in seq order keeps the plain layout; a list column that does not add up is
+ * SNAPSHOT_INVALID.
+ */
+import { gzipSync } from 'node:zlib'
+import { describe, expect, it } from 'vitest'
+import { CollectionEngine } from '../../src/collection/engine.js'
+import { WinnowError } from '../../src/errors.js'
+import { encodeRecords } from '../../src/snapshot/codec.js'
+import { packSegment, unpackSegments } from '../../src/snapshot/segmentTables.js'
+import { createCoordination } from '../../src/store/coordination.js'
+import { MemoryBackend } from '../../src/store/memory.js'
+import type { SegmentRecord } from '../../src/store/types.js'
+import { corpus, hashingEmbedder } from './snapshotFixtures.js'
+
+const none = async () => {}
+const malformed = (kind: string, why: string) => new WinnowError('SNAPSHOT_INVALID', `${kind}: ${why}`, { reason: 'corrupt', kind })
+
+describe('format-2 segment tables', async () => {
+  const backend = new MemoryBackend()
+  const engine = await CollectionEngine.open('t', { store: await backend.open('t'), coordination: createCoordination({}), embedder: hashingEmbedder(16) }, { chunking: { maxTokens: 40 }, vectorIndex: { minRows: 64 } })
+  const docs = corpus(300, 9)
+  for (let i = 0; i < docs.length; i += 30) {
+    await engine.add(docs.slice(i, i + 30), none)
+    await engine.idle()
+  }
+  await engine.optimize()
+  engine.close()
+  const segments = backend.dump('t').segments
+  const partitioned = segments.filter((s) => s.ivf)
+
+  const same = (got: SegmentRecord, want: SegmentRecord) => {
+    expect(got.seqs).toEqual(want.seqs)
+    expect(got.docOf).toEqual(want.docOf)
+    expect(got.lengths).toEqual(want.lengths)
+    expect(got.docs.map((d) => [d.id, d.metadata])).toEqual(want.docs.map((d) => [d.id, d.metadata]))
+    expect(got.ivf?.starts).toEqual(want.ivf?.starts)
+  }
+
+  it('a partitioned segment travels in seq order with its lists, and comes back in row order exactly, in fewer bytes', () => {
+    expect(partitioned.length).toBeGreaterThan(0)
+    for (const segment of partitioned) {
+      // Row order is list order: seqs are not ascending.
+      expect(Array.from(segment.seqs).some((s, i) => i > 0 && s < segment.seqs[i - 1]!)).toBe(true)
+      const packed = packSegment(segment)
+      expect(packed.listOf).toBeDefined()
+      expect(Array.from(packed.seqGaps.subarray(1)).every((g) => g > 0)).toBe(true)
+      const [back] = unpackSegments({ packed: [packed] }, malformed)
+      same(back!, segment)
+      const { listOf: _, ...plain } = packed
+      const rowOrder = { ...plain, seqGaps: gapsOf(segment.seqs), docGaps: gapsOf(segment.docOf) }
+      expect(gzipSync(encodeRecords({ packed: [packed] })).length).toBeLessThan(gzipSync(encodeRecords({ packed: [rowOrder] })).length)
+    }
+  })
+
+  it('a segment whose lists are not in seq order keeps the plain layout, and round-trips', () => {
+    const segment = partitioned[0]!
+    const starts = segment.ivf!.starts
+    const list = Array.from(starts).findIndex((s, l) => l + 1 < starts.length && starts[l + 1]! - s >= 2)
+    const seqs = segment.seqs.slice()
+    ;[seqs[starts[list]!], seqs[starts[list]! + 1]] = [seqs[starts[list]! + 1]!, seqs[starts[list]!]!]
+    const shuffled = { ...segment, seqs }
+    const packed = packSegment(shuffled)
+    expect(packed.listOf).toBeUndefined()
+    same(unpackSegments({ packed: [packed] }, malformed)[0]!, shuffled)
+    for (const plain of segments.filter((s) => !s.ivf)) same(unpackSegments({ packed: [packSegment(plain)] }, malformed)[0]!, plain)
+  })
+
+  it('a list column that does not add up to the lists is SNAPSHOT_INVALID', () => {
+    const packed = packSegment(partitioned[0]!)
+    const listOf = packed.listOf!.slice()
+    listOf[0] = (listOf[0]! + 1) % (partitioned[0]!.ivf!.starts.length - 1)
+    expect(() => unpackSegments({ packed: [{ ...packed, listOf }] }, malformed)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
+    expect(() => unpackSegments({ packed: [{ ...packed, listOf: listOf.subarray(1) }] }, malformed)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
+  })
+})
+
+function gapsOf(a: Uint32Array): Uint32Array {
+  return Uint32Array.from(a, (v, i) => (i === 0 ? v : v - a[i - 1]!))
+}
