@@ -13,6 +13,7 @@
 // time and peak memory in Node, bytes and time of a cold first vector query, of later ones, recall@10.
 //
 //   npm run bench:snapshot [-- --embedder minilm-l6-random-embedder --abstracts 5183 --site-pages 10000 --vector-passages 100000 --only-site]
+//   npm run bench:snapshot -- --only-site --site-pages 0 --vector-passages 1000000 --results snapshot-1m
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { chromium } from '@playwright/test'
@@ -25,6 +26,8 @@ const args = benchArgs({
   'site-pages': { type: 'string', default: '10000' },
   'vector-passages': { type: 'string', default: '100000' },
   'only-site': { type: 'boolean', default: false },
+  // The results file: bench/results/<date>-<results>.json (`snapshot-1m` for a run of 1M vectors alone).
+  results: { type: 'string', default: 'snapshot' },
 })
 const PORT = 4183
 const server = await serveBuiltApp(PORT)
@@ -196,6 +199,6 @@ async function importInChromium(served, model) {
 
 mkdirSync('bench/results', { recursive: true })
 const date = new Date().toISOString().slice(0, 10)
-const out = `bench/results/${date}-snapshot.json`
+const out = `bench/results/${date}-${args.results}.json`
 writeFileSync(out, JSON.stringify({ date, part: 'snapshot', machine: await (async () => { const os = await import('node:os'); return `${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.version}` })(), embedder: withEmbedder ? args.embedder : null, rows, lazySite, lazyVectors }, null, 2) + '\n')
 console.log(`saved ${out}`)

@@ -12,7 +12,7 @@
 import { quantize, dequantize } from '../core/quantize.js'
 import type { WinnowError } from '../errors.js'
 import { fromStoredSegment, toStoredSegment, type StoredSegment } from '../store/segmentColumns.js'
-import type { IvfLayout, SegmentRecord } from '../store/types.js'
+import type { IvfLayout, ListRecord, SegmentRecord } from '../store/types.js'
 
 /** A segment table as a format-2 shard stores it. */
 export interface PackedSegment extends Omit<StoredSegment, 'seqs' | 'docOf' | 'lengths' | 'ivf'> {
@@ -76,6 +76,45 @@ export function unpackSegments(payload: unknown, malformed: (kind: string, why: 
       throw malformed('segments', 'a segment table has damaged document columns')
     }
   })
+}
+
+/**
+ * The records with each partitioned segment's rows sorted by seq within each list — the segment's
+ * columns and its lists' codes moved together (a list is a set of rows: its order is free). A
+ * segment merged from partitioned ones and partitioned again keeps its sources' list order, which
+ * is not seq order.
+ *
+ * @example
+ * const ordered = listsInSeqOrder(backend.dump('docs'))
+ */
+export function listsInSeqOrder<R extends { segments: SegmentRecord[]; lists?: ListRecord[] }>(records: R): R {
+  const lists = new Map((records.lists ?? []).map((l) => [`${l.segment}:${l.list}`, l]))
+  const moved = new Map<string, ListRecord>()
+  const segments = records.segments.map((segment) => {
+    const ivf = segment.ivf
+    if (!ivf || seqOrdered(segment.seqs, ivf.starts)) return segment
+    if (!Array.from({ length: ivf.starts.length - 1 }, (_, l) => lists.has(`${segment.id}:${l}`)).every(Boolean)) return segment
+    const order = new Uint32Array(segment.seqs.length)
+    for (let l = 0; l + 1 < ivf.starts.length; l++) {
+      const from = ivf.starts[l]!
+      const rows = Array.from({ length: ivf.starts[l + 1]! - from }, (_, i) => from + i).sort((a, b) => segment.seqs[a]! - segment.seqs[b]!)
+      order.set(rows, from)
+      const list = lists.get(`${segment.id}:${l}`)
+      if (!list) continue
+      const { dims } = list
+      const codes = new Int8Array(list.codes.length)
+      const scales = new Float32Array(list.scales.length)
+      rows.forEach((row, i) => {
+        codes.set(list.codes.subarray((row - from) * dims, (row - from + 1) * dims), i * dims)
+        scales[i] = list.scales[row - from]!
+      })
+      moved.set(`${segment.id}:${l}`, { ...list, codes, scales })
+    }
+    const pick = (a: Uint32Array) => Uint32Array.from(order, (r) => a[r]!)
+    return { ...segment, seqs: pick(segment.seqs), docOf: pick(segment.docOf), lengths: pick(segment.lengths) }
+  })
+  if (moved.size === 0) return records
+  return { ...records, segments, lists: records.lists!.map((l) => moved.get(`${l.segment}:${l.list}`) ?? l) }
 }
 
 /** Whether each list's rows (`starts`) are in ascending seq order. */

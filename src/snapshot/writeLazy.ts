@@ -20,7 +20,7 @@ import { invalidInput } from '../errors.js'
 import { type PostingRecord, type QuantizedBlockRecord } from '../store/types.js'
 import { pqLists, PQ_DSUB, type PackedCodebook, type PqListsPayload } from './pqLists.js'
 import { INDEX_HASH_BYTES, type LazyIndex } from './lazyIndex.js'
-import { packSegment } from './segmentTables.js'
+import { listsInSeqOrder, packSegment } from './segmentTables.js'
 import { writeRowFiles } from './rowFiles.js'
 import { SNAPSHOT_V2, type LazyKind, type ShardEntry } from './format.js'
 import { collectionSection, documentEntries, encodeShard, estimateDocument, finishManifest, pack, type CollectionRecords, type SnapshotFile, type WriteSnapshotOptions } from './write.js'
@@ -66,8 +66,10 @@ export interface LazyRows {
  * @example
  * const { manifest, files } = await writeLazySnapshot(backend.dump('docs'), { embedder: null })
  */
-export async function writeLazySnapshot(records: CollectionRecords, options: WriteLazyOptions): Promise<{ manifest: SnapshotManifest; files: SnapshotFile[] }> {
-  if (records.tombstones.length > 0) throw invalidInput('the collection has deleted chunks not yet compacted; build the snapshot from a fresh collection')
+export async function writeLazySnapshot(built: CollectionRecords, options: WriteLazyOptions): Promise<{ manifest: SnapshotManifest; files: SnapshotFile[] }> {
+  if (built.tombstones.length > 0) throw invalidInput('the collection has deleted chunks not yet compacted; build the snapshot from a fresh collection')
+  // Each list's rows in seq order, so the segment tables travel in seq order (segmentTables.ts).
+  const records = listsInSeqOrder(built)
   const collection = collectionSection(records, options)
   const files: SnapshotFile[] = []
   const shards: ShardEntry[] = []

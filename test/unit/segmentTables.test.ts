@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { CollectionEngine } from '../../src/collection/engine.js'
 import { WinnowError } from '../../src/errors.js'
 import { encodeRecords } from '../../src/snapshot/codec.js'
-import { packSegment, unpackSegments } from '../../src/snapshot/segmentTables.js'
+import { listsInSeqOrder, packSegment, unpackSegments } from '../../src/snapshot/segmentTables.js'
 import { createCoordination } from '../../src/store/coordination.js'
 import { MemoryBackend } from '../../src/store/memory.js'
 import type { SegmentRecord } from '../../src/store/types.js'
@@ -66,6 +66,39 @@ describe('format-2 segment tables', async () => {
     expect(packed.listOf).toBeUndefined()
     same(unpackSegments({ packed: [packed] }, malformed)[0]!, shuffled)
     for (const plain of segments.filter((s) => !s.ivf)) same(unpackSegments({ packed: [packSegment(plain)] }, malformed)[0]!, plain)
+  })
+
+  it('listsInSeqOrder sorts each list\'s rows by seq, moving the list codes with them; a segment merged from partitioned ones then packs by list too', () => {
+    const records = backend.dump('t')
+    const segment = records.segments.find((s) => s.ivf)!
+    const starts = segment.ivf!.starts
+    // Reverse every list's rows, and its codes with them: a valid segment, not in seq order.
+    const reversed = new Uint32Array(segment.seqs.length)
+    for (let l = 0; l + 1 < starts.length; l++) for (let r = starts[l]!; r < starts[l + 1]!; r++) reversed[r] = starts[l]! + starts[l + 1]! - 1 - r
+    const pick = (a: Uint32Array) => Uint32Array.from(reversed, (r) => a[r]!)
+    const shuffled = { ...segment, seqs: pick(segment.seqs), docOf: pick(segment.docOf), lengths: pick(segment.lengths) }
+    const lists = records.lists!.map((l) => {
+      if (l.segment !== segment.id) return l
+      const n = l.scales.length
+      const codes = new Int8Array(l.codes.length)
+      for (let i = 0; i < n; i++) codes.set(l.codes.subarray((n - 1 - i) * l.dims, (n - i) * l.dims), i * l.dims)
+      return { ...l, codes, scales: Float32Array.from({ length: n }, (_, i) => l.scales[n - 1 - i]!) }
+    })
+    expect(packSegment(shuffled).listOf).toBeUndefined()
+    const ordered = listsInSeqOrder({ segments: records.segments.map((s) => (s === segment ? shuffled : s)), lists })
+    const back = ordered.segments.find((s) => s.id === segment.id)!
+    same(back, segment)
+    expect(packSegment(back).listOf).toBeDefined()
+    // Each seq keeps its codes.
+    const codesOf = (seg: SegmentRecord, all: typeof lists) => {
+      const out = new Map<number, string>()
+      for (const l of all.filter((x) => x.segment === seg.id)) for (let i = 0; i < l.scales.length; i++) out.set(seg.seqs[seg.ivf!.starts[l.list]! + i]!, `${l.codes.subarray(i * l.dims, (i + 1) * l.dims).join(',')}/${l.scales[i]}`)
+      return out
+    }
+    expect(codesOf(back, ordered.lists!)).toEqual(codesOf(shuffled, lists))
+    expect(codesOf(back, ordered.lists!)).toEqual(codesOf(segment, records.lists!))
+    // Already in order: the same records.
+    expect(listsInSeqOrder(records)).toBe(records)
   })
 
   it('a list column that does not add up to the lists is SNAPSHOT_INVALID', () => {
