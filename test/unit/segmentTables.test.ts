@@ -101,6 +101,30 @@ describe('format-2 segment tables', async () => {
     expect(listsInSeqOrder(records)).toBe(records)
   })
 
+  it('front-codes document ids: tricky ids come back exactly, sequential ones shrink, tables of earlier builds (docIds) still open, damaged ones are SNAPSHOT_INVALID', () => {
+    const ids = [
+      'guide/page.html#a', 'guide/page.html#b', 'guide/page.html', 'guide/page.html#b2', 'x',
+      '😀a', '😁b', '😁', // neighbours sharing half a surrogate pair
+      'é'.repeat(300) + '1', 'é'.repeat(300) + '2', // sharing more than 255 characters
+      '"quoted"\\', '"quoted"\\\n', '\u0000', '',
+    ]
+    const table: SegmentRecord = { id: 1, seqs: Uint32Array.from(ids.keys()), lengths: new Uint32Array(ids.length).fill(3), docOf: Uint32Array.from(ids.keys()), docs: ids.map((id) => ({ id })), vectorBlocks: 0 }
+    const packed = packSegment(table)
+    expect(packed.docIds).toBeUndefined()
+    expect(unpackSegments({ packed: [packed] }, malformed)[0]!.docs.map((d) => d.id)).toEqual(ids)
+    const { idPrefixes: _p, idSuffixes: _s, ...earlier } = packed
+    expect(unpackSegments({ packed: [{ ...earlier, docIds: JSON.stringify(ids) }] }, malformed)[0]!.docs.map((d) => d.id)).toEqual(ids)
+    const sequential = Array.from({ length: 20_000 }, (_, i) => `docs/page-${i >> 3}.html#h${i & 7}`)
+    const big = packSegment({ ...table, seqs: Uint32Array.from(sequential.keys()), lengths: new Uint32Array(sequential.length), docOf: Uint32Array.from(sequential.keys()), docs: sequential.map((id) => ({ id })) })
+    const coded = gzipSync(big.idPrefixes!).length + gzipSync(big.idSuffixes!).length
+    expect(coded).toBeLessThan(gzipSync(JSON.stringify(sequential)).length / 5)
+    const prefixes = packed.idPrefixes!.slice()
+    prefixes[1] = 200
+    expect(() => unpackSegments({ packed: [{ ...packed, idPrefixes: prefixes }] }, malformed)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
+    expect(() => unpackSegments({ packed: [{ ...packed, idSuffixes: '["a"]' }] }, malformed)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
+    expect(() => unpackSegments({ packed: [{ ...packed, idSuffixes: 'not json' }] }, malformed)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
+  })
+
   it('a list column that does not add up to the lists is SNAPSHOT_INVALID', () => {
     const packed = packSegment(partitioned[0]!)
     const listOf = packed.listOf!.slice()
