@@ -111,9 +111,9 @@ export class RowLocator {
 
   /** The file and record of `seq`; null when it has no row. */
   find(seq: number): { file: number; row: number } | null {
-    const at = lowerBound(this.seqs, seq)
+    const at = bound(this.seqs, seq)
     if (at >= this.seqs.length || this.seqs[at] !== seq) return null
-    const file = upperBound(this.starts, at) - 1
+    const file = bound(this.starts, at, true) - 1
     return { file, row: at - this.starts[file]! }
   }
 
@@ -121,7 +121,7 @@ export class RowLocator {
   seqsOfBlock(block: number, dims: number): number[] {
     const per = rowBlockRows(dims)
     const out: number[] = []
-    for (let i = lowerBound(this.seqs, block * per); i < this.seqs.length && this.seqs[i]! < (block + 1) * per; i++) out.push(this.seqs[i]!)
+    for (let i = bound(this.seqs, block * per); i < this.seqs.length && this.seqs[i]! < (block + 1) * per; i++) out.push(this.seqs[i]!)
     return out
   }
 }
@@ -143,23 +143,13 @@ export async function decodeRow(record: Uint8Array, seq: number, dims: number, f
   return out
 }
 
-function lowerBound(a: Uint32Array, key: number): number {
+/** The first index of ascending `a` whose value is ≥ `key` (> `key` when `after`). */
+function bound(a: Uint32Array, key: number, after = false): number {
   let lo = 0
   let hi = a.length
   while (lo < hi) {
     const mid = (lo + hi) >> 1
-    if (a[mid]! < key) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-function upperBound(a: Uint32Array, key: number): number {
-  let lo = 0
-  let hi = a.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (a[mid]! <= key) lo = mid + 1
+    if (a[mid]! < key || (after && a[mid] === key)) lo = mid + 1
     else hi = mid
   }
   return lo
