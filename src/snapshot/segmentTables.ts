@@ -49,7 +49,8 @@ export interface PackedIvf extends Omit<IvfLayout, 'centroids'> {
  * @example
  * const packed = packSegment(records.segments[0])
  */
-export function packSegment(segment: SegmentRecord): PackedSegment {
+export function packSegment(table: SegmentRecord): PackedSegment {
+  const segment = docsInSeqOrder(table)
   const { seqs, docOf, lengths, docTitles: _titles, ivf, docIds: _ids, ...rest } = toStoredSegment(segment)
   const narrow = lengths.every((l) => l < 65536)
   const columns = ivf && seqOrdered(seqs, ivf.starts) ? bySeq(seqs, docOf, lengths, ivf.starts) : { seqs, docOf, lengths, listOf: undefined }
@@ -128,6 +129,21 @@ export function listsInSeqOrder<R extends { segments: SegmentRecord[]; lists?: L
   })
   if (moved.size === 0) return records
   return { ...records, segments, lists: records.lists!.map((l) => moved.get(`${l.segment}:${l.list}`) ?? l) }
+}
+
+/**
+ * The table with its documents in order of their first seq (`docOf` renumbered): a segment merged
+ * from partitioned ones lists its documents in its sources' list order, which leaves `docOf` a
+ * permutation and neighbouring ids unrelated. The order of `docs` means nothing else.
+ */
+function docsInSeqOrder(segment: SegmentRecord): SegmentRecord {
+  const first = new Float64Array(segment.docs.length).fill(Infinity)
+  for (let i = 0; i < segment.seqs.length; i++) first[segment.docOf[i]!] = Math.min(first[segment.docOf[i]!]!, segment.seqs[i]!)
+  const order = Array.from(first.keys()).sort((a, b) => first[a]! - first[b]! || a - b)
+  if (order.every((d, i) => d === i)) return segment
+  const renumber = new Uint32Array(order.length)
+  order.forEach((d, i) => (renumber[d] = i))
+  return { ...segment, docs: order.map((d) => segment.docs[d]!), docOf: Uint32Array.from(segment.docOf, (d) => renumber[d]!) }
 }
 
 /** Whether each list's rows (`starts`) are in ascending seq order. */

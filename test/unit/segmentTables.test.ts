@@ -31,11 +31,13 @@ describe('format-2 segment tables', async () => {
   const segments = backend.dump('t').segments
   const partitioned = segments.filter((s) => s.ivf)
 
+  /** The same rows, each with the same document (the order of `docs` is free). */
   const same = (got: SegmentRecord, want: SegmentRecord) => {
     expect(got.seqs).toEqual(want.seqs)
-    expect(got.docOf).toEqual(want.docOf)
     expect(got.lengths).toEqual(want.lengths)
-    expect(got.docs.map((d) => [d.id, d.metadata])).toEqual(want.docs.map((d) => [d.id, d.metadata]))
+    const docOfRows = (s: SegmentRecord) => Array.from(s.docOf, (d) => [s.docs[d]!.id, s.docs[d]!.metadata])
+    expect(docOfRows(got)).toEqual(docOfRows(want))
+    expect(got.docs.length).toBe(want.docs.length)
     expect(got.ivf?.starts).toEqual(want.ivf?.starts)
   }
 
@@ -123,6 +125,19 @@ describe('format-2 segment tables', async () => {
     expect(() => unpackSegments({ packed: [{ ...packed, idPrefixes: prefixes }] }, malformed)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
     expect(() => unpackSegments({ packed: [{ ...packed, idSuffixes: '["a"]' }] }, malformed)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
     expect(() => unpackSegments({ packed: [{ ...packed, idSuffixes: 'not json' }] }, malformed)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
+  })
+
+  it('documents travel in order of their first seq: a table whose docs are shuffled packs as one in order, and its rows keep their documents', () => {
+    const segment = partitioned[0]!
+    const n = segment.docs.length
+    const shuffle = Array.from({ length: n }, (_, i) => (i * 7919) % n)
+    expect(new Set(shuffle).size).toBe(n)
+    const back = new Uint32Array(n)
+    shuffle.forEach((d, i) => (back[d] = i))
+    const shuffled = { ...segment, docs: shuffle.map((d) => segment.docs[d]!), docOf: Uint32Array.from(segment.docOf, (d) => back[d]!) }
+    const packed = packSegment(shuffled)
+    expect(packed).toEqual(packSegment(segment))
+    same(unpackSegments({ packed: [packed] }, malformed)[0]!, shuffled)
   })
 
   it('a list column that does not add up to the lists is SNAPSHOT_INVALID', () => {
