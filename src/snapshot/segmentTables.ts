@@ -11,7 +11,7 @@
  */
 import { quantize, dequantize } from '../core/quantize.js'
 import type { WinnowError } from '../errors.js'
-import { fromStoredSegment, toStoredSegment, type StoredSegment } from '../store/segmentColumns.js'
+import { fromStoredSegment, segmentWithIds, toStoredSegment, type StoredSegment } from '../store/segmentColumns.js'
 import type { IvfLayout, ListRecord, SegmentRecord } from '../store/types.js'
 
 /** A segment table as a format-2 shard stores it. */
@@ -75,8 +75,8 @@ export function unpackSegments(payload: unknown, malformed: (kind: string, why: 
   if (!Array.isArray(packed)) throw malformed('segments', 'no segment tables')
   return packed.map((p) => {
     const { seqGaps, docGaps, lengths, ivf, listOf, idPrefixes, idSuffixes, docIds, ...rest } = p ?? ({} as PackedSegment)
-    const ids = idPrefixes === undefined ? docIds : frontDecode(idPrefixes, idSuffixes, malformed)
-    if (typeof ids !== 'string') throw malformed('segments', 'a segment table has no document ids')
+    const ids = idPrefixes === undefined ? undefined : frontDecode(idPrefixes, idSuffixes, malformed)
+    if (!ids && typeof docIds !== 'string') throw malformed('segments', 'a segment table has no document ids')
     if (!(seqGaps instanceof Uint32Array) || !(docGaps instanceof Uint32Array) || !(lengths instanceof Uint16Array || lengths instanceof Uint32Array)) throw malformed('segments', 'a segment table has arrays of the wrong type')
     const layout = ivf && unpackIvf(ivf, malformed)
     let columns = { seqs: sums(seqGaps), docOf: sums(docGaps), lengths: lengths instanceof Uint32Array ? lengths : Uint32Array.from(lengths) }
@@ -85,7 +85,8 @@ export function unpackSegments(payload: unknown, malformed: (kind: string, why: 
       columns = byList(columns, listOf, layout.starts, malformed)
     }
     try {
-      return fromStoredSegment({ ...rest, docIds: ids, ...(layout && { ivf: layout }), ...columns })
+      const stored = { ...rest, docIds: docIds ?? '', ...(layout && { ivf: layout }), ...columns }
+      return ids ? segmentWithIds(stored, ids) : fromStoredSegment(stored)
     } catch {
       throw malformed('segments', 'a segment table has damaged document columns')
     }
@@ -204,8 +205,8 @@ function frontCode(ids: readonly string[]): { prefixes: Uint8Array; suffixes: st
   return { prefixes, suffixes: JSON.stringify(suffixes) }
 }
 
-/** The ids' JSON array back from their front coding. */
-function frontDecode(prefixes: unknown, suffixes: unknown, malformed: (kind: string, why: string) => WinnowError): string {
+/** The ids back from their front coding. */
+function frontDecode(prefixes: unknown, suffixes: unknown, malformed: (kind: string, why: string) => WinnowError): string[] {
   let rest: unknown
   try {
     rest = typeof suffixes === 'string' ? JSON.parse(suffixes) : null
@@ -220,7 +221,7 @@ function frontDecode(prefixes: unknown, suffixes: unknown, malformed: (kind: str
     previous = previous.slice(0, prefixes[i]) + (rest[i] as string)
     ids.push(previous)
   }
-  return JSON.stringify(ids)
+  return ids
 }
 
 function gaps(a: Uint32Array): Uint32Array {

@@ -59,8 +59,15 @@ export function toStoredSegment(segment: SegmentRecord): StoredSegment {
  * fromStoredSegment(toStoredSegment(segment)) // equal to segment
  */
 export function fromStoredSegment(stored: StoredSegment): SegmentRecord {
-  const { docIds, docTitles, metadataValues, metadataOf, ...rest } = stored
-  const ids = JSON.parse(docIds) as string[]
+  return segmentWithIds(stored, JSON.parse(stored.docIds) as string[])
+}
+
+/**
+ * {@link fromStoredSegment} with the documents' ids given as an array (`stored.docIds` unread): a
+ * format-2 snapshot front-codes them.
+ */
+export function segmentWithIds(stored: StoredSegment, ids: string[]): SegmentRecord {
+  const { docIds: _docIds, docTitles, metadataValues, metadataOf, ...rest } = stored
   const titles = docTitles === undefined ? null : (JSON.parse(docTitles) as (string | null)[])
   const values = metadataValues === undefined ? null : (JSON.parse(metadataValues) as Record<string, unknown>[])
   if ((titles && titles.length !== ids.length) || (metadataOf && metadataOf.length !== ids.length) || (metadataOf === undefined) !== (values === null)) {
