@@ -3,8 +3,9 @@
  * download (before the pointer moves), and during a burst of lazy queries that fetch and cache
  * shards. Kills are the winnow worker's `close()`, the page closed, or Chromium SIGKILLed, at a
  * random moment within the calibrated length of the step. After each, a relaunched page opens the
- * collection and every query answers as the built documents say; every cached shard's bytes match
- * the hash it is kept under; at most the serving version's cache is left.
+ * collection and every query (keyword, and vector: rows read by HTTP Range and cached a row at a
+ * time) answers as the built documents say; every cached shard's bytes match the hash it is kept
+ * under, and every cached row the bytes of its file; at most the serving version's cache is left.
  */
 import { expect, test } from '@playwright/test'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -27,12 +28,41 @@ const docs = Array.from({ length: PAGES }, (_, i) => ({
   text: `Page ${i} explains item${i} and topic${i % 17}. ${'Shared words about caches, shards and offline search. '.repeat(2 + (i % 5))}`,
 }))
 
+const DIMS = 16
+
+/** A deterministic unit vector per page: a vector query with page i's finds page i first. */
+function vectorOf(i: number): number[] {
+  let x = (i + 1) * 2654435761
+  const v = Array.from({ length: DIMS }, () => ((x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5)
+  const norm = Math.hypot(...v)
+  return v.map((c) => c / norm)
+}
+
+const embedder = {
+  model: 'crash-test-embedder',
+  dims: DIMS,
+  maxTokens: 510,
+  countWordTokens: () => 1,
+  async embed(texts: string[], checkpoint: () => Promise<void>) {
+    const out = new Float32Array(texts.length * DIMS)
+    texts.forEach((t, i) => out.set(vectorOf(Number(/item(\d+)/.exec(t)![1])), i * DIMS))
+    await checkpoint()
+    return out
+  },
+}
+
 test(`lazy snapshot crash: ${POINTS} kills while shards are cached leave a collection that opens and answers`, async ({}, testInfo) => {
   test.setTimeout(Math.max(300_000, POINTS * 40_000))
   const seed = seedFrom('LAZY_CRASH_SEED')
   console.log(`[lazy-crash] seed ${seed} (replay: LAZY_CRASH_SEED=${seed}), ${POINTS} kill points, scale ${SCALE}`)
   const rand = seeded(seed)
-  const { manifest, files } = await buildSnapshot(docs, { embedder: null, format: 2, lazy: { postingsBytes: 2048, documentBytes: 2048 } })
+  const { manifest, files } = await buildSnapshot(docs, {
+    embedder: { port: embedder as never, info: { model: embedder.model, dtype: 'fp32', dims: DIMS, pooling: 'mean' } },
+    format: 2,
+    chunking: false,
+    vectorIndex: { minRows: 200 },
+    lazy: { postingsBytes: 2048, documentBytes: 2048, rowFileBytes: 100 * (DIMS * 2 + 8) },
+  })
   const served = new Map<string, Uint8Array>(files.map((f: { path: string; bytes: Uint8Array }) => [f.path, f.bytes]))
   served.set('manifest.json', new TextEncoder().encode(JSON.stringify(manifest)))
   const dir = mkdtempSync(join(tmpdir(), 'winnow-lazy-crash-'))
@@ -45,6 +75,11 @@ test(`lazy snapshot crash: ${POINTS} kills while shards are cached leave a colle
       context.route('**/lazy/**', async (route) => {
         const body = served.get(new URL(route.request().url()).pathname.replace(/^\/lazy\//, ''))
         if (!body) return route.fulfill({ status: 404, body: 'missing' })
+        const range = /^bytes=(\d+)-(\d+)$/.exec(route.request().headers()['range'] ?? '')
+        if (range) {
+          const [from, to] = [Number(range[1]), Math.min(Number(range[2]), body.length - 1)]
+          return route.fulfill({ status: 206, body: Buffer.from(body.subarray(from, to + 1)), headers: { 'content-range': `bytes ${from}-${to}/${body.length}` } })
+        }
         await route.fulfill({ status: 200, body: Buffer.from(body) })
       }),
     onAck: () => {},
@@ -52,9 +87,9 @@ test(`lazy snapshot crash: ${POINTS} kills while shards are cached leave a colle
   }
   const queries = (n: number) => Array.from({ length: n }, () => Math.floor(rand() * PAGES))
   const failures: string[] = []
-  const figures = { killed: { download: 0, queries: 0 }, survived: 0, cachedShardsVerified: 0, queriesChecked: 0 }
+  const figures = { killed: { download: 0, queries: 0 }, survived: 0, cachedShardsVerified: 0, cachedRowsVerified: 0, queriesChecked: 0 }
 
-  /** Opens collection `name` (mode) in the page and runs `items` queries; returns the ids found. */
+  /** Opens collection `name` (mode) in the page and runs `items` queries, keyword and vector in turn; returns the ids found. */
   const run = (session: Session, name: string, mode: string, items: number[]) =>
     session.page.evaluate(
       async ({ name, mode, items }) => {
@@ -63,15 +98,21 @@ test(`lazy snapshot crash: ${POINTS} kills while shards are cached leave a colle
         const c = await w.collection(name, { snapshot: '/lazy/manifest.json', snapshotFetch: mode })
         const openMs = performance.now() - t0
         const found: string[] = []
-        for (const i of items) found.push(((await c.search(`item${i}`, { mode: 'keyword', k: 1 })) as { id: string }[])[0]?.id ?? 'none')
+        for (const [j, [i, vector]] of items.entries()) {
+          const options = j % 2 === 0 ? { mode: 'keyword', k: 1 } : { mode: 'vector', vector: new Float32Array(vector), k: 1, probes: 10_000 }
+          found.push(((await c.search(`item${i}`, options)) as { id: string }[])[0]?.id ?? 'none')
+        }
         return { found, openMs, ms: performance.now() - t0 }
       },
-      { name, mode, items },
+      { name, mode, items: items.map((i) => [i, vectorOf(i)] as const) },
     )
-  /** Every cached shard of `name`'s versions: [database, shards, shards whose bytes do not match their key]. */
+  /**
+   * Every cached shard of `name`'s versions: [database, shards, shards whose bytes do not match
+   * their key, cached rows (`<hash>#<row>`) with their bytes].
+   */
   const audit = (session: Session, name: string) =>
     session.page.evaluate(async (name) => {
-      const out: [string, number, number][] = []
+      const out: [string, number, number, [string, number[]][]][] = []
       for (const { name: db } of await indexedDB.databases()) {
         if (!db?.startsWith(`winnow-snapshot:${name}:`)) continue
         const handle = await new Promise<IDBDatabase>((resolve, reject) => {
@@ -81,17 +122,22 @@ test(`lazy snapshot crash: ${POINTS} kills while shards are cached leave a colle
         })
         let shards = 0
         let bad = 0
+        const rows: [string, number[]][] = []
         if (handle.objectStoreNames.contains('shards')) {
           const tx = handle.transaction('shards')
           const [keys, values] = await Promise.all(['getAllKeys', 'getAll'].map((m) => new Promise<any[]>((resolve) => ((tx.objectStore('shards') as any)[m]().onsuccess = (e: any) => resolve(e.target.result)))))
           for (let i = 0; i < keys.length; i++) {
+            if (String(keys[i]).includes('#')) {
+              rows.push([String(keys[i]), Array.from(values[i] as Uint8Array)])
+              continue
+            }
             const hex = [...new Uint8Array(await crypto.subtle.digest('SHA-256', values[i]))].map((b) => b.toString(16).padStart(2, '0')).join('')
             shards++
             if (!hex.startsWith(String(keys[i]))) bad++
           }
         }
         handle.close()
-        out.push([db, shards, bad])
+        out.push([db, shards, bad, rows])
       }
       return out
     }, name)
@@ -130,9 +176,16 @@ test(`lazy snapshot crash: ${POINTS} kills while shards are cached leave a colle
         if (wrong.length > 0) failures.push(`point ${n} (${kind} during ${step}): item${wrong[0]} answered ${back.found[check.indexOf(wrong[0]!)]}`)
       }
       const caches = await audit(session, name)
-      for (const [db, shards, bad] of caches) {
+      for (const [db, shards, bad, rows] of caches) {
         figures.cachedShardsVerified += shards - bad
         if (bad > 0) failures.push(`point ${n} (${kind} during ${step}): ${bad} of ${shards} cached shards in ${db} do not match their hash`)
+        for (const [key, bytes] of rows) {
+          const [hash, row] = key.split('#') as [string, string]
+          const file = [...served.keys()].find((p) => p.startsWith('shards/rows-') && p.includes(`-${hash.slice(0, 12)}.`))
+          const want = file && served.get(file)!.subarray(Number(row) * (DIMS * 2 + 8), (Number(row) + 1) * (DIMS * 2 + 8))
+          if (!want || want.length !== bytes.length || want.some((b, k) => b !== bytes[k])) failures.push(`point ${n} (${kind} during ${step}): cached row ${key} does not match its file`)
+          else figures.cachedRowsVerified++
+        }
       }
       if (caches.length !== 1 || !caches[0]![0].endsWith(`${manifest.hash.slice(0, 16)}.shards`)) failures.push(`point ${n} (${kind} during ${step}): version databases ${JSON.stringify(caches.map((c) => c[0]))}`)
       if (failures.length === before) figures.survived++
@@ -147,6 +200,7 @@ test(`lazy snapshot crash: ${POINTS} kills while shards are cached leave a colle
       'kill points survived': figures.survived,
       'killed while downloading / during lazy queries': `${figures.killed.download} / ${figures.killed.queries}`,
       'cached shards verified after the kills': figures.cachedShardsVerified,
+      'cached rows verified after the kills': figures.cachedRowsVerified,
       'queries checked after the kills': figures.queriesChecked,
     },
     failures: failures.length,
