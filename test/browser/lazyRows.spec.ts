@@ -1,6 +1,7 @@
 import { expect, test, type BrowserContext, type Page } from '@playwright/test'
 import { buildSnapshot } from '../../dist/cli/buildSnapshot.js'
 import { HARNESS } from './helpers'
+import { stubEmbedder, unitVector } from './stubEmbedder'
 
 // A format-2 snapshot with vectors in real Chromium: rescoring reads its rows by HTTP Range (206), a
 // row at a time, keeps them in IndexedDB (a later visit answers offline), copes with a server that
@@ -9,27 +10,10 @@ import { HARNESS } from './helpers'
 const DIMS = 16
 const N = 600
 
-/** A deterministic unit vector per passage number. */
-function vectorOf(i: number): number[] {
-  let x = (i + 1) * 2654435761
-  const v = Array.from({ length: DIMS }, () => ((x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5)
-  const norm = Math.hypot(...v)
-  return v.map((c) => c / norm)
-}
+const vectorOf = (i: number) => unitVector(i, DIMS)
 
 async function build() {
-  const embedder = {
-    model: 'test-rows-embedder',
-    dims: DIMS,
-    maxTokens: 510,
-    countWordTokens: () => 1,
-    async embed(texts: string[], checkpoint: () => Promise<void>) {
-      const out = new Float32Array(texts.length * DIMS)
-      texts.forEach((t, i) => out.set(vectorOf(Number(/^p(\d+)/.exec(t)![1])), i * DIMS))
-      await checkpoint()
-      return out
-    },
-  }
+  const embedder = stubEmbedder('test-rows-embedder', DIMS, /^p(\d+)/)
   const docs = Array.from({ length: N }, (_, i) => ({ id: `p${i}`, text: `p${i} passage about topic${i % 23}` }))
   const { manifest, files } = await buildSnapshot(docs, {
     embedder: { port: embedder as never, info: { model: embedder.model, dtype: 'fp32', dims: DIMS, pooling: 'mean' } },

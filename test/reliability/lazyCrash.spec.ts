@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildSnapshot } from '../../dist/cli/buildSnapshot.js'
+import { stubEmbedder, unitVector } from '../browser/stubEmbedder.js'
 import { seeded } from '../unit/helpers.js'
 import { kill, launch, newPage, type Profile, type Session } from './crashBrowser.js'
 import { writeFigures } from './figures.js'
@@ -30,26 +31,9 @@ const docs = Array.from({ length: PAGES }, (_, i) => ({
 
 const DIMS = 16
 
-/** A deterministic unit vector per page: a vector query with page i's finds page i first. */
-function vectorOf(i: number): number[] {
-  let x = (i + 1) * 2654435761
-  const v = Array.from({ length: DIMS }, () => ((x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5)
-  const norm = Math.hypot(...v)
-  return v.map((c) => c / norm)
-}
-
-const embedder = {
-  model: 'crash-test-embedder',
-  dims: DIMS,
-  maxTokens: 510,
-  countWordTokens: () => 1,
-  async embed(texts: string[], checkpoint: () => Promise<void>) {
-    const out = new Float32Array(texts.length * DIMS)
-    texts.forEach((t, i) => out.set(vectorOf(Number(/item(\d+)/.exec(t)![1])), i * DIMS))
-    await checkpoint()
-    return out
-  },
-}
+/** A vector query with page i's vector finds page i first. */
+const vectorOf = (i: number) => unitVector(i, DIMS)
+const embedder = stubEmbedder('crash-test-embedder', DIMS, /item(\d+)/)
 
 test(`lazy snapshot crash: ${POINTS} kills while shards are cached leave a collection that opens and answers`, async ({}, testInfo) => {
   test.setTimeout(Math.max(300_000, POINTS * 40_000))
