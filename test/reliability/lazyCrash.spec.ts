@@ -109,7 +109,7 @@ test(`lazy snapshot crash: ${POINTS} kills while shards are cached leave a colle
         const rows: [string, number[]][] = []
         if (handle.objectStoreNames.contains('shards')) {
           const tx = handle.transaction('shards')
-          const [keys, values] = await Promise.all(['getAllKeys', 'getAll'].map((m) => new Promise<any[]>((resolve) => ((tx.objectStore('shards') as any)[m]().onsuccess = (e: any) => resolve(e.target.result)))))
+          const [keys, values] = (await Promise.all(['getAllKeys', 'getAll'].map((m) => new Promise<any[]>((resolve) => ((tx.objectStore('shards') as any)[m]().onsuccess = (e: any) => resolve(e.target.result)))))) as [any[], any[]]
           for (let i = 0; i < keys.length; i++) {
             if (String(keys[i]).includes('#')) {
               rows.push([String(keys[i]), Array.from(values[i] as Uint8Array)])
