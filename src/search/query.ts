@@ -215,6 +215,8 @@ export async function readVectors(
       wanted.add(b)
     }
   }
+  // Every row wanted from the blocks read (a store reading rows one by one reads only these),
+  // including rows of a block first found cached and then found lacking another row.
   for (const slot of slots) if (table.vectorRow(slot) >= 0 && wanted.has(Math.floor(table.seq(slot) / per))) seqs.push(table.seq(slot))
   if (wanted.size > 0) {
     for (const record of await store.readRows([...wanted], seqs)) {

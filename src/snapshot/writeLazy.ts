@@ -2,13 +2,15 @@
  * Snapshot format version 2: a collection's records as shards a browser fetches when a query needs
  * them (see `lazyStore.ts`), Pagefind-style, with vectors.
  *
- * `manifest.json` lists the segment tables (fetched when the collection opens: ids, titles and
- * lengths of every chunk, and the ANN index's centroids) and one index shard per lazy kind. An index
- * shard lists that kind's shards in key order with their first key, size and SHA-256:
+ * `manifest.json` lists the segment tables (fetched when the collection opens: each chunk's length,
+ * document and list, the documents' ids and metadata, the ANN index's centroids; `segmentTables.ts`)
+ * and one index shard per lazy kind. An index shard lists that kind's shards in key order with
+ * their first key, size and SHA-256:
  *
  * - `postings`: every segment's postings of a range of terms (a term never spans two shards);
  * - `documents`: documents with their chunks, in order of their first chunk;
- * - `lists`: a partitioned segment's inverted lists (int8 codes), a range of list numbers;
+ * - `lists`: a partitioned segment's inverted lists, a range of list numbers: product-quantized
+ *   residuals with the codebook in the index (`pqLists.ts`), or int8 codes (`listCodes: 'int8'`);
  * - `vectors`: an exact segment's int8 blocks;
  * - `rows`: the rows rescoring reads, as int16 with a scale per row (half the bytes of fp32, within
  *   1/65534 of it), in a few large files read a row at a time by HTTP Range (`rowFiles.ts`).

@@ -1,7 +1,9 @@
 /**
- * The shards of a lazily fetched snapshot version (format 2), kept as they arrive: the gzip bytes as
- * served (already verified against their SHA-256), keyed by that hash, and the version's manifest,
- * so repeat queries and offline visits need no network. One cache per version, deleted with it.
+ * The shards of a lazily fetched snapshot version (format 2), kept as they arrive: the bytes as
+ * served (already verified against their SHA-256), keyed by that hash — or, for a row read by
+ * range from a rows file, by `<hash>#<row>` (verified by its own check) — and the version's
+ * manifest, so repeat queries and offline visits need no network. One cache per version, deleted
+ * with it.
  */
 import { openDB, type IDBPDatabase } from 'idb'
 import { WinnowError } from '../errors.js'
