@@ -28,6 +28,10 @@ const args = benchArgs({
   'only-site': { type: 'boolean', default: false },
   // The results file: bench/results/<date>-<results>.json (`snapshot-1m` for a run of 1M vectors alone).
   results: { type: 'string', default: 'snapshot' },
+  // A folder for the vector snapshot: built there on the first run, read from there on later ones
+  // (its build time and peak memory kept with it): the 1M build takes ~11 minutes. Rebuild it
+  // (remove the folder) after changing the format's writer.
+  'vector-snapshot': { type: 'string', default: '' },
 })
 const PORT = 4183
 const server = await serveBuiltApp(PORT)
@@ -96,7 +100,7 @@ const lazySite = Number(args['site-pages']) > 0 ? await lazySiteBench(Number(arg
 let lazyVectors = null
 if (Number(args['vector-passages']) > 0) {
   const { lazyVectorBench } = await import('./lib/lazyVectors.mjs')
-  lazyVectors = await lazyVectorBench({ browser, port: PORT, n: Number(args['vector-passages']), buildSnapshot })
+  lazyVectors = await lazyVectorBench({ browser, port: PORT, n: Number(args['vector-passages']), buildSnapshot, snapshotDir: args['vector-snapshot'] || null })
   const v = lazyVectors
   console.log(
     `vectors  format 2  ${v.passages} passages × ${v.dims}, ${v.files} files, ${(v.totalBytes / 2 ** 20).toFixed(1)} MiB; build ${v.buildSeconds.toFixed(1)} s, peak RSS ${v.buildPeakRssMiB} MiB; ` +

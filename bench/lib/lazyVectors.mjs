@@ -4,6 +4,8 @@
 // queried by vector (rows n, n + 1, … of the same set, passed as `vector`): bytes and time to open,
 // for the first query and the next ones, and recall@10 of the vector stage against an exact fp32
 // search computed here. Synthetic vectors: speed, bytes and recall of the index, never relevance.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
 import { passageText, vectorSet } from './vectorSets.mjs'
 
 const DIMS = 384
@@ -50,18 +52,9 @@ function exactTop10(set, n, queries) {
  * @example
  * const row = await lazyVectorBench({ browser, port: 4183, n: 100_000, buildSnapshot })
  */
-export async function lazyVectorBench({ browser, port, n, buildSnapshot, queryCount = 51 }) {
+export async function lazyVectorBench({ browser, port, n, buildSnapshot, queryCount = 51, snapshotDir = null }) {
   const set = vectorSet('topics', { n: n + queryCount, dims: DIMS, seed: SEED })
-  const documents = Array.from({ length: n }, (_, i) => ({ id: `p${i}`, text: `p${i} ${passageText(SEED, i)}` }))
-  const embedder = rowEmbedder(set)
-  let peak = process.memoryUsage().rss
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 200)
-  const started = performance.now()
-  const { manifest, files } = await buildSnapshot(documents, { embedder: { port: embedder, info: { model: embedder.model, dtype: 'fp32', dims: DIMS, pooling: 'mean' } }, format: 2, chunking: false })
-  const buildSeconds = (performance.now() - started) / 1000
-  clearInterval(sampler)
-  const served = new Map(files.map((f) => [f.path, f.bytes]))
-  served.set('manifest.json', new TextEncoder().encode(JSON.stringify(manifest)))
+  const { served, buildSeconds, buildPeakRssMiB } = snapshotDir && existsSync(join(snapshotDir, 'build.json')) ? readBuilt(snapshotDir, n) : await build(set, n, buildSnapshot, snapshotDir)
   const totalBytes = [...served.values()].reduce((s, b) => s + b.length, 0)
   const queries = Array.from({ length: queryCount }, (_, j) => {
     const q = new Float32Array(DIMS)
@@ -121,7 +114,7 @@ export async function lazyVectorBench({ browser, port, n, buildSnapshot, queryCo
     files: served.size,
     totalBytes,
     buildSeconds,
-    buildPeakRssMiB: Math.round(peak / 2 ** 20),
+    buildPeakRssMiB,
     openMs,
     openBytes,
     firstQuery: { ms: perQuery[0].ms, bytes: perQuery[0].bytes, requests: perQuery[0].requests, coldBytes: openBytes + perQuery[0].bytes, coldMs: openMs + perQuery[0].ms },
@@ -129,3 +122,37 @@ export async function lazyVectorBench({ browser, port, n, buildSnapshot, queryCo
     recallAt10: perQuery.reduce((s, q) => s + q.recall, 0) / perQuery.length,
   }
 }
+
+/** Builds the snapshot (and, given `dir`, keeps it there with its build figures, for later runs). */
+async function build(set, n, buildSnapshot, dir) {
+  const documents = Array.from({ length: n }, (_, i) => ({ id: `p${i}`, text: `p${i} ${passageText(SEED, i)}` }))
+  const embedder = rowEmbedder(set)
+  let peak = process.memoryUsage().rss
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 200)
+  const started = performance.now()
+  const { manifest, files } = await buildSnapshot(documents, { embedder: { port: embedder, info: { model: embedder.model, dtype: 'fp32', dims: DIMS, pooling: 'mean' } }, format: 2, chunking: false })
+  const built = { buildSeconds: (performance.now() - started) / 1000, buildPeakRssMiB: Math.round(peak / 2 ** 20) }
+  clearInterval(sampler)
+  const served = new Map(files.map((f) => [f.path, f.bytes]))
+  served.set('manifest.json', new TextEncoder().encode(JSON.stringify(manifest)))
+  if (dir) {
+    for (const [path, bytes] of served) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true })
+      writeFileSync(join(dir, path), bytes)
+    }
+    writeFileSync(join(dir, 'build.json'), JSON.stringify({ passages: n, ...built }))
+  }
+  return { served, ...built }
+}
+
+/** A snapshot kept by an earlier run (`--vector-snapshot DIR`), with the figures of its build. */
+function readBuilt(dir, n) {
+  const built = JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8'))
+  if (built.passages !== n) throw new Error(`${dir} holds a snapshot of ${built.passages} passages, not ${n}: remove it or pass another folder`)
+  const served = new Map()
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && entry.name !== 'build.json') served.set(relative(dir, join(entry.parentPath ?? entry.path, entry.name)), readFileSync(join(entry.parentPath ?? entry.path, entry.name)))
+  }
+  return { served, buildSeconds: built.buildSeconds, buildPeakRssMiB: built.buildPeakRssMiB }
+}
+

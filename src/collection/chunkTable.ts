@@ -1,5 +1,5 @@
 import { ARENA_MAX_DIMS, defaultInt8Kernel, type Int8Kernel, type VectorArena } from '../core/int8Kernel.js'
-import type { DocRef, QuantizedBlockRecord, SegmentRecord } from '../store/types.js'
+import type { DocRef, QuantizedBlockRecord, SegmentDoc, SegmentRecord } from '../store/types.js'
 import { VECTOR_BLOCK_ROWS } from '../store/types.js'
 import type { QuantizedBlock } from '../rank/quantizedBlock.js'
 import type { ChunkView, PartitionedSegment } from './ports.js'
@@ -41,14 +41,24 @@ export class ChunkTable implements ChunkView {
   private vectorRowOf = new Int32Array(1024)
   /** The smallest seq of the slot's document: where the store keeps the document (its {@link DocRef}). */
   private docSeqOf = new Uint32Array(1024)
-  private readonly docIds: string[] = []
-  private readonly metadataOf: (Record<string, unknown> | undefined)[] = []
-  /** Titles by slot; null until a document with a title arrives (most collections have none). */
-  private titles: (string | undefined)[] | null = null
+  /**
+   * The slot's document: its index in its segment's `docs` (kept by the segment's place). No
+   * string or object per slot: a snapshot's million passages open with typed columns only, and
+   * their ids are read when a hit needs one.
+   */
+  private docIndexOf = new Uint32Array(1024)
   /** seq → slot, -1 when absent or deleted (BM25 skips those). */
   private slotOf = new Int32Array(1024).fill(-1)
-  /** The live slots of each document. */
-  private readonly docSlots = new DocSlots((slot) => this.docIds[slot]!)
+  /**
+   * The live slots of each document, built the first time a document is looked up by id (an add,
+   * a delete, `get`): a search never needs it, so a table opened only to search does not hash a
+   * million ids. Kept up to date once built.
+   */
+  private docSlots: DocSlots | null = null
+  /** Documents of the loaded segments, for sizing {@link docSlots}. */
+  private documentCount = 0
+  /** {@link metadataColumn}'s answer, until the next segment arrives. */
+  private metadataCache: (Record<string, unknown> | undefined)[] | null = null
   readonly blocks: QuantizedBlock[] = []
   /** Where each segment is: slots `[first, first + n)`, int8 blocks `[firstBlock, firstBlock + blockCount)`. */
   private readonly places = new Map<number, SegmentPlace>()
@@ -121,19 +131,21 @@ export class ChunkTable implements ChunkView {
       this.segmentOf[slot] = segment.id
       this.vectorRowOf[slot] = segment.vectorBlocks > 0 ? i : -1
       this.docSeqOf[slot] = docSeq[segment.docOf[i]!]!
-      const doc = segment.docs[segment.docOf[i]!]!
-      this.docIds[slot] = doc.id
-      this.metadataOf[slot] = doc.metadata
-      if (doc.title !== undefined) (this.titles ??= [])[slot] = doc.title
+      this.docIndexOf[slot] = segment.docOf[i]!
       this.mapSeq(seq, slot)
-      this.docSlots.add(doc.id, slot)
     }
     this.size += n
     this.liveCount += n
+    this.documentCount += segment.docs.length
+    this.metadataCache = null
     const { ivf } = segment
     if (quantized === null && segment.vectorBlocks > 0 && !ivf) this.pending.add(segment.id)
     const sorted = ivf ? [] : [...(quantized ?? [])].sort((a, b) => a.block - b.block)
-    this.places.set(segment.id, { first, n, vectorBlocks: segment.vectorBlocks, firstBlock: this.blocks.length, blockCount: sorted.length, ivf })
+    this.places.set(segment.id, { first, n, docs: segment.docs, vectorBlocks: segment.vectorBlocks, firstBlock: this.blocks.length, blockCount: sorted.length, ivf })
+    if (this.docSlots) {
+      this.docSlots.reserveDocuments(this.documentCount)
+      for (let slot = first; slot < first + n; slot++) this.docSlots.add(this.docId(slot), slot)
+    }
     if (ivf) this.partitioned.push({ segment: segment.id, first, ivf, lists: ivf.starts.length - 1 })
     this.reserveArena(sorted) // one growth for the whole segment rather than one per block
     for (const q of sorted) {
@@ -205,8 +217,8 @@ export class ChunkTable implements ChunkView {
 
   /** A loaded segment as the store holds it (its record and int8 blocks), from the columns. */
   private segmentParts(id: number): { segment: SegmentRecord; quantized: QuantizedBlockRecord[] } {
-    const { seqs, lengths, docSeqOf, docIds, titles, metadataOf, blocks } = this
-    return segmentParts(id, this.places.get(id)!, { seqs, lengths, docSeqOf, docIds, titles, metadataOf, blocks })
+    const { seqs, lengths, docIndexOf, blocks } = this
+    return segmentParts(id, this.places.get(id)!, { seqs, lengths, docIndexOf, blocks })
   }
 
   /** Marks a chunk deleted; returns whether it was live. */
@@ -216,34 +228,51 @@ export class ChunkTable implements ChunkView {
     this.live[slot] = 0
     this.slotOf[seq] = -1
     this.liveCount--
-    this.docSlots.remove(this.docIds[slot]!, slot)
+    this.docSlots?.remove(this.docId(slot), slot)
     return true
+  }
+
+  /** {@link docSlots}, built from the live slots the first time it is needed. */
+  private slotsByDocument(): DocSlots {
+    if (!this.docSlots) {
+      const index = new DocSlots((slot) => this.docId(slot))
+      index.reserve(this.seqs.length)
+      index.reserveDocuments(this.documentCount)
+      for (let slot = 0; slot < this.size; slot++) if (this.live[slot] === 1) index.add(this.docId(slot), slot)
+      this.docSlots = index
+    }
+    return this.docSlots
+  }
+
+  /** The slot's document as its segment lists it. */
+  private document(slot: number): SegmentDoc {
+    return this.places.get(this.segmentOf[slot]!)!.docs.at(this.docIndexOf[slot]!)!
   }
 
   /** The live chunk seqs of a document, in chunk order (empty if absent). */
   seqsOf(docId: string): number[] {
     // A document's chunks take ascending seqs in chunk order (a partitioned segment stores rows by list).
-    return Array.from(this.docSlots.of(docId), (s) => this.seqs[s]!).sort((a, b) => a - b)
+    return Array.from(this.slotsByDocument().of(docId), (s) => this.seqs[s]!).sort((a, b) => a - b)
   }
 
   docId(slot: number): string {
-    return this.docIds[slot]!
+    return this.document(slot).id
   }
   docRef(slot: number): DocRef {
-    return { id: this.docIds[slot]!, seq: this.docSeqOf[slot]! }
+    return { id: this.docId(slot), seq: this.docSeqOf[slot]! }
   }
 
   /** Where the store keeps a live document (undefined if it has no live chunk here). */
   docRefOf(docId: string): DocRef | undefined {
-    const first = this.docSlots.first(docId)
+    const first = this.slotsByDocument().first(docId)
     return first === undefined ? undefined : this.docRef(first)
   }
 
   title(slot: number): string | undefined {
-    return this.titles?.[slot]
+    return this.document(slot).title
   }
   metadata(slot: number): Record<string, unknown> | undefined {
-    return this.metadataOf[slot]
+    return this.document(slot).metadata
   }
 
   seq(slot: number): number {
@@ -269,7 +298,7 @@ export class ChunkTable implements ChunkView {
   }
 
   hasDocument(docId: string): boolean {
-    return this.docSlots.has(docId)
+    return this.slotsByDocument().has(docId)
   }
 
   liveMask(): Uint8Array {
@@ -281,7 +310,12 @@ export class ChunkTable implements ChunkView {
   }
 
   metadataColumn(): (Record<string, unknown> | undefined)[] {
-    return this.metadataOf.slice(0, this.size)
+    if (!this.metadataCache) {
+      const column = new Array<Record<string, unknown> | undefined>(this.size)
+      for (let slot = 0; slot < this.size; slot++) column[slot] = this.document(slot).metadata
+      this.metadataCache = column
+    }
+    return this.metadataCache
   }
 
   /** Bytes of int8 codes held in the arena, and the arena's whole memory (diagnostics, benchmarks). */
@@ -348,7 +382,7 @@ export class ChunkTable implements ChunkView {
     }
     if (rows > this.seqs.length) this.reserve(rows, true)
     if (maxSeq >= this.slotOf.length) this.growSeqMap(maxSeq + 1)
-    this.docSlots.reserveDocuments(docs)
+    this.docSlots?.reserveDocuments(this.documentCount + docs)
   }
 
   private mapSeq(seq: number, slot: number): void {
@@ -372,7 +406,8 @@ export class ChunkTable implements ChunkView {
     this.segmentOf = grow(this.segmentOf, new Int32Array(next))
     this.vectorRowOf = grow(this.vectorRowOf, new Int32Array(next))
     this.docSeqOf = grow(this.docSeqOf, new Uint32Array(next))
-    this.docSlots.reserve(next)
+    this.docIndexOf = grow(this.docIndexOf, new Uint32Array(next))
+    this.docSlots?.reserve(next)
   }
 }
 

@@ -10,6 +10,7 @@ import {
   type Manifest,
   type PostingRecord,
   type QuantizedBlockRecord,
+  type SegmentDoc,
   type SegmentRecord,
   type StagedRecords,
   type WriteBatch,
@@ -170,7 +171,7 @@ export async function buildMerge(
   const fromSegment = new Uint32Array(capacity)
   const fromRow = new Uint32Array(capacity)
   let live = 0
-  const docs: SegmentRecord['docs'] = []
+  const docs: SegmentDoc[] = []
   const docIndex = new Map<string, number>()
   const dead: number[] = []
   segments.forEach((segment, s) => {
@@ -180,7 +181,7 @@ export async function buildMerge(
         dead.push(seq)
         continue
       }
-      const doc = segment.docs[segment.docOf[i]!]!
+      const doc = segment.docs.at(segment.docOf[i]!)!
       let at = docIndex.get(doc.id)
       if (at === undefined) {
         at = docs.length

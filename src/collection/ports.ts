@@ -69,8 +69,8 @@ export interface ChunkView {
   liveMask(): Uint8Array
   /** What BM25 reads per posting: seq → slot (-1 absent or deleted), and each slot's length. Read-only. */
   bm25Columns(): { slotOf: Int32Array; lengths: Uint32Array }
-  /** The first `size` slots' metadata, for a filter's mask (a copy). */
-  metadataColumn(): (Record<string, unknown> | undefined)[]
+  /** The first `size` slots' metadata, for a filter's mask (read-only, kept until a segment arrives). */
+  metadataColumn(): readonly (Record<string, unknown> | undefined)[]
 }
 
 /** A partitioned segment as the table holds it: list `l` is slots `first + starts[l]` on. */

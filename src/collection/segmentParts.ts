@@ -6,6 +6,8 @@ import type { QuantizedBlock } from '../rank/quantizedBlock.js'
 export interface SegmentPlace {
   first: number
   n: number
+  /** The segment's documents (a slot's `docIndexOf` indexes them). */
+  docs: SegmentRecord['docs']
   vectorBlocks: number
   firstBlock: number
   blockCount: number
@@ -16,39 +18,19 @@ export interface SegmentPlace {
 export interface TableColumns {
   seqs: Uint32Array
   lengths: Uint32Array
-  docSeqOf: Uint32Array
-  docIds: readonly string[]
-  titles: readonly (string | undefined)[] | null
-  metadataOf: readonly (Record<string, unknown> | undefined)[]
+  docIndexOf: Uint32Array
   blocks: readonly QuantizedBlock[]
 }
 
 /**
  * A loaded segment as the store holds it (its record and int8 blocks), from a chunk table's
  * columns: what a table rebuilt after a merge starts from, without reading the store again.
- * A document is told apart by its smallest seq (its DocRef's), unique within a segment.
  *
  * @example
  * const { segment, quantized } = segmentParts(7, place, columns)
  */
 export function segmentParts(id: number, place: SegmentPlace, c: TableColumns): { segment: SegmentRecord; quantized: QuantizedBlockRecord[] } {
-  const { first, n, vectorBlocks, firstBlock, blockCount, ivf } = place
-  const docs: SegmentRecord['docs'] = []
-  const docIndex = new Map<number, number>()
-  const docOf = new Uint32Array(n)
-  for (let i = 0; i < n; i++) {
-    const slot = first + i
-    const key = c.docSeqOf[slot]!
-    let at = docIndex.get(key)
-    if (at === undefined) {
-      at = docs.length
-      docIndex.set(key, at)
-      const doc: SegmentRecord['docs'][number] = { id: c.docIds[slot]!, title: c.titles?.[slot] }
-      if (c.metadataOf[slot] !== undefined) doc.metadata = c.metadataOf[slot]
-      docs.push(doc)
-    }
-    docOf[i] = at
-  }
+  const { first, n, docs, vectorBlocks, firstBlock, blockCount, ivf } = place
   const quantized = c.blocks.slice(firstBlock, firstBlock + blockCount).map(
     (b): QuantizedBlockRecord => ({
       segment: id,
@@ -59,7 +41,7 @@ export function segmentParts(id: number, place: SegmentPlace, c: TableColumns): 
       scales: b.scales,
     }),
   )
-  const segment: SegmentRecord = { id, seqs: c.seqs.slice(first, first + n), lengths: c.lengths.slice(first, first + n), docOf, docs, vectorBlocks }
+  const segment: SegmentRecord = { id, seqs: c.seqs.slice(first, first + n), lengths: c.lengths.slice(first, first + n), docOf: c.docIndexOf.slice(first, first + n), docs, vectorBlocks }
   if (ivf) segment.ivf = ivf
   return { segment, quantized }
 }

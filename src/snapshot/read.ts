@@ -67,7 +67,7 @@ function readSegments(p: ShardPayloads['segments'], out: ShardRecords): void {
   if (!Array.isArray(p.segments)) throw malformed('segments', 'no segments list')
   for (const s of p.segments) {
     const n = s?.seqs?.length
-    if (!(s?.seqs instanceof Uint32Array) || !(s.lengths instanceof Uint32Array) || !(s.docOf instanceof Uint32Array) || s.lengths.length !== n || s.docOf.length !== n || !Array.isArray(s.docs)) {
+    if (!(s?.seqs instanceof Uint32Array) || !(s.lengths instanceof Uint32Array) || !(s.docOf instanceof Uint32Array) || s.lengths.length !== n || s.docOf.length !== n || !(Array.isArray(s.docs) || typeof (s.docs as { at?: unknown } | undefined)?.at === 'function')) {
       throw malformed('segments', 'a segment table has arrays of the wrong type or length')
     }
     for (let i = 0; i < n; i++) if (s.docOf[i]! >= s.docs.length) throw malformed('segments', 'a chunk points past its segment\'s documents')

@@ -12,19 +12,26 @@
 import { quantize, dequantize } from '../core/quantize.js'
 import type { WinnowError } from '../errors.js'
 import { fromStoredSegment, segmentWithIds, toStoredSegment, type StoredSegment } from '../store/segmentColumns.js'
-import type { IvfLayout, ListRecord, SegmentRecord } from '../store/types.js'
+import { docColumns, FrontCodedIds, frontCode } from './docColumns.js'
+import { docList, type IvfLayout, type ListRecord, type SegmentRecord } from '../store/types.js'
 
 /** A segment table as a format-2 shard stores it. */
 export interface PackedSegment extends Omit<StoredSegment, 'seqs' | 'docOf' | 'lengths' | 'ivf' | 'docIds'> {
   /**
-   * The documents' ids, front-coded: how many leading characters (≤ 255) each shares with the id
-   * before it, and the rest (a JSON array). Ids of a segment come in seq order, where neighbours
-   * share most of their characters (`guide/page.html#a`, `guide/page.html#b`; `4983`, `4990`):
-   * at 1M sequential ids 42 KB instead of 2.2 MB compressed, 100,000 URL-like ids 6 KB instead of
-   * 245 KB; random UUIDs gain nothing and lose nothing. Builds before this stored `docIds`.
+   * The documents' ids, front-coded (`docColumns.ts`): how many leading characters (≤ 255) each
+   * shares with the id before it (none at every 256th, where reading may start), and the rest —
+   * all of them in one string, `idTail`, with each one's length. Ids of a segment come in seq
+   * order, where neighbours share most of their characters (`guide/page.html#a`,
+   * `guide/page.html#b`; `4983`, `4990`): at 1M sequential ids 42 KB instead of 2.2 MB
+   * compressed, 100,000 URL-like ids 6 KB instead of 245 KB; random UUIDs gain nothing and lose
+   * nothing. The reader keeps them coded and rebuilds the ids a search asks for.
    */
   idPrefixes?: Uint8Array
+  idTail?: string
+  idTailLengths?: Uint8Array | Uint16Array | Uint32Array
+  /** Earlier front coding (no restarts; the rests as a JSON array), read whole at open. */
   idSuffixes?: string
+  /** Before front coding: the ids as a JSON array. */
   docIds?: string
   seqGaps: Uint32Array
   docGaps: Uint32Array
@@ -54,8 +61,8 @@ export function packSegment(table: SegmentRecord): PackedSegment {
   const { seqs, docOf, lengths, docTitles: _titles, ivf, docIds: _ids, ...rest } = toStoredSegment(segment)
   const narrow = lengths.every((l) => l < 65536)
   const columns = ivf && seqOrdered(seqs, ivf.starts) ? bySeq(seqs, docOf, lengths, ivf.starts) : { seqs, docOf, lengths, listOf: undefined }
-  const ids = frontCode(segment.docs.map((d) => d.id))
-  const packed: PackedSegment = { ...rest, idPrefixes: ids.prefixes, idSuffixes: ids.suffixes, seqGaps: gaps(columns.seqs), docGaps: gaps(columns.docOf), lengths: narrow ? Uint16Array.from(columns.lengths) : columns.lengths }
+  const ids = frontCode(docList(segment.docs).map((d) => d.id))
+  const packed: PackedSegment = { ...rest, idPrefixes: ids.prefixes, idTail: ids.tail, idTailLengths: ids.tailLengths, seqGaps: gaps(columns.seqs), docGaps: gaps(columns.docOf), lengths: narrow ? Uint16Array.from(columns.lengths) : columns.lengths }
   if (columns.listOf) packed.listOf = columns.listOf
   if (ivf) {
     const { centroids, ...layout } = ivf
@@ -74,15 +81,22 @@ export function unpackSegments(payload: unknown, malformed: (kind: string, why: 
   const packed = (payload as { packed?: PackedSegment[] } | null)?.packed
   if (!Array.isArray(packed)) throw malformed('segments', 'no segment tables')
   return packed.map((p) => {
-    const { seqGaps, docGaps, lengths, ivf, listOf, idPrefixes, idSuffixes, docIds, ...rest } = p ?? ({} as PackedSegment)
-    const ids = idPrefixes === undefined ? undefined : frontDecode(idPrefixes, idSuffixes, malformed)
-    if (!ids && typeof docIds !== 'string') throw malformed('segments', 'a segment table has no document ids')
+    const { seqGaps, docGaps, lengths, ivf, listOf, idPrefixes, idTail, idTailLengths, idSuffixes, docIds, ...rest } = p ?? ({} as PackedSegment)
+    const coded = idTail === undefined ? undefined : codedIds(idPrefixes, idTail, idTailLengths, malformed)
+    const ids = coded || idPrefixes === undefined ? undefined : frontDecode(idPrefixes, idSuffixes, malformed)
+    if (!coded && !ids && typeof docIds !== 'string') throw malformed('segments', 'a segment table has no document ids')
     if (!(seqGaps instanceof Uint32Array) || !(docGaps instanceof Uint32Array) || !(lengths instanceof Uint16Array || lengths instanceof Uint32Array)) throw malformed('segments', 'a segment table has arrays of the wrong type')
     const layout = ivf && unpackIvf(ivf, malformed)
     let columns = { seqs: sums(seqGaps), docOf: sums(docGaps), lengths: lengths instanceof Uint32Array ? lengths : Uint32Array.from(lengths) }
     if (listOf !== undefined) {
       if (!layout || !(listOf instanceof Uint16Array || listOf instanceof Uint32Array) || listOf.length !== seqGaps.length) throw malformed('segments', 'a segment table has a list column of the wrong type or length')
       columns = byList(columns, listOf, layout.starts, malformed)
+    }
+    if (coded) {
+      const { docTitles, metadataValues, metadataOf, ...segment } = rest
+      const titles = docTitles === undefined ? null : parsed<(string | null)[]>(docTitles, malformed)
+      const values = metadataValues === undefined ? null : parsed<Record<string, unknown>[]>(metadataValues, malformed)
+      return { ...segment, ...(layout && { ivf: layout }), ...columns, docs: docColumns(coded, titles, metadataOf, values, malformed) }
     }
     try {
       const stored = { ...rest, docIds: docIds ?? '', ...(layout && { ivf: layout }), ...columns }
@@ -144,7 +158,7 @@ function docsInSeqOrder(segment: SegmentRecord): SegmentRecord {
   if (order.every((d, i) => d === i)) return segment
   const renumber = new Uint32Array(order.length)
   order.forEach((d, i) => (renumber[d] = i))
-  return { ...segment, docs: order.map((d) => segment.docs[d]!), docOf: Uint32Array.from(segment.docOf, (d) => renumber[d]!) }
+  return { ...segment, docs: order.map((d) => segment.docs.at(d)!), docOf: Uint32Array.from(segment.docOf, (d) => renumber[d]!) }
 }
 
 /** Whether each list's rows (`starts`) are in ascending seq order. */
@@ -190,22 +204,23 @@ function unpackIvf(ivf: PackedIvf | IvfLayout, malformed: (kind: string, why: st
   return { ...layout, centroids: dequantize(codes, scales, codes.length / lists) }
 }
 
-/** Ids front-coded (see `PackedSegment.idPrefixes`). */
-function frontCode(ids: readonly string[]): { prefixes: Uint8Array; suffixes: string } {
-  const prefixes = new Uint8Array(ids.length)
-  const suffixes: string[] = []
-  let previous = ''
-  ids.forEach((id, i) => {
-    let k = 0
-    while (k < 255 && k < previous.length && k < id.length && previous.charCodeAt(k) === id.charCodeAt(k)) k++
-    prefixes[i] = k
-    suffixes.push(id.slice(k))
-    previous = id
-  })
-  return { prefixes, suffixes: JSON.stringify(suffixes) }
+/** Ids front-coded with restarts, checked as far as can be without reading them. */
+function codedIds(prefixes: unknown, tail: unknown, lengths: unknown, malformed: (kind: string, why: string) => WinnowError): FrontCodedIds {
+  if (!(prefixes instanceof Uint8Array) || typeof tail !== 'string' || !(lengths instanceof Uint8Array || lengths instanceof Uint16Array || lengths instanceof Uint32Array)) throw malformed('segments', 'a segment table has damaged document ids')
+  return new FrontCodedIds(prefixes, tail, lengths, malformed)
 }
 
-/** The ids back from their front coding. */
+function parsed<T>(json: string, malformed: (kind: string, why: string) => WinnowError): T {
+  try {
+    const value = JSON.parse(json) as unknown
+    if (Array.isArray(value)) return value as T
+  } catch {
+    // reported below
+  }
+  throw malformed('segments', 'a segment table has damaged document columns')
+}
+
+/** The ids back from the earlier front coding (no restarts, rests as JSON). */
 function frontDecode(prefixes: unknown, suffixes: unknown, malformed: (kind: string, why: string) => WinnowError): string[] {
   let rest: unknown
   try {

@@ -84,13 +84,14 @@ export class ShardSource {
       return out
     }
     const missing: number[] = []
-    for (const row of [...new Set(rows)].sort((a, b) => a - b)) {
-      const kept = await this.env.cache?.get(`${ref.sha256}#${row}`).catch(() => undefined)
-      if (kept?.length === recordBytes) {
+    const wanted = [...new Set(rows)].sort((a, b) => a - b)
+    const kept = await Promise.all(wanted.map((row) => this.env.cache?.get(`${ref.sha256}#${row}`).catch(() => undefined)))
+    wanted.forEach((row, i) => {
+      if (kept[i]?.length === recordBytes) {
         this.traffic.cached++
-        out.set(row, kept)
+        out.set(row, kept[i]!)
       } else missing.push(row)
-    }
+    })
     const runs: [number, number][] = []
     for (const row of missing) {
       const last = runs[runs.length - 1]
@@ -102,13 +103,13 @@ export class ShardSource {
       if (got.whole && !whole) {
         whole = got.bytes
         this.keep(ref, whole, 1)
-        await this.env.cache?.put(ref.sha256, whole).catch(() => {})
+        this.store(ref.sha256, whole)
       }
       for (let row = from; row < to; row++) {
         const bytes = got.whole ? slice(got.bytes, row) : got.bytes.slice((row - from) * recordBytes, (row - from + 1) * recordBytes)
         await verify(row, bytes)
         out.set(row, bytes)
-        if (!got.whole) await this.env.cache?.put(`${ref.sha256}#${row}`, bytes).catch(() => {})
+        if (!got.whole) this.store(`${ref.sha256}#${row}`, bytes)
       }
     }
     // The first run alone: a server that ignores Range answers it with the whole file, which then
@@ -148,8 +149,7 @@ export class ShardSource {
     if (bytes) this.traffic.cached++
     else {
       bytes = await this.fetchVerified(ref)
-      // A cache that cannot keep it (quota, another tab deleting the version) costs a later fetch only.
-      await this.env.cache?.put(ref.sha256, bytes).catch(() => {})
+      this.store(ref.sha256, bytes)
     }
     let payload: unknown
     try {
@@ -188,6 +188,20 @@ export class ShardSource {
     this.traffic.fetched++
     this.traffic.fetchedBytes += bytes.length
     return bytes
+  }
+
+  /**
+   * Puts verified bytes in the cache without waiting for it: a query does not queue behind one
+   * IndexedDB transaction per shard and row (IndexedDB runs a store's write transactions one at a
+   * time; a later read of the key is ordered after the write). A cache that cannot keep them
+   * (quota, another tab deleting the version) costs a later fetch only.
+   */
+  private store(key: string, bytes: Uint8Array): void {
+    try {
+      void this.env.cache?.put(key, bytes).catch(() => {})
+    } catch {
+      // a cache already let go (`check` throws): nothing kept
+    }
   }
 
   private keep(ref: ShardRef, payload: unknown, ratio = 4): void {

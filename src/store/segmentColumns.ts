@@ -1,5 +1,5 @@
 import { WinnowError } from '../errors.js'
-import type { SegmentRecord } from './types.js'
+import { docList, type SegmentDoc, type SegmentRecord } from './types.js'
 
 /**
  * A segment record as schema 5 stores it (the `segmentColumns` store): its documents' ids, titles
@@ -30,7 +30,8 @@ export interface StoredSegment extends Omit<SegmentRecord, 'docs'> {
  * // { …, docIds: '["a","b"]', metadataValues: '[{"lang":"en"}]', metadataOf: Uint32Array [1, 1] }
  */
 export function toStoredSegment(segment: SegmentRecord): StoredSegment {
-  const { docs, ...rest } = segment
+  const { docs: listed, ...rest } = segment
+  const docs = docList(listed)
   const stored: StoredSegment = { ...rest, docIds: JSON.stringify(docs.map((d) => d.id)) }
   if (docs.some((d) => d.title !== undefined)) stored.docTitles = JSON.stringify(docs.map((d) => d.title ?? null))
   if (docs.some((d) => d.metadata !== undefined)) {
@@ -73,9 +74,9 @@ export function segmentWithIds(stored: StoredSegment, ids: string[]): SegmentRec
   if ((titles && titles.length !== ids.length) || (metadataOf && metadataOf.length !== ids.length) || (metadataOf === undefined) !== (values === null)) {
     throw new WinnowError('INTERNAL', `segment ${stored.id}'s document columns disagree in length; the collection is damaged: delete it and add its documents again`, { segment: stored.id })
   }
-  const docs: SegmentRecord['docs'] = new Array(ids.length)
+  const docs: SegmentDoc[] = new Array(ids.length)
   for (let i = 0; i < ids.length; i++) {
-    const doc: SegmentRecord['docs'][number] = { id: ids[i]! }
+    const doc: SegmentDoc = { id: ids[i]! }
     const title = titles?.[i]
     if (title !== undefined && title !== null) doc.title = title
     const m = metadataOf?.[i] ?? 0

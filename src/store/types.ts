@@ -134,7 +134,7 @@ export interface SegmentRecord {
   lengths: Uint32Array
   /** Index into `docs` for each chunk. */
   docOf: Uint32Array
-  docs: { id: string; title?: string; metadata?: Record<string, unknown> }[]
+  docs: SegmentDoc[] | DocColumns
   /**
    * Nonzero when the chunks have vectors (all of them): the number of 64-row int8 blocks they
    * fill. Their fp32 rows are in the `rows` store by seq ({@link RowBlockRecord}).
@@ -146,6 +146,29 @@ export interface SegmentRecord {
    * per query) instead of in `quantized` blocks.
    */
   ivf?: IvfLayout
+}
+
+/** A document as its segment lists it. */
+export interface SegmentDoc {
+  id: string
+  title?: string
+  metadata?: Record<string, unknown>
+}
+
+/**
+ * A segment's documents read from columns as they are asked for: a format-2 snapshot's tables
+ * (`snapshot/segmentTables.ts`), where a million ids stay one front-coded string until a hit
+ * needs one. Read it through `at` and `length`, as an array is read; {@link docList} makes an
+ * array of either.
+ */
+export interface DocColumns {
+  readonly length: number
+  at(index: number): SegmentDoc | undefined
+}
+
+/** A segment's documents as an array (those read from columns, each made). */
+export function docList(docs: SegmentRecord['docs']): SegmentDoc[] {
+  return Array.isArray(docs) ? docs : Array.from({ length: docs.length }, (_, i) => docs.at(i)!)
 }
 
 /**

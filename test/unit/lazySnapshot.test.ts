@@ -5,12 +5,13 @@
  * short or fails its hash is a typed error for that query, the rest keeps serving, and the next
  * query tries again.
  */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { CollectionEngine } from '../../src/collection/engine.js'
 import type { EmbedderPort } from '../../src/models/embedderPort.js'
 import { searchCollection } from '../../src/search/searchCollection.js'
 import { parseManifest } from '../../src/snapshot/format.js'
 import { importShards } from '../../src/snapshot/importer.js'
+import { FrontCodedIds } from '../../src/snapshot/docColumns.js'
 import { LazySnapshotStore } from '../../src/snapshot/lazyStore.js'
 import { ShardSource } from '../../src/snapshot/shardSource.js'
 import { writeSnapshot } from '../../src/snapshot/write.js'
@@ -144,6 +145,36 @@ describe('snapshot format 2 (lazily fetched shards)', async () => {
     expect(hits.length).toBe(10)
     expect(lists(server.log)).toBeGreaterThan(0)
     expect(lists(server.log)).toBeLessThan(lists(lazy.files.map((f) => f.path)) / 2)
+  })
+
+  it('opens without making its documents: a search reads its hits\' ids only (from the restart before each), a lookup by id reads them all once, and answers stay exact', async () => {
+    const server = snapshotServer(BASE)
+    server.publish(lazy.manifest, lazy.files)
+    const reads = vi.spyOn(FrontCodedIds.prototype, 'at')
+    try {
+      const { engine } = await lazyOver(server)
+      expect(reads).not.toHaveBeenCalled()
+      const reference = await engineOver(await backend.open('built'), embedder)
+      for (const [query, mode] of QUERIES) {
+        reads.mockClear()
+        const got = await answers(engine, query, mode)
+        expect(got.map((h) => h.id)).toEqual((await answers(reference, query, mode)).map((h) => h.id))
+        // 10 hits, each read a few times (its id, its reference); never the segment's thousands.
+        expect(reads.mock.calls.length).toBeGreaterThan(0)
+        expect(reads.mock.calls.length).toBeLessThanOrEqual(60)
+      }
+      reads.mockClear()
+      const doc = corpus(400, 11)[123]!
+      expect((await engine.get(doc.id))?.text).toBe(doc.text)
+      const documents = records.segments.reduce((n, s) => n + s.docs.length, 0)
+      expect(reads.mock.calls.length).toBeGreaterThanOrEqual(documents)
+      reads.mockClear()
+      expect((await engine.get(corpus(400, 11)[7]!.id))?.text).toBe(corpus(400, 11)[7]!.text)
+      expect(await engine.get('no-such-document')).toBeNull()
+      expect(reads.mock.calls.length).toBeLessThan(documents / 4)
+    } finally {
+      reads.mockRestore()
+    }
   })
 
   it('a keyword query fetches postings and the hits\' documents only; a repeat fetches nothing', async () => {

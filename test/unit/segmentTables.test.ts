@@ -12,7 +12,8 @@ import { encodeRecords } from '../../src/snapshot/codec.js'
 import { listsInSeqOrder, packSegment, unpackSegments } from '../../src/snapshot/segmentTables.js'
 import { createCoordination } from '../../src/store/coordination.js'
 import { MemoryBackend } from '../../src/store/memory.js'
-import type { SegmentRecord } from '../../src/store/types.js'
+import { docList, type SegmentRecord } from '../../src/store/types.js'
+import { ID_RESTART } from '../../src/snapshot/docColumns.js'
 import { corpus, hashingEmbedder } from './snapshotFixtures.js'
 
 const none = async () => {}
@@ -35,7 +36,7 @@ describe('format-2 segment tables', async () => {
   const same = (got: SegmentRecord, want: SegmentRecord) => {
     expect(got.seqs).toEqual(want.seqs)
     expect(got.lengths).toEqual(want.lengths)
-    const docOfRows = (s: SegmentRecord) => Array.from(s.docOf, (d) => [s.docs[d]!.id, s.docs[d]!.metadata])
+    const docOfRows = (s: SegmentRecord) => Array.from(s.docOf, (d) => [s.docs.at(d)!.id, s.docs.at(d)!.metadata])
     expect(docOfRows(got)).toEqual(docOfRows(want))
     expect(got.docs.length).toBe(want.docs.length)
     expect(got.ivf?.starts).toEqual(want.ivf?.starts)
@@ -103,7 +104,7 @@ describe('format-2 segment tables', async () => {
     expect(listsInSeqOrder(records)).toBe(records)
   })
 
-  it('front-codes document ids: tricky ids come back exactly, sequential ones shrink, tables of earlier builds (docIds) still open, damaged ones are SNAPSHOT_INVALID', () => {
+  it('front-codes document ids: tricky ids come back exactly, sequential ones shrink, tables of earlier builds (docIds, front coding without restarts) still open, damaged ones are SNAPSHOT_INVALID', () => {
     const ids = [
       'guide/page.html#a', 'guide/page.html#b', 'guide/page.html', 'guide/page.html#b2', 'x',
       '😀a', '😁b', '😁', // neighbours sharing half a surrogate pair
@@ -113,18 +114,63 @@ describe('format-2 segment tables', async () => {
     const table: SegmentRecord = { id: 1, seqs: Uint32Array.from(ids.keys()), lengths: new Uint32Array(ids.length).fill(3), docOf: Uint32Array.from(ids.keys()), docs: ids.map((id) => ({ id })), vectorBlocks: 0 }
     const packed = packSegment(table)
     expect(packed.docIds).toBeUndefined()
-    expect(unpackSegments({ packed: [packed] }, malformed)[0]!.docs.map((d) => d.id)).toEqual(ids)
-    const { idPrefixes: _p, idSuffixes: _s, ...earlier } = packed
-    expect(unpackSegments({ packed: [{ ...earlier, docIds: JSON.stringify(ids) }] }, malformed)[0]!.docs.map((d) => d.id)).toEqual(ids)
+    expect(packed.idTailLengths).toBeInstanceOf(Uint16Array) // a rest of 301 characters
+    expect(docList(unpackSegments({ packed: [packed] }, malformed)[0]!.docs).map((d) => d.id)).toEqual(ids)
+    const { idPrefixes: _p, idTail: _t, idTailLengths: _l, ...earlier } = packed
+    expect(docList(unpackSegments({ packed: [{ ...earlier, docIds: JSON.stringify(ids) }] }, malformed)[0]!.docs).map((d) => d.id)).toEqual(ids)
+    expect(docList(unpackSegments({ packed: [{ ...earlier, ...restlessCode(ids) }] }, malformed)[0]!.docs).map((d) => d.id)).toEqual(ids)
     const sequential = Array.from({ length: 20_000 }, (_, i) => `docs/page-${i >> 3}.html#h${i & 7}`)
     const big = packSegment({ ...table, seqs: Uint32Array.from(sequential.keys()), lengths: new Uint32Array(sequential.length), docOf: Uint32Array.from(sequential.keys()), docs: sequential.map((id) => ({ id })) })
-    const coded = gzipSync(big.idPrefixes!).length + gzipSync(big.idSuffixes!).length
+    const coded = gzipSync(encodeRecords({ p: big.idPrefixes, t: big.idTail, l: big.idTailLengths })).length
     expect(coded).toBeLessThan(gzipSync(JSON.stringify(sequential)).length / 5)
+    // Damage found at open: rests that do not add up, a restart sharing characters.
+    expect(() => unpackSegments({ packed: [{ ...packed, idTail: packed.idTail!.slice(1) }] }, malformed)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
+    const shares = big.idPrefixes!.slice()
+    shares[ID_RESTART] = 3
+    expect(() => unpackSegments({ packed: [{ ...big, idPrefixes: shares }] }, malformed)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
+    expect(() => unpackSegments({ packed: [{ ...packed, idTailLengths: [1, 2] }] }, malformed)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
+    // An id claiming more characters than the one before it has: found when it is read.
     const prefixes = packed.idPrefixes!.slice()
     prefixes[1] = 200
-    expect(() => unpackSegments({ packed: [{ ...packed, idPrefixes: prefixes }] }, malformed)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
-    expect(() => unpackSegments({ packed: [{ ...packed, idSuffixes: '["a"]' }] }, malformed)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
-    expect(() => unpackSegments({ packed: [{ ...packed, idSuffixes: 'not json' }] }, malformed)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
+    const damaged = unpackSegments({ packed: [{ ...packed, idPrefixes: prefixes }] }, malformed)[0]!
+    expect(damaged.docs.at(0)!.id).toBe(ids[0])
+    expect(() => damaged.docs.at(1)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
+    expect(() => unpackSegments({ packed: [{ ...earlier, ...restlessCode(ids), idPrefixes: prefixes }] }, malformed)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
+    expect(() => unpackSegments({ packed: [{ ...earlier, ...restlessCode(ids), idSuffixes: '["a"]' }] }, malformed)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
+    expect(() => unpackSegments({ packed: [{ ...earlier, ...restlessCode(ids), idSuffixes: 'not json' }] }, malformed)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
+  })
+
+  it('ids are read one at a time from the restart before them, in any order, and a reader of most of them gets the column decoded once', () => {
+    const n = 5 * ID_RESTART + 17
+    const ids = Array.from({ length: n }, (_, i) => `section-${Math.floor(i / 40)}/passage-${i}`)
+    const packed = packSegment({ id: 1, seqs: Uint32Array.from(ids.keys()), lengths: new Uint32Array(n), docOf: Uint32Array.from(ids.keys()), docs: ids.map((id) => ({ id })), vectorBlocks: 0 })
+    expect(Array.from(packed.idPrefixes!.filter((_, i) => i % ID_RESTART === 0))).toEqual(new Array(Math.ceil(n / ID_RESTART)).fill(0))
+    expect(packed.idPrefixes!.filter((p) => p > 0).length).toBeGreaterThan(n - 10)
+    const docs = unpackSegments({ packed: [packed] }, malformed)[0]!.docs
+    expect(Array.isArray(docs)).toBe(false)
+    expect(docs.length).toBe(n)
+    // Backwards, forwards, jumping across restarts, repeated: each id is the one written.
+    const order = [n - 1, 0, ID_RESTART, ID_RESTART - 1, ID_RESTART + 1, 3 * ID_RESTART + 200, 3 * ID_RESTART + 199, 2, 2, n - 2]
+    for (const i of order) expect(docs.at(i)!.id).toBe(ids[i])
+    expect(docs.at(n)).toBeUndefined()
+    expect(docs.at(-1)).toBeUndefined()
+    expect(docs.at(1.5)).toBeUndefined()
+    // A shuffled walk over every id (past a sixteenth, the rest come from one whole decoding).
+    const shuffled = Array.from({ length: n }, (_, i) => (i * 613) % n)
+    expect(new Set(shuffled).size).toBe(n)
+    for (const i of shuffled) expect(docs.at(i)!.id).toBe(ids[i])
+  })
+
+  it('a lazily read table keeps metadata (shared objects) and titles of earlier tables', () => {
+    const ids = ['a', 'b', 'c']
+    const shared = { lang: 'en' }
+    const packed = packSegment({ id: 1, seqs: Uint32Array.from([0, 1, 2]), lengths: new Uint32Array(3), docOf: Uint32Array.from([0, 1, 2]), docs: [{ id: 'a', metadata: shared }, { id: 'b' }, { id: 'c', metadata: shared }], vectorBlocks: 0 })
+    const docs = unpackSegments({ packed: [{ ...packed, docTitles: JSON.stringify(['A', null, 'C']) }] }, malformed)[0]!.docs
+    expect(docList(docs)).toEqual([{ id: 'a', title: 'A', metadata: shared }, { id: 'b' }, { id: 'c', title: 'C', metadata: shared }])
+    expect(docs.at(0)!.metadata).toBe(docs.at(2)!.metadata)
+    expect(ids).toEqual(docList(docs).map((d) => d.id))
+    expect(() => unpackSegments({ packed: [{ ...packed, metadataOf: Uint32Array.from([1, 0, 2]) }] }, malformed)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
+    expect(() => unpackSegments({ packed: [{ ...packed, docTitles: '["A"]' }] }, malformed)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }))
   })
 
   it('documents travel in order of their first seq: a table whose docs are shuffled packs as one in order, and its rows keep their documents', () => {
@@ -134,7 +180,7 @@ describe('format-2 segment tables', async () => {
     expect(new Set(shuffle).size).toBe(n)
     const back = new Uint32Array(n)
     shuffle.forEach((d, i) => (back[d] = i))
-    const shuffled = { ...segment, docs: shuffle.map((d) => segment.docs[d]!), docOf: Uint32Array.from(segment.docOf, (d) => back[d]!) }
+    const shuffled = { ...segment, docs: shuffle.map((d) => segment.docs.at(d)!), docOf: Uint32Array.from(segment.docOf, (d) => back[d]!) }
     const packed = packSegment(shuffled)
     expect(packed).toEqual(packSegment(segment))
     same(unpackSegments({ packed: [packed] }, malformed)[0]!, shuffled)
@@ -151,4 +197,18 @@ describe('format-2 segment tables', async () => {
 
 function gapsOf(a: Uint32Array): Uint32Array {
   return Uint32Array.from(a, (v, i) => (i === 0 ? v : v - a[i - 1]!))
+}
+
+/** Ids front-coded as builds before restarts did: no restarts, the rests as a JSON array. */
+function restlessCode(ids: readonly string[]): { idPrefixes: Uint8Array; idSuffixes: string } {
+  const prefixes = new Uint8Array(ids.length)
+  const rests: string[] = []
+  ids.forEach((id, i) => {
+    const previous = ids[i - 1] ?? ''
+    let k = 0
+    while (k < 255 && k < previous.length && previous.charCodeAt(k) === id.charCodeAt(k)) k++
+    prefixes[i] = k
+    rests.push(id.slice(k))
+  })
+  return { idPrefixes: prefixes, idSuffixes: JSON.stringify(rests) }
 }
