@@ -207,6 +207,27 @@ describe('snapshot format 2 (lazily fetched shards)', async () => {
     expect(await answers(second.engine, 'rerank shard anchor unique123', 'hybrid')).toEqual(want)
   })
 
+  it('a query does not wait for the cache to keep what it fetched: a cache whose writes never finish still answers every kind of query', async () => {
+    const server = snapshotServer(BASE)
+    server.publish(lazy.manifest, lazy.files)
+    const stuck = new (class extends MemoryShardCache {
+      writes = 0
+      override put(): Promise<void> {
+        this.writes++
+        return new Promise(() => {})
+      }
+    })()
+    const { engine } = await lazyOver(server, stuck)
+    const reference = await engineOver(await backend.open('built'), embedder)
+    for (const [query, mode] of QUERIES) {
+      const got = await Promise.race([answers(engine, query, mode), new Promise<'waited'>((r) => setTimeout(() => r('waited'), 3000))])
+      expect(got, `${mode} ${query}`).not.toBe('waited')
+      expect((got as Awaited<ReturnType<typeof answers>>).map((h) => h.id)).toEqual((await answers(reference, query, mode)).map((h) => h.id))
+    }
+    // Shards and rows were handed to the cache (rows one by one), and nothing waited for them.
+    expect(stuck.writes).toBeGreaterThan(QUERIES.length)
+  })
+
   it('buildSnapshot adds a large corpus in batches, then merges and partitions its segments: it answers as one add', async () => {
     const { buildSnapshot } = await import('../../src/cli/buildSnapshot.js')
     const docs = corpus(300, 5)
