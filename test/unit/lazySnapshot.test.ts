@@ -228,6 +228,44 @@ describe('snapshot format 2 (lazily fetched shards)', async () => {
     expect(stuck.writes).toBeGreaterThan(QUERIES.length)
   })
 
+  it('reranking costs no more network than the candidates\' texts: a reranked query fetches what its first stage does, plus the documents shards of its candidates', async () => {
+    const reranker = {
+      model: 'fake-cross-encoder',
+      maxTokens: 512,
+      async score(_query: string, passages: string[]) {
+        return { logits: Float32Array.from(passages, (p) => (p.match(/unique\d*5\b/g) ?? []).length - p.length / 1e4), documentTokens: passages.map((p) => p.split(/\s+/).length) }
+      },
+    }
+    const extras = { hasReranker: true, reranker: async () => reranker as never }
+    const visit = async (request: { k: number; rerank: boolean }) => {
+      const server = snapshotServer(BASE)
+      server.publish(lazy.manifest, lazy.files)
+      const { engine } = await lazyOver(server)
+      server.log.length = 0
+      const result = await searchCollection(engine, { query: 'offline worker manifest unique15', mode: 'hybrid', ...request }, none, request.rerank ? extras : {})
+      return { result, files: new Set(server.log) }
+    }
+    const reranked = await visit({ k: 10, rerank: true })
+    expect(reranked.result.route).toMatchObject({ path: 'reranked' })
+    const candidates = reranked.result.route.candidates!
+    expect(candidates).toBeGreaterThan(10)
+    const firstStage = await visit({ k: candidates, rerank: false })
+    expect(firstStage.result.hits.length).toBe(candidates)
+    const top10 = await visit({ k: 10, rerank: false })
+    const minus = (a: Set<string>, b: Set<string>) => [...a].filter((f) => !b.has(f)).map((f) => f.replace(/^.*shards\//, '').replace(/-[0-9a-f]{12}\.bin/, ''))
+    // The same files as its first stage read at the candidates' depth, which returns their texts…
+    expect(minus(reranked.files, firstStage.files)).toEqual([])
+    expect(minus(firstStage.files, reranked.files)).toEqual([])
+    // …and beyond a first stage of 10, only documents shards: the other candidates' texts.
+    expect(minus(top10.files, reranked.files)).toEqual([])
+    const extra = minus(reranked.files, top10.files)
+    expect(extra.length).toBeGreaterThan(0)
+    expect(extra.length).toBeLessThanOrEqual(candidates - 10)
+    expect(extra.every((f) => f.startsWith('documents-'))).toBe(true)
+    // The reranker reordered them (the fake cross-encoder favours other passages than the first stage).
+    expect(reranked.result.hits.map((h) => h.id)).not.toEqual(top10.result.hits.map((h) => h.id))
+  })
+
   it('buildSnapshot adds a large corpus in batches, then merges and partitions its segments: it answers as one add', async () => {
     const { buildSnapshot } = await import('../../src/cli/buildSnapshot.js')
     const docs = corpus(300, 5)
