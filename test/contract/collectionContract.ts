@@ -43,7 +43,7 @@ async function liveRefs(store: CollectionStore): Promise<Map<string, DocRef>> {
   for (const s of segments) {
     s.seqs.forEach((seq, i) => {
       if (dead.has(seq)) return
-      const id = s.docs[s.docOf[i]!]!.id
+      const id = s.docs.at(s.docOf[i]!)!.id
       if ((out.get(id)?.seq ?? Infinity) > seq) out.set(id, { id, seq })
     })
   }

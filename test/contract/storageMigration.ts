@@ -16,7 +16,7 @@ import { MIGRATIONS } from '../../src/store/migrations.js'
 import { blockOf, docSeq, type PassageBlock } from '../../src/store/passageBlocks.js'
 import { termBucket } from '../../src/store/postingCodec.js'
 import { fromStoredSegment, type StoredSegment } from '../../src/store/segmentColumns.js'
-import { rowBlockRows, SCHEMA_VERSION, type ChunkRecord, type DocRecord, type Manifest, type RowBlockRecord, type SegmentRecord } from '../../src/store/types.js'
+import { docList, rowBlockRows, SCHEMA_VERSION, type ChunkRecord, type DocRecord, type Manifest, type RowBlockRecord, type SegmentRecord } from '../../src/store/types.js'
 import { close, equal, ok } from './assert.js'
 
 export interface Dump {
@@ -217,7 +217,7 @@ function expectSegmentsAsColumns(after: [unknown, unknown][], old: [unknown, unk
   after.forEach(([key, value], i) => {
     const stored = value as StoredSegment
     ok(typeof stored.docIds === 'string' && !('docs' in stored), `segment ${String(key)} stores its documents as columns`)
-    const metadata = (old[i]![1] as SegmentRecord).docs.map((d) => d.metadata).filter((m) => m !== undefined)
+    const metadata = docList((old[i]![1] as SegmentRecord).docs).map((d) => d.metadata).filter((m) => m !== undefined)
     if (stored.metadataValues !== undefined) equal((JSON.parse(stored.metadataValues) as unknown[]).length, new Set(metadata.map((m) => JSON.stringify(m))).size, `segment ${String(key)}: each distinct metadata stored once`)
     // Schema 6 drops the fp32 block size (`vectorRows`): rows are stored by seq.
     const { vectorRows: _rows, ...was } = old[i]![1] as SegmentRecord & { vectorRows?: number }

@@ -33,7 +33,7 @@ async function refsOf(store: CollectionStore, ids: string[]): Promise<DocRef[]> 
   const refs = new Map<string, DocRef>()
   for (const s of segments) {
     s.docOf.forEach((d, i) => {
-      const id = s.docs[d]!.id
+      const id = s.docs.at(d)!.id
       if (!dead.has(s.seqs[i]!)) refs.set(id, { id, seq: Math.min(refs.get(id)?.seq ?? Infinity, s.seqs[i]!) })
     })
   }

@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { fromStoredSegment, toStoredSegment } from '../../src/store/segmentColumns.js'
-import type { SegmentRecord } from '../../src/store/types.js'
+import { docList, type SegmentRecord } from '../../src/store/types.js'
 
 const metadataValue = fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }).filter((x) => !Object.is(x, -0)), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }))
 const doc = fc.record(
@@ -46,9 +46,9 @@ describe('segment columns (schema 5)', () => {
     expect(JSON.parse(stored.metadataValues!)).toHaveLength(10)
     expect(stored.docTitles).toBeUndefined()
     const read = fromStoredSegment(structuredClone(stored))
-    expect(read.docs[3]!.metadata).toBe(read.docs[13]!.metadata)
-    expect(read.docs[3]!.metadata).not.toBe(read.docs[4]!.metadata)
-    expect(read.docs.map((d) => d.metadata)).toEqual(docs.map((d) => d.metadata))
+    expect(read.docs.at(3)!.metadata).toBe(read.docs.at(13)!.metadata)
+    expect(read.docs.at(3)!.metadata).not.toBe(read.docs.at(4)!.metadata)
+    expect(docList(read.docs).map((d) => d.metadata)).toEqual(docs.map((d) => d.metadata))
   })
 
   it('keeps partitioned layouts and fp32 block rows as they were', () => {
