@@ -1,4 +1,5 @@
-import { ARENA_MAX_DIMS, defaultInt8Kernel, type Int8Kernel, type VectorArena } from '../core/int8Kernel.js'
+import { defaultInt8Kernel, type Int8Kernel, type VectorArena } from '../core/int8Kernel.js'
+import { fitsArena, placeBlock, rebindBlockViews } from './arenaBlocks.js'
 import type { DocRef, QuantizedBlockRecord, SegmentDoc, SegmentRecord } from '../store/types.js'
 import { VECTOR_BLOCK_ROWS } from '../store/types.js'
 import type { QuantizedBlock } from '../rank/quantizedBlock.js'
@@ -234,14 +235,7 @@ export class ChunkTable implements ChunkView {
 
   /** {@link docSlots}, built from the live slots the first time it is needed. */
   private slotsByDocument(): DocSlots {
-    if (!this.docSlots) {
-      const index = new DocSlots((slot) => this.docId(slot))
-      index.reserve(this.seqs.length)
-      index.reserveDocuments(this.documentCount)
-      for (let slot = 0; slot < this.size; slot++) if (this.live[slot] === 1) index.add(this.docId(slot), slot)
-      this.docSlots = index
-    }
-    return this.docSlots
+    return (this.docSlots ??= DocSlots.ofLive((slot) => this.docId(slot), this.live.subarray(0, this.size), this.seqs.length, this.documentCount))
   }
 
   /** The slot's document as its segment lists it. */
@@ -309,7 +303,7 @@ export class ChunkTable implements ChunkView {
     return { slotOf: this.slotOf, lengths: this.lengths }
   }
 
-  metadataColumn(): (Record<string, unknown> | undefined)[] {
+  metadataColumn(): readonly (Record<string, unknown> | undefined)[] {
     if (!this.metadataCache) {
       const column = new Array<Record<string, unknown> | undefined>(this.size)
       for (let slot = 0; slot < this.size; slot++) column[slot] = this.document(slot).metadata
@@ -343,27 +337,12 @@ export class ChunkTable implements ChunkView {
     this.arena?.reserve(bytes)
   }
 
-  // The scan's block for a record: its codes moved into the arena when they fit, else as stored.
-  // Always one object literal of one shape: blocks built by spreading were measured 40 % slower to
-  // scan (3.4 vs 2.4 ms for 100k × 384), V8 giving them a slower map.
   private placed(slots: Int32Array, q: QuantizedBlockRecord): QuantizedBlock {
-    const { dims, codes, scales } = q
-    const length = slots.length * dims
-    const arena = fitsArena(slots.length, q) ? this.arena : null
-    // Only the rows' codes: spare capacity in the record is not copied.
-    const offset = arena ? arena.append(codes.subarray(0, length)) : -1
-    if (!arena || offset < 0) return { slots, dims, codes, scales, arena: undefined }
-    return { slots, dims, codes: arena.view(offset, length), scales, arena: { arena, offset } }
+    return placeBlock(fitsArena(slots.length, q) ? this.arena : null, slots, q)
   }
 
-  // After the arena grew, every earlier view is detached: take them again.
   private rebindViews(): void {
-    const arena = this.arena
-    if (!arena || arena.generation === this.viewsOf) return
-    for (const block of this.blocks) {
-      if (block.arena) block.codes = arena.view(block.arena.offset, block.slots.length * block.dims)
-    }
-    this.viewsOf = arena.generation
+    if (this.arena && this.arena.generation !== this.viewsOf) this.viewsOf = rebindBlockViews(this.arena, this.blocks)
   }
 
   /**
@@ -409,12 +388,6 @@ export class ChunkTable implements ChunkView {
     this.docIndexOf = grow(this.docIndexOf, new Uint32Array(next))
     this.docSlots?.reserve(next)
   }
-}
-
-// Whether a block can be scanned from the arena: rows to scan, dims the kernel takes, and arrays
-// long enough (a short one stays in JavaScript, where the scan reports it as INVALID_INPUT).
-function fitsArena(rows: number, q: Pick<QuantizedBlock, 'dims' | 'codes' | 'scales'>): boolean {
-  return rows > 0 && q.dims > 0 && q.dims <= ARENA_MAX_DIMS && q.codes.length >= rows * q.dims && q.scales.length >= rows
 }
 
 function grow<T extends Uint32Array | Uint8Array | Int32Array>(from: T, to: T): T {

@@ -31,6 +31,15 @@ export class DocSlots {
   /** `idOf(slot)`: the document id of a slot that was added (and not removed). */
   constructor(private readonly idOf: (slot: number) => string) {}
 
+  /** The table of the slots `live` marks 1, sized for slots below `capacity` and `documents` documents. */
+  static ofLive(idOf: (slot: number) => string, live: Uint8Array, capacity: number, documents: number): DocSlots {
+    const index = new DocSlots(idOf)
+    index.reserve(capacity)
+    index.reserveDocuments(documents)
+    for (let slot = 0; slot < live.length; slot++) if (live[slot] === 1) index.add(idOf(slot), slot)
+    return index
+  }
+
   /** Makes room for slots below `capacity`. */
   reserve(capacity: number): void {
     if (capacity <= this.next.length) return
