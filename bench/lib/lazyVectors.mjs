@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { passageText, vectorSet } from './vectorSets.mjs'
+import { fileRuns } from '../../dist/cli/fileRuns.js'
 
 const DIMS = 384
 const SEED = 20261207
@@ -123,25 +124,39 @@ export async function lazyVectorBench({ browser, port, n, buildSnapshot, queryCo
   }
 }
 
-/** Builds the snapshot (and, given `dir`, keeps it there with its build figures, for later runs). */
+/**
+ * Builds the snapshot. Given `dir`, as the CLI does — files written there as they are made,
+ * postings runs in files — and kept with its build figures for later runs; else in memory.
+ */
 async function build(set, n, buildSnapshot, dir) {
-  const documents = Array.from({ length: n }, (_, i) => ({ id: `p${i}`, text: `p${i} ${passageText(SEED, i)}` }))
+  // The documents as a stream, as the CLI reads a JSONL file: never held whole.
+  async function* documents() {
+    for (let i = 0; i < n; i++) yield { id: `p${i}`, text: `p${i} ${passageText(SEED, i)}` }
+  }
   const embedder = rowEmbedder(set)
+  const files = []
+  if (dir) mkdirSync(dir, { recursive: true })
+  const runs = dir ? await fileRuns(dir) : null
+  const onFile = dir
+    ? async (f) => {
+        mkdirSync(dirname(join(dir, f.path)), { recursive: true })
+        writeFileSync(join(dir, f.path), f.bytes)
+      }
+    : async (f) => void files.push(f)
   let peak = process.memoryUsage().rss
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 200)
   const started = performance.now()
-  const { manifest, files } = await buildSnapshot(documents, { embedder: { port: embedder, info: { model: embedder.model, dtype: 'fp32', dims: DIMS, pooling: 'mean' } }, format: 2, chunking: false })
+  const { manifest } = await buildSnapshot(documents(), { embedder: { port: embedder, info: { model: embedder.model, dtype: 'fp32', dims: DIMS, pooling: 'mean' } }, format: 2, chunking: false, onFile, postingRuns: runs?.create })
   const built = { buildSeconds: (performance.now() - started) / 1000, buildPeakRssMiB: Math.round(peak / 2 ** 20) }
   clearInterval(sampler)
+  await runs?.dispose()
+  if (dir) {
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest))
+    writeFileSync(join(dir, 'build.json'), JSON.stringify({ passages: n, ...built }))
+    return readBuilt(dir, n)
+  }
   const served = new Map(files.map((f) => [f.path, f.bytes]))
   served.set('manifest.json', new TextEncoder().encode(JSON.stringify(manifest)))
-  if (dir) {
-    for (const [path, bytes] of served) {
-      mkdirSync(dirname(join(dir, path)), { recursive: true })
-      writeFileSync(join(dir, path), bytes)
-    }
-    writeFileSync(join(dir, 'build.json'), JSON.stringify({ passages: n, ...built }))
-  }
   return { served, ...built }
 }
 

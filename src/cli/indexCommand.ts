@@ -16,6 +16,7 @@ import { DTYPE_FILES } from '../models/dtype.js'
 import type { DocumentInput, Dtype } from '../types.js'
 import { isJsonl, readJsonl } from './jsonl.js'
 import { buildSnapshot, type BuildSnapshotOptions } from './buildSnapshot.js'
+import { fileRuns } from './fileRuns.js'
 import { fail, type CliContext } from './cliContext.js'
 import { loadNodeEmbedder } from './nodeEmbedder.js'
 import { DEFAULT_HOST } from './hubClient.js'
@@ -46,6 +47,7 @@ export async function runIndex(argv: readonly string[], context: CliContext): Pr
         'chunk-tokens': { type: 'string', default: '256' },
         'shard-size': { type: 'string', default: String(512 * 1024) },
         format: { type: 'string', default: 'auto' },
+        'part-passages': { type: 'string' },
         'vectors-model': { type: 'string' },
         'vectors-pooling': { type: 'string', default: 'mean' },
         'vectors-dtype': { type: 'string', default: 'q8' },
@@ -72,6 +74,8 @@ export async function runIndex(argv: readonly string[], context: CliContext): Pr
   if (!Number.isInteger(shardBytes) || shardBytes < 4096) return invalid('--shard-size must be an integer of at least 4096')
   if (!['auto', '1', '2'].includes(values.format!)) return invalid(`--format must be auto, 1 or 2, got '${values.format}'`)
   const format = values.format === 'auto' ? 'auto' : (Number(values.format) as 1 | 2)
+  const partPassages = values['part-passages'] === undefined ? undefined : Number(values['part-passages'])
+  if (partPassages !== undefined && (!Number.isInteger(partPassages) || partPassages < 1000)) return invalid(`--part-passages must be an integer of at least 1000, got '${values['part-passages']}'`)
   if (!Object.prototype.hasOwnProperty.call(DTYPE_FILES, dtype)) return invalid(`--dtype '${values.dtype}' is not a dtype; use one of ${Object.keys(DTYPE_FILES).join(', ')}`)
 
   const vectorsModel = values['vectors-model']
@@ -115,13 +119,32 @@ export async function runIndex(argv: readonly string[], context: CliContext): Pr
       const prefixes = [embedder.info.queryPrefix && `query prefix ${JSON.stringify(embedder.info.queryPrefix)}`, embedder.info.documentPrefix && `document prefix ${JSON.stringify(embedder.info.documentPrefix)}`].filter(Boolean)
       log(`embedder ${values.embedder} (${dtype}, ${embedder.info.dims} dims, ${embedder.info.pooling} pooling${prefixes.map((p) => `, ${p}`).join('')})\n`)
     }
-    const { manifest, files } = await buildSnapshot(documents, {
+    // Shards go to `out` as they are made (a build in parts writes most of them before it ends;
+    // content-hashed names leave the snapshot being served untouched), the manifest last.
+    const previous = await shardsOfBuild(out)
+    const written: string[] = []
+    let bytes = 0
+    // A build in parts keeps its postings runs here until the end; a killed build's are removed by the next.
+    const runDir = join(out, '.winnow-build')
+    rmSync(runDir, { recursive: true, force: true })
+    mkdirSync(runDir, { recursive: true })
+    const runs = await fileRuns(runDir)
+    const built = buildSnapshot(documents, {
+      onFile: async (file) => {
+        const path = join(out, file.path)
+        mkdirSync(dirname(path), { recursive: true })
+        writeFileSync(path, file.bytes)
+        written.push(file.path)
+        bytes += file.bytes.length
+      },
+      postingRuns: runs.create,
       embedder,
       // Each document is already one heading section, its text plain (code blocks without their
       // fences): a '# comment' line in it is not a heading.
       chunking: { maxTokens: chunkTokens, headings: false },
       shardBytes,
       format,
+      partPassages,
       ...(vectorsModel ? { vectorsFrom: { model: vectorsModel, dtype: values['vectors-dtype']!, pooling: values['vectors-pooling']!, queryPrefix: values['query-prefix'] ?? '', documentPrefix: values['document-prefix'] ?? '' } } : {}),
       generator: `winnow ${packageVersion()}`,
       onProgress: (p) => {
@@ -130,11 +153,12 @@ export async function runIndex(argv: readonly string[], context: CliContext): Pr
         if (p.phase === 'writing' && embedder) log(`${context.stderr.isTTY ? '\n' : ''}embedded ${p.total} passages\n`)
       },
     })
-    await writeSnapshotFiles(out, manifest, files)
+    const { manifest } = await built.finally(() => rmSync(runDir, { recursive: true, force: true }))
+    writeManifest(out, manifest, new Set([...written, ...previous]))
     const seconds = ((performance.now() - started) / 1000).toFixed(1)
     log(
       `wrote ${join(values.out, 'manifest.json')}: ${manifest.collection.documents} documents, ${manifest.collection.chunks} passages, ` +
-        `${files.length} shards, ${(files.reduce((n, f) => n + f.bytes.length, 0) / 1024).toFixed(1)} KiB, format ${manifest.version}${manifest.version === 2 ? ' (fetched as queries need it)' : ''} (version ${manifest.hash.slice(0, 12)}) in ${seconds} s\n`,
+        `${written.length} shards, ${(bytes / 1024).toFixed(1)} KiB, format ${manifest.version}${manifest.version === 2 ? ' (fetched as queries need it)' : ''} (version ${manifest.hash.slice(0, 12)}) in ${seconds} s\n`,
     )
     return 0
   } catch (error) {
@@ -171,23 +195,16 @@ function checkOutFolder(flag: string, out: string): void {
 }
 
 /**
- * Writes shards first and the manifest last (a reader never sees a manifest naming missing shards),
- * then removes the shards that neither this build nor the previous one names.
+ * Writes the manifest once its shards are written (a reader never sees a manifest naming missing
+ * shards), then removes the shards that are not in `keep`: this build's and the previous one's.
+ * The previous build's shards stay one more build: a visitor still on it (format 2 fetches shards
+ * as queries need them) keeps working until its next manifest check. Older ones go.
  */
-async function writeSnapshotFiles(out: string, manifest: { shards: { file: string }[] }, files: { path: string; bytes: Uint8Array }[]): Promise<void> {
-  // The previous build's shards stay one more build: a visitor still on it (format 2 fetches shards
-  // as queries need them) keeps working until its next manifest check. Older ones go.
-  const previous = await shardsOfBuild(out)
-  for (const file of files) {
-    const path = join(out, file.path)
-    mkdirSync(dirname(path), { recursive: true })
-    writeFileSync(path, file.bytes)
-  }
+function writeManifest(out: string, manifest: { shards: { file: string }[] }, keep: Set<string>): void {
   const tmp = join(out, 'manifest.json.tmp')
   writeFileSync(tmp, JSON.stringify(manifest, null, 2) + '\n')
   // rename is atomic on one file system: a server never serves half a manifest.
   renameSync(tmp, join(out, 'manifest.json'))
-  const keep = new Set([...files.map((f) => f.path), ...previous])
   const shardDir = join(out, 'shards')
   if (existsSync(shardDir)) for (const name of readdirSync(shardDir)) if (!keep.has(`shards/${name}`)) rmSync(join(shardDir, name))
 }

@@ -18,7 +18,7 @@ import { decodeRow, RowLocator, rowRecordBytes } from './rowFiles.js'
 import { pqListRecord, unpackCodebook, type PqListsPayload } from './pqLists.js'
 import type { ProductQuantizer } from '../core/pq.js'
 import type { ShardRef, ShardSource } from './shardSource.js'
-import { INDEX_HASH_BYTES, lazyShardFile, type LazyIndex, type LazyPostings, type LazyRows } from './writeLazy.js'
+import { INDEX_HASH_BYTES, lazyShardFile, type LazyIndex, type LazyPostings, type LazyRows } from './lazyIndex.js'
 import { unpackSegments } from './segmentTables.js'
 
 export class LazySnapshotStore implements CollectionStore {

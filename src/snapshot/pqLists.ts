@@ -39,13 +39,13 @@ export function browserCentroids(segment: SegmentRecord): Float32Array {
 }
 
 /**
- * Trains one codebook on the residuals of up to 32,768 rows drawn from every list, then codes each
- * list; `pack` groups them into shards.
+ * Codes each list with `given` (an earlier part's codebook), or with one trained on the residuals
+ * of up to 32,768 rows drawn from every list; `pack` groups them into shards.
  *
  * @example
  * const { codebook, lists } = pqLists(records.lists, records.segments, 384)
  */
-export function pqLists(lists: readonly ListRecord[], segments: readonly SegmentRecord[], dims: number, dsub = PQ_DSUB): { codebook: PackedCodebook; lists: PqListsPayload['pq'] } {
+export function pqLists(lists: readonly ListRecord[], segments: readonly SegmentRecord[], dims: number, dsub = PQ_DSUB, given?: PackedCodebook): { codebook: PackedCodebook; lists: PqListsPayload['pq'] } {
   const centroids = new Map(segments.filter((s) => s.ivf).map((s) => [s.id, browserCentroids(s)]))
   const residuals = (l: ListRecord, from = 0, to = l.scales.length) => {
     const c = centroids.get(l.segment)!.subarray(l.list * dims, (l.list + 1) * dims)
@@ -54,6 +54,21 @@ export function pqLists(lists: readonly ListRecord[], segments: readonly Segment
     return out
   }
   const ordered = [...lists].sort((a, b) => a.segment - b.segment || a.list - b.list)
+  const codebook = given ?? trainCodebook(ordered, residuals, dims, dsub)
+  const pq = unpackCodebook(codebook, dims)
+  return {
+    codebook,
+    lists: ordered.map((l) => {
+      const n = l.scales.length
+      const codes = new Uint8Array(n * pq.m)
+      encodePq(pq, residuals(l), n, codes)
+      return { segment: l.segment, list: l.list, rows: n, codes }
+    }),
+  }
+}
+
+/** One codebook, trained on the residuals of up to 32,768 rows drawn from every list. */
+function trainCodebook(ordered: readonly ListRecord[], residuals: (l: ListRecord, from?: number, to?: number) => Float32Array, dims: number, dsub: number): PackedCodebook {
   const starts = new Float64Array(ordered.length + 1)
   ordered.forEach((l, i) => (starts[i + 1] = starts[i]! + l.scales.length))
   const total = starts[ordered.length]!
@@ -71,17 +86,7 @@ export function pqLists(lists: readonly ListRecord[], segments: readonly Segment
   const trained = trainPq(rows, sample, dims, dsub, random)
   // Coded against the codebook as stored (int8), so a browser decodes what was coded.
   const packed = quantize(trained.centroids, PQ_CENTROIDS * dsub)
-  const codebook: PackedCodebook = { dsub, codes: packed.codes, scales: packed.scales }
-  const pq = unpackCodebook(codebook, dims)
-  return {
-    codebook,
-    lists: ordered.map((l) => {
-      const n = l.scales.length
-      const codes = new Uint8Array(n * pq.m)
-      encodePq(pq, residuals(l), n, codes)
-      return { segment: l.segment, list: l.list, rows: n, codes }
-    }),
-  }
+  return { dsub, codes: packed.codes, scales: packed.scales }
 }
 
 /** The codebook of a lists index, as fp32. */

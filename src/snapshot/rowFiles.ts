@@ -37,7 +37,7 @@ export const ROW_FILE_BYTES = 1024 * 1024
  * @example
  * const { files, index } = await writeRowFiles(records.rows, 384)
  */
-export async function writeRowFiles(rows: readonly RowBlockRecord[], dims: number, targetBytes = ROW_FILE_BYTES): Promise<{ files: SnapshotFile[]; index: LazyIndex }> {
+export async function writeRowFiles(rows: readonly RowBlockRecord[], dims: number, targetBytes = ROW_FILE_BYTES, firstFile = 0): Promise<{ files: SnapshotFile[]; index: LazyIndex }> {
   const recordBytes = rowRecordBytes(dims)
   const perFile = Math.max(1, Math.floor(targetBytes / recordBytes))
   const ordered = [...rows].sort((a, b) => a.block - b.block)
@@ -74,7 +74,7 @@ export async function writeRowFiles(rows: readonly RowBlockRecord[], dims: numbe
       bytes.set(await rowCheck(seqs[from + i]!, bytes.subarray(base, base + dims * 2 + 4)), base + dims * 2 + 4)
     }
     const sha256 = await sha256Hex(bytes)
-    files.push({ path: lazyShardFile('rows', f, sha256), bytes })
+    files.push({ path: lazyShardFile('rows', firstFile + f, sha256), bytes })
     for (let b = 0; b < INDEX_HASH_BYTES; b++) index.sha256[f * INDEX_HASH_BYTES + b] = parseInt(sha256.slice(b * 2, b * 2 + 2), 16)
     index.bytes[f] = bytes.length
     index.records[f] = count

@@ -54,19 +54,23 @@ async function whole(out: string): Promise<string> {
   return manifest.hash
 }
 
-it('a build SIGKILLed at any moment leaves the previous snapshot or the new one whole; a rerun finishes the new one', async () => {
+it.each([
+  ['in one part', []],
+  // Three parts of 1,000 passages: shards are written part by part, long before the manifest.
+  ['in parts (--part-passages)', ['--part-passages', '1000']],
+])('a build %s SIGKILLed at any moment leaves the previous snapshot or the new one whole; a rerun finishes the new one', async (_, extra: string[]) => {
   const dir = mkdtempSync(join(tmpdir(), 'winnow-restart-'))
   const out = join(dir, 'out')
   writeFileSync(join(dir, 'a.jsonl'), corpus('alpha', 3000))
   writeFileSync(join(dir, 'b.jsonl'), corpus('beta', 3200))
-  const args = (file: string) => ['index', join(dir, file), '--out', out, '--format', '2', '--quiet']
+  const args = (file: string, to = out) => ['index', join(dir, file), '--out', to, '--format', '2', '--quiet', ...extra]
 
   const first = await run(args('a.jsonl'))
   expect(first.code).toBe(0)
   const a = await whole(out)
   // The hash of the new build, made apart (builds are deterministic).
   const apart = join(dir, 'apart')
-  expect((await run(['index', join(dir, 'b.jsonl'), '--out', apart, '--format', '2', '--quiet'])).code).toBe(0)
+  expect((await run(args('b.jsonl', apart))).code).toBe(0)
   const b = await whole(apart)
   expect(b).not.toBe(a)
 
@@ -79,8 +83,10 @@ it('a build SIGKILLed at any moment leaves the previous snapshot or the new one 
     // Back to the previous snapshot for the next kill, when this one let the new one through.
     if (found === b) expect((await run(args('a.jsonl'))).code).toBe(0)
   }
-  console.log(`[cli-restart] ${seen.join('; ')}`)
+  console.log(`[cli-restart] ${extra.join(' ') || 'one part'}: ${seen.join('; ')}`)
   expect(seen.some((s) => s.includes('SIGKILL'))).toBe(true)
   expect((await run(args('b.jsonl'))).code).toBe(0)
   expect(await whole(out)).toBe(b)
+  // The postings runs a killed build in parts left behind are gone after a build that finished.
+  expect(existsSync(join(out, '.winnow-build'))).toBe(false)
 }, 120_000)
