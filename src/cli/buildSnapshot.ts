@@ -80,6 +80,16 @@ function documentReader(documents: readonly DocumentInput[] | AsyncIterable<Docu
   }
 }
 
+/** The fewest passages the last part of a build in parts is partitioned at (the engine's least `minRows`; fewer: their vectors, 25 KB at 384 dims, are read whole). */
+export const SMALLEST_PARTITIONED = 64
+
+/** One part of a build in parts: its in-memory collection. */
+interface Part {
+  backend: MemoryBackend
+  engine: CollectionEngine
+  close: () => void
+}
+
 /** Past this size (gzip bytes of format 1) `format: 'auto'` writes format 2: a visitor then downloads what their queries need. */
 export const LAZY_FROM_BYTES = 4 * 1024 * 1024
 
@@ -134,7 +144,14 @@ export async function buildSnapshot(documents: readonly DocumentInput[] | AsyncI
     }
     if (read === 0) throw invalidInput('there are no documents to build a snapshot of')
     if (writer) {
-      if (part.engine.info().chunks > 0) await writer.add((await finishPart(part)).records)
+      const rest = part.engine.info().chunks
+      if (rest > 0) {
+        // The last part is what the input left: partitioned even when small (down to
+        // SMALLEST_PARTITIONED), or every vector query would read its vectors whole.
+        const minRows = options.vectorIndex?.minRows ?? DEFAULT_INDEX_MIN_ROWS
+        if (part.engine.info().dims !== null && rest < minRows) part = await openPart(null, part, { ...options.vectorIndex, minRows: Math.min(minRows, SMALLEST_PARTITIONED) })
+        await writer.add((await finishPart(part)).records)
+      }
       return { manifest: await writer.finish(), files }
     }
     const { records } = await finishPart(part)
@@ -166,12 +183,14 @@ export async function buildSnapshot(documents: readonly DocumentInput[] | AsyncI
   }
 
   /** A collection for the next part: its seqs and segment ids continue those of `after`. */
-  async function openPart(after: Manifest | null) {
-    const backend = new MemoryBackend()
+  /** …or, given `reopen`, that part's collection again (closed first), with `vectorIndex`. */
+  async function openPart(after: Manifest | null, reopen?: Part, vectorIndex = options.vectorIndex): Promise<Part> {
+    reopen?.close()
+    const backend = reopen?.backend ?? new MemoryBackend()
     const coordination = createCoordination({})
     const store = await backend.open('snapshot')
     if (after) await store.commit({ manifest: { ...after, docCount: 0, chunkCount: 0, totalLength: 0, generation: after.generation + 1 } })
-    const engine = await CollectionEngine.open('snapshot', { store, coordination, embedder: options.embedder?.port ?? null }, { analyzer: options.analyzer, chunking, vectorIndex: options.vectorIndex })
+    const engine = await CollectionEngine.open('snapshot', { store, coordination, embedder: options.embedder?.port ?? null }, { analyzer: options.analyzer, chunking, vectorIndex })
     let open = true
     return {
       backend,
@@ -189,7 +208,7 @@ export async function buildSnapshot(documents: readonly DocumentInput[] | AsyncI
    * The part merged (one segment where it fits, vectors partitioned past `vectorIndex.minRows`)
    * and read back; `raw`: its manifest as the collection keeps it (the next part continues it).
    */
-  async function finishPart(p: Awaited<ReturnType<typeof openPart>>): Promise<{ records: CollectionRecords; raw: Manifest }> {
+  async function finishPart(p: Part): Promise<{ records: CollectionRecords; raw: Manifest }> {
     await p.engine.optimize()
     const dumped = p.backend.dump('snapshot')
     p.close()

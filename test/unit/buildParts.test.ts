@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { buildSnapshot } from '../../src/cli/buildSnapshot.js'
+import { buildSnapshot, SMALLEST_PARTITIONED } from '../../src/cli/buildSnapshot.js'
 import { fileRuns } from '../../src/cli/fileRuns.js'
 import type { CollectionEngine } from '../../src/collection/engine.js'
 import { searchCollection } from '../../src/search/searchCollection.js'
@@ -124,6 +124,23 @@ describe('a snapshot built in parts', async () => {
       ['d@3:31/2'],
       ['é@2:9/1'],
     ])
+  })
+
+  it('a last part smaller than minRows is partitioned all the same (else every vector query would read its vectors whole)', async () => {
+    const total = whole.manifest.collection.chunks
+    // Two parts and a remainder of about 100 passages, under minRows (here 128).
+    const built = await buildSnapshot(docs, { ...options, vectorIndex: { minRows: 128 }, partPassages: Math.floor((total - 100) / 2) })
+    const { store, engine } = await open(built)
+    const segments = (await store.readSegments()).sort((a, b) => a.id - b.id)
+    expect(segments.length).toBe(3)
+    const last = segments.at(-1)!
+    expect(last.seqs.length).toBeGreaterThanOrEqual(SMALLEST_PARTITIONED)
+    expect(last.seqs.length).toBeLessThan(128)
+    expect(segments.every((s) => s.ivf)).toBe(true)
+    expect(built.manifest.shards.some((s) => s.of === 'vectors')).toBe(false)
+    for (const [query, mode] of QUERIES.filter(([, m]) => m !== 'keyword')) {
+      expect((await answers(engine, query, mode)).map((h) => h.id)).toEqual((await answers(reference, query, mode)).map((h) => h.id))
+    }
   })
 
   it('parts too small to partition are refused before a part is written', async () => {
