@@ -48,8 +48,9 @@ Options:
   --format <auto|1|2>   1: visitors download the whole index on their first visit; 2: they fetch
                         only the shards their queries need (large corpora); auto (default): 2 past
                         4 MiB
-  --part-passages <n>   format 2: build and write this many passages at a time (default 262144 at
-                        384 dims; memory follows it, not the corpus: ~1.2 GB a 100,000 at 384)
+  --part-passages <n>   format 2: build and write this many passages at a time (default 249036 at
+                        384 dims, what one merged segment holds): memory follows the part, not
+                        the corpus; at least 50000 with vectors
   --quiet               print only errors
   -h, --help            print this help
 `
