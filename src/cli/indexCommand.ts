@@ -20,7 +20,7 @@ import { fileRuns } from './fileRuns.js'
 import { fail, type CliContext } from './cliContext.js'
 import { loadNodeEmbedder } from './nodeEmbedder.js'
 import { DEFAULT_HOST } from './hubClient.js'
-import { readSite, toDocuments } from './sources.js'
+import { readSiteDocuments } from './sources.js'
 import { INDEX_USAGE, packageVersion } from './usage.js'
 
 /**
@@ -95,10 +95,11 @@ export async function runIndex(argv: readonly string[], context: CliContext): Pr
       // Streamed: read a batch at a time while the build goes on.
       documents = readJsonl(resolve(input), (n) => log(`read ${n} documents from ${input}\n`))
     } else {
-      const pages = await readSite(resolve(input), { baseUrl: values['base-url'] })
-      documents = toDocuments(pages)
-      if (documents.length === 0) return invalid(`no markdown or HTML sections with text under ${input}`)
-      log(`read ${pages.length} pages, ${documents.length} sections\n`)
+      // Read a page at a time (ids first, then the texts as the build takes them).
+      const site = await readSiteDocuments(resolve(input), { baseUrl: values['base-url'] })
+      if (site.sections === 0) return invalid(`no markdown or HTML sections with text under ${input}`)
+      documents = site.documents()
+      log(`read ${site.pages} pages, ${site.sections} sections\n`)
     }
     if (values.embedder) {
       const loaded = await loadNodeEmbedder(

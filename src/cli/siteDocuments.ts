@@ -21,24 +21,36 @@ import type { SitePage } from './siteTypes.js'
  * //    metadata: { url: 'guide.html', anchor: 'setup', page: 'Guide', path: ['Guide', 'Setup'] } }]
  */
 export function toDocuments(pages: readonly SitePage[]): DocumentInput[] {
-  const baseId = (url: string, anchor: string): string => (anchor ? `${url}#${anchor}` : url)
   const taken = new Set<string>()
-  for (const page of pages) for (const section of page.sections) taken.add(baseId(page.url, section.anchor))
+  for (const page of pages) addSectionIds(page, taken)
   const used = new Set<string>()
-  const documents: DocumentInput[] = []
-  for (const page of pages) {
-    for (const section of page.sections) {
-      const base = baseId(page.url, section.anchor)
-      let id = base
-      for (let n = 2; used.has(id) || (id !== base && taken.has(id)); n++) id = `${base}~${n}`
-      used.add(id)
-      documents.push({
-        id,
-        title: section.heading ?? page.title,
-        text: section.text,
-        metadata: { url: page.url, anchor: section.anchor, page: page.title, path: [...section.path] },
-      })
+  return pages.flatMap((page) => pageDocuments(page, taken, used))
+}
+
+/** Adds the ids a page's sections would have before deduplication (what `taken` of {@link pageDocuments} holds). */
+export function addSectionIds(page: SitePage, taken: Set<string>): void {
+  for (const section of page.sections) taken.add(baseId(page.url, section.anchor))
+}
+
+/**
+ * A page's documents, as {@link toDocuments} makes them, given every page's section ids (`taken`)
+ * and the ids given so far (`used`, updated): pages in order, one at a time.
+ */
+export function pageDocuments(page: SitePage, taken: ReadonlySet<string>, used: Set<string>): DocumentInput[] {
+  return page.sections.map((section) => {
+    const base = baseId(page.url, section.anchor)
+    let id = base
+    for (let n = 2; used.has(id) || (id !== base && taken.has(id)); n++) id = `${base}~${n}`
+    used.add(id)
+    return {
+      id,
+      title: section.heading ?? page.title,
+      text: section.text,
+      metadata: { url: page.url, anchor: section.anchor, page: page.title, path: [...section.path] },
     }
-  }
-  return documents
+  })
+}
+
+function baseId(url: string, anchor: string): string {
+  return anchor ? `${url}#${anchor}` : url
 }

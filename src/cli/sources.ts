@@ -12,6 +12,8 @@ import { WinnowError } from '../errors.js'
 import { findFirst } from './contentRules.js'
 import { headingText } from './headingAnchor.js'
 import { markdownToTree } from './markdownTree.js'
+import type { DocumentInput } from '../types.js'
+import { addSectionIds, pageDocuments } from './siteDocuments.js'
 import type { SitePage } from './siteTypes.js'
 import { sectionsFromTree } from './treeSections.js'
 
@@ -44,17 +46,49 @@ const HTML = /\.html?$/i
  * pages[0] // { url: '/docs/guide/install.html', title: 'Install', sections: [{ anchor: 'requirements', heading: 'Requirements', path: ['Install', 'Requirements'], text: '...' }] }
  */
 export async function readSite(dir: string, options: ReadSiteOptions = {}): Promise<SitePage[]> {
-  const { baseUrl = '', keepMarkdownExtension = false } = options
+  await assertFolder(dir)
+  const pages: SitePage[] = []
+  for (const file of await listPages(dir)) pages.push(await readPage(dir, file, options))
+  return pages
+}
+
+/**
+ * {@link readSite} → `toDocuments`, a page at a time, for a site too large to hold: a first pass
+ * reads every page for its section ids and counts (duplicate ids get the suffixes `toDocuments`
+ * gives them, which depend on later pages), then `documents()` reads them again, yielding each
+ * page's sections as it goes. Memory: one page and the ids.
+ *
+ * @throws WinnowError `INVALID_INPUT` as {@link readSite}.
+ * @example
+ * const site = await readSiteDocuments('docs', { baseUrl: '/docs/' })
+ * await buildSnapshot(site.documents(), { embedder: null })
+ */
+export async function readSiteDocuments(dir: string, options: ReadSiteOptions = {}): Promise<{ pages: number; sections: number; documents: () => AsyncGenerator<DocumentInput> }> {
   await assertFolder(dir)
   const files = await listPages(dir)
-  const pages: SitePage[] = []
+  const taken = new Set<string>()
+  let sections = 0
   for (const file of files) {
-    const source = await readText(join(dir, ...file.split('/')))
-    const url = baseUrl + encodePath(keepMarkdownExtension || !MARKDOWN.test(file) ? file : file.replace(MARKDOWN, '.html'))
-    const fallbackTitle = basename(file, extname(file))
-    pages.push({ url, ...(MARKDOWN.test(file) ? markdownPage(source, fallbackTitle) : htmlPage(source, fallbackTitle)) })
+    const page = await readPage(dir, file, options)
+    addSectionIds(page, taken)
+    sections += page.sections.length
   }
-  return pages
+  return {
+    pages: files.length,
+    sections,
+    documents: async function* () {
+      const used = new Set<string>()
+      for (const file of files) yield* pageDocuments(await readPage(dir, file, options), taken, used)
+    },
+  }
+}
+
+async function readPage(dir: string, file: string, options: ReadSiteOptions): Promise<SitePage> {
+  const { baseUrl = '', keepMarkdownExtension = false } = options
+  const source = await readText(join(dir, ...file.split('/')))
+  const url = baseUrl + encodePath(keepMarkdownExtension || !MARKDOWN.test(file) ? file : file.replace(MARKDOWN, '.html'))
+  const fallbackTitle = basename(file, extname(file))
+  return { url, ...(MARKDOWN.test(file) ? markdownPage(source, fallbackTitle) : htmlPage(source, fallbackTitle)) }
 }
 
 function markdownPage(source: string, fallbackTitle: string): Omit<SitePage, 'url'> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { splitFrontMatter } from '../../src/cli/frontMatter.ts'
-import { readSite, type SitePage, toDocuments } from '../../src/cli/sources.ts'
+import { readSite, readSiteDocuments, type SitePage, toDocuments } from '../../src/cli/sources.ts'
 import { WinnowError } from '../../src/errors.ts'
 
 const fixtures = resolve(__dirname, '../fixtures/site')
@@ -293,5 +293,32 @@ describe('toDocuments', () => {
       { url: 'a.html', title: 'A (html)', sections: [one] },
     ])
     expect(docs.map((d) => d.id)).toEqual(['a.html', 'a.html~2'])
+  })
+})
+
+describe('readSiteDocuments (a page at a time)', () => {
+  it('yields what toDocuments(readSite()) gives, duplicate ids and their suffixes included (a later page decides them), with the counts before any text', async () => {
+    const dir = site({
+      'a.md': '# A\n\n## x\n\none\n\n## x\n\ntwo',
+      // The real id a.html#x-1 on a later page: the suffix of the second "x" above must avoid it.
+      'b.html': '<main><h1>B</h1><p>bee</p></main>',
+      'a.html': '<main><h2 id="x-1">X</h2><p>three</p><h2 id="x">X again</h2><p>four</p></main>',
+      'sub/c.md': '# C\n\nsee',
+    })
+    const site2 = await readSiteDocuments(dir, { baseUrl: '/docs/' })
+    const want = toDocuments(await readSite(dir, { baseUrl: '/docs/' }))
+    expect(want.some((d) => /~\d$/.test(d.id))).toBe(true)
+    expect([site2.pages, site2.sections]).toEqual([4, want.length])
+    const got = []
+    for await (const doc of site2.documents()) got.push(doc)
+    expect(got).toEqual(want)
+    // Read again: the same documents (a generator per call).
+    const again = []
+    for await (const doc of site2.documents()) again.push(doc)
+    expect(again).toEqual(want)
+  })
+
+  it('rejects a missing folder with INVALID_INPUT before reading anything', async () => {
+    expect((await errorOf(readSiteDocuments(join(tmpdir(), 'winnow-no-such-site')))).code).toBe('INVALID_INPUT')
   })
 })
