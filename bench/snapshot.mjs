@@ -106,6 +106,10 @@ if (Number(args['vector-passages']) > 0) {
     `vectors  format 2  ${v.passages} passages × ${v.dims}, ${v.files} files, ${(v.totalBytes / 2 ** 20).toFixed(1)} MiB; build ${v.buildSeconds.toFixed(1)} s, peak RSS ${v.buildPeakRssMiB} MiB; ` +
       `cold open + first query ${(v.firstQuery.coldBytes / 1024).toFixed(0)} KiB in ${v.firstQuery.coldMs.toFixed(0)} ms; later mean ${(v.laterQueries.meanBytes / 1024).toFixed(0)} KiB, p50 ${v.laterQueries.p50Ms.toFixed(0)} ms; recall@10 ${v.recallAt10.toFixed(3)}`,
   )
+  const r = v.rerank
+  console.log(
+    `         reranking ${r.candidates} candidates after a cold first stage (${(r.firstStage.bytes / 1024).toFixed(0)} KiB): ${(r.rerank.bytes / 1024).toFixed(0)} KiB more in ${r.rerank.requests} requests (${Object.entries(r.rerank.kinds).map(([k, b]) => `${k} ${(b / 1024).toFixed(0)} KiB`).join(', ') || 'none'})`,
+  )
 }
 await browser.close()
 server.kill()

@@ -66,20 +66,7 @@ export async function lazyVectorBench({ browser, port, n, buildSnapshot, queryCo
 
   const context = await browser.newContext()
   const log = []
-  // As a static host answers: Range requests (rows files) with 206 and the bytes asked for.
-  await context.route('**/vec/**', (route) => {
-    const path = new URL(route.request().url()).pathname.replace(/^\/vec\//, '')
-    const body = served.get(path)
-    if (!body) return route.fulfill({ status: 404, body: '' })
-    const range = /^bytes=(\d+)-(\d+)$/.exec(route.request().headers()['range'] ?? '')
-    if (range) {
-      const [from, to] = [Number(range[1]), Math.min(Number(range[2]), body.length - 1)]
-      log.push(to - from + 1)
-      return route.fulfill({ status: 206, body: Buffer.from(body.subarray(from, to + 1)), headers: { 'content-range': `bytes ${from}-${to}/${body.length}` } })
-    }
-    log.push(body.length)
-    return route.fulfill({ status: 200, body: Buffer.from(body) })
-  })
+  await serveSnapshot(context, served, log)
   const page = await context.newPage()
   await page.goto(`http://127.0.0.1:${port}/test/browser/pages/harness.html`)
   await page.waitForFunction(() => window.harnessReady === true)
@@ -106,6 +93,7 @@ export async function lazyVectorBench({ browser, port, n, buildSnapshot, queryCo
     perQuery.push({ bytes: since(), requests, ms, recall })
   }
   await context.close()
+  const rerank = await rerankBytes({ browser, port, served, query: queries[0] })
   const later = perQuery.slice(1)
   const sorted = later.map((q) => q.ms).sort((a, b) => a - b)
   return {
@@ -121,7 +109,67 @@ export async function lazyVectorBench({ browser, port, n, buildSnapshot, queryCo
     firstQuery: { ms: perQuery[0].ms, bytes: perQuery[0].bytes, requests: perQuery[0].requests, coldBytes: openBytes + perQuery[0].bytes, coldMs: openMs + perQuery[0].ms },
     laterQueries: { meanBytes: later.reduce((s, q) => s + q.bytes, 0) / later.length, meanRequests: later.reduce((s, q) => s + q.requests, 0) / later.length, p50Ms: sorted[Math.floor(sorted.length / 2)] },
     recallAt10: perQuery.reduce((s, q) => s + q.recall, 0) / perQuery.length,
+    rerank,
   }
+}
+
+/** Routes the snapshot's files as a static host answers (Range requests with 206); logs each request's bytes, or `{ path, bytes }` with `paths`. */
+async function serveSnapshot(context, served, log, paths = false) {
+  await context.route('**/vec/**', (route) => {
+    const path = new URL(route.request().url()).pathname.replace(/^\/vec\//, '')
+    const body = served.get(path)
+    if (!body) return route.fulfill({ status: 404, body: '' })
+    const range = /^bytes=(\d+)-(\d+)$/.exec(route.request().headers()['range'] ?? '')
+    if (range) {
+      const [from, to] = [Number(range[1]), Math.min(Number(range[2]), body.length - 1)]
+      log.push(paths ? { path, bytes: to - from + 1 } : to - from + 1)
+      return route.fulfill({ status: 206, body: Buffer.from(body.subarray(from, to + 1)), headers: { 'content-range': `bytes ${from}-${to}/${body.length}` } })
+    }
+    log.push(paths ? { path, bytes: body.length } : body.length)
+    return route.fulfill({ status: 200, body: Buffer.from(body) })
+  })
+}
+
+/**
+ * What reranking costs on the wire after the first stage, on a cold visit: a fresh profile opens
+ * the snapshot and runs one reranked vector query (the tiny random cross-encoder of
+ * test/fixtures/models, from the preview server: plumbing, not relevance; its files are not
+ * snapshot files and are not counted). Requests are split at the query's `onFirstStage` (its
+ * first-stage list, shown while the reranker reads): what follows should be documents shards
+ * only, the candidates' texts.
+ */
+async function rerankBytes({ browser, port, served, query }) {
+  const context = await browser.newContext()
+  const log = []
+  await serveSnapshot(context, served, log, true)
+  const page = await context.newPage()
+  await page.goto(`http://127.0.0.1:${port}/test/browser/pages/harness.html`)
+  await page.waitForFunction(() => window.harnessReady === true)
+  const take = () => {
+    const entries = log.splice(0)
+    const kinds = {}
+    for (const { path, bytes } of entries) {
+      const kind = /^shards\/([a-z-]+?)-\d/.exec(path)?.[1] ?? path
+      kinds[kind] = (kinds[kind] ?? 0) + bytes
+    }
+    return { bytes: entries.reduce((s, e) => s + e.bytes, 0), requests: entries.length, kinds }
+  }
+  const text = 'felmar vopovofel marlopel gorfelti'
+  await page.evaluate(async () => {
+    const w = await window.winnowApi.createWinnow({ reranker: { model: 'tiny-random-cross-encoder', dtype: 'fp32' } })
+    window.vecR = await w.collection('vec', { snapshot: '/vec/manifest.json' })
+  })
+  const open = take()
+  let firstStage = null
+  await page.exposeFunction('benchFirstStage', () => void (firstStage = take()))
+  const run = () => page.evaluate(async ({ text, vector }) => {
+    const results = await window.vecR.search(text, { mode: 'vector', vector: new Float32Array(vector), k: 10, onFirstStage: () => void window.benchFirstStage() })
+    return { ids: results.map((h) => h.id), route: results.route }
+  }, { text, vector: Array.from(query) })
+  const reranked = await run()
+  const rerank = take()
+  await context.close()
+  return { open, firstStage, rerank, candidates: reranked.route?.candidates ?? null, path: reranked.route?.path ?? null }
 }
 
 /**
