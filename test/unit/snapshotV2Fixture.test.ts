@@ -1,9 +1,11 @@
 /**
- * Format 2 from real old output: test/fixtures/snapshot/v2-early.json was written by winnow at
- * 25e4f03 (export-v2.mjs), the first format-2 writer: fp32 centroids, document ids as JSON and
- * columns in row order in its segment tables, int8 lists, rows in shards of whole row blocks.
- * Today's lazy store reads it, fetching as queries need, and answers as a collection built today
- * from the same corpus with the same settings.
+ * Format 2 from real old output (export-v2.mjs): test/fixtures/snapshot/v2-early.json was written
+ * by winnow at 25e4f03, the first format-2 writer — fp32 centroids, document ids as JSON and
+ * columns in row order in its segment tables, int8 lists, rows in shards of whole row blocks;
+ * v2-stop35.json at 2b2b6e7 — ids front-coded without restarts (the rests a JSON array), int8
+ * centroids, columns by list, product-quantized lists, rows files read by range. Today's lazy
+ * store reads each, fetching as queries need, and answers as a collection built today from the
+ * same corpus with the same settings.
  */
 import { readFileSync } from 'node:fs'
 import { expect, it } from 'vitest'
@@ -27,12 +29,17 @@ import { engineOver, snapshotServer } from './snapshotFixtures.js'
 
 const none = async () => {}
 const BASE = 'https://old.example/lazy/'
-const fixture = JSON.parse(readFileSync('test/fixtures/snapshot/v2-early.json', 'utf8')) as { exportedAt: string; manifest: SnapshotManifest; files: Record<string, string> }
-const files = Object.entries(fixture.files).map(([path, b64]) => ({ path, bytes: new Uint8Array(Buffer.from(b64, 'base64')) }))
 const port = embedder as EmbedderPort
-const payload = async (kind: string) => decodeRecords(await gunzip(files.find((f) => f.path.startsWith(`shards/${kind}-`))!.bytes)) as any
 
-it('the fixture holds the first format-2 layouts', async () => {
+function load(name: string) {
+  const fixture = JSON.parse(readFileSync(`test/fixtures/snapshot/${name}`, 'utf8')) as { exportedAt: string; manifest: SnapshotManifest; files: Record<string, string> }
+  const files = Object.entries(fixture.files).map(([path, b64]) => ({ path, bytes: new Uint8Array(Buffer.from(b64, 'base64')) }))
+  const payload = async (kind: string) => decodeRecords(await gunzip(files.find((f) => f.path.startsWith(`shards/${kind}-`))!.bytes)) as any
+  return { fixture, files, payload }
+}
+
+it('v2-early.json holds the first format-2 layouts', async () => {
+  const { fixture, payload } = load('v2-early.json')
   expect(fixture.exportedAt).toBe('25e4f03')
   expect(fixture.manifest.version).toBe(2)
   const table = (await payload('segments')).packed[0]
@@ -46,7 +53,27 @@ it('the fixture holds the first format-2 layouts', async () => {
   expect((await payload('index-lists')).codebook).toBeUndefined()
 })
 
-it('today\'s lazy store answers from it as a collection built today from the same corpus', async () => {
+it('v2-stop35.json holds the layouts of 2b2b6e7: ids front-coded without restarts, PQ lists, rows files', async () => {
+  const { fixture, payload } = load('v2-stop35.json')
+  expect(fixture.exportedAt).toBe('2b2b6e7')
+  const table = (await payload('segments')).packed[0]
+  expect(table.idPrefixes).toBeInstanceOf(Uint8Array)
+  expect(typeof table.idSuffixes).toBe('string')
+  expect(table.idTail).toBeUndefined()
+  // Front-coded: ids share their predecessors' leading characters.
+  expect(Array.from(table.idPrefixes as Uint8Array).some((p) => p > 0)).toBe(true)
+  expect(table.listOf).toBeDefined()
+  expect(table.ivf.centroidCodes).toBeInstanceOf(Int8Array)
+  expect((await payload('lists')).pq[0].codes).toBeInstanceOf(Uint8Array)
+  expect((await payload('index-lists')).codebook).toBeDefined()
+  expect((await payload('index-rows')).rowBytes).toBeGreaterThan(0)
+})
+
+it.each([
+  ['v2-early.json', false],
+  ['v2-stop35.json', true],
+])('today\'s lazy store answers from %s as a collection built today from the same corpus', async (name, rowsByRange) => {
+  const { fixture, files } = load(name)
   const server = snapshotServer(BASE)
   server.publish(fixture.manifest, files)
   const manifest = parseManifest(JSON.parse(new TextDecoder().decode(server.files.get(BASE + 'manifest.json')!)), { schema: RECORD_LAYOUT, analyzerVersion: ANALYZER_VERSION })
@@ -80,8 +107,8 @@ it('today\'s lazy store answers from it as a collection built today from the sam
     expect(clear.length).toBeGreaterThan(0)
     for (const [id, score] of clear) expect(Math.abs(got.get(id)! - score), `${query}: ${id}`).toBeLessThan(1e-4)
   }
-  // Read through the old lists and 16-row row shards (not by range).
+  // Read through the old lists and rows: 16-row row shards whole (v2-early), rows files by range (stop 35).
   expect(server.log.some((u) => /\/lists-/.test(u))).toBe(true)
-  expect(server.log.filter((u) => /\/rows-/.test(u)).every((u) => !u.includes('#'))).toBe(true)
+  expect(server.log.filter((u) => /\/rows-/.test(u)).every((u) => u.includes('#') === rowsByRange)).toBe(true)
   expect(server.log.some((u) => /\/rows-/.test(u))).toBe(true)
 })
