@@ -182,8 +182,10 @@ export async function buildSnapshot(documents: readonly DocumentInput[] | AsyncI
     return { manifest: out.manifest, files: [] }
   }
 
-  /** A collection for the next part: its seqs and segment ids continue those of `after`. */
-  /** …or, given `reopen`, that part's collection again (closed first), with `vectorIndex`. */
+  /**
+   * A collection for the next part, its seqs and segment ids continuing those of `after`; or,
+   * given `reopen`, that part's collection again (closed first), with `vectorIndex`.
+   */
   async function openPart(after: Manifest | null, reopen?: Part, vectorIndex = options.vectorIndex): Promise<Part> {
     reopen?.close()
     const backend = reopen?.backend ?? new MemoryBackend()

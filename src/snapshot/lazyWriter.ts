@@ -142,7 +142,7 @@ export class LazySnapshotWriter {
   async finish(): Promise<SnapshotManifest> {
     if (!this.manifest) throw invalidInput('there are no documents to build a snapshot of')
     this.finished = true
-    const collection = collectionSection({ manifest: this.manifest } as CollectionRecords, this.options)
+    const collection = collectionSection({ manifest: this.manifest }, this.options)
     await this.postings()
     const shards: ShardEntry[] = []
     for (const [n, group] of pack(this.tables, 1 << 20, (t) => t.seqGaps.length * 12 + (t.idTail?.length ?? 0)).entries()) {

@@ -113,7 +113,7 @@ export async function encodeShard(kind: string, n: number, records: number, payl
  * @example
  * const collection = collectionSection(backend.dump('docs'), { embedder: null })
  */
-export function collectionSection(records: CollectionRecords, options: WriteSnapshotOptions): SnapshotManifest['collection'] {
+export function collectionSection(records: Pick<CollectionRecords, 'manifest'>, options: WriteSnapshotOptions): SnapshotManifest['collection'] {
   const m = records.manifest
   const collection: SnapshotManifest['collection'] = {
     schema: RECORD_LAYOUT,
