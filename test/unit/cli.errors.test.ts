@@ -129,6 +129,26 @@ describe('winnow-rerank index failures', () => {
     expect(readFileSync(file, 'utf8')).toBe('not a folder')
   })
 
+  it('refuses a --part-passages that is not a whole number of at least 1000, and parts with vectors too small to partition, writing nothing', async () => {
+    const dir = tmp()
+    for (const value of ['abc', '999', '2.5']) {
+      err = []
+      expect(await run('index', SITE, '--out', join(dir, 'out'), '--part-passages', value)).toBe(1)
+      expectOneLine('winnow-rerank index: INVALID_INPUT: ')
+      expect(stderr()).toContain(`--part-passages must be an integer of at least 1000, got '${value}'`)
+    }
+    expect(existsSync(join(dir, 'out'))).toBe(false)
+    // With vectors, parts must reach the ANN index's minRows (50,000): the build stops after its first add.
+    const lines = Array.from({ length: 1200 }, (_, i) => JSON.stringify({ id: `d${i}`, text: `passage ${i}`, vector: [1, (i % 7) / 7, 0.5, -0.25] }))
+    writeFileSync(join(dir, 'v.jsonl'), lines.join('\n'))
+    err = []
+    expect(await run('index', join(dir, 'v.jsonl'), '--out', join(dir, 'out'), '--vectors-model', 'org/vectors', '--part-passages', '1000', '--quiet')).toBe(1)
+    expectOneLine('winnow-rerank index: INVALID_INPUT: ')
+    expect(stderr()).toContain('fewer than vectorIndex.minRows (50000)')
+    expect(existsSync(join(dir, 'out', 'manifest.json'))).toBe(false)
+    expect(existsSync(join(dir, 'out', '.winnow-build'))).toBe(false)
+  })
+
   it('refuses a cross-encoder as --embedder, by its config, and suggests it as the reranker', async () => {
     const dir = tmp()
     expect(await run('index', SITE, '--out', dir, '--embedder', 'tiny-random-cross-encoder', '--models', MODELS, '--quiet')).toBe(1)
