@@ -2,7 +2,9 @@
  * Builds a snapshot in Node with the browser's own code: the documents go through a
  * {@link CollectionEngine} (same checks, chunking, analyzer, BM25 postings and int8 blocks) over an
  * in-memory store, and the embedder runs on onnxruntime-node through the same `Embedder` class the
- * worker uses. Only the store differs, and `writeSnapshot` reads its records back.
+ * worker uses. Only the store differs, and the writers read its records back. A corpus past one
+ * part (`partPassages`) goes through one such collection per part, each written out before the
+ * next (`snapshot/lazyWriter.ts`), so memory follows the part, not the corpus.
  */
 
 import { CollectionEngine } from '../collection/engine.js'
